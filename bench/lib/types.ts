@@ -1,0 +1,41 @@
+import type { Measurement } from './measure.js';
+
+/** One line of the results table. */
+export interface BenchRow extends Measurement {
+  suite: string;
+  operation: string;
+  library: string;
+  concurrency: number;
+  /** Redis commands per operation (including those run inside Lua), from INFO commandstats. */
+  commandsPerOp: number;
+  /** `library` of the row this one is compared with (same suite and operation); omitted for the reference itself. */
+  comparedTo?: string;
+  ratio?: number;
+}
+
+/** What a bench file receives. */
+export interface BenchContext {
+  /** URL of the dedicated redis-server this run started (or REDIS_URL). */
+  redisUrl: string;
+  /** Measured time per case in ms (BENCH_DURATION_MS, default 3000). */
+  durationMs: number;
+  /**
+   * Measures one case: runs it, counts the commands it caused on the bench server,
+   * returns the row. Rows of one suite+operation are compared to the row whose
+   * `library` equals `reference` when given.
+   */
+  run(c: BenchCase): Promise<BenchRow>;
+}
+
+export interface BenchCase {
+  suite: string;
+  operation: string;
+  library: string;
+  concurrency: number;
+  op: (i: number) => Promise<unknown>;
+  /** The `library` of another case of the same suite and operation to divide by. */
+  reference?: string;
+}
+
+/** A bench file's default export. */
+export type BenchFile = (ctx: BenchContext) => Promise<void>;

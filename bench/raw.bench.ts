@@ -1,0 +1,31 @@
+// The physical limit every module is measured against: raw GET, SET and a trivial
+// EVALSHA on one connection of each client library.
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import type { BenchContext } from './lib/types.js';
+
+const TRIVIAL = 'return 1';
+
+export default async function rawBench(ctx: BenchContext): Promise<void> {
+  const io = new Redis(ctx.redisUrl);
+  const nr = createClient({ url: ctx.redisUrl });
+  await nr.connect();
+  const sha = String(await io.script('LOAD', TRIVIAL));
+  await io.set('bench:raw:k', 'v');
+  try {
+    for (const concurrency of [1, 50]) {
+      const cases: [string, (i: number) => Promise<unknown>, (i: number) => Promise<unknown>][] = [
+        ['GET', () => io.get('bench:raw:k'), () => nr.get('bench:raw:k')],
+        ['SET', (i) => io.set(`bench:raw:${i % 1000}`, 'v'), (i) => nr.set(`bench:raw:${i % 1000}`, 'v')],
+        ['EVALSHA return 1', () => io.evalsha(sha, 0), () => nr.evalSha(sha)],
+      ];
+      for (const [operation, ioOp, nrOp] of cases) {
+        await ctx.run({ suite: 'raw', operation, library: 'ioredis', concurrency, op: ioOp });
+        await ctx.run({ suite: 'raw', operation, library: 'node-redis', concurrency, op: nrOp, reference: 'ioredis' });
+      }
+    }
+  } finally {
+    await io.quit();
+    await nr.close();
+  }
+}

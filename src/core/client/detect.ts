@@ -1,0 +1,24 @@
+import { ValidationError } from '../errors.js';
+import { IoredisClient } from './ioredis-adapter.js';
+import { NodeRedisClient } from './node-redis-adapter.js';
+import type { RedisClient } from './types.js';
+
+/** Anything a {@link RedisClient} adapter can be built from. */
+export type SupportedClient = RedisClient | object;
+
+/**
+ * Picks the adapter for a user's client: an ioredis `Redis`/`Cluster`
+ * (has `call`), a node-redis client/cluster (has `sendCommand`), or an
+ * adapter already.
+ */
+export function adaptClient(client: SupportedClient): RedisClient {
+  const c = client as Record<string, unknown>;
+  if (c && typeof c.send === 'function' && typeof c.batch === 'function' && typeof c.primaries === 'function') {
+    return client as RedisClient;
+  }
+  if (c && typeof c.pipeline === 'function' && (typeof c.call === 'function' || typeof c.evalsha === 'function')) {
+    return new IoredisClient(client as ConstructorParameters<typeof IoredisClient>[0]);
+  }
+  if (c && typeof c.sendCommand === 'function') return new NodeRedisClient(client);
+  throw new ValidationError('client', 'expected an ioredis Redis/Cluster or a node-redis client/cluster');
+}

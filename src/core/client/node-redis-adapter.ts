@@ -1,0 +1,137 @@
+import type { BatchOptions, MessageHandler, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
+
+// Structural types: node-redis' own generics are heavy, and the adapter needs only these members.
+interface NodeRedisSingle {
+  sendCommand(args: RedisArg[]): Promise<unknown>;
+  multi(): NodeRedisMulti;
+  duplicate(): NodeRedisSingle;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+}
+interface NodeRedisMulti {
+  addCommand(args: RedisArg[]): NodeRedisMulti;
+  exec(execAsPipeline?: boolean): Promise<unknown[]>;
+}
+interface NodeRedisCluster {
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RedisArg[]): Promise<unknown>;
+  multi(routing?: string): NodeRedisClusterMulti;
+  duplicate(): NodeRedisCluster;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+  masters: unknown[];
+  nodeClient(node: unknown): Promise<NodeRedisSingle> | NodeRedisSingle;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+}
+interface NodeRedisClusterMulti {
+  addCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RedisArg[]): NodeRedisClusterMulti;
+  exec(execAsPipeline?: boolean): Promise<unknown[]>;
+}
+
+/** True when `value` looks like a node-redis cluster (it has `masters` and `nodeClient`). */
+export function isNodeRedisCluster(value: unknown): boolean {
+  return typeof (value as NodeRedisCluster).nodeClient === 'function' && 'masters' in (value as object);
+}
+
+/** Wraps a connected node-redis (v5) client or cluster without changing it. */
+export class NodeRedisClient implements RedisClient {
+  readonly driver = 'node-redis' as const;
+  readonly isCluster: boolean;
+  private readonly single: NodeRedisSingle | undefined;
+  private readonly cluster: NodeRedisCluster | undefined;
+
+  constructor(readonly client: unknown) {
+    this.isCluster = isNodeRedisCluster(client);
+    if (this.isCluster) this.cluster = client as NodeRedisCluster;
+    else this.single = client as NodeRedisSingle;
+  }
+
+  send(args: readonly RedisArg[], routeKey?: string): Promise<RedisReply> {
+    const list = stringify(args);
+    if (this.single) return this.single.sendCommand(list);
+    return (this.cluster as NodeRedisCluster).sendCommand(routeKey, false, list);
+  }
+
+  async batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
+    const pipeline = !options.atomic;
+    if (this.single) {
+      const multi = this.single.multi();
+      for (const c of commands) multi.addCommand(stringify(c));
+      return multi.exec(pipeline);
+    }
+    const cluster = this.cluster as NodeRedisCluster;
+    const multi = cluster.multi(options.routeKey);
+    for (const c of commands) multi.addCommand(options.routeKey, false, stringify(c));
+    return multi.exec(pipeline);
+  }
+
+  async primaries(): Promise<RedisClient[]> {
+    if (this.single) return [this];
+    const cluster = this.cluster as NodeRedisCluster;
+    return Promise.all(cluster.masters.map(async (m) => new NodeRedisClient(await cluster.nodeClient(m))));
+  }
+
+  async createSubscriber(): Promise<Subscriber> {
+    const source = (this.single ?? this.cluster) as NodeRedisSingle;
+    const sub = source.duplicate();
+    // A subscriber must never reject publishers' errors into the void.
+    (sub as unknown as { on(e: string, f: (err: unknown) => void): void }).on('error', () => {});
+    await sub.connect();
+    return new NodeRedisSubscriber(sub);
+  }
+
+  async close(): Promise<void> {
+    const c = (this.single ?? this.cluster) as NodeRedisSingle;
+    await c.close().catch(() => c.destroy());
+  }
+}
+
+class NodeRedisSubscriber implements Subscriber {
+  private readonly handlers = new Map<string, Set<MessageHandler>>();
+
+  constructor(private readonly sub: NodeRedisSingle) {}
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<void> {
+    let set = this.handlers.get(channel);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+    }
+    set.add(handler);
+    if (set.size === 1) {
+      await this.sub.subscribe(channel, (message, ch) => {
+        for (const h of this.handlers.get(ch) ?? []) h(message, ch);
+      });
+    }
+  }
+
+  async unsubscribe(channel: string, handler?: MessageHandler): Promise<void> {
+    const set = this.handlers.get(channel);
+    if (!set) return;
+    if (handler) set.delete(handler);
+    else set.clear();
+    if (set.size === 0) {
+      this.handlers.delete(channel);
+      await this.sub.unsubscribe(channel);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    await this.sub.close().catch(() => this.sub.destroy());
+  }
+}
+
+// node-redis accepts only strings and Buffers as arguments.
+function stringify(args: readonly RedisArg[]): RedisArg[] {
+  const out = new Array<RedisArg>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as RedisArg;
+    out[i] = typeof a === 'number' ? String(a) : a;
+  }
+  return out;
+}

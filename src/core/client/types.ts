@@ -1,0 +1,51 @@
+/** An argument of a Redis command. */
+export type RedisArg = string | number | Buffer;
+
+/** A reply as both adapters return it: strings, integers, arrays, `null`. */
+export type RedisReply = unknown;
+
+/** Options of {@link RedisClient.batch}. */
+export interface BatchOptions {
+  /** Run as `MULTI`/`EXEC` (all or nothing, isolated) rather than a plain pipeline. Default `false`. */
+  atomic?: boolean;
+  /** A key of the batch; on a cluster every command goes to the node owning its slot. */
+  routeKey?: string;
+}
+
+/** Receives messages of one channel. */
+export type MessageHandler = (message: string, channel: string) => void;
+
+/** A pub/sub connection, separate from the command connection. */
+export interface Subscriber {
+  /** Subscribes `handler` to `channel`; resolves once Redis confirmed the subscription. */
+  subscribe(channel: string, handler: MessageHandler): Promise<void>;
+  /** Removes `handler` (or every handler) from `channel`. */
+  unsubscribe(channel: string, handler?: MessageHandler): Promise<void>;
+  /** Closes the pub/sub connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * The narrow interface every module talks to: raw commands, batches, the cluster's
+ * primaries and a pub/sub subscriber. One adapter implements it over ioredis,
+ * one over node-redis; neither changes the user's client.
+ */
+export interface RedisClient {
+  /** Which library the adapter wraps. */
+  readonly driver: 'ioredis' | 'node-redis';
+  /** True for a Redis Cluster client. */
+  readonly isCluster: boolean;
+  /**
+   * Sends one command. `routeKey` picks the cluster node (ignored standalone);
+   * commands without keys go to any node.
+   */
+  send(args: readonly RedisArg[], routeKey?: string): Promise<RedisReply>;
+  /** Sends several commands in one round trip (pipeline, or `MULTI` when `atomic`). Throws the first error reply. */
+  batch(commands: readonly (readonly RedisArg[])[], options?: BatchOptions): Promise<RedisReply[]>;
+  /** One client per primary: the client itself when standalone. Used for `SCRIPT LOAD`, `SCAN` and stats. */
+  primaries(): Promise<RedisClient[]>;
+  /** Opens a new pub/sub connection to the same deployment. */
+  createSubscriber(): Promise<Subscriber>;
+  /** Closes the underlying client. Only called for clients the library created. */
+  close(): Promise<void>;
+}

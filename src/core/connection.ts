@@ -1,0 +1,209 @@
+import { type CreateClientOptions, createClient } from './client/create.js';
+import { adaptClient, type SupportedClient } from './client/detect.js';
+import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
+import { CommandTimeoutError, ValidationError } from './errors.js';
+import { KeySpace } from './keys.js';
+import { isNoScript, toTypedError } from './reply-errors.js';
+import { definedScripts, type LuaScript } from './script.js';
+import { jsonSerializer, type Serializer } from './serializer.js';
+import { assertNonNegative } from './validation.js';
+
+const BRAND = Symbol.for('redis-patterns.connection');
+
+/** Options shared by every way of making a {@link RedisConnection}. */
+export interface RedisConnectionOptions {
+  /** Namespace put in front of every key (`prefix:module:{tag}:...`). Default `''` (none). */
+  prefix?: string;
+  /** How values are stored. Default {@link jsonSerializer}. */
+  serializer?: Serializer;
+  /**
+   * Milliseconds to wait for any reply before rejecting with
+   * {@link CommandTimeoutError}; `0` waits forever. Default `2000`.
+   */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * The one thing every pattern needs: a Redis client (ioredis or node-redis,
+ * standalone or cluster) behind a narrow interface, the key prefix, the
+ * serializer and the script runner.
+ *
+ * @example
+ * const connection = RedisConnection.from(new Redis(), { prefix: 'clinic' });
+ * const lock = new FencedLock({ connection });
+ */
+export class RedisConnection {
+  /** The adapter every module talks to. */
+  readonly client: RedisClient;
+  /** The key namespace. */
+  readonly prefix: string;
+  /** The value serializer. */
+  readonly serializer: Serializer;
+  /** Reply timeout in ms (`0` = none). */
+  readonly commandTimeoutMs: number;
+  private readonly owned: boolean;
+  private subscriberPromise: Promise<Subscriber> | undefined;
+  private readonly keySpaces = new Map<string, KeySpace>();
+
+  private constructor(client: RedisClient, owned: boolean, options: RedisConnectionOptions) {
+    const timeout = options.commandTimeoutMs ?? 2000;
+    assertNonNegative('commandTimeoutMs', timeout);
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+      throw new ValidationError('prefix', 'must be a string');
+    }
+    // A brand rather than `instanceof`, so a CJS copy of core in one subpath bundle still recognizes another's connection.
+    Object.defineProperty(this, BRAND, { value: true });
+    this.client = client;
+    this.owned = owned;
+    this.prefix = options.prefix ?? '';
+    this.serializer = options.serializer ?? jsonSerializer;
+    this.commandTimeoutMs = timeout;
+    new KeySpace(this.prefix, 'core'); // validates the prefix now rather than on first use
+  }
+
+  /**
+   * Wraps a client you created and keep ownership of: an ioredis `Redis` or
+   * `Cluster`, or a connected node-redis client or cluster. {@link close} leaves it open.
+   */
+  static from(client: SupportedClient, options: RedisConnectionOptions = {}): RedisConnection {
+    return new RedisConnection(adaptClient(client), false, options);
+  }
+
+  /** Creates (and later closes) its own client from a URL or cluster seed nodes. */
+  static async connect(target: string | CreateClientOptions, options: RedisConnectionOptions = {}): Promise<RedisConnection> {
+    const client = await createClient(typeof target === 'string' ? { url: target } : target);
+    return new RedisConnection(client, true, options);
+  }
+
+  /** Key builder of one module under this connection's prefix. */
+  keys(module: string): KeySpace {
+    let ks = this.keySpaces.get(module);
+    if (!ks) {
+      ks = new KeySpace(this.prefix, module);
+      this.keySpaces.set(module, ks);
+    }
+    return ks;
+  }
+
+  /**
+   * Runs a script with one `EVALSHA`; if the server has lost it (restart,
+   * failover, `SCRIPT FLUSH`), sends the source with `EVAL` to the same node.
+   */
+  async run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[]): Promise<RedisReply> {
+    if (keys.length !== script.numberOfKeys) {
+      throw new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+    }
+    const route = keys[0];
+    try {
+      return await this.raw(['EVALSHA', script.sha, keys.length, ...keys, ...args], route);
+    } catch (err) {
+      if (!isNoScript(err)) throw toTypedError(err);
+    }
+    try {
+      return await this.raw(['EVAL', script.source, keys.length, ...keys, ...args], route);
+    } catch (err) {
+      throw toTypedError(err);
+    }
+  }
+
+  /** Sends one command; `routeKey` selects the cluster node. Errors are typed. */
+  async send(args: readonly RedisArg[], routeKey?: string): Promise<RedisReply> {
+    try {
+      return await this.raw(args, routeKey);
+    } catch (err) {
+      throw toTypedError(err);
+    }
+  }
+
+  /** Sends commands in one round trip (all keys must share a slot on a cluster). */
+  async batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
+    try {
+      return await this.withTimeout(this.client.batch(commands, options), 'a batch');
+    } catch (err) {
+      throw toTypedError(err);
+    }
+  }
+
+  /** Loads every defined script (or the given ones) on every primary, for callers that use them inside `MULTI`. */
+  async preload(scripts: readonly LuaScript[] = definedScripts()): Promise<void> {
+    const nodes = await this.client.primaries();
+    await Promise.all(
+      nodes.flatMap((node) =>
+        scripts.map((s) =>
+          this.withTimeout(node.send(['SCRIPT', 'LOAD', s.source]), 'SCRIPT LOAD').catch((e) => Promise.reject(toTypedError(e))),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * The shared pub/sub connection, opened on first use and closed by {@link close}.
+   * Handlers of many channels share it.
+   */
+  subscriber(): Promise<Subscriber> {
+    if (!this.subscriberPromise) {
+      this.subscriberPromise = this.client.createSubscriber();
+      this.subscriberPromise.catch(() => {
+        this.subscriberPromise = undefined;
+      });
+    }
+    return this.subscriberPromise;
+  }
+
+  /**
+   * Iterates every key matching `pattern` on every primary with `SCAN`
+   * (never `KEYS`). For admin calls only, never on a hot path.
+   */
+  async *scan(pattern: string, count = 500): AsyncGenerator<string[]> {
+    for (const node of await this.client.primaries()) {
+      let cursor = '0';
+      do {
+        const reply = (await this.withTimeout(node.send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', count]), 'SCAN').catch((e) =>
+          Promise.reject(toTypedError(e)),
+        )) as [string, string[]];
+        cursor = String(reply[0]);
+        if (reply[1].length) yield reply[1];
+      } while (cursor !== '0');
+    }
+  }
+
+  /** Closes the pub/sub connection, and the client if this connection created it. */
+  async close(): Promise<void> {
+    const sub = this.subscriberPromise;
+    this.subscriberPromise = undefined;
+    if (sub) await (await sub.catch(() => undefined))?.close();
+    if (this.owned) await this.client.close();
+  }
+
+  private raw(args: readonly RedisArg[], routeKey: string | undefined): Promise<RedisReply> {
+    return this.withTimeout(this.client.send(args, routeKey), args[0] as string);
+  }
+
+  private withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+    const ms = this.commandTimeoutMs;
+    if (ms === 0) return promise;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CommandTimeoutError(ms, what)), ms);
+      promise.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+}
+
+/** What modules accept as `connection`: a {@link RedisConnection} or a raw client to wrap. */
+export type ConnectionLike = RedisConnection | SupportedClient;
+
+/** Returns `value` if it is a {@link RedisConnection}, otherwise wraps the raw client with default options. */
+export function toConnection(value: ConnectionLike): RedisConnection {
+  if ((value as { [BRAND]?: boolean })[BRAND] === true) return value as RedisConnection;
+  if (value == null) throw new ValidationError('connection', 'is required');
+  return RedisConnection.from(value);
+}

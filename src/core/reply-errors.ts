@@ -1,0 +1,49 @@
+import { RedisCommandError, RedisPatternsError, RedisUnavailableError } from './errors.js';
+
+type ErrorFactory = (detail: string) => RedisPatternsError;
+
+const scriptErrors = new Map<string, ErrorFactory>();
+
+/**
+ * Registers the typed error for a Lua status code. A script that ends with
+ * `return redis.error_reply('RP_<CODE> detail')` makes the call reject with
+ * `factory(detail)`; this is the one place where Lua status codes become errors.
+ */
+export function registerScriptError(code: string, factory: ErrorFactory): void {
+  scriptErrors.set(code, factory);
+}
+
+const UNAVAILABLE_NAMES = new Set([
+  'ClientClosedError',
+  'ClientOfflineError',
+  'SocketClosedUnexpectedlyError',
+  'ConnectionTimeoutError',
+  'ReconnectStrategyError',
+  'RootNodesUnavailableError',
+  'MaxRetriesPerRequestError',
+  'ClusterAllFailedError',
+]);
+const UNAVAILABLE_MESSAGE =
+  /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue|Failed to refresh slots cache|None of startup nodes|The client is closed|CLUSTERDOWN|LOADING/;
+
+/** True when Redis answered `NOSCRIPT` (the script cache lacks the SHA). */
+export function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
+}
+
+/** Turns whatever a client library rejected with into a redis-patterns error. */
+export function toTypedError(err: unknown): Error {
+  if (!(err instanceof Error)) return new RedisCommandError(String(err));
+  if (err instanceof RedisPatternsError) return err;
+  const message = err.message;
+  if (message.startsWith('RP_')) {
+    const space = message.indexOf(' ');
+    const code = message.slice(3, space === -1 ? undefined : space);
+    const factory = scriptErrors.get(code);
+    if (factory) return factory(space === -1 ? '' : message.slice(space + 1));
+  }
+  if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_MESSAGE.test(message)) {
+    return new RedisUnavailableError(`Redis is unavailable: ${message}`, { cause: err });
+  }
+  return new RedisCommandError(message, { cause: err });
+}

@@ -1,0 +1,59 @@
+import { ValidationError } from './errors.js';
+
+/** Longest user-supplied key part (resource name, identity, ...) accepted by default, in UTF-8 bytes. */
+export const MAX_KEY_PART_BYTES = 1024;
+
+/** Throws a {@link ValidationError} unless `value` is a finite number greater than zero. */
+export function assertPositive(field: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ValidationError(field, `must be a finite number > 0, got ${describe(value)}`);
+  }
+}
+
+/** Throws a {@link ValidationError} unless `value` is an integer greater than zero. */
+export function assertPositiveInteger(field: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new ValidationError(field, `must be an integer > 0, got ${describe(value)}`);
+  }
+}
+
+/** Throws a {@link ValidationError} unless `value` is an integer >= 0. */
+export function assertNonNegativeInteger(field: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(field, `must be an integer >= 0, got ${describe(value)}`);
+  }
+}
+
+/** Throws a {@link ValidationError} unless `value` is a finite number >= 0. */
+export function assertNonNegative(field: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, `must be a finite number >= 0, got ${describe(value)}`);
+  }
+}
+
+/** Throws a {@link ValidationError} unless `min <= value <= max` (finite). */
+export function assertInRange(field: string, value: unknown, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ValidationError(field, `must be a number in [${min}, ${max}], got ${describe(value)}`);
+  }
+}
+
+/**
+ * Throws a {@link ValidationError} unless `value` is a non-empty string of at
+ * most `maxBytes` UTF-8 bytes: the check every user-supplied key part gets.
+ */
+export function assertKeyPart(field: string, value: unknown, maxBytes = MAX_KEY_PART_BYTES): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ValidationError(field, `must be a non-empty string, got ${describe(value)}`);
+  }
+  // length * 3 bounds the UTF-8 size of a UTF-16 string, so the exact count is only needed near the limit.
+  if (value.length * 3 > maxBytes && Buffer.byteLength(value, 'utf8') > maxBytes) {
+    throw new ValidationError(field, `must be at most ${maxBytes} bytes`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-char string` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}

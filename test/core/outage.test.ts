@@ -1,0 +1,79 @@
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { CommandTimeoutError, defineScript, RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { driver } from '../harness/redis.js';
+
+const incr = defineScript('test/incr', "return redis.call('INCR', KEYS[1])", 1);
+
+// A private server this file can stop, freeze and restart without disturbing other tests.
+async function privateConnection(server: RedisServer, commandTimeoutMs: number) {
+  if (driver === 'ioredis') {
+    const client = new Redis(server.url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
+    client.on('error', () => {});
+    return { connection: RedisConnection.from(client, { commandTimeoutMs }), close: () => client.disconnect() };
+  }
+  const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
+  client.on('error', () => {});
+  await client.connect();
+  return { connection: RedisConnection.from(client, { commandTimeoutMs }), close: () => client.destroy() };
+}
+
+describe(`Redis outage via ${driver}`, () => {
+  const servers: RedisServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  it('a frozen server gives CommandTimeoutError within the timeout, then recovers', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server, 300);
+    try {
+      expect(await connection.run(incr, ['k'], [])).toBe(1);
+      server.pause();
+      const started = Date.now();
+      const err = await connection.run(incr, ['k'], []).catch((e) => e);
+      const elapsed = Date.now() - started;
+      expect(err).toBeInstanceOf(CommandTimeoutError);
+      expect(elapsed).toBeGreaterThanOrEqual(280);
+      expect(elapsed).toBeLessThan(1000);
+      server.resume();
+      // The timed-out INCR may still have run after the resume; either way the connection works again.
+      const next = Number(await connection.run(incr, ['k'], []));
+      expect(next === 2 || next === 3).toBe(true);
+    } finally {
+      server.resume();
+      close();
+    }
+  });
+
+  it('a stopped server gives a typed error within the timeout, and the connection recovers on restart', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server, 400);
+    try {
+      await connection.send(['SET', 'a', '1']);
+      await server.stop();
+      const started = Date.now();
+      const err = await connection.send(['GET', 'a']).catch((e) => e);
+      expect(Date.now() - started).toBeLessThan(1200);
+      expect(err).toBeInstanceOf(RedisPatternsError);
+      expect(err instanceof CommandTimeoutError || err instanceof RedisUnavailableError).toBe(true);
+      const restarted = await startRedis({ port: server.port });
+      servers.push(restarted);
+      const deadline = Date.now() + 5000;
+      let value: unknown;
+      while (Date.now() < deadline) {
+        value = await connection.run(incr, ['fresh'], []).catch(() => undefined);
+        if (value !== undefined) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // A restarted server has an empty script cache: the runner reloaded the script itself.
+      expect(value).toBe(1);
+    } finally {
+      close();
+    }
+  });
+});
