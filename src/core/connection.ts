@@ -106,9 +106,15 @@ export class RedisConnection {
     }
   }
 
-  /** Sends one command; `routeKey` selects the cluster node. Errors are typed. */
-  async send(args: readonly RedisArg[], routeKey?: string): Promise<RedisReply> {
+  /**
+   * Sends one command; `routeKey` selects the cluster node. Errors are typed.
+   * `timeoutMs` overrides the connection's timeout for this call (blocking commands).
+   */
+  async send(args: readonly RedisArg[], routeKey?: string, options: { timeoutMs?: number } = {}): Promise<RedisReply> {
     try {
+      if (options.timeoutMs !== undefined) {
+        return await this.withTimeout(this.client.send(args, routeKey), args[0] as string, options.timeoutMs);
+      }
       return await this.raw(args, routeKey);
     } catch (err) {
       throw toTypedError(err);
@@ -167,6 +173,16 @@ export class RedisConnection {
     }
   }
 
+  /**
+   * A second connection to the same deployment with the same prefix, serializer and
+   * timeout, owned (and closed) by the caller: for blocking reads such as
+   * `XREADGROUP BLOCK` that would otherwise stall every other command.
+   */
+  async duplicate(): Promise<RedisConnection> {
+    const client = await this.client.duplicate();
+    return new RedisConnection(client, true, { prefix: this.prefix, serializer: this.serializer, commandTimeoutMs: this.commandTimeoutMs });
+  }
+
   /** Closes the pub/sub connection, and the client if this connection created it. */
   async close(): Promise<void> {
     const sub = this.subscriberPromise;
@@ -179,8 +195,7 @@ export class RedisConnection {
     return this.withTimeout(this.client.send(args, routeKey), args[0] as string);
   }
 
-  private withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-    const ms = this.commandTimeoutMs;
+  private withTimeout<T>(promise: Promise<T>, what: string, ms = this.commandTimeoutMs): Promise<T> {
     if (ms === 0) return promise;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new CommandTimeoutError(ms, what)), ms);

@@ -100,3 +100,20 @@ describe(`RedisConnection on ${target} via ${driver}`, () => {
     await expect(again.send(['PING'])).resolves.toBe('PONG');
   });
 });
+
+describe(`RedisConnection.duplicate on ${target} via ${driver}`, () => {
+  it('gives an independent connection for blocking commands', async () => {
+    const conn = await testConnection();
+    const blocking = await conn.duplicate();
+    try {
+      const list = conn.keys('test').key('q', 'list');
+      const popped = blocking.send(['BLPOP', list, 2], list, { timeoutMs: 3000 });
+      // The shared connection is not stalled while the duplicate blocks.
+      await expect(conn.send(['PING'])).resolves.toBe('PONG');
+      await conn.send(['RPUSH', list, 'job'], list);
+      expect(await popped).toEqual([list, 'job']);
+    } finally {
+      await blocking.close();
+    }
+  });
+});

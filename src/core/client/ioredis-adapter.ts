@@ -39,6 +39,10 @@ export class IoredisClient implements RedisClient {
     return (this.client as Cluster).nodes('master').map((node) => new IoredisClient(node));
   }
 
+  async duplicate(): Promise<RedisClient> {
+    return new IoredisClient(this.client.duplicate());
+  }
+
   async createSubscriber(): Promise<Subscriber> {
     const sub = this.client.duplicate();
     return new IoredisSubscriber(sub);

@@ -75,13 +75,21 @@ export class NodeRedisClient implements RedisClient {
     return Promise.all(cluster.masters.map(async (m) => new NodeRedisClient(await cluster.nodeClient(m))));
   }
 
+  async duplicate(): Promise<RedisClient> {
+    return new NodeRedisClient(await this.connectedCopy());
+  }
+
   async createSubscriber(): Promise<Subscriber> {
+    return new NodeRedisSubscriber(await this.connectedCopy());
+  }
+
+  private async connectedCopy(): Promise<NodeRedisSingle> {
     const source = (this.single ?? this.cluster) as NodeRedisSingle;
-    const sub = source.duplicate();
-    // A subscriber must never reject publishers' errors into the void.
-    (sub as unknown as { on(e: string, f: (err: unknown) => void): void }).on('error', () => {});
-    await sub.connect();
-    return new NodeRedisSubscriber(sub);
+    const copy = source.duplicate();
+    // Without a listener node-redis throws connection errors asynchronously; commands still report them.
+    (copy as unknown as { on(e: string, f: (err: unknown) => void): void }).on('error', () => {});
+    await copy.connect();
+    return copy;
   }
 
   async close(): Promise<void> {

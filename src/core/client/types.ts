@@ -44,6 +44,11 @@ export interface RedisClient {
   batch(commands: readonly (readonly RedisArg[])[], options?: BatchOptions): Promise<RedisReply[]>;
   /** One client per primary: the client itself when standalone. Used for `SCRIPT LOAD`, `SCAN` and stats. */
   primaries(): Promise<RedisClient[]>;
+  /**
+   * Opens a new command connection to the same deployment, for blocking commands
+   * (`BLPOP`, `XREADGROUP BLOCK`) that must not stall the shared connection.
+   */
+  duplicate(): Promise<RedisClient>;
   /** Opens a new pub/sub connection to the same deployment. */
   createSubscriber(): Promise<Subscriber>;
   /** Closes the underlying client. Only called for clients the library created. */
