@@ -2,15 +2,20 @@
 // EVALSHA on one connection of each client library.
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { defineScript, RedisConnection } from 'redis-patterns';
 import type { BenchContext } from './lib/types.js';
 
 const TRIVIAL = 'return 1';
+const trivial = defineScript('bench/trivial', TRIVIAL, 0);
 
 export default async function rawBench(ctx: BenchContext): Promise<void> {
   const io = new Redis(ctx.redisUrl);
   const nr = createClient({ url: ctx.redisUrl });
   await nr.connect();
   const sha = String(await io.script('LOAD', TRIVIAL));
+  // The same script through core's runner: the cost of the command timeout and error typing.
+  const ioConn = RedisConnection.from(io);
+  const nrConn = RedisConnection.from(nr);
   await io.set('bench:raw:k', 'v');
   try {
     for (const concurrency of [1, 50]) {
@@ -23,6 +28,22 @@ export default async function rawBench(ctx: BenchContext): Promise<void> {
         await ctx.run({ suite: 'raw', operation, library: 'ioredis', concurrency, op: ioOp });
         await ctx.run({ suite: 'raw', operation, library: 'node-redis', concurrency, op: nrOp, reference: 'ioredis' });
       }
+      await ctx.run({
+        suite: 'raw',
+        operation: 'EVALSHA return 1',
+        library: 'RedisConnection.run (ioredis)',
+        concurrency,
+        op: () => ioConn.run(trivial, [], []),
+        reference: 'ioredis',
+      });
+      await ctx.run({
+        suite: 'raw',
+        operation: 'EVALSHA return 1',
+        library: 'RedisConnection.run (node-redis)',
+        concurrency,
+        op: () => nrConn.run(trivial, [], []),
+        reference: 'node-redis',
+      });
     }
   } finally {
     await io.quit();

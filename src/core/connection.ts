@@ -89,36 +89,34 @@ export class RedisConnection {
    * Runs a script with one `EVALSHA`; if the server has lost it (restart,
    * failover, `SCRIPT FLUSH`), sends the source with `EVAL` to the same node.
    */
-  async run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[]): Promise<RedisReply> {
-    if (keys.length !== script.numberOfKeys) {
-      throw new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[]): Promise<RedisReply> {
+    const n = keys.length;
+    if (n !== script.numberOfKeys) {
+      return Promise.reject(new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${n}`));
     }
+    // Plain promise chains rather than async/await: this is every module's hot path.
+    const argv: RedisArg[] = new Array(3 + n + args.length);
+    argv[0] = 'EVALSHA';
+    argv[1] = script.sha;
+    argv[2] = n;
+    for (let i = 0; i < n; i++) argv[3 + i] = keys[i] as string;
+    for (let i = 0; i < args.length; i++) argv[3 + n + i] = args[i] as RedisArg;
     const route = keys[0];
-    try {
-      return await this.raw(['EVALSHA', script.sha, keys.length, ...keys, ...args], route);
-    } catch (err) {
+    return this.raw(argv, route).then(undefined, (err) => {
       if (!isNoScript(err)) throw toTypedError(err);
-    }
-    try {
-      return await this.raw(['EVAL', script.source, keys.length, ...keys, ...args], route);
-    } catch (err) {
-      throw toTypedError(err);
-    }
+      argv[0] = 'EVAL';
+      argv[1] = script.source;
+      return this.raw(argv, route).then(undefined, rethrowTyped);
+    });
   }
 
   /**
    * Sends one command; `routeKey` selects the cluster node. Errors are typed.
    * `timeoutMs` overrides the connection's timeout for this call (blocking commands).
    */
-  async send(args: readonly RedisArg[], routeKey?: string, options: { timeoutMs?: number } = {}): Promise<RedisReply> {
-    try {
-      if (options.timeoutMs !== undefined) {
-        return await this.withTimeout(this.client.send(args, routeKey), args[0] as string, options.timeoutMs);
-      }
-      return await this.raw(args, routeKey);
-    } catch (err) {
-      throw toTypedError(err);
-    }
+  send(args: readonly RedisArg[], routeKey?: string, options?: { timeoutMs?: number }): Promise<RedisReply> {
+    const ms = options?.timeoutMs ?? this.commandTimeoutMs;
+    return this.withTimeout(this.client.send(args, routeKey), args[0] as string, ms).then(undefined, rethrowTyped);
   }
 
   /** Sends commands in one round trip (all keys must share a slot on a cluster). */
@@ -211,6 +209,10 @@ export class RedisConnection {
       );
     });
   }
+}
+
+function rethrowTyped(err: unknown): never {
+  throw toTypedError(err);
 }
 
 /** What modules accept as `connection`: a {@link RedisConnection} or a raw client to wrap. */

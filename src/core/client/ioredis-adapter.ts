@@ -15,8 +15,8 @@ export class IoredisClient implements RedisClient {
 
   send(args: readonly RedisArg[], _routeKey?: string): Promise<RedisReply> {
     // ioredis routes `call` on a cluster by the command's key positions itself.
+    if (this.hasCall) return (this.client.call as (...a: RedisArg[]) => Promise<unknown>).apply(this.client, args as RedisArg[]);
     const [command, ...rest] = args;
-    if (this.hasCall) return (this.client as Redis).call(command as string, ...rest);
     const method = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[String(command).toLowerCase()];
     if (!method) return Promise.reject(new Error(`ERR unknown command '${String(command)}'`));
     return method.apply(this.client, rest);
