@@ -24,7 +24,7 @@ const UNAVAILABLE_NAMES = new Set([
   'ClusterAllFailedError',
 ]);
 const UNAVAILABLE_MESSAGE =
-  /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue|Failed to refresh slots cache|None of startup nodes|The client is closed|CLUSTERDOWN|LOADING/;
+  /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue|Failed to refresh slots cache|None of startup nodes|The client is closed|Socket closed unexpectedly|Connection timeout|client is offline|CLUSTERDOWN|LOADING/i;
 
 /** True when Redis answered `NOSCRIPT` (the script cache lacks the SHA). */
 export function isNoScript(err: unknown): boolean {
@@ -42,7 +42,7 @@ export function toTypedError(err: unknown): Error {
     const factory = scriptErrors.get(code);
     if (factory) return factory(space === -1 ? '' : message.slice(space + 1));
   }
-  if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_MESSAGE.test(message)) {
+  if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_NAMES.has(err.constructor.name) || UNAVAILABLE_MESSAGE.test(message)) {
     return new RedisUnavailableError(`Redis is unavailable: ${message}`, { cause: err });
   }
   return new RedisCommandError(message, { cause: err });

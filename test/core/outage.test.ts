@@ -60,7 +60,7 @@ describe(`Redis outage via ${driver}`, () => {
       const err = await connection.send(['GET', 'a']).catch((e) => e);
       expect(Date.now() - started).toBeLessThan(1200);
       expect(err).toBeInstanceOf(RedisPatternsError);
-      expect(err instanceof CommandTimeoutError || err instanceof RedisUnavailableError).toBe(true);
+      expect(err instanceof CommandTimeoutError || err instanceof RedisUnavailableError, `${err?.name}: ${err?.message}`).toBe(true);
       const restarted = await startRedis({ port: server.port });
       servers.push(restarted);
       const deadline = Date.now() + 5000;

@@ -46,7 +46,7 @@ describe.runIf(target === 'standalone' && process.env.RP_DRIVER !== 'node-redis'
   it('every Lua script starts with its marker line', () => {
     for (const m of modules) {
       for (const marker of luaMarkers(m)) {
-        const file = `src/${marker.slice(3)}`;
+        const file = `src/${m}/scripts/${marker.slice(`-- ${m}/`.length)}`;
         expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe(marker);
       }
     }

@@ -3,7 +3,7 @@ import { IoredisClient } from './ioredis-adapter.js';
 import { NodeRedisClient } from './node-redis-adapter.js';
 import type { RedisClient } from './types.js';
 
-/** How {@link createClient} builds a client the library will own. */
+/** How createClient builds a client the library will own. */
 export interface CreateClientOptions {
   /** A `redis://` or `rediss://` URL of a standalone server. */
   url?: string;
