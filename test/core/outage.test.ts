@@ -57,7 +57,7 @@ describe(`Redis outage via ${driver}`, () => {
       await connection.send(['SET', 'a', '1']);
       await server.stop();
       const started = Date.now();
-      const err = await connection.send(['GET', 'a']).catch((e: Error) => e);
+      const err = (await connection.send(['GET', 'a']).catch((e: Error) => e)) as Error;
       expect(Date.now() - started).toBeLessThan(1200);
       expect(err).toBeInstanceOf(RedisPatternsError);
       expect(err instanceof CommandTimeoutError || err instanceof RedisUnavailableError, `${err?.name}: ${err?.message}`).toBe(true);
