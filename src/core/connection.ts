@@ -4,7 +4,7 @@ import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from
 import { CommandTimeoutError, ValidationError } from './errors.js';
 import { KeySpace } from './keys.js';
 import { isNoScript, toTypedError } from './reply-errors.js';
-import { definedScripts, type LuaScript } from './script.js';
+import { definedScripts, type LuaScript, VARIADIC_KEYS } from './script.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import { assertNonNegative } from './validation.js';
 
@@ -91,7 +91,7 @@ export class RedisConnection {
    */
   run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[]): Promise<RedisReply> {
     const n = keys.length;
-    if (n !== script.numberOfKeys) {
+    if (n !== script.numberOfKeys && !(script.numberOfKeys === VARIADIC_KEYS && n > 0)) {
       return Promise.reject(new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${n}`));
     }
     // Plain promise chains rather than async/await: this is every module's hot path.

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 
+/** `numberOfKeys` of a script that takes any number of keys (at least one); each call passes its own. */
+export const VARIADIC_KEYS = -1;
+
 /**
  * One Lua script: its source (embedded from a `.lua` file at build time), its
  * SHA1 and how many of its arguments are keys. Create with {@link defineScript}
@@ -12,7 +15,7 @@ export class LuaScript {
   /**
    * @param name - a unique name, `module/file` by convention (e.g. `lock/acquire`)
    * @param source - the Lua source
-   * @param numberOfKeys - how many leading arguments are keys (`KEYS[1..n]`)
+   * @param numberOfKeys - how many leading arguments are keys (`KEYS[1..n]`), or {@link VARIADIC_KEYS}
    */
   constructor(
     readonly name: string,

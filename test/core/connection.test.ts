@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineScript, RedisCommandError, RedisConnection, ValidationError } from '../../src/index.js';
+import { defineScript, RedisCommandError, RedisConnection, VARIADIC_KEYS, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, rawClient, target, testConnection } from '../harness/redis.js';
 
@@ -115,5 +115,17 @@ describe(`RedisConnection.duplicate on ${target} via ${driver}`, () => {
     } finally {
       await blocking.close();
     }
+  });
+});
+
+describe(`variadic scripts on ${target} via ${driver}`, () => {
+  const countKeys = defineScript('test/count-keys', 'return #KEYS', VARIADIC_KEYS);
+
+  it('takes any number of keys of one slot per call', async () => {
+    const conn = await testConnection();
+    const ks = conn.keys('test');
+    expect(await conn.run(countKeys, [ks.key('v', 'a')], [])).toBe(1);
+    expect(await conn.run(countKeys, [ks.key('v', 'a'), ks.key('v', 'b'), ks.key('v', 'c')], [])).toBe(3);
+    await expect(conn.run(countKeys, [], [])).rejects.toThrow(/takes/);
   });
 });

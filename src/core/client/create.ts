@@ -18,11 +18,14 @@ export async function createClient(options: CreateClientOptions): Promise<RedisC
   if (!options.url && !options.clusterNodes?.length) throw new ValidationError('url', 'a url or clusterNodes is required');
   const driver = options.driver ?? ((await canImport('ioredis')) ? 'ioredis' : 'node-redis');
   if (driver === 'ioredis') {
-    const mod = (await import('ioredis')) as unknown as { Redis: new (url: string) => unknown; Cluster: new (nodes: object[]) => unknown };
-    if (options.clusterNodes?.length) {
-      return new IoredisClient(new mod.Cluster(options.clusterNodes.map(parseHostPort)) as never);
-    }
-    return new IoredisClient(new mod.Redis(options.url as string) as never);
+    type Emitter = { on(e: string, f: () => void): void };
+    const mod = (await import('ioredis')) as unknown as { Redis: new (url: string) => Emitter; Cluster: new (nodes: object[]) => Emitter };
+    const client = options.clusterNodes?.length
+      ? new mod.Cluster(options.clusterNodes.map(parseHostPort))
+      : new mod.Redis(options.url as string);
+    // Commands report connection trouble as typed errors; without a listener ioredis also logs every reconnect failure.
+    client.on('error', () => {});
+    return new IoredisClient(client as never);
   }
   const mod = (await import('redis')) as unknown as {
     createClient(o: object): { connect(): Promise<unknown>; on(e: string, f: () => void): void };
