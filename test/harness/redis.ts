@@ -61,6 +61,8 @@ export function uniquePrefix(label = 't'): string {
 export async function testConnection(options: RedisConnectionOptions = {}): Promise<RedisConnection> {
   const connection = RedisConnection.from(await rawClient(), { prefix: uniquePrefix(), ...options });
   opened.push({ close: () => connection.close() });
+  // Open every node connection now: ioredis' per-node ready check (INFO) must not land inside a command count.
+  await Promise.all((await connection.client.primaries()).map((node) => node.send(['PING'])));
   return connection;
 }
 

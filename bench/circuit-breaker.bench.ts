@@ -1,0 +1,34 @@
+// CircuitBreaker.execute around a no-op call, next to calling it directly and to
+// opossum (in-process state only, the breaker most Node users know). Ours pays for
+// shared state: one round trip before and one after the call, or with `cacheMs` none
+// on the hot path (successes flushed in batches).
+import { Redis } from 'ioredis';
+import OpossumBreaker from 'opossum';
+import { RedisConnection } from 'redis-patterns';
+import { CircuitBreaker } from 'redis-patterns/circuit-breaker';
+import type { BenchContext } from './lib/types.js';
+
+const noop = async (): Promise<number> => 1;
+
+export default async function circuitBreakerBench(ctx: BenchContext): Promise<void> {
+  const client = new Redis(ctx.redisUrl);
+  const connection = RedisConnection.from(client, { prefix: 'bench' });
+  const options = { connection, failureRate: 0.5, minimumRequests: 20, openMs: 30_000, timeoutMs: 10_000 };
+  const shared = new CircuitBreaker({ ...options, name: 'noop' });
+  const cached = new CircuitBreaker({ ...options, name: 'noop-cached', cacheMs: 100 });
+  const opossum = new OpossumBreaker(noop, { timeout: 10_000, errorThresholdPercentage: 50, volumeThreshold: 20, resetTimeout: 30_000 });
+  try {
+    for (const concurrency of [1, 50]) {
+      const run = (library: string, op: () => Promise<unknown>, reference?: string) =>
+        ctx.run({ suite: 'circuit-breaker', operation: 'execute no-op', library, concurrency, op, ...(reference ? { reference } : {}) });
+      await run('direct call', noop);
+      await run('opossum (local)', () => opossum.fire(), 'direct call');
+      await run('redis-patterns', () => shared.execute(noop), 'opossum (local)');
+      await run('redis-patterns cacheMs=100', () => cached.execute(noop), 'opossum (local)');
+    }
+  } finally {
+    await cached.shutdown();
+    opossum.shutdown();
+    await client.quit();
+  }
+}

@@ -1,0 +1,88 @@
+// SessionStore and its express-session adapter side by side with connect-redis, which runs
+// on node-redis: our node-redis rows are the like-for-like comparison, ioredis is reported too.
+import { RedisStore } from 'connect-redis';
+import session from 'express-session';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { RedisConnection } from 'redis-patterns';
+import { createExpressSessionStore, SessionStore } from 'redis-patterns/session';
+import type { BenchContext } from './lib/types.js';
+
+const SESSIONS = 1000;
+const DATA = { userId: 'user-0', role: 'nurse', ward: 'cardiology', preferences: { theme: 'dark', lang: 'en' } };
+
+export default async function sessionBench(ctx: BenchContext): Promise<void> {
+  const nr = createClient({ url: ctx.redisUrl });
+  await nr.connect();
+  const io = new Redis(ctx.redisUrl);
+  const peer = new RedisStore({ client: nr, prefix: 'bench:connect-redis:', ttl: 1800 });
+  const onNodeRedis = new SessionStore({ connection: RedisConnection.from(nr, { prefix: 'bench' }) });
+  const onIoredis = new SessionStore({ connection: RedisConnection.from(io, { prefix: 'bench' }) });
+  const express = createExpressSessionStore(session, { sessions: onNodeRedis });
+  const cookie = () => ({ originalMaxAge: 1_800_000, expires: new Date(Date.now() + 1_800_000), httpOnly: true, path: '/' });
+
+  // The same population for everyone: SESSIONS sessions of SESSIONS users.
+  const sids: string[] = [];
+  const tokens: string[] = [];
+  const expressSids: string[] = [];
+  for (let i = 0; i < SESSIONS; i++) {
+    const sid = `sid-${i}-${Math.random().toString(36).slice(2)}`;
+    sids.push(sid);
+    await peer.set(sid, { cookie: cookie(), ...DATA } as unknown as session.SessionData);
+    tokens.push((await onNodeRedis.create(`user-${i}`, DATA)).token);
+    const expressSid = `${onNodeRedis.tagOf(`user-${i}`)}.${express.genid({}).slice(23)}`;
+    expressSids.push(expressSid);
+    await express.set(expressSid, { cookie: cookie(), ...DATA, userId: `user-${i}` });
+  }
+  const pick = <T>(list: T[], i: number) => list[i % SESSIONS] as T;
+
+  type Op = (i: number) => Promise<unknown>;
+  // [operation, reference library, reference op, [library, op] compared with it]
+  const suites: [string, string, Op, [string, Op][]][] = [
+    [
+      'get',
+      'connect-redis get (no touch)',
+      (i) => peer.get(pick(sids, i)),
+      [
+        ['SessionStore.get + slide (node-redis)', (i) => onNodeRedis.get(pick(tokens, i))],
+        ['SessionStore.get + slide (ioredis)', (i) => onIoredis.get(pick(tokens, i))],
+        ['express store get (node-redis)', (i) => express.get(pick(expressSids, i))],
+      ],
+    ],
+    [
+      // What express-session does for an unmodified request: get, then touch.
+      'get + touch',
+      'connect-redis get + touch',
+      async (i) => peer.touch(pick(sids, i), (await peer.get(pick(sids, i))) as session.SessionData),
+      [
+        [
+          'express store get + touch (node-redis)',
+          async (i) => express.touch(pick(expressSids, i), (await express.get(pick(expressSids, i))) ?? {}),
+        ],
+      ],
+    ],
+    [
+      'set',
+      'connect-redis set',
+      (i) => peer.set(pick(sids, i), { cookie: cookie(), ...DATA, n: i } as unknown as session.SessionData),
+      [
+        [
+          'express store set (node-redis)',
+          (i) => express.set(pick(expressSids, i), { cookie: cookie(), ...DATA, userId: `user-${i % SESSIONS}`, n: i }),
+        ],
+        ['SessionStore.update 1 field (node-redis)', (i) => onNodeRedis.update(pick(tokens, i), { n: i })],
+      ],
+    ],
+  ];
+  try {
+    for (const concurrency of [1, 50]) {
+      for (const [operation, reference, refOp, ours] of suites) {
+        await ctx.run({ suite: 'session', operation, library: reference, concurrency, op: refOp });
+        for (const [library, op] of ours) await ctx.run({ suite: 'session', operation, library, concurrency, op, reference });
+      }
+    }
+  } finally {
+    await nr.close();
+    await io.quit();
+  }
+}

@@ -1,0 +1,368 @@
+import { EventEmitter } from 'node:events';
+import { toConnection } from '../core/connection.js';
+import { CommandTimeoutError, ValidationError } from '../core/errors.js';
+import { randomId } from '../core/ids.js';
+import { assertPositiveInteger } from '../core/validation.js';
+import { withDeadline } from './deadline.js';
+import { CallTimeoutError, CircuitOpenError } from './errors.js';
+import type { CircuitBreakerEvents } from './events.js';
+import { LocalState } from './local-state.js';
+import { type CircuitBreakerOptions, type CircuitState, type ResolvedOptions, resolveOptions } from './options.js';
+import { SharedState } from './shared-state.js';
+import type { CircuitStatus, StateReply, Verdict } from './types.js';
+
+/** Options of one {@link CircuitBreaker.execute} call. */
+export interface ExecuteOptions<T> {
+  /**
+   * Called instead of failing: with the {@link CircuitOpenError} when the call was
+   * rejected, with the call's error (or {@link CallTimeoutError}) when it failed. Its
+   * result becomes the result of `execute`. Default: none (the error is thrown).
+   */
+  fallback?: (error: unknown) => T | Promise<T>;
+}
+
+/** How one call was admitted, and by which state (shared or this instance's own). */
+interface Admission extends Verdict {
+  probeId: string;
+  local: boolean;
+}
+
+const ALLOWED_BY_CACHE: Admission = { verdict: 'allow', state: 'closed', waitMs: 0, probeId: '', local: false };
+
+/**
+ * A circuit breaker whose state lives in Redis, shared by every instance that uses
+ * the same `name`: when the dependency fails, all of them stop calling it at once,
+ * and once `openMs` has passed at most `halfOpenMaxProbes` trial calls run across
+ * all of them. Transitions happen atomically in Lua on Redis time.
+ *
+ * Round trips: one before a call (check) and one after it (record); with `cacheMs`
+ * a closed circuit costs none on the hot path (successes are sent in batches).
+ * If Redis is unavailable the breaker carries on with its own local state (event
+ * `redisUnavailable`), never delaying a call by more than `redisTimeoutMs`, and goes
+ * back to the shared state when Redis answers again (event `redisRestored`).
+ *
+ * @example
+ * const breaker = new CircuitBreaker({ connection, name: 'eprescribe', failureRate: 0.5, minimumRequests: 20 });
+ * const rx = await breaker.execute((signal) => fetch(url, { signal }).then((r) => r.json()));
+ */
+export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
+  /** The breaker's name (the shared circuit it belongs to). */
+  readonly name: string;
+  private readonly options: ResolvedOptions;
+  private readonly shared: SharedState;
+  private readonly local: LocalState;
+  private readonly instanceId = randomId(6);
+  private sequence = 0;
+  private known: CircuitState = 'closed';
+  /** Local clock time when the open period ends, as last seen. */
+  private openUntil = 0;
+  /** With `cacheMs`: the known state may be used without asking Redis until then. */
+  private cacheUntil = 0;
+  /** With `cacheMs`: the check in flight that callers arriving meanwhile share. */
+  private refreshing: Promise<Verdict> | undefined;
+  private pendingSuccesses = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private degraded = false;
+  private nextRedisAttempt = 0;
+  private reconnecting = false;
+
+  /** @throws ValidationError for any bad option (nothing is sent to Redis). */
+  constructor(options: CircuitBreakerOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.name = this.options.name;
+    this.shared = new SharedState(toConnection(options.connection), this.options);
+    this.local = new LocalState(this.options);
+  }
+
+  /** The state this instance last saw (no round trip). */
+  get state(): CircuitState {
+    return this.known;
+  }
+
+  /** `shared` while Redis answers, `local` while this instance runs on its own state. */
+  get mode(): 'shared' | 'local' {
+    return this.degraded ? 'local' : 'shared';
+  }
+
+  /**
+   * Runs `fn` if the circuit admits it, with the call timeout, and records the outcome.
+   * If `fn` declares a parameter, it receives an `AbortSignal` that aborts when the call
+   * times out (a function without parameters gets none: creating one is the costliest
+   * part of a cached call).
+   *
+   * @throws CircuitOpenError when rejected (unless `fallback` is given)
+   * @throws CallTimeoutError when `fn` took longer than `timeoutMs` (unless `fallback` is given)
+   * @throws whatever `fn` threw (unless `fallback` is given)
+   */
+  async execute<T>(fn: (signal: AbortSignal) => T | Promise<T>, options: ExecuteOptions<T> = {}): Promise<T> {
+    if (typeof fn !== 'function') throw new ValidationError('fn', 'must be a function');
+    if (options.fallback !== undefined && typeof options.fallback !== 'function') {
+      throw new ValidationError('fallback', 'must be a function');
+    }
+    const admission = await this.admit();
+    if (admission.verdict === 'reject') {
+      // Only an open or half-open circuit rejects.
+      const state = admission.state as 'open' | 'half-open';
+      this.emit('reject', { state, retryAfterMs: admission.waitMs });
+      return this.failWith(new CircuitOpenError(this.name, state, admission.waitMs), options.fallback);
+    }
+    const started = performance.now();
+    let value: T;
+    try {
+      value = await this.callWithTimeout(fn);
+    } catch (error) {
+      const durationMs = performance.now() - started;
+      const timedOut = error instanceof CallTimeoutError;
+      if (timedOut) this.emit('timeout', { timeoutMs: this.options.timeoutMs });
+      if (timedOut || this.countsAsFailure(error)) {
+        this.emit('failure', { error, durationMs });
+        await this.settle(admission, false);
+      } else {
+        this.emit('success', { durationMs });
+        await this.settle(admission, true);
+      }
+      return this.failWith(error, options.fallback);
+    }
+    this.emit('success', { durationMs: performance.now() - started });
+    await this.settle(admission, true);
+    return value;
+  }
+
+  /**
+   * Opens the circuit for every instance for `durationMs` (default `openMs`), then it
+   * turns half-open as usual. Forgets the failure window and probes. This instance
+   * changes at once; rejects with the Redis error if the shared state could not be changed.
+   */
+  async open(durationMs: number = this.options.openMs): Promise<void> {
+    assertPositiveInteger('durationMs', durationMs);
+    this.applyLocally(this.local.open(durationMs, Date.now()));
+    this.observe(await this.manual(() => this.shared.open(durationMs)), true);
+  }
+
+  /**
+   * Closes the circuit for every instance and forgets the failure window and probes
+   * (one `DEL`). This instance changes at once; rejects with the Redis error if the
+   * shared state could not be changed.
+   */
+  async close(): Promise<void> {
+    this.applyLocally({ state: 'closed', waitMs: 0 });
+    await this.manual(() => this.shared.close());
+  }
+
+  /**
+   * {@link close}, and also forgets what this instance holds on its own: buffered
+   * successes, the cached state and any Redis outage it was riding out (the next
+   * call asks Redis again).
+   */
+  async reset(): Promise<void> {
+    this.takePending();
+    this.degraded = false;
+    this.nextRedisAttempt = 0;
+    await this.close();
+  }
+
+  /**
+   * A snapshot of the circuit: the shared one (one round trip), or this instance's
+   * own while Redis is unavailable.
+   */
+  async status(): Promise<CircuitStatus> {
+    if (!this.degraded) {
+      try {
+        return await this.fromRedis(this.shared.status(), 'status');
+      } catch (error) {
+        this.degrade(error);
+      }
+    }
+    return this.local.status(Date.now());
+  }
+
+  /** Sends buffered successes now (with `cacheMs`; otherwise nothing is buffered). */
+  async flush(): Promise<void> {
+    const successes = this.takePending();
+    if (successes > 0 && !this.degraded) await this.recordShared(successes, 0, '');
+  }
+
+  /** Flushes buffered successes and stops the flush timer; for a clean process exit. */
+  async shutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  private async admit(): Promise<Admission> {
+    const now = Date.now();
+    if (now < this.cacheUntil) {
+      if (this.known === 'closed') return ALLOWED_BY_CACHE;
+      return { verdict: 'reject', state: 'open', waitMs: this.openUntil - now, probeId: '', local: false };
+    }
+    if (this.refreshing) {
+      // The cache just ran out and a check is in flight: share its answer rather than
+      // sending one check per concurrent caller. A probe slot is not shareable.
+      const verdict = await this.refreshing.catch(() => undefined);
+      if (verdict && verdict.verdict !== 'probe') return { ...verdict, probeId: '', local: false };
+    }
+    const probeId = `${this.instanceId}:${++this.sequence}`;
+    if (!this.degraded) {
+      try {
+        const request = this.fromRedis(this.shared.check(probeId), 'check');
+        if (this.options.cacheMs > 0) this.shareCheck(request);
+        const verdict = await request;
+        this.observe(verdict, true);
+        return { ...verdict, probeId, local: false };
+      } catch (error) {
+        this.degrade(error);
+      }
+    } else {
+      this.retryRedis();
+    }
+    const verdict = this.local.check(probeId, Date.now());
+    this.observe(verdict, false);
+    return { ...verdict, probeId, local: true };
+  }
+
+  private shareCheck(request: Promise<Verdict>): void {
+    this.refreshing = request;
+    const done = () => {
+      if (this.refreshing === request) this.refreshing = undefined;
+    };
+    request.then(done, done);
+  }
+
+  private async settle(admission: Admission, ok: boolean): Promise<void> {
+    const probeId = admission.verdict === 'probe' ? admission.probeId : '';
+    const successes = ok ? 1 : 0;
+    if (admission.local || this.degraded) {
+      this.observe(this.local.record(successes, 1 - successes, probeId, Date.now()), false);
+      return;
+    }
+    if (ok && probeId === '' && this.options.cacheMs > 0) {
+      this.pendingSuccesses++;
+      this.flushTimer ??= setTimeout(() => void this.flush(), this.options.cacheMs).unref();
+      return;
+    }
+    // A failure carries the buffered successes, so the rate it is judged by is current.
+    await this.recordShared(successes + this.takePending(), 1 - successes, probeId);
+  }
+
+  private async recordShared(successes: number, failures: number, probeId: string): Promise<void> {
+    try {
+      const reply = await this.fromRedis(this.shared.record(successes, failures, probeId), 'record');
+      this.observe(reply, true);
+    } catch (error) {
+      this.degrade(error);
+      this.observe(this.local.record(successes, failures, probeId, Date.now()), false);
+    }
+  }
+
+  private takePending(): number {
+    const n = this.pendingSuccesses;
+    this.pendingSuccesses = 0;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    return n;
+  }
+
+  /** Runs a manual transition on the shared state; a Redis failure leaves this instance on its local state and is rethrown. */
+  private async manual<T>(change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      this.degrade(error);
+      throw error;
+    }
+  }
+
+  /** A manual transition, applied to this instance before Redis is asked. */
+  private applyLocally(reply: StateReply): void {
+    this.local.adopt(reply.state, reply.waitMs, Date.now());
+    this.cacheUntil = 0;
+    this.observe(reply, false);
+  }
+
+  /** Takes in a state seen in a reply: caches it, and emits the transition if it is news to this instance. */
+  private observe(reply: StateReply, fromRedis: boolean): void {
+    const now = Date.now();
+    if (reply.state === 'open') this.openUntil = now + reply.waitMs;
+    if (fromRedis && this.options.cacheMs > 0) {
+      // Half-open is never cached: probes must be handed out by Redis.
+      if (reply.state === 'closed') this.cacheUntil = now + this.options.cacheMs;
+      else if (reply.state === 'open') this.cacheUntil = now + Math.min(this.options.cacheMs, reply.waitMs);
+      else this.cacheUntil = 0;
+    }
+    if (reply.state === this.known) return;
+    this.known = reply.state;
+    if (reply.state === 'open') this.emit('open', { retryAfterMs: reply.waitMs });
+    else if (reply.state === 'half-open') this.emit('halfOpen');
+    else this.emit('close');
+  }
+
+  private degrade(error: unknown): void {
+    this.nextRedisAttempt = Date.now() + this.options.redisRetryMs;
+    if (this.degraded) return;
+    this.degraded = true;
+    this.cacheUntil = 0;
+    this.takePending();
+    this.local.adopt(this.known, Math.max(0, this.openUntil - Date.now()), Date.now());
+    this.emit('redisUnavailable', { error: error instanceof Error ? error : new Error(String(error)) });
+  }
+
+  /** While degraded: at most every `redisRetryMs`, reads the shared state in the background; success ends the outage. */
+  private retryRedis(): void {
+    if (this.reconnecting || Date.now() < this.nextRedisAttempt) return;
+    this.reconnecting = true;
+    this.nextRedisAttempt = Date.now() + this.options.redisRetryMs;
+    this.fromRedis(this.shared.status(), 'status')
+      .then(
+        (status) => {
+          if (!this.degraded) return;
+          this.degraded = false;
+          this.emit('redisRestored');
+          this.observe({ state: status.state, waitMs: status.retryAfterMs }, true);
+        },
+        () => {},
+      )
+      .finally(() => {
+        this.reconnecting = false;
+      });
+  }
+
+  /** Waits for a shared-state call at most `redisTimeoutMs`: a frozen Redis must not hold calls back longer. */
+  private fromRedis<T>(request: Promise<T>, what: string): Promise<T> {
+    const ms = this.options.redisTimeoutMs;
+    return withDeadline(request, ms, () => new CommandTimeoutError(ms, `circuit-breaker ${what}`));
+  }
+
+  private callWithTimeout<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
+    // Making an AbortSignal costs more than all the rest of a cached call, so only a
+    // function that declares the parameter gets one (mocha spots `done` the same way).
+    const controller = fn.length > 0 ? new AbortController() : undefined;
+    const { timeoutMs } = this.options;
+    let call: Promise<T>;
+    try {
+      call = Promise.resolve(controller ? fn(controller.signal) : (fn as () => T | Promise<T>)());
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    if (timeoutMs === 0) return call;
+    return withDeadline(call, timeoutMs, () => {
+      const error = new CallTimeoutError(this.name, timeoutMs);
+      controller?.abort(error);
+      return error;
+    });
+  }
+
+  /** `isFailure(error)`, where a throwing `isFailure` counts the error as a failure rather than leaving the outcome unrecorded. */
+  private countsAsFailure(error: unknown): boolean {
+    if (!this.options.isFailure) return true;
+    try {
+      return this.options.isFailure(error);
+    } catch {
+      return true;
+    }
+  }
+
+  private async failWith<T>(error: unknown, fallback: ExecuteOptions<T>['fallback']): Promise<T> {
+    if (!fallback) throw error;
+    this.emit('fallback', { error });
+    return fallback(error);
+  }
+}

@@ -1,0 +1,175 @@
+import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { ValidationError } from '../core/errors.js';
+import type { KeySpace } from '../core/keys.js';
+import { defineScript } from '../core/script.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { type BloomSize, bloomPositions, bloomSize } from './bloom-math.js';
+import { BloomModuleMissingError } from './errors.js';
+import addSource from './scripts/bloom-add.lua';
+import existsSource from './scripts/bloom-exists.lua';
+
+const addScript = defineScript('counters/bloom-add', addSource, 2);
+const existsScript = defineScript('counters/bloom-exists', existsSource, 2);
+
+/** Most items per {@link BloomFilter.add} or {@link BloomFilter.exists} call. */
+export const MAX_BLOOM_BATCH = 1000;
+
+/** Which implementation a filter uses. */
+export type BloomBackend = 'module' | 'lua';
+
+/** Options of {@link BloomFilter}. */
+export interface BloomFilterOptions {
+  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  connection: ConnectionLike;
+  /** Name of the filter (its hash tag). */
+  name: string;
+  /** Items the filter is sized for; beyond it the false-positive rate rises. */
+  capacity: number;
+  /** Wanted false-positive rate at `capacity`, in (0, 0.5). Default `0.01`. */
+  errorRate?: number;
+  /** Expire the filter this many ms after its last `add`; `0` = never. Default `0`. */
+  ttlMs?: number;
+  /**
+   * `auto` uses RedisBloom's `BF.*` when the server has it (checked once per
+   * connection with `COMMAND INFO BF.ADD`), else the Lua bit array; `lua` and
+   * `module` force one (`module` fails with {@link BloomModuleMissingError} without it). Default `auto`.
+   */
+  backend?: 'auto' | BloomBackend;
+}
+
+const detected = new WeakMap<RedisConnection, Promise<boolean>>();
+
+/**
+ * A Bloom filter: "have we (probably) seen this item?" with no false negatives
+ * and a bounded false-positive rate, e.g. "has this patient already been sent
+ * the onboarding survey". Uses RedisBloom when available, otherwise a bit
+ * string sized from `capacity` and `errorRate` with positions set and read in
+ * Lua. One round trip per call (after the one-time detection).
+ *
+ * The two backends store different keys: switching backend starts an empty filter.
+ *
+ * @example
+ * const surveyed = new BloomFilter({ connection, name: 'survey-sent', capacity: 1_000_000, errorRate: 0.001 });
+ * if (!(await surveyed.exists('patient-42'))) await sendSurvey();
+ * await surveyed.add('patient-42');
+ */
+export class BloomFilter {
+  /** Bits and hash functions of the Lua bit array (what `capacity` and `errorRate` require). */
+  readonly size: BloomSize;
+  private readonly connection: RedisConnection;
+  private readonly ks: KeySpace;
+  private readonly name: string;
+  private readonly capacity: number;
+  private readonly errorRate: number;
+  private readonly ttlMs: number;
+  private readonly wanted: 'auto' | BloomBackend;
+  private resolved: Promise<BloomBackend> | undefined;
+
+  constructor(options: BloomFilterOptions) {
+    assertKeyPart('name', options.name);
+    assertPositiveInteger('capacity', options.capacity);
+    const errorRate = options.errorRate ?? 0.01;
+    if (typeof errorRate !== 'number' || !(errorRate > 0 && errorRate < 0.5)) throw new ValidationError('errorRate', 'must be in (0, 0.5)');
+    const ttlMs = options.ttlMs ?? 0;
+    assertNonNegativeInteger('ttlMs', ttlMs);
+    const backend = options.backend ?? 'auto';
+    if (!['auto', 'module', 'lua'].includes(backend)) throw new ValidationError('backend', 'must be auto, module or lua');
+    this.size = bloomSize(options.capacity, errorRate);
+    this.connection = toConnection(options.connection);
+    this.ks = this.connection.keys('counters');
+    this.name = options.name;
+    this.capacity = options.capacity;
+    this.errorRate = errorRate;
+    this.ttlMs = ttlMs;
+    this.wanted = backend;
+  }
+
+  /** The implementation in use (detects RedisBloom on first call). */
+  backend(): Promise<BloomBackend> {
+    if (!this.resolved) {
+      this.resolved = this.resolveBackend();
+      this.resolved.catch(() => {
+        this.resolved = undefined; // a failed detection (Redis down) is retried on the next call
+      });
+    }
+    return this.resolved;
+  }
+
+  /** Adds `item`; returns `true` if it was certainly not there before. */
+  async add(item: string): Promise<boolean> {
+    return (await this.addMany([item]))[0] as boolean;
+  }
+
+  /** Adds items; per item, `true` if it was certainly not there before. */
+  async addMany(items: readonly string[]): Promise<boolean[]> {
+    assertItems(items);
+    if ((await this.backend()) === 'module') {
+      const key = this.moduleKey();
+      const insert = ['BF.INSERT', key, 'CAPACITY', this.capacity, 'ERROR', this.errorRate, 'ITEMS', ...items];
+      const replies = this.ttlMs
+        ? ((await this.connection.batch([insert, ['PEXPIRE', key, this.ttlMs]], { atomic: true, routeKey: key }))[0] as unknown[])
+        : ((await this.connection.send(insert, key)) as unknown[]);
+      return replies.map((r) => Number(r) === 1);
+    }
+    const args = [this.size.bits, this.size.hashes, this.ttlMs, ...items.flatMap((i) => bloomPositions(i, this.size))];
+    const replies = (await this.connection.run(addScript, this.luaKeys(), args)) as number[];
+    return replies.map((r) => Number(r) === 1);
+  }
+
+  /** Whether `item` may have been added (`false` is certain; `true` is wrong at about `errorRate`). */
+  async exists(item: string): Promise<boolean> {
+    return (await this.existsMany([item]))[0] as boolean;
+  }
+
+  /** {@link exists} for many items in one round trip. */
+  async existsMany(items: readonly string[]): Promise<boolean[]> {
+    assertItems(items);
+    if ((await this.backend()) === 'module') {
+      const key = this.moduleKey();
+      return ((await this.connection.send(['BF.MEXISTS', key, ...items], key)) as unknown[]).map((r) => Number(r) === 1);
+    }
+    const args = [this.size.bits, this.size.hashes, ...items.flatMap((i) => bloomPositions(i, this.size))];
+    return ((await this.connection.run(existsScript, this.luaKeys(), args)) as number[]).map((r) => Number(r) === 1);
+  }
+
+  /** Deletes the filter. */
+  async clear(): Promise<void> {
+    const [bits, meta] = this.luaKeys();
+    await this.connection.send(['DEL', bits, meta, this.moduleKey()], bits);
+  }
+
+  private async resolveBackend(): Promise<BloomBackend> {
+    if (this.wanted === 'lua') return 'lua';
+    const has = await hasBloomModule(this.connection, this.moduleKey());
+    if (this.wanted === 'module' && !has) throw new BloomModuleMissingError();
+    return has ? 'module' : 'lua';
+  }
+
+  private luaKeys(): [string, string] {
+    return [this.ks.key(this.name, 'bloom', 'bits'), this.ks.key(this.name, 'bloom', 'meta')];
+  }
+
+  private moduleKey(): string {
+    return this.ks.key(this.name, 'bloom', 'bf');
+  }
+}
+
+/** Asks the server once per connection whether `BF.ADD` exists; `routeKey` picks the cluster node. */
+function hasBloomModule(connection: RedisConnection, routeKey: string): Promise<boolean> {
+  let found = detected.get(connection);
+  if (!found) {
+    found = connection.send(['COMMAND', 'INFO', 'BF.ADD'], routeKey).then((reply) => Array.isArray(reply) && reply[0] != null);
+    found.catch(() => detected.delete(connection));
+    detected.set(connection, found);
+  }
+  return found;
+}
+
+function assertItems(items: readonly string[]): void {
+  if (!Array.isArray(items) || items.length === 0 || items.length > MAX_BLOOM_BATCH) {
+    throw new ValidationError('items', `must be 1-${MAX_BLOOM_BATCH} strings`);
+  }
+  for (const item of items) {
+    if (typeof item !== 'string') throw new ValidationError('items', 'must be strings');
+  }
+}

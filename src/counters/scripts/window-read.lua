@@ -1,0 +1,14 @@
+-- counters/window-read.lua
+-- Reads the counts of the latest windows, newest first, at Redis TIME.
+-- KEYS[1] hash: window start (epoch ms) -> count
+-- ARGV[1] window length ms, ARGV[2] number of windows
+-- Returns {start of the current window, count, count of the window before, ...} (false for empty windows)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local size = tonumber(ARGV[1])
+local start = now - now % size
+local fields = {}
+for i = 0, tonumber(ARGV[2]) - 1 do fields[#fields + 1] = start - i * size end
+local out = redis.call('HMGET', KEYS[1], unpack(fields))
+table.insert(out, 1, start)
+return out

@@ -1,0 +1,355 @@
+import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { ValidationError } from '../core/errors.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { decodeGetReply, F, type GetReply, SessionKeys } from './layout.js';
+import { createScript, destroyAllScript, destroyScript, getScript, listScript, rotateScript, updateScript } from './scripts.js';
+import { newToken, type ParsedToken, parseToken, tokenId, userTag } from './token.js';
+
+/** Longest ip / user agent kept with a session, in characters; longer values are cut (they come from the client). */
+const MAX_CLIENT_INFO = 512;
+
+/** Options of {@link SessionStore}. */
+export interface SessionStoreOptions {
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
+  connection: ConnectionLike;
+  /** A session not used for this long expires (sliding expiry). Default `1_800_000` (30 minutes). */
+  idleTimeoutMs?: number;
+  /**
+   * No session lives longer than this after its creation, however active it is.
+   * Also the upper bound of per-session overrides. Default `86_400_000` (24 hours).
+   */
+  absoluteTimeoutMs?: number;
+  /** Most sessions one user may hold; creating one more evicts the oldest. `0` = no limit. Default `0`. */
+  maxSessionsPerUser?: number;
+  /**
+   * Key of the HMAC that turns a user id into the routing tag carried by the user's
+   * tokens. Without it the tag is a plain SHA-256 of the user id, which anyone holding
+   * a token can test guesses against. Changing it strands existing sessions from
+   * `destroyAll` / `list` (they keep working until they expire). Default: none.
+   */
+  tagSecret?: string | Buffer;
+}
+
+/** Per-session options of {@link SessionStore.create}. */
+export interface CreateSessionOptions {
+  /** Client IP address, shown by {@link SessionStore.list}. Cut to 512 characters. */
+  ip?: string;
+  /** Client user agent, shown by {@link SessionStore.list}. Cut to 512 characters. */
+  userAgent?: string;
+  /** Idle timeout of this session (e.g. longer for "remember me"). Default: the store's. */
+  idleTimeoutMs?: number;
+  /** Absolute lifetime of this session, at most the store's. Default: the store's. */
+  absoluteTimeoutMs?: number;
+}
+
+/** Session data: a flat record of named fields, each stored (and updatable) on its own. */
+export type SessionData = Record<string, unknown>;
+
+/** What {@link SessionStore.create} returns. */
+export interface CreatedSession {
+  /** The secret to hand to the client (cookie / bearer). Redis only ever sees its SHA-256. */
+  token: string;
+  /** Public id of the session (the token's SHA-256), as shown by {@link SessionStore.list}. */
+  id: string;
+  /** Creation time, ms since the epoch (Redis clock). */
+  createdAt: number;
+  /** When the session expires unless used again, ms since the epoch. */
+  expiresAt: number;
+  /** When the session expires whatever happens, ms since the epoch. */
+  absoluteExpiresAt: number;
+  /** How many older sessions of the user were evicted by `maxSessionsPerUser`. */
+  evicted: number;
+}
+
+/** Metadata of a live session. */
+export interface SessionInfo {
+  /** Public id of the session (SHA-256 of its token, base64url). */
+  id: string;
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+  /** Last `get` / `touch`, ms since the epoch. */
+  lastSeenAt: number;
+  /** When the session expires unless used again. */
+  expiresAt: number;
+  /** When the session expires whatever happens. */
+  absoluteExpiresAt: number;
+  /** Client IP given at creation, if any. */
+  ip?: string;
+  /** Client user agent given at creation, if any. */
+  userAgent?: string;
+}
+
+/** A live session as {@link SessionStore.get} returns it. */
+export interface Session<T extends SessionData = SessionData> extends SessionInfo {
+  /** The user the session belongs to. */
+  userId: string;
+  /** The session's data fields. */
+  data: T;
+}
+
+/**
+ * Stateful sessions in Redis: opaque 256-bit tokens (only their SHA-256 is stored),
+ * sliding expiry capped by an absolute lifetime, field-level updates, a per-user index
+ * for "log out everywhere" and a list of active sessions, optional per-user limit,
+ * and token rotation. `get` (with the slide) is one round trip.
+ *
+ * Tokens look like `<tag>.<secret>`: the tag routes to the user's hash slot (so all of
+ * a user's keys share one slot on a cluster), the secret is 256 random bits.
+ *
+ * @example
+ * const sessions = new SessionStore({ connection, idleTimeoutMs: 15 * 60_000 });
+ * const { token } = await sessions.create('user-42', { role: 'nurse' }, { ip, userAgent });
+ * const session = await sessions.get(token); // null once expired or revoked
+ * await sessions.destroyAll('user-42');     // log out everywhere
+ */
+export class SessionStore {
+  /** The connection in use. */
+  readonly connection: RedisConnection;
+  /** Resolved idle timeout, ms. */
+  readonly idleTimeoutMs: number;
+  /** Resolved absolute lifetime, ms. */
+  readonly absoluteTimeoutMs: number;
+  /** Resolved per-user limit (`0` = none). */
+  readonly maxSessionsPerUser: number;
+  private readonly keys: SessionKeys;
+  private readonly tagSecret: string | Buffer | undefined;
+
+  constructor(options: SessionStoreOptions) {
+    if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 1_800_000;
+    this.absoluteTimeoutMs = options.absoluteTimeoutMs ?? 86_400_000;
+    this.maxSessionsPerUser = options.maxSessionsPerUser ?? 0;
+    assertPositiveInteger('idleTimeoutMs', this.idleTimeoutMs);
+    assertPositiveInteger('absoluteTimeoutMs', this.absoluteTimeoutMs);
+    assertNonNegativeInteger('maxSessionsPerUser', this.maxSessionsPerUser);
+    if (
+      options.tagSecret !== undefined &&
+      !(typeof options.tagSecret === 'string' && options.tagSecret) &&
+      !Buffer.isBuffer(options.tagSecret)
+    ) {
+      throw new ValidationError('tagSecret', 'must be a non-empty string or a Buffer');
+    }
+    this.tagSecret = options.tagSecret;
+    this.connection = toConnection(options.connection);
+    this.keys = new SessionKeys(this.connection);
+  }
+
+  /** The routing tag of a user's keys and tokens (see the guide on its privacy trade-off). */
+  tagOf(userId: string): string {
+    assertKeyPart('userId', userId);
+    return userTag(userId, this.tagSecret);
+  }
+
+  /**
+   * Creates a session for `userId` with the given data fields and returns its token.
+   * One round trip; two when `maxSessionsPerUser` is set (the index is read first so
+   * evicted sessions can be deleted). Throws `ValidationError` / `SerializationError`
+   * before anything is sent.
+   */
+  async create(userId: string, data: SessionData = {}, options: CreateSessionOptions = {}): Promise<CreatedSession> {
+    const tag = this.tagOf(userId);
+    const idle = options.idleTimeoutMs ?? this.idleTimeoutMs;
+    const absolute = options.absoluteTimeoutMs ?? this.absoluteTimeoutMs;
+    assertPositiveInteger('idleTimeoutMs', idle);
+    assertPositiveInteger('absoluteTimeoutMs', absolute);
+    if (absolute > this.absoluteTimeoutMs)
+      throw new ValidationError('absoluteTimeoutMs', `must be at most the store's ${this.absoluteTimeoutMs}`);
+    const fields = this.encodeFields(data).sets;
+    for (const [name, value] of [
+      [F.ip, options.ip],
+      [F.userAgent, options.userAgent],
+    ] as const) {
+      if (value === undefined) continue;
+      if (typeof value !== 'string') throw new ValidationError(name === F.ip ? 'ip' : 'userAgent', 'must be a string');
+      fields.push(name, value.slice(0, MAX_CLIENT_INFO));
+    }
+    const token = newToken(tag);
+    const id = tokenId(token);
+    const index = this.keys.index(tag);
+    const known = this.maxSessionsPerUser > 0 ? await this.readIndex(index) : [];
+    const reply = (await this.connection.run(
+      createScript,
+      [this.keys.session(tag, id), index, ...known.map((k) => this.keys.session(tag, k))],
+      [id, idle, absolute, this.maxSessionsPerUser, userId, fields.length, ...fields, ...known],
+    )) as number[];
+    return {
+      token,
+      id,
+      createdAt: Number(reply[0]),
+      expiresAt: Number(reply[1]),
+      absoluteExpiresAt: Number(reply[2]),
+      evicted: Number(reply[3]),
+    };
+  }
+
+  /**
+   * The live session of `token`, its idle expiry slid forward (never past the absolute
+   * deadline) and its last-seen time updated: one round trip. `null` for an unknown,
+   * expired, revoked or malformed token; a malformed one costs no Redis call.
+   */
+  async get<T extends SessionData = SessionData>(token: string): Promise<Session<T> | null> {
+    const parsed = parseToken(token);
+    if (!parsed) return null;
+    const reply = await this.readParsed(parsed, '');
+    return reply ? this.decode<T>(parsed.id, reply) : null;
+  }
+
+  /** Slides the session's expiry like {@link get} without reading its data. `false` when not live. */
+  async touch(token: string): Promise<boolean> {
+    const parsed = parseToken(token);
+    if (!parsed) return false;
+    return (await this.readParsed(parsed, '')) !== null;
+  }
+
+  /**
+   * Sets the given data fields (a value of `undefined` deletes the field) and leaves
+   * every other field untouched: one round trip, no read-modify-write. Does not slide
+   * the expiry. `false` when the session is not live (nothing written).
+   */
+  async update(token: string, fields: SessionData): Promise<boolean> {
+    const { sets, deletes } = this.encodeFields(fields);
+    const parsed = parseToken(token);
+    if (!parsed) return false;
+    if (sets.length === 0 && deletes.length === 0) return false;
+    const reply = await this.connection.run(
+      updateScript,
+      [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
+      [parsed.id, sets.length / 2, ...sets, ...deletes],
+    );
+    return Number(reply) === 1;
+  }
+
+  /** Revokes one session (logout): one round trip. `true` when it was live. */
+  async destroy(token: string): Promise<boolean> {
+    const parsed = parseToken(token);
+    if (!parsed) return false;
+    return this.destroyParsed(parsed.tag, parsed.id, 0);
+  }
+
+  /**
+   * Revokes one session of `userId` by its public id (from {@link list}), e.g. "sign
+   * out that device". `true` when it was live.
+   */
+  async destroyById(userId: string, sessionId: string): Promise<boolean> {
+    const tag = this.tagOf(userId);
+    if (typeof sessionId !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return false;
+    return this.destroyParsed(tag, sessionId, 0);
+  }
+
+  /**
+   * "Log out everywhere": revokes every session of `userId` at once. Atomic: the
+   * instant the script runs, no session of the user created before it is live (the
+   * index they depend on is deleted in the same script). Two round trips (the index
+   * is read first so the session hashes can be deleted too). Returns how many
+   * sessions the index held.
+   */
+  async destroyAll(userId: string): Promise<number> {
+    return this.destroyAllOf(this.tagOf(userId), 0);
+  }
+
+  /**
+   * The live sessions of `userId` (e.g. an "active devices" page), oldest first;
+   * index entries of expired sessions are removed on the way. Two round trips.
+   */
+  async list(userId: string): Promise<SessionInfo[]> {
+    const tag = this.tagOf(userId);
+    const index = this.keys.index(tag);
+    const ids = await this.readIndex(index);
+    if (ids.length === 0) return [];
+    const rows = (await this.connection.run(listScript, [index, ...ids.map((id) => this.keys.session(tag, id))], ids)) as unknown[][];
+    return rows.map(([id, created, lastSeen, deadline, ip, ua, expires]) => ({
+      id: String(id),
+      createdAt: Number(created),
+      lastSeenAt: Number(lastSeen),
+      expiresAt: Number(expires),
+      absoluteExpiresAt: Number(deadline),
+      ...(ip ? { ip: String(ip) } : {}),
+      ...(ua ? { userAgent: String(ua) } : {}),
+    }));
+  }
+
+  /**
+   * Issues a new token for the same session (after login or a privilege change) and
+   * invalidates the old one in the same atomic step. Data, creation time and deadlines
+   * carry over. `null` when the old token is not live (nothing changed).
+   */
+  async rotate(token: string): Promise<string | null> {
+    const parsed = parseToken(token);
+    if (!parsed) return null;
+    const next = newToken(parsed.tag);
+    const nextId = tokenId(next);
+    const reply = await this.connection.run(
+      rotateScript,
+      [this.keys.session(parsed.tag, parsed.id), this.keys.session(parsed.tag, nextId), this.keys.index(parsed.tag)],
+      [parsed.id, nextId],
+    );
+    return Number(reply) === 1 ? next : null;
+  }
+
+  /**
+   * @internal Shared with the express-session adapter: runs `get.lua`, sliding by the
+   * session's idle timeout (`''`), not at all (`0`) or by `slide` ms. `null` when not live.
+   */
+  async readParsed(parsed: ParsedToken, slide: '' | number): Promise<GetReply | null> {
+    const reply = await this.connection.run(
+      getScript,
+      [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
+      [parsed.id, slide],
+    );
+    return reply ? decodeGetReply(reply) : null;
+  }
+
+  /** @internal Shared with the express-session adapter. */
+  async destroyParsed(tag: string, id: string, tombstoneMs: number): Promise<boolean> {
+    const reply = await this.connection.run(destroyScript, [this.keys.session(tag, id), this.keys.index(tag)], [id, tombstoneMs]);
+    return Number(reply) === 1;
+  }
+
+  /** @internal Shared with the express-session adapter. */
+  async destroyAllOf(tag: string, tombstoneMs: number): Promise<number> {
+    const index = this.keys.index(tag);
+    const ids = await this.readIndex(index);
+    const reply = await this.connection.run(destroyAllScript, [index, ...ids.map((id) => this.keys.session(tag, id))], [tombstoneMs]);
+    return Number(reply);
+  }
+
+  private async readIndex(index: string): Promise<string[]> {
+    return (await this.connection.send(['ZRANGE', index, 0, -1], index)) as string[];
+  }
+
+  private encodeFields(fields: SessionData): { sets: string[]; deletes: string[] } {
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw new ValidationError('data', 'must be a plain object');
+    const sets: string[] = [];
+    const deletes: string[] = [];
+    const serializer = this.connection.serializer;
+    for (const [name, value] of Object.entries(fields)) {
+      assertKeyPart('data field name', name);
+      if (name === '__proto__') throw new ValidationError('data field name', 'must not be __proto__');
+      if (value === undefined) deletes.push(F.dataPrefix + name);
+      else sets.push(F.dataPrefix + name, serializer.serialize(value));
+    }
+    return { sets, deletes };
+  }
+
+  private decode<T extends SessionData>(id: string, { fields, now, expires }: GetReply): Session<T> {
+    const data: SessionData = {};
+    const serializer = this.connection.serializer;
+    for (const [name, raw] of fields) {
+      const key = name.startsWith(F.dataPrefix) ? name.slice(F.dataPrefix.length) : undefined;
+      if (key !== undefined && key !== '__proto__') data[key] = serializer.deserialize(raw);
+    }
+    const ip = fields.get(F.ip);
+    const ua = fields.get(F.userAgent);
+    return {
+      id,
+      userId: fields.get(F.user) ?? '',
+      data: data as T,
+      createdAt: Number(fields.get(F.created)),
+      lastSeenAt: Number(now),
+      expiresAt: Number(expires),
+      absoluteExpiresAt: Number(fields.get(F.deadline)),
+      ...(ip !== undefined ? { ip } : {}),
+      ...(ua !== undefined ? { userAgent: ua } : {}),
+    };
+  }
+}

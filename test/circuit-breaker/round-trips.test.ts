@@ -1,0 +1,91 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CircuitOpenError } from '../../src/circuit-breaker/index.js';
+import type { RedisConnection } from '../../src/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { attempt, down, instances, ok, sleep } from './helpers.js';
+
+describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
+  // Any connection to the deployment reads the servers' command stats.
+  let counter: RedisConnection;
+  beforeAll(async () => {
+    counter = await testConnection();
+    await counter.send(['PING']);
+  });
+
+  it('costs one EVALSHA before a call and one after it', async () => {
+    const [a] = await instances({ failureThreshold: 3 });
+    await a.execute(ok); // loads the scripts
+    await attempt(a, down);
+    const success = await countCommands(counter, () => a.execute(ok));
+    expect(success.result).toBe('ok');
+    expect(success.byCommand).toEqual({ evalsha: 2, time: 2, hmget: 2, hincrby: 1, hgetall: 1, pexpire: 1 });
+    const failure = await countCommands(counter, () => attempt(a, down));
+    expect(failure.byCommand.evalsha).toBe(2);
+  });
+
+  it('rejects an open circuit with one EVALSHA and without running the call', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 60_000 });
+    await attempt(a, down);
+    const { result, byCommand } = await countCommands(counter, () => attempt(a, ok));
+    expect(result).toBeInstanceOf(CircuitOpenError);
+    expect(byCommand).toEqual({ evalsha: 1, time: 1, hmget: 1 });
+  });
+
+  it('with cacheMs, successful calls cost no round trip and are flushed in one', async () => {
+    const [a] = await instances({ failureThreshold: 3, cacheMs: 60_000 });
+    await a.execute(ok); // the check fills the cache
+    const hot = await countCommands(counter, async () => {
+      for (let i = 0; i < 20; i++) await a.execute(ok);
+    });
+    expect(hot.total).toBe(0);
+    const flush = await countCommands(counter, () => a.flush());
+    expect(flush.byCommand.evalsha).toBe(1);
+    expect(await a.status()).toMatchObject({ successes: 21, failures: 0 });
+    // A failure is recorded at once (one round trip), carrying buffered successes.
+    await a.execute(ok);
+    const failure = await countCommands(counter, () => attempt(a, down));
+    expect(failure.byCommand).toEqual({ evalsha: 1, time: 1, hmget: 1, hincrby: 2, hgetall: 1, pexpire: 1 });
+    expect(await a.status()).toMatchObject({ successes: 22, failures: 1 });
+  });
+
+  it('with cacheMs, an open circuit rejects locally', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 60_000, cacheMs: 5000 });
+    await attempt(a, down);
+    const { result, total } = await countCommands(counter, () => attempt(a, ok));
+    expect(result).toBeInstanceOf(CircuitOpenError);
+    expect(total).toBe(0);
+  });
+
+  it('with cacheMs, concurrent callers share one check when the cache runs out', async () => {
+    const [a] = await instances({ failureThreshold: 3, cacheMs: 100 });
+    await a.execute(ok);
+    await a.flush();
+    await sleep(150);
+    const { result, byCommand } = await countCommands(counter, () => Promise.all(Array.from({ length: 20 }, () => a.execute(ok))));
+    expect(result).toEqual(Array(20).fill('ok'));
+    expect(byCommand.evalsha).toBe(1);
+  });
+
+  it('with cacheMs, another instance opening the circuit is seen within cacheMs', async () => {
+    const [a, b] = await instances({ failureThreshold: 1, openMs: 60_000, cacheMs: 300 });
+    await a.execute(ok);
+    await b.open();
+    // Still trusted from the cache: the documented staleness.
+    expect(await a.execute(ok)).toBe('ok');
+    await sleep(350);
+    expect(await attempt(a, ok)).toBeInstanceOf(CircuitOpenError);
+  });
+
+  it('status, open and close cost one command each', async () => {
+    const [a] = await instances({ failureThreshold: 1 });
+    await a.status();
+    await a.open(1000);
+    const status = await countCommands(counter, () => a.status());
+    expect(status.byCommand.evalsha).toBe(1);
+    const open = await countCommands(counter, () => a.open(1000));
+    expect(open.byCommand.evalsha).toBe(1);
+    const close = await countCommands(counter, () => a.close());
+    expect(close.byCommand).toEqual({ del: 1 });
+  });
+});

@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { startRedis } from '../../scripts/lib/redis-servers.js';
+import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
+import { Leaderboard, periodOf } from '../../src/leaderboard/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+
+async function board(options: Partial<ConstructorParameters<typeof Leaderboard>[0]> = {}) {
+  const connection = await testConnection();
+  // Open every node connection now: ioredis' ready check (INFO) must not land inside a command count.
+  await Promise.all((await connection.client.primaries()).map((node) => node.send(['PING'])));
+  return { connection, board: new Leaderboard({ connection, name: 'adherence', ...options }) };
+}
+
+describe(`Leaderboard on ${target} via ${driver}`, () => {
+  it('ranks by score, best first, and pages through the board', async () => {
+    const { board: b } = await board();
+    for (const [m, s] of [
+      ['ana', 30],
+      ['ben', 50],
+      ['cy', 10],
+      ['dee', 40],
+      ['eve', 20],
+    ] as const)
+      await b.add(m, s);
+    expect((await b.top(3)).map((e) => [e.member, e.score, e.rank])).toEqual([
+      ['ben', 50, 1],
+      ['dee', 40, 2],
+      ['ana', 30, 3],
+    ]);
+    const p2 = await b.page(2, 2);
+    expect(p2.total).toBe(5);
+    expect(p2.entries.map((e) => `${e.rank}:${e.member}`)).toEqual(['3:ana', '4:eve']);
+    expect((await b.page(3, 2)).entries.map((e) => e.member)).toEqual(['cy']);
+    expect((await b.page(4, 2)).entries).toEqual([]);
+    expect(await b.rank('eve')).toEqual({ member: 'eve', score: 20, rank: 4 });
+    expect(await b.rank('nobody')).toBeNull();
+  });
+
+  it('increments from zero, with negative and fractional amounts, and returns the new place', async () => {
+    const { board: b } = await board();
+    expect(await b.increment('ana', 5)).toEqual({ member: 'ana', score: 5, rank: 1 });
+    expect(await b.increment('ben', 7.25)).toEqual({ member: 'ben', score: 7.25, rank: 1 });
+    expect(await b.increment('ana', 3)).toEqual({ member: 'ana', score: 8, rank: 1 });
+    expect(await b.increment('ana', -1.5)).toEqual({ member: 'ana', score: 6.5, rank: 2 });
+    expect(await b.increment('x', 0.1)).toMatchObject({ score: 0.1 });
+    expect((await b.increment('x', 0.2)).score).toBe(0.1 + 0.2);
+  });
+
+  it('breaks ties by who reached the score first, also after overtaking', async () => {
+    const { board: b } = await board();
+    await b.add('first', 10);
+    await b.add('second', 10);
+    await b.add('third', 10);
+    expect((await b.top(3)).map((e) => e.member)).toEqual(['first', 'second', 'third']);
+    // first drops and comes back to 10: now it reached 10 last.
+    await b.increment('first', 1);
+    await b.increment('first', -1);
+    expect((await b.top(3)).map((e) => e.member)).toEqual(['second', 'third', 'first']);
+    // Setting the same score again keeps the original time.
+    await b.add('second', 10);
+    expect((await b.top(1))[0]?.member).toBe('second');
+    // Member names are compared by time, never by name: 'zzz' before 'aaa' when earlier.
+    await b.add('zzz', 99);
+    await b.add('aaa', 99);
+    expect((await b.top(2)).map((e) => e.member)).toEqual(['zzz', 'aaa']);
+  });
+
+  it('around() returns neighbours clipped at the ends', async () => {
+    const { board: b } = await board();
+    for (let i = 1; i <= 10; i++) await b.add(`m${i}`, i * 10);
+    const mid = await b.around('m5', 2);
+    expect(mid?.map((e) => `${e.rank}:${e.member}`)).toEqual(['4:m7', '5:m6', '6:m5', '7:m4', '8:m3']);
+    expect((await b.around('m10', 2))?.map((e) => e.member)).toEqual(['m10', 'm9', 'm8']);
+    expect((await b.around('m1', 1))?.map((e) => e.rank)).toEqual([9, 10]);
+    expect(await b.around('ghost', 2)).toBeNull();
+  });
+
+  it('removes members and clears the board', async () => {
+    const { board: b } = await board();
+    await b.add('a', 1);
+    await b.add('b', 2);
+    expect(await b.remove('a')).toBe(true);
+    expect(await b.remove('a')).toBe(false);
+    expect(await b.rank('b')).toMatchObject({ rank: 1 });
+    await b.clear();
+    expect((await b.page(1, 10)).total).toBe(0);
+  });
+
+  it('keeps member names with separators and braces intact', async () => {
+    const { board: b } = await board();
+    const names = ['a:b', '{x}', '0000000000000001', 'é 🙂'];
+    for (const [i, n] of names.entries()) await b.add(n, i);
+    expect((await b.top(10)).map((e) => e.member).sort()).toEqual([...names].sort());
+  });
+
+  it('costs one round trip per operation (one EVALSHA, or one ZREVRANGE for top)', async () => {
+    const { connection, board: b } = await board();
+    await b.add('warm', 1); // the first call of a script may load it
+    await b.top(1);
+    await b.rank('warm');
+    await b.remove('nobody');
+    const top = await countCommands(connection, () => b.top(10));
+    expect(top.byCommand).toEqual({ zrevrange: 1 });
+    for (const [op, fn] of [
+      ['increment', () => b.increment('ana', 1)],
+      ['add', () => b.add('ben', 3)],
+      ['page', () => b.page(2, 5)],
+      ['rank', () => b.rank('ana')],
+      ['around', () => b.around('ana', 3)],
+      ['remove', () => b.remove('ben')],
+    ] as const) {
+      const { byCommand } = await countCommands(connection, fn as () => Promise<unknown>);
+      expect(byCommand.evalsha, op).toBe(1);
+      expect(
+        Object.keys(byCommand).filter((c) => c.startsWith('eval')),
+        op,
+      ).toEqual(['evalsha']);
+    }
+  });
+
+  it('keeps score and tie order exact under concurrent increments', async () => {
+    const { board: b } = await board();
+    const members = ['a', 'b', 'c', 'd'];
+    await Promise.all(Array.from({ length: 200 }, (_, i) => b.increment(members[i % 4] as string, 1)));
+    const top = await b.top(4);
+    expect(top.map((e) => e.score)).toEqual([50, 50, 50, 50]);
+    expect(new Set(top.map((e) => e.member))).toEqual(new Set(members));
+    expect((await b.page(1, 10)).total).toBe(4);
+  });
+
+  it('standing boards have no TTL by default and slide with ttlMs', async () => {
+    const forever = await board();
+    await forever.board.add('a', 1);
+    const zset = forever.connection.keys('leaderboard').key('adherence', 'all', 'scores');
+    expect(await forever.connection.send(['PTTL', zset], zset)).toBe(-1);
+    const sliding = await board({ ttlMs: 60_000 });
+    await sliding.board.add('a', 1);
+    const keys = ['scores', 'members'].map((p) => sliding.connection.keys('leaderboard').key('adherence', 'all', p));
+    for (const k of keys) {
+      const pttl = Number(await sliding.connection.send(['PTTL', k], k));
+      expect(pttl).toBeGreaterThan(50_000);
+      expect(pttl).toBeLessThanOrEqual(60_000);
+    }
+  });
+
+  it('daily boards are separate per UTC day and expire retainMs after the day ends', async () => {
+    const { connection, board: b } = await board({ period: 'daily', retainMs: 2 * 86_400_000 });
+    const now = new Date();
+    const yesterday = new Date(now.getTime() - 86_400_000);
+    await b.increment('ana', 5, { at: yesterday });
+    await b.increment('ana', 2);
+    expect((await b.rank('ana', { at: yesterday }))?.score).toBe(5);
+    expect((await b.rank('ana'))?.score).toBe(2);
+    const today = periodOf('daily', now);
+    for (const part of ['scores', 'members']) {
+      const key = connection.keys('leaderboard').key('adherence', today.id, part);
+      const expireAt = Number(await connection.send(['PEXPIRETIME', key], key));
+      expect(expireAt).toBe((today.endsAt as number) + 2 * 86_400_000);
+    }
+  });
+
+  it('a write to a period whose retention is over is gone at once', async () => {
+    const { board: b } = await board({ period: 'daily', retainMs: 1000 });
+    const lastWeek = new Date(Date.now() - 7 * 86_400_000);
+    await b.increment('ana', 5, { at: lastWeek });
+    expect(await b.rank('ana', { at: lastWeek })).toBeNull();
+  });
+
+  it('weekly boards use ISO weeks', () => {
+    expect(periodOf('weekly', new Date('2026-11-22T23:59:00Z')).id).toBe('2026-W47'); // a Sunday
+    expect(periodOf('weekly', new Date('2026-11-23T00:00:00Z')).id).toBe('2026-W48'); // Monday
+    expect(periodOf('weekly', new Date('2027-01-01T12:00:00Z')).id).toBe('2026-W53'); // Friday of 2026's last week
+    expect(periodOf('weekly', new Date('2024-12-30T00:00:00Z')).id).toBe('2025-W01');
+    const w = periodOf('weekly', new Date('2026-11-25T10:00:00Z'));
+    expect(new Date(w.endsAt as number).toISOString()).toBe('2026-11-30T00:00:00.000Z');
+    expect(periodOf('daily', new Date('2026-11-22T23:59:59.999Z'))).toEqual({
+      id: '2026-11-22',
+      endsAt: Date.parse('2026-11-23T00:00:00Z'),
+    });
+  });
+
+  it('rejects bad input with ValidationError before sending anything', async () => {
+    const { connection, board: b } = await board();
+    const { byCommand } = await countCommands(connection, async () => {
+      for (const bad of [
+        () => b.add('', 1),
+        () => b.add('a', Number.NaN),
+        () => b.increment('a', Number.POSITIVE_INFINITY),
+        () => b.increment(42 as unknown as string, 1),
+        () => b.top(0),
+        () => b.top(1001),
+        () => b.page(0, 10),
+        () => b.page(1, 1.5),
+        () => b.around('a', -1),
+        () => b.rank('x', { at: new Date('nope') }),
+        () => b.remove(''),
+      ]) {
+        await expect(bad()).rejects.toBeInstanceOf(ValidationError);
+      }
+    });
+    expect(byCommand).toEqual({});
+    expect(() => new Leaderboard({ connection, name: '' })).toThrow(ValidationError);
+    expect(() => new Leaderboard({ connection, name: 'x', period: 'hourly' as 'daily' })).toThrow(ValidationError);
+    expect(() => new Leaderboard({ connection, name: 'x', period: 'daily', ttlMs: 5 })).toThrow(ValidationError);
+    expect(() => new Leaderboard({ connection, name: 'x', ttlMs: -1 })).toThrow(ValidationError);
+  });
+
+  it('all keys of a board share one hash slot', async () => {
+    const { connection } = await board();
+    const ks = connection.keys('leaderboard');
+    const keys = ['all', '2026-11-22', '2026-W47'].flatMap((p) => [ks.key('adherence', p, 'scores'), ks.key('adherence', p, 'members')]);
+    const slots = await Promise.all(keys.map((k) => connection.send(['CLUSTER', 'KEYSLOT', k]).catch(() => null)));
+    if (target === 'cluster') expect(new Set(slots).size).toBe(1);
+    expect(new Set(keys.map((k) => k.match(/\{[^}]*\}/)?.[0])).size).toBe(1);
+  });
+
+  it.runIf(target === 'standalone')('a frozen Redis fails with CommandTimeoutError within the timeout', async () => {
+    const server = await startRedis();
+    const connection = await RedisConnection.connect(server.url, { commandTimeoutMs: 300 });
+    try {
+      const b = new Leaderboard({ connection, name: 'frozen' });
+      await b.increment('a', 1);
+      server.pause();
+      const started = Date.now();
+      await expect(b.increment('a', 1)).rejects.toBeInstanceOf(CommandTimeoutError);
+      await expect(b.top(3)).rejects.toBeInstanceOf(CommandTimeoutError);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      server.resume();
+      await connection.close().catch(() => {});
+      await server.stop();
+    }
+  });
+});

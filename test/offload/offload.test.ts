@@ -1,0 +1,231 @@
+import { describe, expect, it } from 'vitest';
+import { startRedis } from '../../scripts/lib/redis-servers.js';
+import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
+import { type OffloadRecord, OffloadStore, shardOf } from '../../src/offload/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+
+async function store(options: { shards?: number; cleanTtlMs?: number } = {}) {
+  const connection = await testConnection();
+  // Open every node connection now: ioredis' ready check (INFO) must not land inside a command count.
+  await Promise.all((await connection.client.primaries()).map((node) => node.send(['PING'])));
+  return { connection, store: new OffloadStore({ connection, name: 'appointments', ...options }) };
+}
+
+/** A flush target that keeps the latest version of each record, like an upsert guarded by version. */
+function fakeDb() {
+  const rows = new Map<string, OffloadRecord>();
+  const calls: OffloadRecord[][] = [];
+  return {
+    rows,
+    calls,
+    flush: async (records: OffloadRecord[]) => {
+      calls.push(records);
+      for (const r of records) if ((rows.get(r.id)?.version ?? 0) < r.version) rows.set(r.id, r);
+    },
+  };
+}
+
+describe(`OffloadStore on ${target} via ${driver}`, () => {
+  it('merges field-level updates and bumps the version', async () => {
+    const { store: s } = await store();
+    expect(await s.update('a1', { status: 'booked', room: null })).toBe(1);
+    expect(await s.update('a1', { status: 'checked-in', notes: { bp: '120/80' } })).toBe(2);
+    expect(await s.get('a1')).toEqual({
+      id: 'a1',
+      version: 2,
+      dirty: true,
+      fields: { status: 'checked-in', room: null, notes: { bp: '120/80' } },
+    });
+    expect(await s.get('nope')).toBeNull();
+  });
+
+  it('sync drains every dirty record in batches and clears the dirty index', async () => {
+    const { store: s } = await store({ shards: 4 });
+    for (let i = 0; i < 25; i++) await s.update(`appt-${i}`, { status: 'booked', slot: i });
+    await s.update('appt-3', { status: 'cancelled' });
+    expect(await s.dirtyCount()).toBe(25);
+    const db = fakeDb();
+    const result = await s.sync(db.flush, { batchSize: 4 });
+    expect(result).toMatchObject({ flushed: 25, cleared: 25, changedDuringFlush: 0, failed: 0, retries: 0, errors: [] });
+    expect(Math.max(...db.calls.map((c) => c.length))).toBeLessThanOrEqual(4);
+    expect(db.rows.size).toBe(25);
+    expect(db.rows.get('appt-3')).toEqual({ id: 'appt-3', version: 2, fields: { status: 'cancelled', slot: 3 } });
+    expect(await s.dirtyCount()).toBe(0);
+    expect((await s.get('appt-3'))?.dirty).toBe(false);
+    // Nothing left: a second sync flushes nothing.
+    expect((await s.sync(db.flush)).flushed).toBe(0);
+  });
+
+  it('an update made during the flush is not lost: the record stays dirty and the next sync writes it', async () => {
+    const { store: s } = await store({ shards: 1 });
+    await s.update('a1', { status: 'booked' });
+    await s.update('a2', { status: 'booked' });
+    const db = fakeDb();
+    const first = await s.sync(async (records) => {
+      await db.flush(records);
+      // Another instance changes a1 while the database write is in flight.
+      await s.update('a1', { status: 'checked-in' });
+    });
+    expect(first).toMatchObject({ flushed: 2, cleared: 1, changedDuringFlush: 1 });
+    expect(db.rows.get('a1')?.fields.status).toBe('booked');
+    expect(await s.get('a1')).toMatchObject({ dirty: true, version: 2 });
+    const second = await s.sync(db.flush);
+    expect(second).toMatchObject({ flushed: 1, cleared: 1 });
+    expect(db.rows.get('a1')).toMatchObject({ version: 2, fields: { status: 'checked-in' } });
+    expect(await s.dirtyCount()).toBe(0);
+  });
+
+  it('never loses updates racing a running sync (many writers)', async () => {
+    const { store: s } = await store({ shards: 3 });
+    const db = fakeDb();
+    const ids = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    let stop = false;
+    const writes = new Map<string, number>();
+    const writer = (async () => {
+      for (let n = 1; !stop; n++) {
+        await Promise.all(ids.map(async (id) => writes.set(id, await s.update(id, { n }))));
+      }
+    })();
+    for (let i = 0; i < 5; i++) await s.sync(db.flush, { batchSize: 7 });
+    stop = true;
+    await writer;
+    await s.sync(db.flush, { batchSize: 7 }); // writes stopped: this one drains everything
+    expect(await s.dirtyCount()).toBe(0);
+    for (const id of ids) {
+      const stored = await s.get(id);
+      expect(db.rows.get(id)?.version, id).toBe(writes.get(id));
+      expect(db.rows.get(id)?.fields, id).toEqual(stored?.fields);
+    }
+  });
+
+  it('retries a failing flush and keeps records dirty after the last attempt', async () => {
+    const { store: s } = await store({ shards: 2 });
+    for (let i = 0; i < 6; i++) await s.update(`x${i}`, { v: i });
+    let failuresLeft = 2;
+    const db = fakeDb();
+    const flaky = async (records: OffloadRecord[]) => {
+      if (failuresLeft-- > 0) throw new Error('db timeout');
+      await db.flush(records);
+    };
+    const ok = await s.sync(flaky, { retryBaseMs: 1, maxAttempts: 3 });
+    expect(ok).toMatchObject({ flushed: 6, cleared: 6, failed: 0, retries: 2 });
+
+    await s.update('x1', { v: 10 });
+    await s.update('x2', { v: 20 });
+    const down = new Error('db down');
+    const failed = await s.sync(
+      async () => {
+        throw down;
+      },
+      { retryBaseMs: 1, maxAttempts: 2 },
+    );
+    expect(failed.flushed).toBe(0);
+    expect(failed.failed).toBe(2);
+    expect(failed.errors.every((e) => e === down)).toBe(true);
+    expect(await s.dirtyCount()).toBe(2);
+    expect(await s.sync(db.flush)).toMatchObject({ flushed: 2, cleared: 2 });
+    expect(db.rows.get('x2')?.fields.v).toBe(20);
+  });
+
+  it('dirty records never expire; synced ones expire after cleanTtlMs', async () => {
+    const { connection, store: s } = await store({ shards: 1, cleanTtlMs: 60_000 });
+    await s.update('t1', { a: 1 });
+    const ks = connection.keys('offload');
+    const key = ks.key('appointments#0', 'record', 't1');
+    expect(await connection.send(['PTTL', key], key)).toBe(-1);
+    await s.sync(async () => {});
+    const pttl = Number(await connection.send(['PTTL', key], key));
+    expect(pttl).toBeGreaterThan(50_000);
+    expect(pttl).toBeLessThanOrEqual(60_000);
+    await s.update('t1', { a: 2 }); // dirty again: TTL removed
+    expect(await connection.send(['PTTL', key], key)).toBe(-1);
+  });
+
+  it('clears dirty entries whose record vanished', async () => {
+    const { connection, store: s } = await store({ shards: 1 });
+    await s.update('gone', { a: 1 });
+    const key = connection.keys('offload').key('appointments#0', 'record', 'gone');
+    await connection.send(['DEL', key], key);
+    const db = fakeDb();
+    expect(await s.sync(db.flush)).toMatchObject({ flushed: 0, cleared: 1 });
+    expect(db.calls).toHaveLength(0);
+    expect(await s.dirtyCount()).toBe(0);
+  });
+
+  it('update and get are one round trip; sync costs three per batch', async () => {
+    const { connection, store: s } = await store({ shards: 1 });
+    await s.update('w', { a: 1 });
+    await s.sync(async () => {});
+    const update = await countCommands(connection, () => s.update('c1', { status: 'x', room: 2 }));
+    expect(update.byCommand).toMatchObject({ evalsha: 1, hset: 1, hincrby: 1, persist: 1, zadd: 1 });
+    const get = await countCommands(connection, () => s.get('c1'));
+    expect(get.byCommand).toEqual({ hgetall: 1, zscore: 1 });
+    await s.update('c2', { a: 1 });
+    await s.update('c3', { a: 1 });
+    const sync = await countCommands(connection, () => s.sync(async () => {}, { batchSize: 10 }));
+    // TIME, one batch (range, 3 reads, ack), then the empty range that ends the shard.
+    expect(sync.byCommand).toMatchObject({ time: 1, zrangebyscore: 2, hgetall: 3, evalsha: 1 });
+  });
+
+  it('spreads records over shards, each shard in one slot', async () => {
+    const { connection } = await store();
+    const counts = new Array(16).fill(0);
+    for (let i = 0; i < 1600; i++) counts[shardOf(`appt-${i}`, 16)]++;
+    expect(Math.min(...counts)).toBeGreaterThan(50);
+    expect(shardOf('appt-1', 16)).toBe(shardOf('appt-1', 16));
+    const ks = connection.keys('offload');
+    const tags = [ks.key('appointments#5', 'record', 'x:{y}'), ks.key('appointments#5', 'dirty')].map((k) => k.match(/\{[^}]*\}/)?.[0]);
+    expect(new Set(tags).size).toBe(1);
+  });
+
+  it('rejects bad input before sending anything', async () => {
+    const { connection, store: s } = await store();
+    const { byCommand } = await countCommands(connection, async () => {
+      for (const bad of [
+        () => s.update('', { a: 1 }),
+        () => s.update('x', {}),
+        () => s.update('x', { _v: 3 }),
+        () => s.update('x', { '': 3 }),
+        () => s.update('x', [] as unknown as Record<string, unknown>),
+        () => s.get(''),
+        () => s.sync(async () => {}, { batchSize: 0 }),
+        () => s.sync(async () => {}, { batchSize: 5000 }),
+        () => s.sync(async () => {}, { maxAttempts: 0 }),
+        () => s.sync(null as unknown as () => Promise<void>),
+      ])
+        await expect(bad()).rejects.toBeInstanceOf(ValidationError);
+    });
+    expect(byCommand).toEqual({});
+    expect(() => new OffloadStore({ connection, name: 'x', shards: 0 })).toThrow(ValidationError);
+    expect(() => new OffloadStore({ connection, name: 'x', cleanTtlMs: -1 })).toThrow(ValidationError);
+  });
+
+  it.runIf(target === 'standalone')('a frozen Redis gives CommandTimeoutError within the timeout, and nothing is flushed', async () => {
+    const server = await startRedis();
+    const connection = await RedisConnection.connect(server.url, { commandTimeoutMs: 500 });
+    try {
+      const s = new OffloadStore({ connection, name: 'down', shards: 1 });
+      await s.update('a', { x: 1 });
+      server.pause();
+      const started = Date.now();
+      await expect(s.update('a', { x: 2 })).rejects.toBeInstanceOf(CommandTimeoutError);
+      let flushed = 0;
+      const err = await s
+        .sync(async () => {
+          flushed++;
+        })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(CommandTimeoutError);
+      expect(flushed).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5000);
+      server.resume();
+      // Once Redis is back, the record is still dirty and the timed-out update may or may not have applied.
+      expect((await s.get('a'))?.dirty).toBe(true);
+    } finally {
+      server.resume();
+      await connection.close().catch(() => {});
+      await server.stop();
+    }
+  });
+});

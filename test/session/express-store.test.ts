@@ -1,0 +1,239 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import session from 'express-session';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
+import { createExpressSessionStore, type ExpressSessionStore, type SessionStore } from '../../src/session/index.js';
+import { tokenId } from '../../src/session/token.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target } from '../harness/redis.js';
+import { newStore, sessionKey, sleep } from './helpers.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+    views?: number;
+    cart?: string[];
+  }
+}
+
+/** One HTTP client with its own cookie jar (a browser, a phone, ...). */
+class Client {
+  cookie = '';
+  constructor(private readonly base: string) {}
+  async request(method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(this.base + path, { method, headers: this.cookie ? { cookie: this.cookie } : {} });
+    const set = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
+    if (set) this.cookie = set.split(';')[0] as string;
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+  /** The sid inside the signed cookie `s:<sid>.<signature>`. */
+  sid(): string {
+    const value = decodeURIComponent(this.cookie.slice(4));
+    return value.slice(2, value.lastIndexOf('.'));
+  }
+}
+
+async function startApp(store: ExpressSessionStore) {
+  const app = express();
+  app.use(
+    session({
+      store: store as unknown as session.Store,
+      genid: store.genid,
+      name: 'sid',
+      secret: 'test secret',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax', maxAge: 60_000 },
+    }),
+  );
+  app.post('/login/:user', async (req, res, next) => {
+    try {
+      await store.regenerateFor(req, req.params.user);
+      req.session.userId = req.params.user;
+      res.json({ ok: true });
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.get('/me', (req, res) => {
+    if (!req.session.userId) {
+      res.status(401).json({ error: 'not logged in' });
+      return;
+    }
+    req.session.views = (req.session.views ?? 0) + 1;
+    res.json({ user: req.session.userId, views: req.session.views });
+  });
+  app.get('/peek', (req, res) => {
+    res.status(req.session.userId ? 200 : 401).json({ user: req.session.userId ?? null });
+  });
+  app.post('/cart/:item', (req, res) => {
+    req.session.cart = [...(req.session.cart ?? []), req.params.item];
+    res.json({ cart: req.session.cart });
+  });
+  app.post('/logout', (req, res, next) => {
+    req.session.destroy((err) => (err ? next(err) : res.json({ ok: true })));
+  });
+  app.post('/logout-everywhere', async (req, res, next) => {
+    try {
+      const revoked = await store.destroyAll(req.session.userId as string);
+      res.json({ revoked });
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).json({ error: err.message });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, close: () => new Promise((r) => server.close(r)) };
+}
+
+const servers: { close(): Promise<unknown> }[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function setup(ttlMs?: number) {
+  const { connection, sessions } = await newStore({ absoluteTimeoutMs: 3_600_000 });
+  const store = createExpressSessionStore(session, { sessions, ...(ttlMs ? { ttlMs } : {}) });
+  const app = await startApp(store);
+  servers.push(app);
+  return { connection, sessions, store, base: app.base };
+}
+
+describe(`express-session store on ${target} via ${driver}`, () => {
+  it('login, authenticated requests, logout, and log out everywhere from a second client, over HTTP', async () => {
+    const { sessions, base } = await setup();
+    const laptop = new Client(base);
+    const phone = new Client(base);
+    expect((await laptop.request('GET', '/me')).status).toBe(401);
+    expect((await laptop.request('POST', '/login/alice')).status).toBe(200);
+    expect(await laptop.request('GET', '/me')).toEqual({ status: 200, body: { user: 'alice', views: 1 } });
+    expect(await laptop.request('GET', '/me')).toEqual({ status: 200, body: { user: 'alice', views: 2 } });
+    expect(laptop.sid().slice(0, 22)).toBe(sessions.tagOf('alice'));
+
+    await phone.request('POST', '/login/alice');
+    expect((await phone.request('GET', '/me')).body).toEqual({ user: 'alice', views: 1 });
+    const bob = new Client(base);
+    await bob.request('POST', '/login/bob');
+    // The SessionStore sees the express sessions of alice too.
+    expect(await sessions.list('alice')).toHaveLength(2);
+
+    // Logout of one client ends only that session.
+    const tablet = new Client(base);
+    await tablet.request('POST', '/login/alice');
+    expect((await tablet.request('POST', '/logout')).status).toBe(200);
+    expect((await tablet.request('GET', '/me')).status).toBe(401);
+    expect((await laptop.request('GET', '/me')).status).toBe(200);
+
+    // Log out everywhere, from the phone.
+    expect(await phone.request('POST', '/logout-everywhere')).toEqual({ status: 200, body: { revoked: 2 } });
+    expect((await laptop.request('GET', '/me')).status).toBe(401);
+    expect((await phone.request('GET', '/me')).status).toBe(401);
+    expect((await bob.request('GET', '/me')).status).toBe(200);
+    expect(await sessions.list('alice')).toEqual([]);
+
+    // Logging in again works.
+    await laptop.request('POST', '/login/alice');
+    expect((await laptop.request('GET', '/me')).body).toEqual({ user: 'alice', views: 1 });
+  });
+
+  it('keeps anonymous sessions, and login replaces them with a session routed to the user', async () => {
+    const { base, sessions } = await setup();
+    const shopper = new Client(base);
+    await shopper.request('POST', '/cart/aspirin');
+    expect((await shopper.request('POST', '/cart/bandage')).body).toEqual({ cart: ['aspirin', 'bandage'] });
+    const anonymousSid = shopper.sid();
+    expect(anonymousSid.slice(0, 22)).not.toBe(sessions.tagOf('carol'));
+    await shopper.request('POST', '/login/carol');
+    expect(shopper.sid()).not.toBe(anonymousSid);
+    expect(shopper.sid().slice(0, 22)).toBe(sessions.tagOf('carol'));
+    expect((await shopper.request('GET', '/me')).status).toBe(200);
+  });
+
+  it('an unmodified request touches the session (sliding), never past the absolute lifetime', async () => {
+    const { connection, base, store } = await setup();
+    const client = new Client(base);
+    await client.request('POST', '/login/dave');
+    const sid = client.sid();
+    const key = sessionKey(connection, sid, tokenId(sid));
+    await connection.send(['PEXPIRE', key, 5000], key);
+    expect((await client.request('GET', '/peek')).status).toBe(200);
+    // express-session called touch: TTL back to the cookie's 60 s.
+    expect(Number(await connection.send(['PTTL', key], key))).toBeGreaterThan(50_000);
+    // Move the absolute deadline near: touch may not extend past it.
+    const deadline = Date.now() + 1500;
+    await connection.send(['HSET', key, 'x', deadline], key);
+    await store.touch(sid, { cookie: { expires: new Date(Date.now() + 60_000) } });
+    expect(Number(await connection.send(['PTTL', key], key))).toBeLessThanOrEqual(1500);
+    await sleep(1700);
+    expect((await client.request('GET', '/peek')).status).toBe(401);
+  });
+
+  it('a request in flight cannot write a revoked session back', async () => {
+    const { connection, store, sessions } = await setup();
+    const sid = store.genid({});
+    // Store.genid gives an anonymous sid; route one to erin the way regenerateFor does.
+    const erinSid = `${sessions.tagOf('erin')}.${sid.slice(23)}`;
+    const sess = { cookie: { expires: new Date(Date.now() + 60_000) }, userId: 'erin' };
+    await store.set(erinSid, sess);
+    expect(await store.get(erinSid)).toMatchObject({ userId: 'erin' });
+    expect(await store.destroyAll('erin')).toBe(1);
+    await store.set(erinSid, { ...sess, views: 9 }); // the late save of a request that started before
+    expect(await store.get(erinSid)).toBeNull();
+    // Not even written: only the tombstone is there.
+    const key = sessionKey(connection, erinSid, tokenId(erinSid));
+    expect(await connection.send(['HGETALL', key], key)).toEqual(['r', '1']);
+    expect(await sessions.list('erin')).toEqual([]);
+    // Same for a plain logout.
+    const other = `${sessions.tagOf('erin')}.${store.genid({}).slice(23)}`;
+    await store.set(other, sess);
+    await store.destroy(other);
+    await store.set(other, sess);
+    expect(await store.get(other)).toBeNull();
+  });
+
+  it('implements the rest of the store contract (all, length, ids, clear) with callbacks', async () => {
+    const { store, sessions } = await setup();
+    const anon = store.genid({});
+    const userSid = `${sessions.tagOf('frank')}.${store.genid({}).slice(23)}`;
+    const cookie = { expires: new Date(Date.now() + 60_000) };
+    await new Promise<void>((resolve, reject) => store.set(anon, { cookie, cart: ['x'] }, (err) => (err ? reject(err) : resolve())));
+    await store.set(userSid, { cookie, userId: 'frank' });
+    // A SessionStore session under the same prefix is not an express session.
+    await sessions.create('frank');
+    const got = await new Promise((resolve, reject) => store.get(anon, (err, s) => (err ? reject(err) : resolve(s))));
+    expect(got).toMatchObject({ cart: ['x'] });
+    expect(await new Promise((r) => store.length((_e, n) => r(n)))).toBe(2);
+    const ids = await store.ids();
+    // Ids are the stored SHA-256 of the sids, never the sids themselves.
+    expect(ids.sort()).toEqual([tokenId(anon), tokenId(userSid)].sort());
+    const all = await store.all();
+    expect(all.map((s) => s.id).sort()).toEqual(ids.sort());
+    expect(all.find((s) => s.userId === 'frank')).toBeDefined();
+    // Revoked sessions are not counted.
+    await store.destroyAll('frank');
+    expect(await store.length()).toBe(1);
+    await new Promise<void>((r) => store.clear(() => r()));
+    expect(await store.length()).toBe(0);
+    expect(await store.get(anon)).toBeNull();
+  });
+
+  it('bad sids: malformed ones read as no session with zero Redis calls; a sid not routed to its user is refused', async () => {
+    const { connection, store } = await setup();
+    const { total, result } = await countCommands(connection, async () =>
+      Promise.all(['', 'abc', 'x'.repeat(5000), 's%3Aforged', undefined].map((sid) => store.get(sid as string))),
+    );
+    expect(total).toBe(0);
+    expect(result).toEqual([null, null, null, null, null]);
+    const anonymous = store.genid({});
+    const cookie = { expires: new Date(Date.now() + 60_000) };
+    const err = await store.set(anonymous, { cookie, userId: 'mallory' }).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    await expect(store.set('not-a-token', { cookie })).rejects.toBeInstanceOf(ValidationError);
+    expect(() => createExpressSessionStore(session, { sessions: {} as SessionStore })).toThrow(ValidationError);
+  });
+});
