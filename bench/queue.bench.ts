@@ -1,0 +1,185 @@
+// StreamQueue vs BullMQ on one redis-server, same ioredis client library, same concurrency:
+// enqueue (single and bulk), drain of a backlog with no-op handlers, and end-to-end
+// add-to-completed with 50 jobs in flight. cmds/op counts every Redis call, inner Lua
+// calls included. Drain rows: per job, processing only (the backlog is filled before the
+// measurement; a top-up, if the backlog ever runs low, would be counted too). End-to-end
+// rows: per job, add and processing.
+import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { RedisConnection } from 'redis-patterns';
+import { StreamQueue } from 'redis-patterns/queue';
+import type { BenchContext } from './lib/types.js';
+
+const CONCURRENCY = 50;
+const BULK = 100;
+
+interface Lib {
+  add(data: { i: number }): Promise<unknown>;
+  addBulk(jobs: { i: number }[]): Promise<unknown>;
+  /** Starts a worker with no-op handlers; `onDone` gets each completed job's data. */
+  startWorker(onDone: (data: { i: number }) => void): Promise<{ close(): Promise<unknown> }>;
+  cleanup(): Promise<unknown>;
+}
+
+// Completion counter for the drain rows: each op resolves on the next completed job.
+function completions() {
+  let banked = 0;
+  const waiters: (() => void)[] = [];
+  return {
+    hit() {
+      const w = waiters.shift();
+      if (w) w();
+      else banked++;
+    },
+    next(): Promise<void> {
+      if (banked > 0) {
+        banked--;
+        return Promise.resolve();
+      }
+      return new Promise((r) => waiters.push(r));
+    },
+  };
+}
+
+export default async function queueBench(ctx: BenchContext): Promise<void> {
+  const url = new URL(ctx.redisUrl);
+  const bullConnection = { host: url.hostname, port: Number(url.port), maxRetriesPerRequest: null };
+  const client = new Redis(ctx.redisUrl);
+  const connection = RedisConnection.from(client, { prefix: 'bench' });
+  let run = 0;
+
+  const ours = (): Lib => {
+    const queue = new StreamQueue<{ i: number }>({ connection, name: `q${++run}` });
+    return {
+      add: (data) => queue.add('job', data),
+      addBulk: (jobs) => queue.addBulk(jobs.map((data) => ({ name: 'job', data }))),
+      async startWorker(onDone) {
+        const worker = await queue.process(() => undefined, { concurrency: CONCURRENCY });
+        worker.on('completed', (job) => onDone(job.data));
+        return worker;
+      },
+      cleanup: () => Promise.all(Object.values(queue.keys).map((k) => client.del(k))),
+    };
+  };
+  const bull = (): Lib => {
+    const name = `bull${++run}`;
+    const queue = new BullQueue(name, { connection: bullConnection, prefix: 'bench-bull' });
+    return {
+      add: (data) => queue.add('job', data),
+      addBulk: (jobs) => queue.addBulk(jobs.map((data) => ({ name: 'job', data }))),
+      async startWorker(onDone) {
+        const worker = new BullWorker(name, async () => undefined, {
+          connection: bullConnection,
+          prefix: 'bench-bull',
+          concurrency: CONCURRENCY,
+          // Like StreamQueue, which deletes a job's entry once it completed.
+          removeOnComplete: { count: 0 },
+        });
+        worker.on('completed', (job) => onDone(job.data));
+        await worker.waitUntilReady();
+        return worker;
+      },
+      cleanup: async () => {
+        await queue.obliterate({ force: true });
+        await queue.close();
+      },
+    };
+  };
+  const libs: [string, () => Lib][] = [
+    ['redis-patterns', ours],
+    ['bullmq', bull],
+  ];
+  const reference = (library: string) => (library === 'bullmq' ? undefined : 'bullmq');
+
+  try {
+    for (const [library, make] of libs) {
+      const lib = make();
+      await ctx.run({
+        suite: 'queue',
+        operation: 'add (1 job)',
+        library,
+        concurrency: CONCURRENCY,
+        op: (i) => lib.add({ i }),
+        reference: reference(library),
+      });
+      await lib.cleanup();
+    }
+    for (const [library, make] of libs) {
+      const lib = make();
+      const jobs = (i: number) => Array.from({ length: BULK }, (_, j) => ({ i: i * BULK + j }));
+      await ctx.run({
+        suite: 'queue',
+        operation: `addBulk (${BULK} jobs)`,
+        library,
+        concurrency: 4,
+        op: (i) => lib.addBulk(jobs(i)),
+        reference: reference(library),
+      });
+      await lib.cleanup();
+    }
+
+    // Drain: a backlog filled beforehand (topped up if it ever runs low), each op = one completed job.
+    for (const [library, make] of libs) {
+      const lib = make();
+      let added = 0;
+      let completed = 0;
+      const fill = async (n: number) => {
+        for (let k = 0; k < n; k += 1000) {
+          await lib.addBulk(Array.from({ length: 1000 }, () => ({ i: added++ })));
+        }
+      };
+      await fill(Math.ceil((library === 'bullmq' ? 40 : 150) * (ctx.durationMs + 800)));
+      const done = completions();
+      let worker: { close(): Promise<unknown> } | undefined;
+      let topping = false;
+      await ctx.run({
+        suite: 'queue',
+        operation: `drain no-op (worker c=${CONCURRENCY}), per job`,
+        library,
+        concurrency: 1,
+        reference: reference(library),
+        op: async () => {
+          worker ??= await lib.startWorker(() => {
+            completed++;
+            done.hit();
+          });
+          if (!topping && added - completed < 20_000) {
+            topping = true;
+            void fill(20_000).finally(() => {
+              topping = false;
+            });
+          }
+          await done.next();
+        },
+      });
+      await worker?.close();
+      await lib.cleanup();
+    }
+
+    // End to end: 50 callers, each adds a job and waits until a worker completed it.
+    for (const [library, make] of libs) {
+      const lib = make();
+      const waiting = new Map<number, () => void>();
+      const worker = await lib.startWorker((data) => {
+        waiting.get(data.i)?.();
+        waiting.delete(data.i);
+      });
+      await ctx.run({
+        suite: 'queue',
+        operation: `add → completed, ${CONCURRENCY} in flight`,
+        library,
+        concurrency: CONCURRENCY,
+        reference: reference(library),
+        op: async (i) => {
+          const done = new Promise<void>((r) => waiting.set(i, r));
+          await lib.add({ i });
+          await done;
+        },
+      });
+      await worker.close();
+      await lib.cleanup();
+    }
+  } finally {
+    await client.quit();
+  }
+}

@@ -1,0 +1,65 @@
+import { encodeKeyPart, type KeySpace } from '../core/keys.js';
+
+/** The Redis keys of one cache entry. */
+export interface EntryKeys {
+  /** Slot bucket tag (`b0`, `b1`, ...): every key of the entry and the tag indexes it is listed in share it. */
+  bucket: string;
+  /** The entry: a string holding header + value. */
+  entry: string;
+  /** The short-lived load guard (stampede protection). */
+  guard: string;
+}
+
+/**
+ * Key layout of the cache. Entries are spread over `buckets` hash tags rather
+ * than one slot per key, so that a tag's index can live in the same slot as
+ * each entry it lists: a tagged set is then one script, and `invalidateTag`
+ * one read and one script per bucket. On standalone Redis one bucket is enough.
+ *
+ * `prefix:cache:{b<n>}:e:<key>` entry, `...:g:<key>` guard, `...:t:<tag>` tag index.
+ */
+export class CacheLayout {
+  /** Every bucket tag, in order. */
+  readonly buckets: readonly string[];
+  /** The pub/sub channel of invalidation messages. */
+  readonly channel: string;
+
+  constructor(
+    private readonly keys: KeySpace,
+    bucketCount: number,
+  ) {
+    this.buckets = Array.from({ length: bucketCount }, (_, i) => `b${i}`);
+    this.channel = keys.key('bus', 'invalidate');
+  }
+
+  /** The keys of the entry `key` (a user key, already validated). */
+  of(key: string): EntryKeys {
+    const bucket = this.bucketOf(key);
+    const stem = this.keys.stem(bucket);
+    const part = encodeKeyPart(key);
+    return { bucket, entry: `${stem}:e:${part}`, guard: `${stem}:g:${part}` };
+  }
+
+  /** The index of `tag` in one bucket. */
+  tagIndex(bucket: string, tag: string): string {
+    return this.keys.key(bucket, 't', tag);
+  }
+
+  /** The guard key that belongs to an entry key read back from a tag index. */
+  guardOfEntry(bucket: string, entryKey: string): string {
+    const stem = this.keys.stem(bucket);
+    return `${stem}:g:${entryKey.slice(stem.length + 3)}`;
+  }
+
+  private bucketOf(key: string): string {
+    const n = this.buckets.length;
+    if (n === 1) return this.buckets[0] as string;
+    // FNV-1a: cheap and evenly spread; it only has to be the same in every instance.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) {
+      h ^= key.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    return this.buckets[(h >>> 0) % n] as string;
+  }
+}

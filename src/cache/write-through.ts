@@ -1,0 +1,49 @@
+import { RedisPatternsError, ValidationError } from '../core/errors.js';
+import { assertKeyPart } from '../core/validation.js';
+import type { Cache } from './cache.js';
+
+/** What {@link writeThrough} drops after the write. */
+export interface WriteThroughTargets {
+  /** Entries to delete. Default none. */
+  keys?: readonly string[];
+  /** Tags to invalidate. Default none. */
+  tags?: readonly string[];
+}
+
+/**
+ * The write went to the source of truth, but dropping the cached copies failed
+ * (Redis unavailable): readers may see the old value until its TTL runs out.
+ * `result` is what the write returned.
+ */
+export class CacheInvalidationError extends RedisPatternsError {
+  /** What the write returned. */
+  readonly result: unknown;
+
+  constructor(result: unknown, cause: unknown) {
+    super('CACHE_INVALIDATION', 'the write succeeded but the cache could not be invalidated', { cause });
+    this.result = result;
+  }
+}
+
+/**
+ * Write-through by invalidation: runs `write` against the database first, then
+ * deletes `keys` and invalidates `tags`, so the next read loads the new data.
+ * The database is never behind the cache; if the invalidation fails, this
+ * rejects with {@link CacheInvalidationError} (the write stands).
+ *
+ * @example
+ * await writeThrough(cache, () => db.providers.update(id, patch), { keys: [`provider:${id}`], tags: ['providers'] });
+ */
+export async function writeThrough<T>(cache: Cache, write: () => Promise<T>, targets: WriteThroughTargets): Promise<T> {
+  if (typeof write !== 'function') throw new ValidationError('write', 'must be a function');
+  for (const k of targets.keys ?? []) assertKeyPart('keys[]', k);
+  for (const t of targets.tags ?? []) assertKeyPart('tags[]', t);
+  const result = await write();
+  try {
+    if (targets.keys?.length) await cache.delete(targets.keys);
+    for (const tag of targets.tags ?? []) await cache.invalidateTag(tag);
+  } catch (err) {
+    throw new CacheInvalidationError(result, err);
+  }
+  return result;
+}

@@ -1,0 +1,225 @@
+import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { ValidationError } from '../core/errors.js';
+import type { KeySpace } from '../core/keys.js';
+import { defineScript } from '../core/script.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import addSource from './scripts/add.lua';
+import cursorLib from './scripts/cursor.lua';
+import markReadSource from './scripts/mark-read.lua';
+import pageSource from './scripts/page.lua';
+import unreadSource from './scripts/unread.lua';
+
+const addScript = defineScript('feed/add', addSource, 3);
+// These scripts call the helpers of cursor.lua, which is prepended (Lua has no includes).
+const pageScript = defineScript('feed/page', `${cursorLib}\n${pageSource}`, 2);
+const unreadScript = defineScript('feed/unread', `${cursorLib}\n${unreadSource}`, 2);
+const markReadScript = defineScript('feed/mark-read', `${cursorLib}\n${markReadSource}`, 3);
+
+/** Options of {@link Feed}. */
+export interface FeedOptions {
+  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  connection: ConnectionLike;
+  /** Newest items kept per owner; older ones are trimmed on add. Default `500`. */
+  maxItems?: number;
+  /**
+   * Seconds after the last `add` or `markRead` after which an owner's whole feed
+   * (items, payloads, read marker) expires. Default 30 days.
+   */
+  ttlSeconds?: number;
+}
+
+/** An item to add. */
+export interface NewFeedItem<T> {
+  /** Unique id within an owner's feed: adding the same id again is a no-op. */
+  id: string;
+  /** When it happened (`Date` or epoch ms): the feed's order. Default: now (this process' clock). */
+  at?: Date | number;
+  /** The item's content, serialized with the connection's serializer. */
+  data: T;
+}
+
+/** An item as read back. */
+export interface FeedItem<T> {
+  /** The item id. */
+  id: string;
+  /** Epoch milliseconds. */
+  at: number;
+  /** The item's content. */
+  data: T;
+  /** This item's position, for `page({ before })` and `markRead(upTo)`. */
+  cursor: string;
+}
+
+/** Options of {@link Feed.page}. */
+export interface PageOptions {
+  /** A cursor (`item.cursor` or `page.next`): return only items older than it. Default: start at the newest. */
+  before?: string;
+  /** Items per page, 1 to 1,000. Default `20`. */
+  limit?: number;
+}
+
+/** One page of a feed. */
+export interface FeedPage<T> {
+  /** Newest first. */
+  items: FeedItem<T>[];
+  /** Pass as `before` for the next (older) page; `null` when this is the last page. */
+  next: string | null;
+}
+
+/** What {@link Feed.add} returns. */
+export interface AddResult {
+  /** `false` when an item with this id was already in the feed (nothing changed). */
+  added: boolean;
+  /** How many old items were trimmed to keep `maxItems`. */
+  trimmed: number;
+}
+
+/** What {@link Feed.fanOut} returns. */
+export interface FanOutResult {
+  /** Owners whose feed got the item. */
+  added: string[];
+  /** Owners whose feed already had an item with this id. */
+  alreadyPresent: string[];
+}
+
+/**
+ * Per-owner timelines ("patient home feed"): a sorted set scored by time with the
+ * items' data in a hash beside it. `add` is idempotent by item id, trims to
+ * `maxItems` and refreshes the TTL in one round trip; pages are newest first with a
+ * cursor that stays stable across equal timestamps and removals; a read marker gives
+ * unread counts.
+ *
+ * @example
+ * const feed = new Feed<{ title: string }>({ connection, maxItems: 200 });
+ * await feed.add('patient-7', { id: 'appt-991', data: { title: 'Upcoming appointment' } });
+ * const { items, next } = await feed.page('patient-7', { limit: 20 });
+ */
+export class Feed<T = unknown> {
+  /** The connection in use. */
+  readonly connection: RedisConnection;
+  private readonly keys: KeySpace;
+  private readonly maxItems: number;
+  private readonly ttlMs: number;
+
+  constructor(options: FeedOptions) {
+    this.connection = toConnection(options.connection);
+    this.keys = this.connection.keys('feed');
+    this.maxItems = options.maxItems ?? 500;
+    assertPositiveInteger('maxItems', this.maxItems);
+    const ttlSeconds = options.ttlSeconds ?? 30 * 86_400;
+    assertPositiveInteger('ttlSeconds', ttlSeconds);
+    this.ttlMs = ttlSeconds * 1000;
+  }
+
+  /** Adds `item` to `ownerId`'s feed (no-op if its id is there), trims, refreshes the TTL: one round trip. */
+  async add(ownerId: string, item: NewFeedItem<T>): Promise<AddResult> {
+    const keys = this.keysOf(ownerId);
+    return this.addEncoded(keys, this.encode(item));
+  }
+
+  /**
+   * Adds `item` to the feed of every owner. Each owner's add is atomic and all are sent
+   * at once (pipelined); owners live in different hash slots, so the fan-out as a whole
+   * is not atomic. If it rejects, some owners may have the item: calling again is safe,
+   * since adds are idempotent by id.
+   */
+  async fanOut(ownerIds: readonly string[], item: NewFeedItem<T>): Promise<FanOutResult> {
+    if (!Array.isArray(ownerIds)) throw new ValidationError('ownerIds', 'must be an array');
+    const targets = [...new Set(ownerIds)].map((owner) => ({ owner, keys: this.keysOf(owner) }));
+    const args = this.encode(item);
+    const results = await Promise.all(targets.map((t) => this.addEncoded(t.keys, args)));
+    const out: FanOutResult = { added: [], alreadyPresent: [] };
+    for (const [i, r] of results.entries()) (r.added ? out.added : out.alreadyPresent).push(targets[i]?.owner as string);
+    return out;
+  }
+
+  /** Newest items first, strictly older than `before` (a cursor) when given. One round trip. */
+  async page(ownerId: string, options: PageOptions = {}): Promise<FeedPage<T>> {
+    const [items, payloads] = this.keysOf(ownerId);
+    const limit = options.limit ?? 20;
+    assertPositiveInteger('limit', limit);
+    if (limit > 1000) throw new ValidationError('limit', 'must be at most 1000');
+    const before = options.before === undefined ? undefined : decodeCursor('before', options.before);
+    const flat = (await this.connection.run(pageScript, [items, payloads], [limit, before?.at ?? '', before?.id ?? ''])) as (
+      | string
+      | null
+    )[];
+    const out: FeedItem<T>[] = [];
+    for (let i = 0; i < flat.length && out.length < limit; i += 3) {
+      const id = String(flat[i]);
+      const at = Number(flat[i + 1]);
+      const raw = flat[i + 2];
+      out.push({
+        id,
+        at,
+        data: (raw == null ? null : this.connection.serializer.deserialize<T>(raw)) as T,
+        cursor: encodeCursor({ at, id }),
+      });
+    }
+    const hasMore = flat.length > limit * 3;
+    return { items: out, next: hasMore ? (out[out.length - 1]?.cursor ?? null) : null };
+  }
+
+  /** Removes one item. Resolves `true` if it was there. One round trip (`MULTI`). */
+  async remove(ownerId: string, itemId: string): Promise<boolean> {
+    const [items, payloads] = this.keysOf(ownerId);
+    assertKeyPart('itemId', itemId);
+    const [removed] = await this.connection.batch(
+      [
+        ['ZREM', items, itemId],
+        ['HDEL', payloads, itemId],
+      ],
+      { atomic: true, routeKey: items },
+    );
+    return Number(removed) === 1;
+  }
+
+  /**
+   * Marks everything up to `upTo` (a cursor; default: the newest item) as read. The
+   * marker only moves forward. Refreshes the TTL. Resolves the number still unread. One round trip.
+   */
+  async markRead(ownerId: string, upTo?: string): Promise<number> {
+    const keys = this.keysOf(ownerId);
+    const position = upTo === undefined ? undefined : decodeCursor('upTo', upTo);
+    return Number(await this.connection.run(markReadScript, keys, [this.ttlMs, position?.at ?? '', position?.id ?? '']));
+  }
+
+  /** Items newer than the read marker (all items if nothing was marked read). One round trip. */
+  async unreadCount(ownerId: string): Promise<number> {
+    const [items, , marker] = this.keysOf(ownerId);
+    return Number(await this.connection.run(unreadScript, [items, marker], []));
+  }
+
+  /** Number of items in the feed. One `ZCARD`. */
+  async size(ownerId: string): Promise<number> {
+    const [items] = this.keysOf(ownerId);
+    return Number(await this.connection.send(['ZCARD', items], items));
+  }
+
+  /** Deletes an owner's whole feed and read marker. */
+  async clear(ownerId: string): Promise<void> {
+    const keys = this.keysOf(ownerId);
+    await this.connection.send(['DEL', ...keys], keys[0]);
+  }
+
+  private async addEncoded(keys: string[], args: (string | number)[]): Promise<AddResult> {
+    const [added, trimmed] = (await this.connection.run(addScript, keys, [this.ttlMs, this.maxItems, ...args])) as number[];
+    return { added: Number(added) === 1, trimmed: Number(trimmed) };
+  }
+
+  /** Validates an item and turns it into script arguments, before anything is sent. */
+  private encode(item: NewFeedItem<T>): (string | number)[] {
+    if (item === null || typeof item !== 'object') throw new ValidationError('item', 'must be an object');
+    assertKeyPart('item.id', item.id);
+    const at = item.at === undefined ? Date.now() : item.at instanceof Date ? item.at.getTime() : item.at;
+    assertNonNegativeInteger('item.at', at);
+    return [item.id, at, this.connection.serializer.serialize(item.data)];
+  }
+
+  /** Items, payloads and read marker of one owner, sharing the owner's hash tag. */
+  private keysOf(ownerId: string): [string, string, string] {
+    assertKeyPart('ownerId', ownerId);
+    return [this.keys.key(ownerId, 'items'), this.keys.key(ownerId, 'payloads'), this.keys.key(ownerId, 'read')];
+  }
+}

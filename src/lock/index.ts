@@ -1,0 +1,15 @@
+/**
+ * Locks: {@link FencedLock} (fencing tokens, FIFO handoff, auto-extension), the
+ * {@link FencedStore} fenced-write helper, a {@link Semaphore}, {@link Redlock} over
+ * independent servers and {@link SlotHold} reservations that expire by themselves.
+ *
+ * @packageDocumentation
+ */
+
+export { LockLostError, LockNotAcquiredError } from './errors.js';
+export { type FencedAcquireOptions, FencedLease, FencedLock, type FencedLockOptions } from './fenced-lock.js';
+export { FencedStore, type FencedStoreOptions, type FencedWriteResult } from './fenced-store.js';
+export { Lease } from './lease.js';
+export { Redlock, type RedlockAcquireOptions, type RedlockOptions } from './redlock.js';
+export { Semaphore, type SemaphoreAcquireOptions, type SemaphoreOptions } from './semaphore.js';
+export { type ConfirmResult, type HoldResult, SlotHold, type SlotHoldOptions, type SlotState } from './slot-hold.js';

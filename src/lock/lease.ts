@@ -1,0 +1,65 @@
+import { assertPositiveInteger } from '../core/validation.js';
+import { now, validUntil } from './validity.js';
+
+/** What a {@link Lease} needs from the lock that granted it. */
+export interface LeaseBackend {
+  /** Owner-checked release; true when this owner's lock (or permit) was removed. */
+  release(owner: string): Promise<boolean>;
+  /** Owner-checked TTL reset; true when this owner still held it. */
+  extend(owner: string, ttlMs: number): Promise<boolean>;
+  /** TTL used by `extend()` without an argument. */
+  readonly ttlMs: number;
+  /** Share of the TTL assumed lost to clock drift. */
+  readonly driftFactor: number;
+}
+
+/**
+ * A held lock or permit. Its validity is tracked on the local monotonic clock,
+ * conservatively: it counts from when the granting request was sent.
+ */
+export class Lease {
+  private validUntilMs: number;
+  private released = false;
+
+  /** @internal */
+  constructor(
+    /** The locked resource (or semaphore name). */
+    readonly resource: string,
+    /** The random owner id this lease holds the lock under. */
+    readonly owner: string,
+    validUntilMs: number,
+    private readonly backend: LeaseBackend,
+  ) {
+    this.validUntilMs = validUntilMs;
+  }
+
+  /** Milliseconds the lease is surely still valid for; `0` once it may have expired or was released. */
+  remainingMs(): number {
+    if (this.released) return 0;
+    return Math.max(0, this.validUntilMs - now());
+  }
+
+  /**
+   * Releases the lock if this lease still owns it (checked atomically in Redis).
+   * Resolves `false`, and changes nothing, when it had already expired or passed
+   * to someone else.
+   */
+  async release(): Promise<boolean> {
+    this.released = true;
+    return this.backend.release(this.owner);
+  }
+
+  /**
+   * Resets the TTL to `ttlMs` (default: the TTL it was acquired with) if this lease
+   * still owns the lock. Resolves `false` when it no longer does (never extends
+   * someone else's lock); the lease is then no longer valid.
+   */
+  async extend(ttlMs: number = this.backend.ttlMs): Promise<boolean> {
+    assertPositiveInteger('ttlMs', ttlMs);
+    if (this.released) return false;
+    const sentAt = now();
+    const ok = await this.backend.extend(this.owner, ttlMs);
+    this.validUntilMs = ok ? validUntil(sentAt, ttlMs, ttlMs, this.backend.driftFactor) : 0;
+    return ok && this.remainingMs() > 0;
+  }
+}

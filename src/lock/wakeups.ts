@@ -1,0 +1,153 @@
+import type { MessageHandler } from '../core/client/types.js';
+import type { RedisConnection } from '../core/connection.js';
+
+// How long a channel stays subscribed after its last listener left: a busy resource
+// would otherwise SUBSCRIBE/UNSUBSCRIBE on every contention.
+const LINGER_MS = 2000;
+
+interface ChannelState {
+  listeners: Set<Listener>;
+  ready: Promise<boolean>;
+  subscribed: boolean;
+  handler: MessageHandler;
+  linger?: NodeJS.Timeout;
+}
+
+/**
+ * One waiter's view of a wake-up channel: messages it accepts are queued until it
+ * reads them with {@link Listener.next}.
+ */
+export class Listener {
+  private readonly pending: string[] = [];
+  private wake: (() => void) | undefined;
+
+  /** @internal */
+  constructor(
+    /** Resolves `true` once the channel is subscribed, `false` if subscribing failed (waiters then only poll). */
+    readonly ready: Promise<boolean>,
+    readonly accepts: (message: string) => boolean,
+    /** An exclusive listener shares each message with no other exclusive listener (wake one, not all). */
+    readonly exclusive: boolean,
+    private readonly onClose: (listener: Listener) => void,
+  ) {}
+
+  /** @internal */
+  push(message: string): void {
+    this.pending.push(message);
+    this.wake?.();
+  }
+
+  /** The next accepted message, or `undefined` after `ms` without one; rejects when `signal` aborts. */
+  next(ms: number, signal?: AbortSignal): Promise<string | undefined> {
+    if (this.pending.length) return Promise.resolve(this.pending.shift());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+      };
+      const onAbort = () => {
+        finish();
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        resolve(undefined);
+      }, ms);
+      this.wake = () => {
+        finish();
+        resolve(this.pending.shift());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Stops listening. */
+  close(): void {
+    this.onClose(this);
+  }
+}
+
+/**
+ * Shares one subscription per channel among every local waiter of a resource, over
+ * the connection's shared pub/sub connection.
+ */
+export class Wakeups {
+  private readonly channels = new Map<string, ChannelState>();
+
+  constructor(private readonly connection: RedisConnection) {}
+
+  /**
+   * Starts listening on `channel` for messages `accepts` returns true for. Each message
+   * goes to every non-exclusive listener that accepts it and to the longest-listening
+   * exclusive one, so a semaphore release wakes one local waiter rather than a herd.
+   */
+  listen(channel: string, accepts: (message: string) => boolean, exclusive = false): Listener {
+    let state = this.channels.get(channel);
+    if (!state) state = this.open(channel);
+    clearTimeout(state.linger);
+    state.linger = undefined;
+    const s = state;
+    const listener = new Listener(s.ready, accepts, exclusive, (l) => this.leave(channel, s, l));
+    s.listeners.add(listener);
+    return listener;
+  }
+
+  /** Hands `message` to this process's listeners of `channel` as if it had arrived over pub/sub. */
+  deliver(channel: string, message: string): void {
+    this.channels.get(channel)?.handler(message, channel);
+  }
+
+  /**
+   * True while `channel` is subscribed (other waiters, or a recent one): a new waiter
+   * can then queue at once instead of first trying without queueing.
+   */
+  isSubscribed(channel: string): boolean {
+    return this.channels.get(channel)?.subscribed === true;
+  }
+
+  private open(channel: string): ChannelState {
+    const listeners = new Set<Listener>();
+    const handler: MessageHandler = (message) => {
+      let woken = false;
+      for (const l of listeners) {
+        if (!l.accepts(message) || (l.exclusive && woken)) continue;
+        woken ||= l.exclusive;
+        l.push(message);
+      }
+    };
+    const ready = this.connection
+      .subscriber()
+      .then((sub) => sub.subscribe(channel, handler))
+      .then(
+        () => {
+          state.subscribed = true;
+          return true;
+        },
+        () => {
+          // Forget the failed subscription so the next waiter tries again.
+          if (this.channels.get(channel) === state) this.channels.delete(channel);
+          return false;
+        },
+      );
+    const state: ChannelState = { listeners, ready, handler, subscribed: false };
+    this.channels.set(channel, state);
+    return state;
+  }
+
+  private leave(channel: string, state: ChannelState, listener: Listener): void {
+    state.listeners.delete(listener);
+    if (state.listeners.size > 0 || this.channels.get(channel) !== state) return;
+    state.linger = setTimeout(() => {
+      if (state.listeners.size > 0 || this.channels.get(channel) !== state) return;
+      this.channels.delete(channel);
+      void state.ready
+        .then(async (ok) => {
+          if (ok) await (await this.connection.subscriber()).unsubscribe(channel, state.handler);
+        })
+        .catch(() => {});
+    }, LINGER_MS);
+    state.linger.unref();
+  }
+}

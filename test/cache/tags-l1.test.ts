@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { Cache } from '../../src/cache/index.js';
+import { CacheLayout } from '../../src/cache/layout.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection, uniquePrefix } from '../harness/redis.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns true or `timeoutMs` passes; resolves how long it took. */
+async function within(timeoutMs: number, probe: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await probe()) return Date.now() - started;
+    await sleep(10);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+describe(`Cache tags on ${target} via ${driver}`, () => {
+  it('invalidateTag removes exactly the tagged keys, across slots', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    const tagged = Array.from({ length: 40 }, (_, i) => `provider:${i}`);
+    const other = Array.from({ length: 40 }, (_, i) => `clinic:${i}`);
+    for (const k of tagged) await cache.set(k, k, { tags: ['providers'] });
+    for (const k of other) await cache.set(k, k, { tags: ['clinics'] });
+    await cache.wrap('provider:list', async () => tagged, { tags: ['providers'] });
+    await cache.set('untagged', 1);
+    if (connection.client.isCluster) {
+      // The tagged entries really live in different slots (and nodes).
+      const layout = new CacheLayout(connection.keys('cache'), 64);
+      const slots = new Set<number>();
+      for (const k of tagged) {
+        const entry = layout.of(k).entry;
+        slots.add(Number(await connection.send(['CLUSTER', 'KEYSLOT', entry], entry)));
+      }
+      expect(slots.size).toBeGreaterThan(10);
+    }
+    expect(await cache.invalidateTag('providers')).toBe(41);
+    expect((await cache.mget(tagged)).every((v) => v === undefined)).toBe(true);
+    expect(await cache.get('provider:list')).toBeUndefined();
+    expect(await cache.mget(other)).toEqual(other);
+    expect(await cache.get('untagged')).toBe(1);
+    expect(await cache.invalidateTag('providers')).toBe(0);
+    expect(await cache.invalidateTag('clinics')).toBe(40);
+  });
+
+  it('invalidateTag on standalone costs one ZRANGE and one script', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    for (let i = 0; i < 10; i++) await cache.set(`k${i}`, i, { tags: ['t'] });
+    await cache.invalidateTag('none');
+    const { result, byCommand } = await countCommands(connection, () => cache.invalidateTag('t'));
+    expect(result).toBe(10);
+    if (!connection.client.isCluster) {
+      expect(byCommand.zrange).toBe(1);
+      expect((byCommand.evalsha ?? 0) + (byCommand.eval ?? 0)).toBe(1);
+      expect(byCommand.publish).toBe(1);
+    } else {
+      expect(byCommand.zrange).toBe(64);
+    }
+  });
+
+  it('a key overwritten without the tag is still dropped by the tag (over-invalidation, never under)', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    await cache.set('k', 1, { tags: ['t'] });
+    await cache.set('k', 2);
+    await cache.invalidateTag('t');
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('tag indexes drop members whose entries expired by themselves', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    await cache.set('short', 1, { tags: ['t'], ttlMs: 100 });
+    await sleep(200);
+    await cache.set('long', 2, { tags: ['t'] });
+    const idx = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const bucket = idx.of('long').bucket;
+    const members = (await connection.send(['ZRANGE', idx.tagIndex(bucket, 't'), 0, -1], idx.tagIndex(bucket, 't'))) as string[];
+    expect(members).toEqual([idx.of('long').entry]);
+  });
+});
+
+describe(`Cache L1 tier on ${target} via ${driver}`, () => {
+  async function pair(l1TtlMs = 30_000) {
+    const prefix = uniquePrefix('l1');
+    const a = new Cache({ connection: await testConnection({ prefix }), ttlMs: 60_000, l1: { ttlMs: l1TtlMs, maxEntries: 100 } });
+    const b = new Cache({ connection: await testConnection({ prefix }), ttlMs: 60_000, l1: { ttlMs: l1TtlMs, maxEntries: 100 } });
+    await Promise.all([a.ready(), b.ready()]);
+    return { a, b };
+  }
+
+  it('an L1 hit costs no round trip', async () => {
+    const { a } = await pair();
+    let calls = 0;
+    await a.wrap('k', async () => ++calls);
+    const { result, total } = await countCommands(a.connection, () => a.wrap('k', async () => ++calls));
+    expect(result).toBe(1);
+    expect(total).toBe(0);
+    expect(a.stats().l1Hits).toBe(1);
+  });
+
+  it('instance A sets, instance B drops its L1 copy within a bounded time', async () => {
+    const { a, b } = await pair();
+    await a.set('provider:7', { name: 'old' });
+    expect(await b.get('provider:7')).toEqual({ name: 'old' });
+    // B soon serves from L1 without asking Redis (a read that overlapped A's invalidation
+    // message, which a cluster delivers a little later, does not fill L1).
+    await within(2000, async () => (await countCommands(b.connection, () => b.get('provider:7'))).total === 0);
+    await a.set('provider:7', { name: 'new' });
+    const took = await within(2000, async () => (await b.get<{ name: string }>('provider:7'))?.name === 'new');
+    expect(took).toBeLessThan(2000);
+  });
+
+  it('delete, invalidateTag and mset on A reach B', async () => {
+    const { a, b } = await pair();
+    await a.set('x', 1);
+    await a.set('y', 2, { tags: ['grp'] });
+    await b.wrap('y', async () => -1, { tags: ['grp'] });
+    expect(await b.get('x')).toBe(1);
+    await a.delete('x');
+    await within(2000, async () => (await b.get('x')) === undefined);
+    expect(await b.get('y')).toBe(2);
+    await a.invalidateTag('grp');
+    await within(2000, async () => (await b.get('y')) === undefined);
+    await a.mset([{ key: 'z', value: 'v1' }]);
+    expect(await b.get('z')).toBe('v1');
+    await a.mset([{ key: 'z', value: 'v2' }]);
+    await within(2000, async () => (await b.get('z')) === 'v2');
+  });
+
+  it('L1 is bounded (LRU) and expires on its own TTL', async () => {
+    const { a } = await pair(200);
+    for (let i = 0; i < 150; i++) await a.set(`k${i}`, i);
+    // The most recent 100 are in L1 (no round trip); the oldest were evicted (one GET each).
+    expect((await countCommands(a.connection, () => a.get('k149'))).total).toBe(0);
+    expect((await countCommands(a.connection, () => a.get('k0'))).total).toBe(1);
+    await sleep(300);
+    expect((await countCommands(a.connection, () => a.get('k149'))).total).toBe(1);
+  });
+});

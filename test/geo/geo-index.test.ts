@@ -1,0 +1,230 @@
+import { describe, expect, it } from 'vitest';
+import { GeoIndex, GeoMemberNotFoundError, GeoRebuildError } from '../../src/geo/index.js';
+import { type LuaScript, type RedisArg, ValidationError } from '../../src/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { boxExcess, haversine, type Pharmacy, pharmacies } from './dataset.js';
+import { expectTypedOutage } from './outage.js';
+
+const POINTS = pharmacies(3000);
+const byMember = new Map(POINTS.map((p) => [p.member, p]));
+// Stored positions are geohashes precise to about 0.6 m: points this close to the edge may fall either way.
+const EDGE_M = 1;
+
+async function loadedIndex() {
+  const connection = await testConnection();
+  const index = new GeoIndex<Pharmacy>({ connection, name: 'pharmacies' });
+  await index.addMany(POINTS);
+  return { connection, index };
+}
+
+describe(`GeoIndex on ${target} via ${driver}`, () => {
+  it('finds exactly the points a brute-force haversine finds within a radius, nearest first, with payloads', async () => {
+    const { connection, index } = await loadedIndex();
+    expect(await index.size()).toBe(POINTS.length);
+    const centers = pharmacies(12, 7).map(({ lon, lat }) => ({ lon, lat }));
+    for (const center of centers) {
+      const found = await index.nearby(center, { radius: 5, unit: 'km' });
+      const expected = POINTS.filter((p) => haversine(center, p) <= 5000 - EDGE_M).map((p) => p.member);
+      const members = new Set(found.map((r) => r.member));
+      for (const m of expected) expect(members.has(m), `${m} missing`).toBe(true);
+      for (const r of found) {
+        const p = byMember.get(r.member)!;
+        const d = haversine(center, p);
+        expect(d).toBeLessThanOrEqual(5000 + EDGE_M);
+        expect(Math.abs((r.distance as number) * 1000 - d)).toBeLessThan(EDGE_M);
+        expect(r.payload).toEqual(p.payload);
+        expect(r.position).toBeUndefined();
+      }
+      const distances = found.map((r) => r.distance as number);
+      expect(distances).toEqual([...distances].sort((a, b) => a - b));
+      expect(found.length).toBeGreaterThan(10);
+    }
+    const { byCommand, total } = await countCommands(connection, () => index.nearby(centers[0]!, { radius: 5000 }));
+    expect(byCommand).toEqual({ evalsha: 1, geosearch: 1, hmget: 1 });
+    expect(total).toBe(3);
+  });
+
+  it('finds exactly the points inside a box', async () => {
+    const { index } = await loadedIndex();
+    const center = { lon: -74.0, lat: 40.72 };
+    const found = await index.nearby(center, { box: { width: 8, height: 3 }, unit: 'km', withPayload: false });
+    const members = new Set(found.map((r) => r.member));
+    for (const p of POINTS) {
+      const excess = boxExcess(center, p, 8000, 3000);
+      if (excess < -EDGE_M) expect(members.has(p.member), `${p.member} missing`).toBe(true);
+      if (excess > EDGE_M) expect(members.has(p.member), `${p.member} outside`).toBe(false);
+    }
+    expect(found.length).toBeGreaterThan(10);
+    expect(found.every((r) => r.payload === undefined)).toBe(true);
+  });
+
+  it('searches from a member with count, descending order and coordinates', async () => {
+    const { connection, index } = await loadedIndex();
+    const from = POINTS[100]!;
+    const nearest = await index.nearby({ member: from.member }, { radius: 3, unit: 'km', count: 5, withCoordinates: true });
+    const brute = POINTS.map((p) => ({ m: p.member, d: haversine(from, p) }))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 5);
+    expect(nearest.map((r) => r.member)).toEqual(brute.map((b) => b.m));
+    expect(nearest[0]).toMatchObject({ member: from.member, distance: 0 });
+    for (const r of nearest) {
+      const p = byMember.get(r.member)!;
+      expect(haversine(r.position!, p)).toBeLessThan(EDGE_M);
+    }
+    const farthest = await index.nearby({ member: from.member }, { radius: 3, unit: 'km', sort: 'desc', count: 3, withDistance: false });
+    expect(farthest.every((r) => r.distance === undefined)).toBe(true);
+    const all = await index.nearby(from, { radius: 3, unit: 'km' });
+    expect(farthest.map((r) => r.member)).toEqual(
+      all
+        .slice(-3)
+        .reverse()
+        .map((r) => r.member),
+    );
+    const { byCommand } = await countCommands(connection, () => index.nearby(from, { radius: 3000, withPayload: false }));
+    expect(byCommand).toEqual({ evalsha: 1, geosearch: 1 });
+    await expect(index.nearby({ member: 'ph-none' }, { radius: 1 })).rejects.toBeInstanceOf(GeoMemberNotFoundError);
+  });
+
+  it('adds, moves and removes members with their payloads', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex<{ name: string }>({ connection, name: 'shops' });
+    expect(await index.add({ member: 'a', lon: 13.4, lat: 52.52, payload: { name: 'A' } })).toBe(true);
+    const { result, byCommand } = await countCommands(connection, () =>
+      index.add({ member: 'b', lon: 13.41, lat: 52.52, payload: { name: 'B' } }),
+    );
+    expect(result).toBe(true);
+    expect(byCommand).toEqual({ evalsha: 1, geoadd: 1, hset: 1 });
+    expect(await index.distance('a', 'b')).toBeCloseTo(haversine({ lon: 13.4, lat: 52.52 }, { lon: 13.41, lat: 52.52 }), 0);
+    expect(await index.distance('a', 'zzz')).toBeNull();
+    // Moving a member without a payload drops its old payload.
+    expect(await index.add({ member: 'a', lon: 2.35, lat: 48.85 })).toBe(false);
+    const pos = await index.position('a');
+    expect(pos!.lon).toBeCloseTo(2.35, 5);
+    expect(pos!.lat).toBeCloseTo(48.85, 5);
+    expect(await index.position('zzz')).toBeNull();
+    const paris = await index.nearby({ lon: 2.35, lat: 48.85 }, { radius: 1, unit: 'km' });
+    expect(paris).toEqual([{ member: 'a', distance: expect.any(Number) }]);
+    expect(await index.remove('a', 'zzz')).toBe(1);
+    const berlin = await index.nearby({ lon: 13.4, lat: 52.52 }, { radius: 10, unit: 'km' });
+    expect(berlin.map((r) => [r.member, r.payload])).toEqual([['b', { name: 'B' }]]);
+    expect(await index.size()).toBe(1);
+    expect(await index.remove()).toBe(0);
+    // A member listed twice keeps its last entry, payload or not.
+    await index.addMany([
+      { member: 'dup', lon: 1, lat: 1 },
+      { member: 'dup', lon: 1, lat: 1, payload: { name: 'last' } },
+    ]);
+    expect((await index.nearby({ lon: 1, lat: 1 }, { radius: 1 }))[0]?.payload).toEqual({ name: 'last' });
+  });
+
+  it('loads in chunks, one script call per chunk', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex<Pharmacy>({ connection, name: 'chunks', chunkSize: 400 });
+    const { result, byCommand } = await countCommands(connection, () => index.addMany(POINTS.slice(0, 1000)));
+    expect(result).toBe(1000);
+    expect(byCommand.evalsha).toBe(3);
+    expect(byCommand.geoadd).toBe(3);
+    expect(await index.addMany(POINTS.slice(500, 1200))).toBe(200);
+  });
+
+  it('replaceAll swaps in a complete index atomically: readers see the old or the new one, never a mix', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex<Pharmacy>({ connection, name: 'nightly', chunkSize: 100 });
+    const old = POINTS.slice(0, 500);
+    const fresh = pharmacies(2500, 99).map((p) => ({ ...p, member: `new-${p.member}` }));
+    await index.addMany(old);
+    let done = false;
+    const seen = new Set<string>();
+    const reader = (async () => {
+      while (!done) {
+        const found = await index.nearby({ lon: -74, lat: 40.72 }, { radius: 100, unit: 'km', withPayload: false, withDistance: false });
+        const kinds = new Set(found.map((r) => (r.member.startsWith('new-') ? 'new' : 'old')));
+        seen.add([...kinds].sort().join('+') || 'empty');
+        expect(found.length === old.length || found.length === fresh.length).toBe(true);
+      }
+    })();
+    expect(await index.replaceAll([...fresh, fresh[0]!])).toBe(fresh.length);
+    done = true;
+    await reader;
+    expect(seen.has('new+old')).toBe(false);
+    expect(seen.has('empty')).toBe(false);
+    expect(await index.size()).toBe(fresh.length);
+    const ks = connection.keys('geo');
+    for (const part of ['points', 'payloads']) {
+      const key = ks.key('nightly', part);
+      expect(Number(await connection.send(['PTTL', key], key))).toBe(-1);
+    }
+    const leftovers: string[] = [];
+    for await (const keys of connection.scan(`${ks.stem('nightly').replace(/[{}]/g, '\\$&')}:rebuild:*`)) leftovers.push(...keys);
+    expect(leftovers).toEqual([]);
+    const near = await index.nearby(fresh[0]!, { radius: 1, count: 1 });
+    expect(near[0]).toMatchObject({ member: fresh[0]!.member, payload: fresh[0]!.payload });
+    expect(await index.replaceAll([])).toBe(0);
+    expect(await index.size()).toBe(0);
+  });
+
+  it('replaceAll leaves the live index untouched when the temporary index is incomplete at the swap', async () => {
+    const real = await testConnection();
+    // Real Redis throughout; the proxy only deletes the temporary points right before the swap,
+    // as if they had expired because the load outlived rebuildTtlSeconds.
+    const connection = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'run') return Reflect.get(target, prop, receiver);
+        return async (script: LuaScript, keys: string[], args: RedisArg[]) => {
+          if (script.name === 'geo/swap') await target.send(['DEL', keys[0] as string], keys[0]);
+          return target.run(script, keys, args);
+        };
+      },
+    });
+    const index = new GeoIndex<Pharmacy>({ connection, name: 'broken' });
+    await index.addMany(POINTS.slice(0, 50));
+    await expect(index.replaceAll(POINTS.slice(100, 400))).rejects.toBeInstanceOf(GeoRebuildError);
+    expect(await index.size()).toBe(50);
+    const near = await index.nearby(POINTS[0]!, { radius: 1, count: 1 });
+    expect(near[0]).toMatchObject({ member: POINTS[0]!.member, payload: POINTS[0]!.payload });
+    const leftovers: string[] = [];
+    const ks = real.keys('geo');
+    for await (const keys of real.scan(`${ks.stem('broken').replace(/[{}]/g, '\\$&')}:rebuild:*`)) leftovers.push(...keys);
+    expect(leftovers).toEqual([]);
+  });
+
+  it('rejects bad input before sending anything', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex({ connection, name: 'v' });
+    const here = { lon: 0, lat: 0 };
+    const { total } = await countCommands(connection, async () => {
+      await expect(index.add({ member: 'x', lon: 0, lat: 85.06 })).rejects.toThrow(ValidationError);
+      await expect(index.add({ member: 'x', lon: -180.01, lat: 0 })).rejects.toThrow(ValidationError);
+      await expect(index.add({ member: '', lon: 0, lat: 0 })).rejects.toThrow(ValidationError);
+      await expect(
+        index.addMany([
+          { member: 'ok', lon: 1, lat: 1 },
+          { member: 'bad', lon: Number.NaN, lat: 1 },
+        ]),
+      ).rejects.toThrow(ValidationError);
+      await expect(index.replaceAll([{ member: 'bad', lon: 0, lat: -90 }])).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, { radius: 0 })).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, { radius: -1 })).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, {})).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, { radius: 1, box: { width: 1, height: 1 } })).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, { box: { width: 1, height: 0 } })).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, { radius: 1, unit: 'yd' as 'm' })).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, { radius: 1, count: 0 })).rejects.toThrow(ValidationError);
+      await expect(index.nearby(here, { radius: 1, any: true })).rejects.toThrow(ValidationError);
+      await expect(index.nearby({ lon: 0, lat: 86 }, { radius: 1 })).rejects.toThrow(ValidationError);
+      await expect(index.nearby({ member: '' }, { radius: 1 })).rejects.toThrow(ValidationError);
+      await expect(index.distance('a', 'b', 'yd' as 'm')).rejects.toThrow(ValidationError);
+    });
+    expect(total).toBe(0);
+    expect(() => new GeoIndex({ connection, name: '' })).toThrow(ValidationError);
+    expect(() => new GeoIndex({ connection, name: 'x', chunkSize: 5000 })).toThrow(ValidationError);
+    // The limits themselves are accepted.
+    await expect(index.add({ member: 'edge', lon: 180, lat: -85.05112878 })).resolves.toBe(true);
+  });
+
+  // The private server is standalone whatever the target: run once per driver.
+  it.runIf(target === 'standalone')('fails fast with a typed error when Redis is frozen or down', async () => {
+    await expectTypedOutage((connection) => new GeoIndex({ connection, name: 'outage' }).nearby({ lon: 1, lat: 1 }, { radius: 1 }));
+  });
+});

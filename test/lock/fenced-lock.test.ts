@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
+import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError } from '../../src/lock/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { expectRejectedBeforeSending } from './expect-validation.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe(`FencedLock on ${target} via ${driver}`, () => {
+  it('grants one holder, refuses a second, and hands out increasing tokens across release and expiry', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    const a = await locks.tryAcquire('rx:1');
+    expect(a).not.toBeNull();
+    expect(await locks.tryAcquire('rx:1')).toBeNull();
+    expect(await a?.release()).toBe(true);
+    const b = await locks.tryAcquire('rx:1', { ttlMs: 60 });
+    expect(b?.token).toBeGreaterThan(a?.token as number);
+    await sleep(150); // b expires without a release
+    const c = await locks.tryAcquire('rx:1');
+    expect(c?.token).toBeGreaterThan(b?.token as number);
+    expect(await b?.release()).toBe(false); // expired: never deletes c's lock
+    expect(await locks.tryAcquire('rx:1')).toBeNull();
+    expect(c?.remainingMs()).toBeGreaterThan(0);
+  });
+
+  it('tryAcquire, release and extend cost one EVALSHA each', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    await (await locks.tryAcquire('warm'))?.release(); // loads the scripts
+    const acquired = await countCommands(connection, () => locks.tryAcquire('count'));
+    expect(acquired.byCommand.evalsha).toBe(1);
+    const lease = acquired.result;
+    expect(lease).not.toBeNull();
+    const busy = await countCommands(connection, () => locks.tryAcquire('count'));
+    expect(busy.result).toBeNull();
+    expect(busy.byCommand.evalsha).toBe(1);
+    await lease?.extend(1000); // loads extend.lua
+    const extended = await countCommands(connection, () => lease?.extend(2000) as Promise<boolean>);
+    expect(extended.result).toBe(true);
+    expect(extended.byCommand.evalsha).toBe(1);
+    expect(extended.byCommand.pexpire).toBe(1);
+    const released = await countCommands(connection, () => lease?.release() as Promise<boolean>);
+    expect(released.result).toBe(true);
+    expect(released.byCommand.evalsha).toBe(1);
+    // Every command of each call, Lua's inner ones included, for the docs' cost table.
+    expect(acquired.total).toBe(3); // evalsha + SET NX, INCR
+    expect(released.total).toBe(4); // evalsha + GET, ZPOPMIN, DEL
+  });
+
+  it('extend refuses a lock that passed to another owner, and leaves it alone', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const old = await locks.tryAcquire('ext', { ttlMs: 50 });
+    await sleep(120);
+    const fresh = await locks.tryAcquire('ext', { ttlMs: 5000 });
+    expect(fresh).not.toBeNull();
+    expect(await old?.extend(5000)).toBe(false);
+    expect(old?.remainingMs()).toBe(0);
+    expect(await locks.tryAcquire('ext')).toBeNull();
+    expect(await fresh?.extend(5000)).toBe(true);
+  });
+
+  it('hands the lock to waiters in FIFO order on release, without waiting for a poll', async () => {
+    const connection = await testConnection();
+    // Polling would take 10 s: only the handoff message can explain a fast grant.
+    const locks = new FencedLock({ connection, ttlMs: 20000, waitMs: 15000, pollMs: 10000 });
+    const first = await locks.acquire('fifo');
+    const order: number[] = [];
+    const waiters = [0, 1, 2, 3].map(async (i) => {
+      await sleep(i * 100); // queue in a known order
+      const lease = await locks.acquire('fifo');
+      order.push(i);
+      await sleep(20);
+      await lease.release();
+      return lease.token;
+    });
+    await sleep(600);
+    const started = Date.now();
+    await first.release();
+    const tokens = await Promise.all(waiters);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(order).toEqual([0, 1, 2, 3]);
+    expect(tokens).toEqual([...tokens].sort((x, y) => x - y));
+    expect(tokens[0]).toBeGreaterThan(first.token);
+  });
+
+  it('a waiter that gives up leaves the queue, and a handoff to it moves on', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 10000, pollMs: 5000 });
+    const holder = await locks.acquire('giveup');
+    const impatient = locks.acquire('giveup', { waitMs: 300 });
+    const patient = locks.acquire('giveup', { waitMs: 8000 });
+    await expect(impatient).rejects.toBeInstanceOf(LockNotAcquiredError);
+    await holder.release();
+    const next = await patient;
+    expect(next.token).toBe(holder.token + 1);
+    await next.release();
+  });
+
+  it('aborting a waiter rejects with the reason and leaves no lock behind', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const holder = await locks.acquire('abort');
+    const controller = new AbortController();
+    const waiting = locks.acquire('abort', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('patient left')), 100);
+    await expect(waiting).rejects.toThrow('patient left');
+    await holder.release();
+    const again = await locks.tryAcquire('abort');
+    expect(again).not.toBeNull();
+  });
+
+  it('using() extends while fn runs and always releases', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 150 });
+    const result = await locks.using('long', async (signal, token) => {
+      await sleep(500); // more than 3 TTLs: only extensions keep it
+      expect(signal.aborted).toBe(false);
+      expect(await locks.tryAcquire('long')).toBeNull();
+      return token;
+    });
+    expect(result).toBeGreaterThan(0);
+    expect(await locks.tryAcquire('long')).not.toBeNull();
+    await expect(locks.using('boom', async () => Promise.reject(new Error('fn failed')))).rejects.toThrow('fn failed');
+    expect(await locks.tryAcquire('boom')).not.toBeNull();
+  });
+
+  it('using() aborts the signal with LockLostError when the lock is taken away', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 300 });
+    const ks = connection.keys('lock');
+    const run = locks.using('lost', async (signal) => {
+      // Someone deletes the lock (an operator, a bug): the next extension is refused.
+      await connection.send(['DEL', ks.key('lost', 'owner')], ks.key('lost', 'owner'));
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      expect(signal.reason).toBeInstanceOf(LockLostError);
+      return 'done';
+    });
+    await expect(run).rejects.toBeInstanceOf(LockLostError);
+  });
+
+  it('stale holder: its release is refused and its fenced write rejected, the new holder writes', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const store = new FencedStore({ connection });
+    const stale = await locks.acquire('refill:9', { ttlMs: 100 });
+    expect((await store.write('refill:9', stale.token, { status: 'sending' })).written).toBe(true);
+    await sleep(250); // "GC pause" past the TTL
+    const fresh = await locks.acquire('refill:9', { ttlMs: 5000 });
+    expect(await stale.release()).toBe(false);
+    const staleWrite = await store.write('refill:9', stale.token, { status: 'sent-by-stale' });
+    expect(staleWrite).toEqual({ written: false, newestToken: fresh.token });
+    const freshWrite = await countCommands(connection, () => store.write('refill:9', fresh.token, { status: 'sent', by: 'fresh' }));
+    expect(freshWrite.result.written).toBe(true);
+    expect(freshWrite.byCommand.evalsha).toBe(1);
+    expect(await store.read('refill:9')).toEqual({ status: 'sent', by: 'fresh' });
+    expect(await locks.tryAcquire('refill:9')).toBeNull(); // the stale release did not free it
+  });
+
+  it('rejects bad input before sending anything', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const store = new FencedStore({ connection });
+    const lease = await locks.acquire('valid');
+    const bad: (() => Promise<unknown>)[] = [
+      () => locks.tryAcquire(''),
+      () => locks.acquire('x'.repeat(2000)),
+      () => locks.acquire('r', { ttlMs: 0 }),
+      () => locks.acquire('r', { ttlMs: -5 }),
+      () => locks.acquire('r', { ttlMs: Number.POSITIVE_INFINITY }),
+      () => locks.acquire('r', { ttlMs: Number.NaN }),
+      () => locks.acquire('r', { waitMs: -1 }),
+      () => locks.tryAcquire(42 as unknown as string),
+      () => lease.extend(0),
+      () => store.write('r', 0, { a: 1 }),
+      () => store.write('r', 1, {}),
+      () => store.write('', 1, { a: 1 }),
+    ];
+    await expectRejectedBeforeSending(connection, bad);
+    expect(() => new FencedLock({ connection, ttlMs: 0 })).toThrow(ValidationError);
+    expect(() => new FencedLock({ connection, pollMs: -1 })).toThrow(ValidationError);
+    expect(() => new FencedLock({ connection, driftFactor: 2 })).toThrow(ValidationError);
+  });
+});

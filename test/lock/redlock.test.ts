@@ -1,0 +1,110 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { RedisConnection, ValidationError } from '../../src/index.js';
+import { LockNotAcquiredError, Redlock } from '../../src/lock/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, rawClient, topology, uniquePrefix } from '../harness/redis.js';
+import { expectRejectedBeforeSending } from './expect-validation.js';
+import { privateConnection } from './private-server.js';
+
+// Redlock runs on independent servers whatever the project's target; the driver still varies.
+async function independentConnections() {
+  const prefix = uniquePrefix();
+  return Promise.all(
+    topology().independentUrls.map(async (url) => RedisConnection.from(await rawClient({ target: 'standalone', url }), { prefix })),
+  );
+}
+
+describe(`Redlock over 3 independent servers via ${driver}`, () => {
+  const servers: RedisServer[] = [];
+  const closers: (() => void)[] = [];
+  afterAll(async () => {
+    for (const c of closers) c();
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+
+  async function privateTrio(commandTimeoutMs: number) {
+    const trio = await Promise.all([startRedis(), startRedis(), startRedis()]);
+    servers.push(...trio);
+    const conns = await Promise.all(trio.map((s) => privateConnection(s, commandTimeoutMs)));
+    closers.push(...conns.map((c) => c.close));
+    return { servers: trio, connections: conns.map((c) => c.connection) };
+  }
+
+  it('grants one holder on all servers, refuses a second, and frees on release', async () => {
+    const connections = await independentConnections();
+    const redlock = new Redlock({ connections, ttlMs: 5000, retryCount: 0 });
+    const lease = await redlock.acquire('nightly-report');
+    expect(lease.remainingMs()).toBeGreaterThan(4000);
+    for (const c of connections) expect(await c.send(['GET', c.keys('lock').key('nightly-report', 'redlock')], 'x')).toBe(lease.owner);
+    await expect(redlock.acquire('nightly-report')).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(await lease.extend(8000)).toBe(true);
+    expect(await lease.release()).toBe(true);
+    const next = await redlock.tryAcquire('nightly-report');
+    expect(next).not.toBeNull();
+    // One SET per server to acquire.
+    await next?.release();
+    const { result, byCommand } = await countCommands(connections[0] as RedisConnection, () => redlock.tryAcquire('counted'));
+    expect(result).not.toBeNull();
+    expect(byCommand.set).toBe(1);
+  });
+
+  it('a minority grant is released on every server at once, not left to expire', async () => {
+    const connections = await independentConnections();
+    const [a, b, c] = connections as [RedisConnection, RedisConnection, RedisConnection];
+    const key = (conn: RedisConnection) => conn.keys('lock').key('contested', 'redlock');
+    // Someone else holds it on two servers.
+    await a.send(['SET', key(a), 'other', 'PX', 30000]);
+    await b.send(['SET', key(b), 'other', 'PX', 30000]);
+    const redlock = new Redlock({ connections, ttlMs: 30000, retryCount: 1, retryDelayMs: 10 });
+    await expect(redlock.acquire('contested')).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(await c.send(['EXISTS', key(c)])).toBe(0);
+    expect(await a.send(['GET', key(a)])).toBe('other');
+  });
+
+  it('holds with one of three servers down, fails with two down', async () => {
+    const { servers: trio, connections } = await privateTrio(300);
+    const redlock = new Redlock({ connections, ttlMs: 10000, retryCount: 1, retryDelayMs: 20 });
+    await trio[0]?.stop();
+    const lease = await redlock.acquire('one-down');
+    expect(lease.remainingMs()).toBeGreaterThan(8000);
+    expect(await lease.release()).toBe(true);
+    await trio[1]?.stop();
+    const started = Date.now();
+    const err = await redlock.acquire('two-down').catch((e) => e);
+    expect(err).toBeInstanceOf(LockNotAcquiredError);
+    expect((err as Error).cause).toBeInstanceOf(AggregateError);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('does not grant a lock when acquiring took longer than the TTL', async () => {
+    const { servers: trio, connections } = await privateTrio(700);
+    const redlock = new Redlock({ connections, ttlMs: 400, retryCount: 0 });
+    trio[2]?.pause(); // replies from it take until the 700 ms timeout
+    try {
+      const started = Date.now();
+      const lease = await redlock.tryAcquire('slow');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+      expect(lease).toBeNull();
+    } finally {
+      trio[2]?.resume();
+    }
+    // With the third server answering again the same TTL is granted.
+    expect(await redlock.tryAcquire('slow-2')).not.toBeNull();
+  });
+
+  it('rejects bad input before sending anything', async () => {
+    const connections = await independentConnections();
+    const redlock = new Redlock({ connections });
+    const bad: (() => Promise<unknown>)[] = [
+      () => redlock.acquire(''),
+      () => redlock.acquire('r', { ttlMs: 0 }),
+      () => redlock.acquire('r', { ttlMs: Number.POSITIVE_INFINITY }),
+      () => redlock.acquire('r', { retryCount: -1 }),
+      () => redlock.tryAcquire('x'.repeat(1025)),
+    ];
+    await expectRejectedBeforeSending(connections[0] as RedisConnection, bad);
+    expect(() => new Redlock({ connections, retryCount: -1 })).toThrow(ValidationError);
+    expect(() => new Redlock({ connections: [] })).toThrow(ValidationError);
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
+import { LockNotAcquiredError, Semaphore } from '../../src/lock/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { expectRejectedBeforeSending } from './expect-validation.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe(`Semaphore on ${target} via ${driver}`, () => {
+  it('grants at most `limit` permits; release and expiry free them', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 3, ttlMs: 5000 });
+    const permits = await Promise.all(Array.from({ length: 10 }, () => sem.tryAcquire('fax')));
+    const held = permits.filter((p) => p !== null);
+    expect(held).toHaveLength(3);
+    expect(await sem.tryAcquire('fax')).toBeNull();
+    expect(await held[0]?.release()).toBe(true);
+    expect(await held[0]?.release()).toBe(false); // already given back
+    const short = await sem.tryAcquire('fax', { ttlMs: 80 });
+    expect(short).not.toBeNull();
+    await sleep(200); // `short` expired by itself
+    expect(await short?.extend(5000)).toBe(false);
+    expect(await short?.release()).toBe(false);
+    expect(await sem.tryAcquire('fax')).not.toBeNull();
+  });
+
+  it('tryAcquire, release and extend cost one EVALSHA each', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 2 });
+    const warm = await sem.tryAcquire('warm');
+    await warm?.extend();
+    await warm?.release();
+    const acquired = await countCommands(connection, () => sem.tryAcquire('count'));
+    expect(acquired.byCommand.evalsha).toBe(1);
+    const extended = await countCommands(connection, () => acquired.result?.extend(3000) as Promise<boolean>);
+    expect(extended.result).toBe(true);
+    expect(extended.byCommand.evalsha).toBe(1);
+    const released = await countCommands(connection, () => acquired.result?.release() as Promise<boolean>);
+    expect(released.result).toBe(true);
+    expect(released.byCommand.evalsha).toBe(1);
+  });
+
+  it('waiters get permits as holders release; never more than `limit` inside at once', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 2, ttlMs: 5000, waitMs: 20000, pollMs: 10000 });
+    let inside = 0;
+    let most = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        sem.using('pharmacy-api', async () => {
+          inside++;
+          most = Math.max(most, inside);
+          await sleep(30);
+          inside--;
+        }),
+      ),
+    );
+    expect(most).toBe(2);
+    // Woken by releases, not by the fallback poll (at least 5 s with jitter).
+    expect(Date.now() - started).toBeLessThan(4000);
+    await expect(sem.acquire('pharmacy-api', { waitMs: 0 })).resolves.toBeDefined();
+  });
+
+  it('acquire gives up with LockNotAcquiredError after waitMs', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1 });
+    await sem.acquire('one');
+    const started = Date.now();
+    await expect(sem.acquire('one', { waitMs: 200 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it('rejects bad input before sending anything', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 2 });
+    const bad: (() => Promise<unknown>)[] = [
+      () => sem.tryAcquire(''),
+      () => sem.acquire('s', { ttlMs: 0 }),
+      () => sem.acquire('s', { ttlMs: Number.NaN }),
+      () => sem.acquire('s', { waitMs: -3 }),
+      () => sem.acquire('x'.repeat(1100)),
+    ];
+    await expectRejectedBeforeSending(connection, bad);
+    expect(() => new Semaphore({ connection, limit: 0 })).toThrow(ValidationError);
+    expect(() => new Semaphore({ connection, limit: 2.5 })).toThrow(ValidationError);
+  });
+});

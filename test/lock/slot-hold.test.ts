@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
+import { SlotHold } from '../../src/lock/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { expectRejectedBeforeSending } from './expect-validation.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe(`SlotHold on ${target} via ${driver}`, () => {
+  it('100 concurrent holders of one slot: exactly one wins; expiry frees the slot', async () => {
+    const connection = await testConnection();
+    const holds = new SlotHold({ connection });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => holds.hold('dr-lee:09:00', `patient-${i}`, 300)));
+    const winners = results.filter((r) => r.held);
+    expect(winners).toHaveLength(1);
+    const winner = winners[0]?.holderId as string;
+    for (const r of results.filter((x) => !x.held)) {
+      expect(r.state).toBe('taken');
+      expect(r.holderId).toBe(winner);
+      expect(r.expiresInMs).toBeGreaterThan(0);
+    }
+    expect(await holds.holderOf('dr-lee:09:00')).toMatchObject({ state: 'held', holderId: winner });
+    await sleep(450);
+    expect(await holds.holderOf('dr-lee:09:00')).toEqual({ state: 'free' });
+    expect((await holds.hold('dr-lee:09:00', 'patient-late')).held).toBe(true);
+  });
+
+  it('confirm books atomically, only by the holder, only while the hold lives', async () => {
+    const connection = await testConnection();
+    const holds = new SlotHold({ connection });
+    await holds.hold('slot-a', 'ann', 5000);
+    expect(await holds.confirm('slot-a', 'bob')).toEqual({ confirmed: false, state: 'not-held' });
+    const confirmed = await countCommands(connection, () => holds.confirm('slot-a', 'ann'));
+    expect(confirmed.result).toEqual({ confirmed: true, state: 'confirmed' });
+    expect(confirmed.byCommand.evalsha).toBe(1);
+    expect(await holds.confirm('slot-a', 'ann')).toEqual({ confirmed: true, state: 'confirmed' });
+    expect(await holds.hold('slot-a', 'bob')).toMatchObject({ held: false, state: 'booked', holderId: 'ann', expiresInMs: -1 });
+    expect(await holds.confirm('slot-a', 'bob')).toEqual({ confirmed: false, state: 'booked' });
+    expect(await holds.holderOf('slot-a')).toEqual({ state: 'booked', holderId: 'ann', expiresInMs: -1 });
+
+    await holds.hold('slot-b', 'cat', 80);
+    await sleep(200); // abandoned: the hold expired
+    expect(await holds.confirm('slot-b', 'cat')).toEqual({ confirmed: false, state: 'not-held' });
+    expect(await holds.holderOf('slot-b')).toEqual({ state: 'free' });
+  });
+
+  it('release drops only the caller’s hold; hold, confirm and release are one EVALSHA', async () => {
+    const connection = await testConnection();
+    const holds = new SlotHold({ connection, bookingTtlMs: 60_000 });
+    await holds.release('warm', 'x'); // loads the scripts
+    await holds.confirm('warm', 'x');
+    const held = await countCommands(connection, () => holds.hold('slot-c', 'dan', 5000));
+    expect(held.result.held).toBe(true);
+    expect(held.byCommand.evalsha).toBe(1);
+    expect((await holds.hold('slot-c', 'dan', 9000)).expiresInMs).toBe(9000); // re-hold extends
+    expect(await holds.release('slot-c', 'eve')).toBe(false);
+    expect((await holds.holderOf('slot-c')).state).toBe('held');
+    const released = await countCommands(connection, () => holds.release('slot-c', 'dan'));
+    expect(released.result).toBe(true);
+    expect(released.byCommand.evalsha).toBe(1);
+    expect((await holds.hold('slot-c', 'eve')).held).toBe(true);
+    expect((await holds.confirm('slot-c', 'eve')).confirmed).toBe(true);
+    const state = await holds.holderOf('slot-c');
+    expect(state.state === 'booked' && state.expiresInMs > 50_000).toBe(true); // bookingTtlMs applied
+  });
+
+  it('rejects bad input before sending anything', async () => {
+    const connection = await testConnection();
+    const holds = new SlotHold({ connection });
+    const bad: (() => Promise<unknown>)[] = [
+      () => holds.hold('', 'a'),
+      () => holds.hold('s', ''),
+      () => holds.hold('x'.repeat(1500), 'a'),
+      () => holds.hold('s', 'a', 0),
+      () => holds.hold('s', 'a', Number.POSITIVE_INFINITY),
+      () => holds.hold('s', 'a', 1.5),
+      () => holds.confirm('s', ''),
+      () => holds.release('', 'a'),
+      () => holds.holderOf(''),
+    ];
+    await expectRejectedBeforeSending(connection, bad);
+    expect(() => new SlotHold({ connection, holdTtlMs: -1 })).toThrow(ValidationError);
+  });
+});

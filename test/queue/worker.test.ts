@@ -1,0 +1,336 @@
+import { describe, expect, it } from 'vitest';
+import { RedisConnection, ValidationError } from '../../src/index.js';
+import { type Job, StreamQueue, type Worker } from '../../src/queue/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { closeAfterAll, driver, target } from '../harness/redis.js';
+import { freshQueue, waitFor } from './helpers.js';
+
+function closing<T>(worker: Worker<T>): Worker<T> {
+  closeAfterAll({ close: () => worker.close(1000) });
+  return worker;
+}
+
+describe(`Worker on ${target} via ${driver}`, () => {
+  it('runs every job once with concurrency and empties the stream', async () => {
+    const { queue } = await freshQueue<{ n: number }>();
+    await queue.addBulk(Array.from({ length: 200 }, (_, n) => ({ name: 'sync', data: { n } })));
+    const seen: number[] = [];
+    let running = 0;
+    let peak = 0;
+    const worker = closing(
+      await queue.process(
+        async (job) => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 2));
+          seen.push(job.data.n);
+          running--;
+        },
+        { concurrency: 8 },
+      ),
+    );
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await waitFor(() => completed === 200, 15_000, '200 completions');
+    expect(new Set(seen).size).toBe(200);
+    expect(seen).toHaveLength(200);
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(peak).toBeGreaterThan(1);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
+  it('fetch and ack cost a few commands per batch, not per job', async () => {
+    const { connection, queue } = await freshQueue();
+    const worker = closing(await queue.process(() => undefined, { concurrency: 100, promoteIntervalMs: 60_000 }));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await queue.add('warm', 0);
+    await waitFor(() => completed === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    const jobs = Array.from({ length: 100 }, (_, i) => ({ name: 'x', data: i }));
+    const { byCommand, total } = await countCommands(connection, async () => {
+      await queue.addBulk(jobs);
+      await waitFor(() => completed === 101);
+    });
+    // addBulk: evalsha + 100 xadd. Fetch: a handful of XREADGROUP calls. Ack: evalsha + xack + xdel per batch.
+    expect(byCommand.xadd).toBe(100);
+    expect(byCommand.xreadgroup).toBeLessThanOrEqual(10);
+    expect(byCommand.xack).toBeLessThanOrEqual(10);
+    expect(byCommand.xack).toBe(byCommand.xdel);
+    expect(total / 100).toBeLessThan(1.5);
+  });
+
+  it('one job alone costs 5 commands: XADD, XREADGROUP and one ack script (XACK + XDEL)', async () => {
+    const { connection, queue } = await freshQueue();
+    const worker = closing(await queue.process(() => undefined, { promoteIntervalMs: 60_000, visibilityTimeoutMs: 600_000 }));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await queue.add('warm', 0);
+    await waitFor(() => completed === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    const { byCommand, total } = await countCommands(connection, async () => {
+      await queue.add('x', 1);
+      await waitFor(() => completed === 2);
+    });
+    expect(byCommand).toEqual({ xadd: 1, xreadgroup: 1, evalsha: 1, xack: 1, xdel: 1 });
+    expect(total).toBe(5);
+  });
+
+  it('retries a failing job with backoff and dead-letters it after exactly `attempts` tries', async () => {
+    const { queue } = await freshQueue<{ rx: number }>();
+    const tries: number[] = [];
+    const worker = closing(
+      await queue.process(
+        (job) => {
+          tries.push(job.attemptsMade);
+          throw new Error(`pharmacy rejected rx ${job.data.rx}`);
+        },
+        { backoff: { baseMs: 20, maxMs: 100 }, promoteIntervalMs: 20 },
+      ),
+    );
+    const retrying: number[] = [];
+    const dead: Job<{ rx: number }>[] = [];
+    worker.on('retrying', (_job, _err, delay) => retrying.push(delay));
+    worker.on('dead-lettered', (job) => dead.push(job));
+    const { id } = await queue.add('refill', { rx: 7 }, { attempts: 4, jobId: 'refill:7' });
+    await waitFor(() => dead.length === 1, 10_000, 'dead letter');
+    expect(tries).toEqual([0, 1, 2, 3]);
+    expect(retrying).toHaveLength(3);
+    for (const d of retrying) expect(d).toBeLessThanOrEqual(100);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 1 });
+    const [letter] = await queue.peekDead();
+    expect(letter?.id).toBe(id);
+    expect(letter?.data).toEqual({ rx: 7 });
+    expect(letter?.attemptsMade).toBe(4);
+    expect(letter?.error).toBe('pharmacy rejected rx 7');
+    expect(letter?.stack).toContain('pharmacy rejected rx 7');
+    // The id stays taken while the job is dead.
+    expect((await queue.add('refill', { rx: 7 }, { jobId: 'refill:7' })).added).toBe(false);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tries).toHaveLength(4);
+
+    // retryDead brings it back with fresh tries.
+    expect(await queue.retryDead()).toBe(1);
+    await waitFor(() => dead.length === 2, 10_000, 'second dead letter');
+    expect(tries).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+    expect((await queue.peekDead()).map((d) => d.id)).toEqual([id]);
+  });
+
+  it('a job that succeeds on a later try completes and frees its id', async () => {
+    const { queue } = await freshQueue();
+    let calls = 0;
+    const worker = closing(
+      await queue.process(
+        () => {
+          if (++calls < 3) throw new Error('flaky');
+          return 'ok';
+        },
+        { backoff: { baseMs: 10 }, promoteIntervalMs: 20 },
+      ),
+    );
+    const results: unknown[] = [];
+    worker.on('completed', (_job, result) => results.push(result));
+    await queue.add('email', 1, { jobId: 'mail-1' });
+    await waitFor(() => results.length === 1);
+    expect(calls).toBe(3);
+    expect(results).toEqual(['ok']);
+    expect((await queue.add('email', 1, { jobId: 'mail-1' })).added).toBe(true);
+  });
+
+  it('runs a delayed job not before its time and soon after it', async () => {
+    const { queue } = await freshQueue<string>();
+    const ran = new Map<string, number>();
+    closing(
+      await queue.process(
+        (job) => {
+          ran.set(job.data, Date.now());
+        },
+        { promoteIntervalMs: 50, concurrency: 4 },
+      ),
+    );
+    const t0 = Date.now();
+    await queue.add('remind', 'soon', { delay: 700 });
+    await queue.add('remind', 'at', { runAt: t0 + 900 });
+    await queue.add('remind', 'now', {});
+    await waitFor(() => ran.size === 3, 10_000, 'three runs');
+    expect((ran.get('now') as number) - t0).toBeLessThan(700);
+    expect((ran.get('soon') as number) - t0).toBeGreaterThanOrEqual(700);
+    expect((ran.get('at') as number) - t0).toBeGreaterThanOrEqual(900);
+    // "soon after": within a few promote intervals even on a loaded machine.
+    expect((ran.get('at') as number) - t0).toBeLessThan(4000);
+  });
+
+  it('processes a job id added concurrently exactly once', async () => {
+    const { queue } = await freshQueue();
+    let runs = 0;
+    const worker = closing(
+      await queue.process(
+        async () => {
+          runs++;
+          await new Promise((r) => setTimeout(r, 100));
+        },
+        { concurrency: 10 },
+      ),
+    );
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await Promise.all(Array.from({ length: 20 }, () => queue.add('sync', { p: 1 }, { jobId: 'sync:p1' })));
+    await waitFor(() => completed === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runs).toBe(1);
+  });
+
+  it('close() stops fetching, finishes and acknowledges jobs in flight, loses nothing', async () => {
+    const { queue } = await freshQueue<number>();
+    await queue.addBulk(Array.from({ length: 30 }, (_, i) => ({ name: 'x', data: i })));
+    const done = new Set<number>();
+    const first = await queue.process(
+      async (job) => {
+        await new Promise((r) => setTimeout(r, 150));
+        done.add(job.data);
+      },
+      { concurrency: 5 },
+    );
+    let started = false;
+    first.once('completed', () => {
+      started = true;
+    });
+    await waitFor(() => started);
+    const result = await first.close(5000);
+    expect(result.abandoned).toBe(0);
+    const afterClose = done.size;
+    const counts = await queue.counts();
+    expect(counts.pending).toBe(0);
+    expect(counts.waiting).toBe(30 - afterClose);
+    // A second worker picks up the rest; nothing ran twice, nothing is missing.
+    closing(await queue.process(async (job) => void done.add(job.data), { concurrency: 5 }));
+    await waitFor(() => done.size === 30);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
+  it('close() at its deadline aborts the handler signal and leaves the job to be reclaimed', async () => {
+    const { queue } = await freshQueue();
+    let aborted = false;
+    const slow = await queue.process(
+      (_job, signal) =>
+        new Promise((resolve) => {
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            resolve(undefined);
+          });
+        }),
+      { visibilityTimeoutMs: 300 },
+    );
+    await queue.add('slow', 1);
+    await waitFor(async () => (await queue.counts()).pending === 1);
+    const result = await slow.close(100);
+    expect(result.abandoned).toBe(1);
+    expect(aborted).toBe(true);
+    const reclaimed: unknown[] = [];
+    const next = closing(await queue.process((job) => void reclaimed.push(job.data), { visibilityTimeoutMs: 300 }));
+    let stalled = 0;
+    next.on('stalled', (jobs) => {
+      stalled += jobs.length;
+    });
+    await waitFor(() => reclaimed.length === 1, 10_000, 'reclaim');
+    expect(stalled).toBe(1);
+  });
+
+  it('reclaims jobs of a consumer that vanished, and dead-letters a job that keeps stalling', async () => {
+    const { connection, queue } = await freshQueue();
+    await queue.ensureGroup();
+    const { stream } = queue.keys;
+    await queue.add('a', 'lost', { attempts: 3 });
+    await queue.add('b', 'poison', { attempts: 1 });
+    // A consumer that fetches and never acknowledges: a crashed worker.
+    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 10, 'STREAMS', stream, '>'], stream);
+    const ran: unknown[] = [];
+    const dead: unknown[] = [];
+    const worker = closing(await queue.process((job) => void ran.push(job.data), { visibilityTimeoutMs: 200 }));
+    worker.on('dead-lettered', (job) => dead.push(job.data));
+    await waitFor(() => ran.length === 1 && dead.length === 1, 10_000, 'reclaim');
+    expect(ran).toEqual(['lost']);
+    expect(dead).toEqual(['poison']);
+    const [letter] = await queue.peekDead();
+    expect(letter?.error).toMatch(/stalled/);
+    expect(letter?.attemptsMade).toBe(1);
+    // A consumer still holding a job is kept: deleting it would orphan the job.
+    await queue.add('c', 'held');
+    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'holder', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    const removed = await queue.removeIdleConsumers(0);
+    expect(removed).toContain('ghost');
+    expect(removed).not.toContain('holder');
+  });
+
+  it('keeps a slow job of a live worker claimed past the visibility timeout', async () => {
+    const { queue } = await freshQueue();
+    let runs = 0;
+    const opts = { visibilityTimeoutMs: 300, promoteIntervalMs: 50 };
+    closing(
+      await queue.process(async () => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 1200));
+      }, opts),
+    );
+    const other = closing(await queue.process(() => void runs++, opts));
+    let stalled = 0;
+    other.on('stalled', () => stalled++);
+    await queue.add('slow', 1);
+    await waitFor(() => runs >= 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(runs).toBe(1);
+    expect(stalled).toBe(0);
+  });
+
+  it('a throwing event listener becomes an error event and does not disturb acknowledgements', async () => {
+    const { queue } = await freshQueue();
+    let runs = 0;
+    const worker = closing(await queue.process(() => void runs++, { concurrency: 4 }));
+    const errors: Error[] = [];
+    worker.on('error', (e) => errors.push(e));
+    worker.on('completed', () => {
+      throw new Error('listener bug');
+    });
+    await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'x', data: i })));
+    await waitFor(() => errors.length === 10, 10_000, 'ten listener errors');
+    expect(errors[0]?.message).toBe('listener bug');
+    expect(runs).toBe(10);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
+  it('rejects bad worker options with ValidationError', async () => {
+    const { queue } = await freshQueue();
+    await expect(queue.process(() => 1, { concurrency: 0 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(queue.process(() => 1, { concurrency: 2.5 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(queue.process(() => 1, { visibilityTimeoutMs: -1 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(queue.process(() => 1, { consumer: '' })).rejects.toBeInstanceOf(ValidationError);
+  });
+});
+
+describe(`Worker when Redis goes away (${driver})`, () => {
+  it('reports typed errors, keeps running and resumes when Redis is back', async () => {
+    const { startRedis } = await import('../../scripts/lib/redis-servers.js');
+    const server = await startRedis();
+    try {
+      const connection = await RedisConnection.connect({ url: server.url, driver }, { commandTimeoutMs: 300 });
+      closeAfterAll(connection);
+      const queue = new StreamQueue<number>({ connection, name: 'outage' });
+      const seen: number[] = [];
+      const worker = await queue.process((job) => void seen.push(job.data), { blockMs: 100 });
+      const errors: Error[] = [];
+      worker.on('error', (e) => errors.push(e));
+      await queue.add('x', 1);
+      await waitFor(() => seen.length === 1);
+      server.pause();
+      await expect(queue.add('x', 2)).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
+      await waitFor(() => errors.length > 0, 5000, 'an error event');
+      expect(errors[0]).toMatchObject({ code: expect.stringMatching(/REDIS_(TIMEOUT|UNAVAILABLE)/) });
+      server.resume();
+      await queue.add('x', 3);
+      await waitFor(() => seen.includes(3), 10_000, 'job after resume');
+      await worker.close(1000);
+    } finally {
+      await server.stop();
+    }
+  });
+});
