@@ -40,11 +40,16 @@ export class IoredisClient implements RedisClient {
   }
 
   async duplicate(): Promise<RedisClient> {
-    return new IoredisClient(this.client.duplicate());
+    const copy = this.client.duplicate();
+    // Commands on the copy report connection trouble themselves; this silences ioredis' own log.
+    copy.on('error', () => {});
+    return new IoredisClient(copy);
   }
 
   async createSubscriber(): Promise<Subscriber> {
     const sub = this.client.duplicate();
+    // Subscribers reconnect by themselves; without a listener ioredis logs every failed attempt.
+    sub.on('error', () => {});
     return new IoredisSubscriber(sub);
   }
 
