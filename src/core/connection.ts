@@ -88,8 +88,9 @@ export class RedisConnection {
   /**
    * Runs a script with one `EVALSHA`; if the server has lost it (restart,
    * failover, `SCRIPT FLUSH`), sends the source with `EVAL` to the same node.
+   * `timeoutMs` overrides the connection's timeout for this call.
    */
-  run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[]): Promise<RedisReply> {
+  run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[], options?: { timeoutMs?: number }): Promise<RedisReply> {
     const n = keys.length;
     if (n !== script.numberOfKeys && !(script.numberOfKeys === VARIADIC_KEYS && n > 0)) {
       return Promise.reject(new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${n}`));
@@ -102,11 +103,12 @@ export class RedisConnection {
     for (let i = 0; i < n; i++) argv[3 + i] = keys[i] as string;
     for (let i = 0; i < args.length; i++) argv[3 + n + i] = args[i] as RedisArg;
     const route = keys[0];
-    return this.raw(argv, route).then(undefined, (err) => {
+    const ms = options?.timeoutMs ?? this.commandTimeoutMs;
+    return this.raw(argv, route, ms).then(undefined, (err) => {
       if (!isNoScript(err)) throw toTypedError(err);
       argv[0] = 'EVAL';
       argv[1] = script.source;
-      return this.raw(argv, route).then(undefined, rethrowTyped);
+      return this.raw(argv, route, ms).then(undefined, rethrowTyped);
     });
   }
 
@@ -189,8 +191,8 @@ export class RedisConnection {
     if (this.owned) await this.client.close();
   }
 
-  private raw(args: readonly RedisArg[], routeKey: string | undefined): Promise<RedisReply> {
-    return this.withTimeout(this.client.send(args, routeKey), args[0] as string);
+  private raw(args: readonly RedisArg[], routeKey: string | undefined, ms = this.commandTimeoutMs): Promise<RedisReply> {
+    return this.withTimeout(this.client.send(args, routeKey), args[0] as string, ms);
   }
 
   private withTimeout<T>(promise: Promise<T>, what: string, ms = this.commandTimeoutMs): Promise<T> {
@@ -220,7 +222,7 @@ export type ConnectionLike = RedisConnection | SupportedClient;
 
 /** Returns `value` if it is a {@link RedisConnection}, otherwise wraps the raw client with default options. */
 export function toConnection(value: ConnectionLike): RedisConnection {
-  if ((value as { [BRAND]?: boolean })[BRAND] === true) return value as RedisConnection;
   if (value == null) throw new ValidationError('connection', 'is required');
+  if ((value as { [BRAND]?: boolean })[BRAND] === true) return value as RedisConnection;
   return RedisConnection.from(value);
 }

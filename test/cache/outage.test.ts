@@ -1,25 +1,11 @@
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvent, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
-import { RedisConnection, RedisPatternsError } from '../../src/index.js';
+import { RedisPatternsError } from '../../src/index.js';
+import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// A private server this file can stop and freeze; the client retries quickly so recovery is prompt.
-async function privateConnection(server: RedisServer) {
-  if (driver === 'ioredis') {
-    const client = new Redis(server.url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
-    client.on('error', () => {});
-    return { connection: RedisConnection.from(client), close: () => client.disconnect() };
-  }
-  const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
-  client.on('error', () => {});
-  await client.connect();
-  return { connection: RedisConnection.from(client), close: () => client.destroy() };
-}
 
 describe(`Cache with Redis down via ${driver}`, () => {
   const servers: RedisServer[] = [];

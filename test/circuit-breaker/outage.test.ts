@@ -1,24 +1,10 @@
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from '../../src/circuit-breaker/index.js';
-import { CommandTimeoutError, RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { CommandTimeoutError, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 import { attempt, down, ok, sleep } from './helpers.js';
-
-// A private server this file can stop, freeze and restart, with a client that reconnects quickly.
-async function privateConnection(server: RedisServer) {
-  if (driver === 'ioredis') {
-    const client = new Redis(server.url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
-    client.on('error', () => {});
-    return { connection: RedisConnection.from(client, { commandTimeoutMs: 500 }), close: () => client.disconnect() };
-  }
-  const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
-  client.on('error', () => {});
-  await client.connect();
-  return { connection: RedisConnection.from(client, { commandTimeoutMs: 500 }), close: () => client.destroy() };
-}
 
 const options = { name: 'eprescribe', failureThreshold: 3, openMs: 60_000, redisTimeoutMs: 500, redisRetryMs: 300 };
 
@@ -41,7 +27,7 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
   async function setup(extra: Partial<CircuitBreakerOptions> = {}) {
     const server = await startRedis();
     servers.push(server);
-    const { connection, close } = await privateConnection(server);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 500 });
     const breaker = new CircuitBreaker({ connection, ...options, ...extra });
     const unavailable: Error[] = [];
     const restored: number[] = [];

@@ -1,24 +1,10 @@
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { CommandTimeoutError, defineScript, RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { CommandTimeoutError, defineScript, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 
 const incr = defineScript('test/incr', "return redis.call('INCR', KEYS[1])", 1);
-
-// A private server this file can stop, freeze and restart without disturbing other tests.
-async function privateConnection(server: RedisServer, commandTimeoutMs: number) {
-  if (driver === 'ioredis') {
-    const client = new Redis(server.url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
-    client.on('error', () => {});
-    return { connection: RedisConnection.from(client, { commandTimeoutMs }), close: () => client.disconnect() };
-  }
-  const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
-  client.on('error', () => {});
-  await client.connect();
-  return { connection: RedisConnection.from(client, { commandTimeoutMs }), close: () => client.destroy() };
-}
 
 describe(`Redis outage via ${driver}`, () => {
   const servers: RedisServer[] = [];
@@ -29,7 +15,7 @@ describe(`Redis outage via ${driver}`, () => {
   it('a frozen server gives CommandTimeoutError within the timeout, then recovers', async () => {
     const server = await startRedis();
     servers.push(server);
-    const { connection, close } = await privateConnection(server, 300);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 300 });
     try {
       expect(await connection.run(incr, ['k'], [])).toBe(1);
       server.pause();
@@ -52,7 +38,7 @@ describe(`Redis outage via ${driver}`, () => {
   it('a stopped server gives a typed error within the timeout, and the connection recovers on restart', async () => {
     const server = await startRedis();
     servers.push(server);
-    const { connection, close } = await privateConnection(server, 400);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 400 });
     try {
       await connection.send(['SET', 'a', '1']);
       await server.stop();

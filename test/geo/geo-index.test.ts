@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { GeoIndex, GeoMemberNotFoundError, GeoRebuildError } from '../../src/geo/index.js';
 import { type LuaScript, type RedisArg, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { boxExcess, haversine, type Pharmacy, pharmacies } from './dataset.js';
-import { expectTypedOutage } from './outage.js';
 
 const POINTS = pharmacies(3000);
 const byMember = new Map(POINTS.map((p) => [p.member, p]));

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { CommandTimeoutError, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
 import { FencedLock, LockLostError, SlotHold } from '../../src/lock/index.js';
+import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
-import { privateConnection } from './private-server.js';
 
 describe(`lock with Redis down via ${driver}`, () => {
   const servers: RedisServer[] = [];
@@ -15,7 +15,7 @@ describe(`lock with Redis down via ${driver}`, () => {
   async function server(commandTimeoutMs: number) {
     const s = await startRedis();
     servers.push(s);
-    const { connection, close } = await privateConnection(s, commandTimeoutMs);
+    const { connection, close } = await privateConnection(s, { commandTimeoutMs, prefix: 'p' });
     closers.push(close);
     return { server: s, connection };
   }

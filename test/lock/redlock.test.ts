@@ -3,9 +3,9 @@ import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js
 import { RedisConnection, ValidationError } from '../../src/index.js';
 import { LockNotAcquiredError, Redlock } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { privateConnection } from '../harness/private-server.js';
 import { driver, rawClient, topology, uniquePrefix } from '../harness/redis.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
-import { privateConnection } from './private-server.js';
 
 // Redlock runs on independent servers whatever the project's target; the driver still varies.
 async function independentConnections() {
@@ -26,7 +26,7 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
   async function privateTrio(commandTimeoutMs: number) {
     const trio = await Promise.all([startRedis(), startRedis(), startRedis()]);
     servers.push(...trio);
-    const conns = await Promise.all(trio.map((s) => privateConnection(s, commandTimeoutMs)));
+    const conns = await Promise.all(trio.map((s) => privateConnection(s, { commandTimeoutMs, prefix: 'p' })));
     closers.push(...conns.map((c) => c.close));
     return { servers: trio, connections: conns.map((c) => c.connection) };
   }

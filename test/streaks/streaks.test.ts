@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { Streaks } from '../../src/streaks/index.js';
-import { expectTypedOutage } from '../geo/outage.js';
 import { countCommands } from '../harness/command-counter.js';
+import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 
 const NY = { timeZone: 'America/New_York' };
