@@ -1,0 +1,255 @@
+import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { CommandTimeoutError, RedisCommandError, type RedisPatternsError, RedisUnavailableError, ValidationError } from '../core/errors.js';
+import { encodeKeyPart, type KeySpace } from '../core/keys.js';
+import { defineScript, type LuaScript } from '../core/script.js';
+import { assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
+import { BlockCache } from './block-cache.js';
+import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } from './result.js';
+
+/**
+ * What a limiter answers when Redis cannot answer (unreachable, no reply within the
+ * timeout, or a reply such as `READONLY`, `OOM`, `BUSY` that means "not now"): `'open'` lets
+ * the request through, `'closed'` rejects it, `'throw'` rejects the call with the typed
+ * error. Other error replies (`WRONGTYPE`, ...) are bugs and always throw.
+ */
+export type OutagePolicy = 'open' | 'closed' | 'throw';
+
+/** Options every limiter takes. */
+export interface RateLimiterOptions {
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
+  connection: ConnectionLike;
+  /**
+   * Name of this limiter's counters, so that two limiters (say `messages` and `logins`)
+   * keep separate counts for the same identity. Default: the algorithm's name.
+   */
+  name?: string;
+  /**
+   * What to answer when Redis is down or slow. Default `'open'`: a rate limiter protects a
+   * service and should not take it down with Redis; use `'closed'` where letting requests
+   * through is the bigger risk (login attempts, costly operations).
+   */
+  onOutage?: OutagePolicy;
+  /**
+   * Longest wait for Redis per call, in ms, before the outage policy applies. Default: the
+   * connection's `commandTimeoutMs` (no extra timer). A shorter value costs one timer per call.
+   */
+  timeoutMs?: number;
+  /**
+   * Keeps rejected identities in process until their `retryAfterMs`, so repeated checks of
+   * a blocked identity cost no round trip. `true` for up to 10,000 identities. Default `false`.
+   */
+  blockCache?: boolean | { maxEntries?: number };
+  /** Told about every Redis failure the outage policy absorbed (for logs and metrics). Default: none. */
+  onError?: (error: RedisPatternsError) => void;
+}
+
+/** Options of {@link RateLimiter.check} and {@link RateLimiter.peek}. */
+export interface CheckOptions {
+  /** Units this request takes (its weight), an integer from 1 to the smallest limit. Default `1`. */
+  cost?: number;
+}
+
+/** One configured limit as its script sees it. */
+export interface LimitSpec {
+  /** The most units at once, reported as `limit`. */
+  limit: number;
+  /** The two script arguments describing the limit. */
+  args: readonly [string | number, string | number];
+  /** Its window or refill period in ms: how long a fail-closed answer asks callers to wait. */
+  periodMs: number;
+}
+
+/** What a subclass tells the base about its algorithm. */
+export interface AlgorithmSpec {
+  /** Default limiter name, e.g. `fixed-window`. */
+  name: string;
+  /** Short code in key names (`fw`), so limiters of different algorithms never share a key. */
+  keyCode: string;
+  /** The script's file name, e.g. `fixed_window`. */
+  scriptName: string;
+  /** The script's Lua source. */
+  source: string;
+}
+
+/** Script modes (ARGV[2] of every rate-limit script). */
+const TAKE = 0;
+const PEEK = 1;
+const FORCE = 2;
+
+/**
+ * Builds the specs of a limiter's limits: from `options.limits` when given, otherwise from
+ * the single limit described by the options themselves. `field` names an option in
+ * validation errors (`limits[1].windowMs` or `windowMs`).
+ */
+export function specsOf<T>(
+  options: T | { limits: readonly T[] },
+  toSpec: (limit: T, field: (name: string) => string) => LimitSpec,
+): LimitSpec[] {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'are required');
+  const many = (options as { limits?: readonly T[] }).limits;
+  if (many === undefined) return [toSpec(options as T, (name) => name)];
+  if (!Array.isArray(many) || many.length === 0) throw new ValidationError('limits', 'must be a non-empty array');
+  return many.map((l: T, i) => toSpec(l, (name) => `limits[${i}].${name}`));
+}
+
+/**
+ * The machinery every algorithm shares: one script call per operation, keys of one
+ * identity under one hash tag, validation before anything is sent, the outage policy and
+ * the optional block cache. Subclasses only describe their limits and name their script.
+ */
+export abstract class RateLimiter {
+  /** The connection the limiter runs on. */
+  readonly connection: RedisConnection;
+  /** The name that separates this limiter's counters from other limiters'. */
+  readonly name: string;
+  private readonly script: LuaScript;
+  private readonly keySpace: KeySpace;
+  private readonly suffixes: readonly string[];
+  private readonly specs: readonly LimitSpec[];
+  private readonly limitArgs: readonly (string | number)[];
+  private readonly maxCost: number;
+  private readonly onOutage: OutagePolicy;
+  private readonly timeoutMs: number;
+  private readonly blocks: BlockCache | undefined;
+  private readonly onError: ((error: RedisPatternsError) => void) | undefined;
+
+  protected constructor(algorithm: AlgorithmSpec, options: RateLimiterOptions, specs: readonly LimitSpec[]) {
+    this.connection = toConnection(options.connection);
+    this.name = options.name ?? algorithm.name;
+    assertKeyPart('name', this.name);
+    const policy = options.onOutage ?? 'open';
+    if (policy !== 'open' && policy !== 'closed' && policy !== 'throw') {
+      throw new ValidationError('onOutage', `must be 'open', 'closed' or 'throw', got ${String(policy)}`);
+    }
+    this.onOutage = policy;
+    const timeout = options.timeoutMs ?? 0;
+    assertNonNegative('timeoutMs', timeout);
+    // A timer only when it is shorter than the connection's own; otherwise that one already bounds the wait.
+    const own = this.connection.commandTimeoutMs;
+    this.timeoutMs = timeout > 0 && (own === 0 || timeout < own) ? timeout : 0;
+    this.blocks = blockCacheOf(options.blockCache);
+    this.onError = options.onError;
+    this.specs = specs;
+    this.maxCost = Math.min(...specs.map((s) => s.limit));
+    this.limitArgs = specs.flatMap((s) => s.args);
+    this.keySpace = this.connection.keys('rate-limit');
+    const name = encodeKeyPart(this.name);
+    this.suffixes = specs.map((_, i) => `:${name}:${algorithm.keyCode}${i}`);
+    // The script takes one key per limit; each arity is its own registered script with the same source.
+    const n = specs.length;
+    const file = `rate-limit/${algorithm.scriptName}`;
+    this.script = defineScript(n === 1 ? file : `${file}#${n}`, algorithm.source, n);
+  }
+
+  /**
+   * Takes `cost` units from every limit of `identity` if all of them have room, and
+   * nothing otherwise. One script call (none when the block cache answers).
+   */
+  async check(identity: string, options?: CheckOptions): Promise<RateLimitResult> {
+    const cost = this.costOf(options);
+    assertKeyPart('identity', identity);
+    const blocks = this.blocks;
+    if (!blocks) return this.call(identity, cost, TAKE);
+    const cached = blocks.get(identity);
+    if (cached) return cached;
+    const result = await this.call(identity, cost, TAKE);
+    // Only a rejection of a single unit says that nothing at all fits before retryAfterMs.
+    if (!result.allowed && cost === 1 && result.source === 'redis') blocks.block(identity, result);
+    return result;
+  }
+
+  /** Whether a request of `cost` would be allowed now, and the state of every limit, without taking anything. */
+  async peek(identity: string, options?: CheckOptions): Promise<RateLimitResult> {
+    const cost = this.costOf(options);
+    assertKeyPart('identity', identity);
+    return this.call(identity, cost, PEEK);
+  }
+
+  /** Takes `units` from every limit of `identity` even past the limit (e.g. after a failed login), pushing its next allowed request later. */
+  async penalty(identity: string, units: number): Promise<RateLimitResult> {
+    return this.force(identity, units, 1);
+  }
+
+  /** Gives `units` back to every limit of `identity` (e.g. a request that turned out not to count). */
+  async reward(identity: string, units: number): Promise<RateLimitResult> {
+    return this.force(identity, units, -1);
+  }
+
+  /** Forgets every count of `identity`: its next request starts with whole limits. One `DEL`. */
+  async reset(identity: string): Promise<void> {
+    assertKeyPart('identity', identity);
+    this.blocks?.forget(identity);
+    const keys = this.keysOf(identity);
+    await this.connection.send(['DEL', ...keys], keys[0]);
+  }
+
+  private async force(identity: string, units: number, sign: 1 | -1): Promise<RateLimitResult> {
+    assertPositiveInteger('units', units);
+    assertKeyPart('identity', identity);
+    this.blocks?.forget(identity);
+    return this.call(identity, sign * units, FORCE);
+  }
+
+  private costOf(options: CheckOptions | undefined): number {
+    const cost = options?.cost ?? 1;
+    if (cost === 1) return 1;
+    assertPositiveInteger('cost', cost);
+    if (cost > this.maxCost) throw new ValidationError('cost', `must be at most ${this.maxCost} (the smallest limit), got ${cost}`);
+    return cost;
+  }
+
+  private keysOf(identity: string): string[] {
+    const stem = this.keySpace.stem(identity);
+    return this.suffixes.map((s) => stem + s);
+  }
+
+  private call(identity: string, cost: number, mode: number): Promise<RateLimitResult> {
+    const timeout = this.timeoutMs ? { timeoutMs: this.timeoutMs } : undefined;
+    return this.connection.run(this.script, this.keysOf(identity), [cost, mode, ...this.limitArgs], timeout).then(
+      (reply) => this.toResult(reply as unknown[]),
+      (err: unknown) => {
+        if (this.onOutage === 'throw' || !isOutage(err)) throw err;
+        this.onError?.(err);
+        return this.outageResult(this.onOutage === 'open' ? 'fail-open' : 'fail-closed');
+      },
+    );
+  }
+
+  private toResult(reply: unknown[]): RateLimitResult {
+    const limits: LimitStatus[] = [];
+    for (let i = 0; i < this.specs.length; i++) {
+      limits.push({
+        limit: (this.specs[i] as LimitSpec).limit,
+        // Scripts report a penalty past the limit as negative; callers see "none left".
+        remaining: Math.max(0, Number(reply[1 + 3 * i])),
+        resetMs: Number(reply[2 + 3 * i]),
+        retryAfterMs: Number(reply[3 + 3 * i]),
+      });
+    }
+    return summarize(Number(reply[0]) === 1, 'redis', limits);
+  }
+
+  private outageResult(source: ResultSource): RateLimitResult {
+    const open = source === 'fail-open';
+    // Closed: ask callers to come back after the shortest period, when Redis may be back.
+    const wait = open ? 0 : Math.min(...this.specs.map((s) => s.periodMs));
+    const limits = this.specs.map((s) => ({ limit: s.limit, remaining: open ? s.limit : 0, resetMs: wait, retryAfterMs: wait }));
+    return summarize(open, source, limits);
+  }
+}
+
+// Error replies that mean "Redis cannot answer now" rather than a bug: a failover in progress, out of
+// memory, a busy script. (Core already types CLUSTERDOWN and LOADING as unavailable.)
+const OUTAGE_REPLY = /^(OOM|READONLY|BUSY|MASTERDOWN|TRYAGAIN)\b/;
+
+function isOutage(err: unknown): err is RedisPatternsError {
+  if (err instanceof RedisUnavailableError || err instanceof CommandTimeoutError) return true;
+  return err instanceof RedisCommandError && OUTAGE_REPLY.test(err.message);
+}
+
+function blockCacheOf(option: RateLimiterOptions['blockCache']): BlockCache | undefined {
+  if (!option) return undefined;
+  const maxEntries = option === true ? 10_000 : (option.maxEntries ?? 10_000);
+  assertPositiveInteger('blockCache.maxEntries', maxEntries);
+  return new BlockCache(maxEntries);
+}

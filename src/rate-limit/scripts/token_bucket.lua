@@ -1,0 +1,45 @@
+-- rate-limit/token_bucket.lua
+-- Token bucket: per limit, the tokens left and when they were counted, refilled lazily at
+-- a fractional rate. A full bucket needs no state, so the key expires once it would be full.
+-- KEYS[i]      bucket of limit i (hash: tk = tokens, ts = time of tk in ms)
+-- ARGV[1]      cost: tokens to take (negative in force mode gives tokens back)
+-- ARGV[2]      mode: '0' take only if every bucket has the tokens, '1' peek (write nothing), '2' force
+-- ARGV[1+2i]   limit i: capacity
+-- ARGV[2+2i]   limit i: refill rate in tokens per ms (fractional)
+-- Returns {allowed, remaining_1, reset_ms_1, retry_after_ms_1, ...} as fixed_window.lua does
+-- (remaining is rounded down to whole tokens).
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local cost = tonumber(ARGV[1])
+-- Only the reply table is allocated: the exact token count waits in its remaining slot until the end.
+local out = { 1 }
+for i = 1, #KEYS do
+  local capacity, rate = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local v = redis.call('HMGET', KEYS[i], 'tk', 'ts')
+  local tk = capacity
+  if v[1] then tk = math.min(capacity, tonumber(v[1]) + math.max(0, now - tonumber(v[2])) * rate) end
+  out[3 * i - 1], out[3 * i], out[3 * i + 1] = tk, math.ceil((capacity - tk) / rate), 0
+  if tk < cost then
+    out[1] = 0
+    out[3 * i + 1] = math.max(1, math.ceil((cost - tk) / rate))
+  end
+end
+local mode = ARGV[2]
+if (mode == '0' and out[1] == 1) or mode == '2' then
+  for i = 1, #KEYS do
+    local capacity, rate = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+    local tk = math.min(capacity, out[3 * i - 1] - cost)
+    local fill = math.ceil((capacity - tk) / rate)
+    if fill > 0 then
+      redis.call('HSET', KEYS[i], 'tk', tk, 'ts', now)
+      redis.call('PEXPIRE', KEYS[i], fill)
+    else
+      redis.call('DEL', KEYS[i])
+    end
+    out[3 * i - 1], out[3 * i] = tk, fill
+  end
+end
+for i = 1, #KEYS do
+  out[3 * i - 1] = math.floor(out[3 * i - 1] + 1e-9)
+end
+return out

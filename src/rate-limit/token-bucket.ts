@@ -1,0 +1,43 @@
+import { assertPositive, assertPositiveInteger } from '../core/validation.js';
+import { type AlgorithmSpec, type LimitSpec, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
+import source from './scripts/token_bucket.lua';
+
+const ALGORITHM: AlgorithmSpec = { name: 'token-bucket', keyCode: 'tb', scriptName: 'token_bucket', source };
+
+/** A bucket of `capacity` tokens refilled by `refillRate` tokens every `refillIntervalMs`. */
+export interface BucketLimit {
+  /** Most tokens the bucket holds: the largest burst (integer > 0). A new identity starts full. */
+  capacity: number;
+  /** Tokens added per interval; may be fractional (`0.5` per second). */
+  refillRate: number;
+  /** The interval of `refillRate` in ms. Default `1000`. Tokens trickle in continuously, not per interval. */
+  refillIntervalMs?: number;
+}
+
+/** Options of {@link TokenBucketLimiter}: one bucket, or several (`limits`) checked atomically. */
+export type TokenBucketOptions = RateLimiterOptions & (BucketLimit | { limits: readonly BucketLimit[] });
+
+/**
+ * Token bucket: bursts up to `capacity`, then a steady `refillRate`. State is one small
+ * hash per identity and bucket, gone (expired) once the bucket would be full again.
+ *
+ * @example
+ * const gateway = new TokenBucketLimiter({ connection, name: 'gateway', capacity: 100, refillRate: 20 });
+ * await gateway.check(apiKey, { cost: 5 });
+ */
+export class TokenBucketLimiter extends RateLimiter {
+  constructor(options: TokenBucketOptions) {
+    super(ALGORITHM, options, bucketSpecs(options));
+  }
+}
+
+function bucketSpecs(options: TokenBucketOptions): LimitSpec[] {
+  return specsOf<BucketLimit>(options, (b, at) => {
+    assertPositiveInteger(at('capacity'), b.capacity);
+    assertPositive(at('refillRate'), b.refillRate);
+    const interval = b.refillIntervalMs ?? 1000;
+    assertPositive(at('refillIntervalMs'), interval);
+    const perMs = b.refillRate / interval;
+    return { limit: b.capacity, args: [b.capacity, String(perMs)], periodMs: Math.ceil(b.capacity / perMs) };
+  });
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { algorithms, rateLimitKeys } from './algorithms.js';
+
+const HOUR = 3_600_000;
+
+describe.each(algorithms)(`$name on ${target} via ${driver}`, (algo) => {
+  it('lets exactly 100 of 1000 concurrent requests through a limit of 100', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [[100, HOUR]]);
+    const results = await Promise.all(Array.from({ length: 1000 }, () => limiter.check('patient:1')));
+    expect(results.filter((r) => r.allowed)).toHaveLength(100);
+    const rejected = results.filter((r) => !r.allowed);
+    expect(rejected.every((r) => r.remaining === 0 && r.retryAfterMs > 0 && r.source === 'redis')).toBe(true);
+    // The allowed ones saw every count from 99 down to 0 exactly once.
+    const remaining = results.filter((r) => r.allowed).map((r) => r.remaining);
+    expect(new Set(remaining).size).toBe(100);
+    // Another identity is untouched.
+    expect((await limiter.peek('patient:2')).remaining).toBe(100);
+  });
+
+  it('checks with one EVALSHA that reads TIME, rejected or not', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [[2, HOUR]]);
+    await limiter.check('a'); // loads the script (NOSCRIPT fallback) outside the count
+    for (const expected of [true, false]) {
+      const { result, byCommand } = await countCommands(connection, () => limiter.check('a'));
+      expect(result.allowed).toBe(expected);
+      expect(byCommand.evalsha).toBe(1);
+      expect(byCommand.time).toBe(1);
+      expect(byCommand.eval).toBeUndefined();
+    }
+    for (const op of [() => limiter.peek('a'), () => limiter.penalty('a', 1), () => limiter.reward('a', 1)]) {
+      const { byCommand } = await countCommands(connection, op);
+      expect(byCommand.evalsha).toBe(1);
+    }
+    const { byCommand, total } = await countCommands(connection, () => limiter.reset('a'));
+    expect(byCommand).toEqual({ del: 1 });
+    expect(total).toBe(1);
+  });
+
+  it('takes cost units, takes nothing when it rejects, and peeks without taking', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [[10, HOUR]]);
+    expect((await limiter.check('p', { cost: 4 })).remaining).toBe(6);
+    expect((await limiter.peek('p', { cost: 6 })).allowed).toBe(true);
+    expect((await limiter.peek('p')).remaining).toBe(6);
+    const rejected = await limiter.check('p', { cost: 7 });
+    expect(rejected.allowed).toBe(false);
+    expect(rejected.remaining).toBe(6);
+    expect((await limiter.check('p', { cost: 6 })).allowed).toBe(true);
+    expect((await limiter.check('p')).allowed).toBe(false);
+  });
+
+  it('applies penalty and reward, and reset forgets everything', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [[10, HOUR]]);
+    await limiter.check('u');
+    expect((await limiter.penalty('u', 3)).remaining).toBe(6);
+    expect((await limiter.reward('u', 2)).remaining).toBe(8);
+    // A penalty may go past the limit: the identity then waits longer.
+    const over = await limiter.penalty('u', 15);
+    expect(over.remaining).toBe(0);
+    expect(over.allowed).toBe(false);
+    expect((await limiter.check('u')).allowed).toBe(false);
+    await limiter.reset('u');
+    expect((await limiter.check('u')).remaining).toBe(9);
+  });
+
+  it('gives every key it writes a TTL no longer than its window, and keeps state bounded', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [
+      [5, 2000],
+      [50, HOUR],
+    ]);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => limiter.check(`id-${i % 4}`)));
+    await limiter.penalty('id-0', 2);
+    await limiter.reward('id-1', 1);
+    const keys = await rateLimitKeys(connection);
+    // 4 identities x 2 limits whatever the traffic; a 2 s fixed window may already have rolled over.
+    expect(keys.filter((k) => k.endsWith('1'))).toHaveLength(4);
+    expect(keys.length).toBeLessThanOrEqual(8);
+    for (const key of keys) {
+      const ttl = Number(await connection.send(['PTTL', key], key));
+      expect(ttl, key).toBeGreaterThan(0);
+      // At most two windows: the counter keeps a window's count through the next one.
+      expect(ttl, key).toBeLessThanOrEqual(2 * (key.endsWith('0') ? 2000 : HOUR));
+      // The sliding log keeps one entry per unit taken: never more than the limit (plus a penalty).
+      if (algo.name === 'sliding log') expect(Number(await connection.send(['ZCARD', key], key))).toBeLessThanOrEqual(7);
+    }
+  });
+});

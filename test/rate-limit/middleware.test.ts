@@ -1,0 +1,102 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { FixedWindowLimiter, rateLimitHeaders, rateLimitMiddleware, TokenBucketLimiter } from '../../src/rate-limit/index.js';
+import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
+
+async function hammer(base: string, n: number, headers: Record<string, string> = {}): Promise<Response[]> {
+  const out: Response[] = [];
+  for (let i = 0; i < n; i++) out.push(await fetch(`${base}/hello`, { headers }));
+  return out;
+}
+
+function expectLimited(responses: Response[], limit: number) {
+  expect(responses.map((r) => r.status)).toEqual([...Array(limit).fill(200), 429, 429]);
+  const ok = responses[0] as Response;
+  expect(ok.headers.get('ratelimit-limit')).toBe(String(limit));
+  expect(ok.headers.get('ratelimit-remaining')).toBe(String(limit - 1));
+  expect(Number(ok.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+  expect(ok.headers.get('retry-after')).toBeNull();
+  const limited = responses[limit] as Response;
+  expect(limited.headers.get('ratelimit-remaining')).toBe('0');
+  const retry = Number(limited.headers.get('retry-after'));
+  expect(retry).toBeGreaterThanOrEqual(1);
+  expect(retry).toBeLessThanOrEqual(60);
+}
+
+describe(`rate-limit middleware on ${target} via ${driver}`, () => {
+  it('limits a real Express app over HTTP with 429, Retry-After and RateLimit-* headers', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 3, windowMs: 60_000 });
+    const app = express();
+    app.use(rateLimitMiddleware(limiter, { key: (req) => req.header('x-patient') ?? req.ip }));
+    app.get('/hello', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const responses = await hammer(base, 5, { 'x-patient': 'p1' });
+    expectLimited(responses, 3);
+    expect(await responses[4]?.json()).toMatchObject({ error: 'Too Many Requests' });
+    expect(await responses[0]?.json()).toEqual({ ok: true });
+    // A different identity has its own budget.
+    expect((await hammer(base, 1, { 'x-patient': 'p2' }))[0]?.status).toBe(200);
+  });
+
+  it('limits a real Fastify app over HTTP as an onRequest hook, with cost and a custom body', async () => {
+    const connection = await testConnection();
+    const limiter = new TokenBucketLimiter({ connection, capacity: 4, refillRate: 1, refillIntervalMs: 60_000 });
+    const app = Fastify();
+    const limited: string[] = [];
+    app.addHook(
+      'onRequest',
+      rateLimitMiddleware<FastifyRequest>(limiter, {
+        key: (req) => String(req.headers['x-patient'] ?? req.ip),
+        cost: (req) => (req.url === '/hello' ? 1 : 2),
+        body: (r) => ({ slowDown: true, retryAfterMs: r.retryAfterMs }),
+        onLimited: (req) => limited.push(String(req.headers['x-patient'])),
+      }),
+    );
+    app.get('/hello', async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    closeAfterAll({ close: () => app.close() });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const responses = await hammer(base, 6, { 'x-patient': 'p1' });
+    expectLimited(responses, 4);
+    const body = (await responses[5]?.json()) as { slowDown: boolean; retryAfterMs: number };
+    expect(body.slowDown).toBe(true);
+    expect(body.retryAfterMs).toBeGreaterThan(0);
+    expect(limited).toEqual(['p1', 'p1']);
+  });
+
+  it('lets requests without an identity through, and sends nothing when the key is undefined', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    const app = express();
+    app.use(rateLimitMiddleware(limiter, { key: (req) => req.header('x-api-key') }));
+    app.get('/hello', (_req, res) => {
+      res.send('hi');
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect((await hammer(base, 3)).map((r) => r.status)).toEqual([200, 200, 200]);
+  });
+
+  it('formats headers in whole seconds, rounded up', () => {
+    const headers = rateLimitHeaders({
+      allowed: false,
+      limit: 10,
+      remaining: 0,
+      resetMs: 1001,
+      retryAfterMs: 1,
+      source: 'redis',
+      limits: [],
+    });
+    expect(headers).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '2', 'Retry-After': '1' });
+  });
+});

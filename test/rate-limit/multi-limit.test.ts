@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { algorithms } from './algorithms.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+
+describe.each(algorithms)(`$name with several limits on ${target} via ${driver}`, (algo) => {
+  it('is all or nothing: a request the second limit rejects takes nothing from the first', async () => {
+    const connection = await testConnection();
+    const both = algo.make(connection, [
+      [5, MINUTE],
+      [3, HOUR],
+    ]);
+    for (let i = 0; i < 3; i++) expect((await both.check('patient')).allowed).toBe(true);
+    const { result: rejected, byCommand } = await countCommands(connection, () => both.check('patient'));
+    expect(byCommand.evalsha).toBe(1); // both limits in one script call (one slot: one hash tag)
+    expect(rejected.allowed).toBe(false);
+    expect(rejected.limits.map((l) => [l.limit, l.remaining])).toEqual([
+      [5, 2],
+      [3, 0],
+    ]);
+    // The result speaks of the limit that rejected.
+    expect(rejected.limit).toBe(3);
+    expect(rejected.retryAfterMs).toBe(rejected.limits[1]?.retryAfterMs);
+    expect(rejected.retryAfterMs).toBeGreaterThan(0);
+    // The first limit alone (same name, same key) confirms nothing was taken from it.
+    const first = algo.make(connection, [[5, MINUTE]]);
+    expect((await first.peek('patient')).remaining).toBe(2);
+  });
+
+  it('reports the tightest limit when allowed', async () => {
+    const connection = await testConnection();
+    const both = algo.make(connection, [
+      [10, MINUTE],
+      [4, HOUR],
+    ]);
+    const r = await both.check('x', { cost: 2 });
+    expect(r.allowed).toBe(true);
+    expect([r.limit, r.remaining]).toEqual([4, 2]);
+    expect(r.limits.map((l) => l.remaining)).toEqual([8, 2]);
+  });
+
+  it('counts 1000 concurrent requests exactly against two limits', async () => {
+    const connection = await testConnection();
+    const both = algo.make(connection, [
+      [100, HOUR],
+      [150, 2 * HOUR],
+    ]);
+    const results = await Promise.all(Array.from({ length: 1000 }, () => both.check('crowd')));
+    expect(results.filter((r) => r.allowed)).toHaveLength(100);
+    expect((await both.peek('crowd')).limits.map((l) => l.remaining)).toEqual([0, 50]);
+  });
+});

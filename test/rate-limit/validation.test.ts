@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
+import { FixedWindowLimiter, GcraLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { algorithms } from './algorithms.js';
+
+const BAD_NUMBERS = [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number];
+
+describe(`rate-limit validation on ${target} via ${driver}`, () => {
+  it.each(algorithms)('$name rejects bad limits when constructed', async (algo) => {
+    const connection = await testConnection();
+    for (const bad of BAD_NUMBERS) {
+      expect(() => algo.make(connection, [[bad, 1000]]), `limit ${bad}`).toThrow(ValidationError);
+      // A bucket's refill interval may be fractional; every other period is whole milliseconds.
+      if (algo.name === 'token bucket' && bad === 1.5) continue;
+      expect(() => algo.make(connection, [[10, bad]]), `window ${bad}`).toThrow(ValidationError);
+    }
+    expect(() => algo.make(connection, [])).toThrow(ValidationError);
+    expect(() => algo.make(connection, [[1, 1000]], { name: '' })).toThrow(ValidationError);
+    expect(() => algo.make(connection, [[1, 1000]], { onOutage: 'maybe' as 'open' })).toThrow(ValidationError);
+    expect(() => algo.make(connection, [[1, 1000]], { timeoutMs: -1 })).toThrow(ValidationError);
+    expect(() => algo.make(connection, [[1, 1000]], { blockCache: { maxEntries: 0 } })).toThrow(ValidationError);
+  });
+
+  it.each(algorithms)('$name rejects bad calls with ValidationError and sends nothing', async (algo) => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [
+      [5, 1000],
+      [10, 60_000],
+    ]);
+    const calls = [
+      () => limiter.check(''),
+      () => limiter.check(42 as unknown as string),
+      () => limiter.check('x'.repeat(2000)),
+      () => limiter.check('a', { cost: 6 }), // more than the smallest limit: could never pass
+      () => limiter.peek('a', { cost: 6 }),
+      ...BAD_NUMBERS.map((cost) => () => limiter.check('a', { cost })),
+      ...BAD_NUMBERS.map((units) => () => limiter.penalty('a', units)),
+      () => limiter.reward('a', 0),
+      () => limiter.reset(''),
+    ];
+    const { result: errors, total } = await countCommands(connection, () =>
+      Promise.all(
+        calls.map((call) =>
+          call().then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        ),
+      ),
+    );
+    for (const [i, err] of errors.entries()) expect(err, `call ${i}`).toBeInstanceOf(ValidationError);
+    expect(total).toBe(0);
+  });
+
+  it('names the offending limit, and checks the options specific to each algorithm', async () => {
+    const connection = await testConnection();
+    expect(
+      () =>
+        new FixedWindowLimiter({
+          connection,
+          limits: [
+            { limit: 1, windowMs: 1000 },
+            { limit: 1, windowMs: 0 },
+          ],
+        }),
+    ).toThrow(/limits\[1\]\.windowMs/);
+    expect(() => new TokenBucketLimiter({ connection, capacity: 10, refillRate: 0 })).toThrow(ValidationError);
+    expect(() => new TokenBucketLimiter({ connection, capacity: 10, refillRate: 1, refillIntervalMs: Number.NaN })).toThrow(
+      ValidationError,
+    );
+    expect(() => new GcraLimiter({ connection, limit: 10, periodMs: 1000, burst: 0 })).toThrow(ValidationError);
+    expect(() => new FixedWindowLimiter(undefined as never)).toThrow(ValidationError);
+    expect(() => new FixedWindowLimiter({ connection: undefined as never, limit: 1, windowMs: 1 })).toThrow(ValidationError);
+  });
+
+  it('accepts fractional refill rates and a burst apart from the rate', async () => {
+    const connection = await testConnection();
+    const bucket = new TokenBucketLimiter({ connection, capacity: 3, refillRate: 0.5 });
+    expect((await bucket.check('slow', { cost: 3 })).retryAfterMs).toBe(0);
+    const next = await bucket.check('slow');
+    expect(next.allowed).toBe(false);
+    expect(next.retryAfterMs).toBeGreaterThan(1500); // half a token per second: 2 s per token
+    expect(next.retryAfterMs).toBeLessThanOrEqual(2000);
+    const gcra = new GcraLimiter({ connection, limit: 60, periodMs: 60_000, burst: 2 });
+    expect((await gcra.check('g')).remaining).toBe(1);
+    expect((await gcra.check('g')).remaining).toBe(0);
+    const third = await gcra.check('g');
+    expect(third.allowed).toBe(false);
+    expect(third.retryAfterMs).toBeGreaterThan(900); // one per second once the burst is spent
+    expect(third.retryAfterMs).toBeLessThanOrEqual(1000);
+  });
+});

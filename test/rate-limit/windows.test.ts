@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FixedWindowLimiter,
+  SlidingWindowCounterLimiter,
+  SlidingWindowLogLimiter,
+  TokenBucketLimiter,
+} from '../../src/rate-limit/index.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { serverMs, waitForPhase } from './algorithms.js';
+
+const WINDOW = 2000;
+const LIMIT = 10;
+
+const burst = (limiter: { check(id: string): Promise<{ allowed: boolean }> }, n: number) =>
+  Promise.all(Array.from({ length: n }, () => limiter.check('client'))).then((rs) => rs.filter((r) => r.allowed).length);
+
+describe(`window behaviour on ${target} via ${driver}`, () => {
+  it('fixed window admits a double burst around a boundary; the sliding log does not; the counter cuts it', async () => {
+    const connection = await testConnection();
+    const options = { connection, limit: LIMIT, windowMs: WINDOW };
+    const fixed = new FixedWindowLimiter(options);
+    const log = new SlidingWindowLogLimiter(options);
+    const counter = new SlidingWindowCounterLimiter(options);
+    // The last quarter of a window: every limiter gives its whole limit.
+    await waitForPhase(connection, WINDOW, 0.75);
+    expect(await Promise.all([burst(fixed, LIMIT), burst(log, LIMIT), burst(counter, LIMIT)])).toEqual([LIMIT, LIMIT, LIMIT]);
+    // Just after the boundary, well within one window length of the first burst.
+    await waitForPhase(connection, WINDOW, 0.1);
+    const [f, l, c] = await Promise.all([burst(fixed, LIMIT), burst(log, LIMIT), burst(counter, LIMIT)]);
+    const phase = ((await serverMs(connection)) % WINDOW) / WINDOW;
+    expect(f).toBe(LIMIT); // 2 x limit within ~0.35 of a window
+    expect(l).toBe(0);
+    // The counter still weighs the previous window by (1 - phase): only phase x limit more fit.
+    expect(c).toBeLessThanOrEqual(Math.ceil(LIMIT * phase));
+    // The log tells when the first burst leaves the window: about 0.65 of a window from now.
+    const retry = (await log.peek('client')).retryAfterMs;
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(WINDOW);
+  });
+
+  it('sliding window counter estimates previous x (1 - elapsed) + current', async () => {
+    const connection = await testConnection();
+    const counter = new SlidingWindowCounterLimiter({ connection, limit: 100, windowMs: WINDOW });
+    await waitForPhase(connection, WINDOW, 0.6);
+    await counter.check('c', { cost: 60 });
+    await waitForPhase(connection, WINDOW, 0.5); // the next window, half way
+    await counter.check('c', { cost: 10 });
+    const before = await serverMs(connection);
+    const peek = await counter.peek('c');
+    const after = await serverMs(connection);
+    // Documented estimate: remaining = floor(100 - 60 x (1 - phase) - 10), phase read by Redis between before and after.
+    const at = (ms: number) => Math.floor(100 - 60 * (1 - (ms % WINDOW) / WINDOW) - 10);
+    expect(peek.remaining).toBeGreaterThanOrEqual(at(before));
+    expect(peek.remaining).toBeLessThanOrEqual(at(after));
+    // retryAfterMs is when the estimate leaves room: a request of 84 fits once 60 x (1 - phase) <= 6, at phase 0.9.
+    const fitsAt = Math.floor(after / WINDOW) * WINDOW + 0.9 * WINDOW;
+    const b2 = await serverMs(connection);
+    const wait = (await counter.peek('c', { cost: 84 })).retryAfterMs;
+    const a2 = await serverMs(connection);
+    expect(wait).toBeGreaterThanOrEqual(fitsAt - a2);
+    expect(wait).toBeLessThanOrEqual(fitsAt - b2 + 1);
+  });
+
+  it('token bucket refills at the stated fractional rate', async () => {
+    const connection = await testConnection();
+    // 2.5 tokens per 250 ms = 10 per second, bursts of 10.
+    const bucket = new TokenBucketLimiter({ connection, capacity: 10, refillRate: 2.5, refillIntervalMs: 250 });
+    expect(await burst(bucket, 12)).toBe(10);
+    const drained = await bucket.peek('client');
+    expect(drained.allowed).toBe(false);
+    expect(drained.retryAfterMs).toBeGreaterThan(0);
+    expect(drained.retryAfterMs).toBeLessThanOrEqual(100); // one token every 100 ms
+    const key = connection.keys('rate-limit').key('client', 'token-bucket', 'tb0');
+    const [tk, ts] = (await connection.send(['HMGET', key, 'tk', 'ts'], key)) as [string, string];
+    await new Promise((r) => setTimeout(r, 450));
+    const before = await serverMs(connection);
+    const { remaining } = await bucket.peek('client');
+    const after = await serverMs(connection);
+    const tokensAt = (ms: number) => Math.min(10, Math.floor(Number(tk) + (ms - Number(ts)) / 100));
+    expect(remaining).toBeGreaterThanOrEqual(tokensAt(before));
+    expect(remaining).toBeLessThanOrEqual(tokensAt(after));
+    expect(remaining).toBeGreaterThanOrEqual(4);
+    // A full bucket needs no state: the key expires when it would be full again.
+    const ttl = Number(await connection.send(['PTTL', key], key));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(1000);
+  });
+});
