@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { BatchOptions, MessageHandler, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
+import { ChannelSubscriber } from './channel-subscriber.js';
+import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 /** Wraps an ioredis `Redis` or `Cluster` without changing it. */
 export class IoredisClient implements RedisClient {
@@ -58,38 +59,21 @@ export class IoredisClient implements RedisClient {
   }
 }
 
-class IoredisSubscriber implements Subscriber {
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
-
+class IoredisSubscriber extends ChannelSubscriber {
   constructor(private readonly sub: Redis | Cluster) {
-    sub.on('message', (channel: string, message: string) => {
-      for (const h of this.handlers.get(channel) ?? []) h(message, channel);
-    });
+    super();
+    sub.on('message', (channel: string, message: string) => this.dispatch(message, channel));
   }
 
-  async subscribe(channel: string, handler: MessageHandler): Promise<void> {
-    let set = this.handlers.get(channel);
-    if (!set) {
-      set = new Set();
-      this.handlers.set(channel, set);
-    }
-    set.add(handler);
-    if (set.size === 1) await this.sub.subscribe(channel);
+  protected async listen(channel: string): Promise<void> {
+    await this.sub.subscribe(channel);
   }
 
-  async unsubscribe(channel: string, handler?: MessageHandler): Promise<void> {
-    const set = this.handlers.get(channel);
-    if (!set) return;
-    if (handler) set.delete(handler);
-    else set.clear();
-    if (set.size === 0) {
-      this.handlers.delete(channel);
-      await this.sub.unsubscribe(channel);
-    }
+  protected async unlisten(channel: string): Promise<void> {
+    await this.sub.unsubscribe(channel);
   }
 
-  async close(): Promise<void> {
-    this.handlers.clear();
+  protected async disconnect(): Promise<void> {
     await this.sub.quit().catch(() => this.sub.disconnect());
   }
 }

@@ -1,4 +1,5 @@
-import type { BatchOptions, MessageHandler, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
+import { ChannelSubscriber } from './channel-subscriber.js';
+import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 // Structural types: node-redis' own generics are heavy, and the adapter needs only these members.
 interface NodeRedisSingle {
@@ -98,38 +99,20 @@ export class NodeRedisClient implements RedisClient {
   }
 }
 
-class NodeRedisSubscriber implements Subscriber {
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
-
-  constructor(private readonly sub: NodeRedisSingle) {}
-
-  async subscribe(channel: string, handler: MessageHandler): Promise<void> {
-    let set = this.handlers.get(channel);
-    if (!set) {
-      set = new Set();
-      this.handlers.set(channel, set);
-    }
-    set.add(handler);
-    if (set.size === 1) {
-      await this.sub.subscribe(channel, (message, ch) => {
-        for (const h of this.handlers.get(ch) ?? []) h(message, ch);
-      });
-    }
+class NodeRedisSubscriber extends ChannelSubscriber {
+  constructor(private readonly sub: NodeRedisSingle) {
+    super();
   }
 
-  async unsubscribe(channel: string, handler?: MessageHandler): Promise<void> {
-    const set = this.handlers.get(channel);
-    if (!set) return;
-    if (handler) set.delete(handler);
-    else set.clear();
-    if (set.size === 0) {
-      this.handlers.delete(channel);
-      await this.sub.unsubscribe(channel);
-    }
+  protected listen(channel: string): Promise<void> {
+    return this.sub.subscribe(channel, (message, ch) => this.dispatch(message, ch));
   }
 
-  async close(): Promise<void> {
-    this.handlers.clear();
+  protected unlisten(channel: string): Promise<void> {
+    return this.sub.unsubscribe(channel);
+  }
+
+  protected async disconnect(): Promise<void> {
     await this.sub.close().catch(() => this.sub.destroy());
   }
 }
