@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-export { type BackoffOptions, backoffDelay, sleep } from './core/async.js';
+export { type BackoffOptions, backoffDelay, settlesWithin, sleep } from './core/async.js';
 export type { CreateClientOptions } from './core/client/create.js';
 export type { SupportedClient } from './core/client/detect.js';
 export type { BatchOptions, MessageHandler, RedisArg, RedisClient, RedisReply, Subscriber } from './core/client/types.js';

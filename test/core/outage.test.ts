@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { CommandTimeoutError, defineScript, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { CommandTimeoutError, defineScript, RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 
@@ -61,5 +61,18 @@ describe(`Redis outage via ${driver}`, () => {
     } finally {
       close();
     }
+  });
+
+  it('closing while the server is down never hangs: subscriber and owned client', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const owned = await RedisConnection.connect(server.url, { commandTimeoutMs: 300 });
+    const sub = await owned.subscriber();
+    await sub.subscribe('ch', () => {});
+    await server.stop();
+    const started = Date.now();
+    await sub.unsubscribe('ch');
+    await owned.close();
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 });

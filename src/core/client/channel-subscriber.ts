@@ -1,4 +1,9 @@
+import { settlesWithin } from '../async.js';
 import type { MessageHandler, Subscriber } from './types.js';
+
+// A client that is disconnected queues UNSUBSCRIBE and QUIT until it reconnects, which may be never:
+// closing must not wait on that.
+export const CLOSE_WAIT_MS = 1000;
 
 /**
  * The part of a {@link Subscriber} both adapters share: many handlers per channel
@@ -12,8 +17,10 @@ export abstract class ChannelSubscriber implements Subscriber {
   protected abstract listen(channel: string): Promise<void>;
   /** Unsubscribes the connection from `channel`. */
   protected abstract unlisten(channel: string): Promise<void>;
-  /** Closes the pub/sub connection. */
+  /** Closes the pub/sub connection gracefully. */
   protected abstract disconnect(): Promise<void>;
+  /** Drops the pub/sub connection at once. */
+  protected abstract destroy(): void;
 
   /** Delivers one message to every handler of its channel. */
   protected dispatch(message: string, channel: string): void {
@@ -37,12 +44,12 @@ export abstract class ChannelSubscriber implements Subscriber {
     else set.clear();
     if (set.size === 0) {
       this.handlers.delete(channel);
-      await this.unlisten(channel);
+      await settlesWithin(this.unlisten(channel), CLOSE_WAIT_MS);
     }
   }
 
   async close(): Promise<void> {
     this.handlers.clear();
-    await this.disconnect();
+    if (!(await settlesWithin(this.disconnect(), CLOSE_WAIT_MS))) this.destroy();
   }
 }

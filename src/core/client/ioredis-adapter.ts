@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { ChannelSubscriber } from './channel-subscriber.js';
+import { settlesWithin } from '../async.js';
+import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
 import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 /** Wraps an ioredis `Redis` or `Cluster` without changing it. */
@@ -55,7 +56,7 @@ export class IoredisClient implements RedisClient {
   }
 
   async close(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    if (!(await settlesWithin(this.client.quit(), CLOSE_WAIT_MS))) this.client.disconnect();
   }
 }
 
@@ -74,6 +75,10 @@ class IoredisSubscriber extends ChannelSubscriber {
   }
 
   protected async disconnect(): Promise<void> {
-    await this.sub.quit().catch(() => this.sub.disconnect());
+    await this.sub.quit();
+  }
+
+  protected destroy(): void {
+    this.sub.disconnect();
   }
 }

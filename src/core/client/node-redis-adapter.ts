@@ -1,4 +1,5 @@
-import { ChannelSubscriber } from './channel-subscriber.js';
+import { settlesWithin } from '../async.js';
+import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
 import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 // Structural types: node-redis' own generics are heavy, and the adapter needs only these members.
@@ -95,7 +96,7 @@ export class NodeRedisClient implements RedisClient {
 
   async close(): Promise<void> {
     const c = (this.single ?? this.cluster) as NodeRedisSingle;
-    await c.close().catch(() => c.destroy());
+    if (!(await settlesWithin(c.close(), CLOSE_WAIT_MS))) c.destroy();
   }
 }
 
@@ -112,8 +113,12 @@ class NodeRedisSubscriber extends ChannelSubscriber {
     return this.sub.unsubscribe(channel);
   }
 
-  protected async disconnect(): Promise<void> {
-    await this.sub.close().catch(() => this.sub.destroy());
+  protected disconnect(): Promise<void> {
+    return this.sub.close();
+  }
+
+  protected destroy(): void {
+    this.sub.destroy();
   }
 }
 
