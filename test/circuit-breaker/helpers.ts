@@ -12,6 +12,8 @@ export async function instances(options: BreakerOptions, name = 'eprescribe'): P
   const first = await testConnection();
   const second = Connection.from(await rawClient(), { prefix: first.prefix });
   closeAfterAll(second);
+  // Open every node connection now, so no connection set-up lands inside a command count.
+  await Promise.all((await second.client.primaries()).map((node) => node.send(['PING'])));
   // A generous redisTimeoutMs: on a loaded machine a slow reply must not switch a test to local state.
   const all = { name, redisTimeoutMs: 2000, ...options };
   return [new CircuitBreaker({ connection: first, ...all }), new CircuitBreaker({ connection: second, ...all })];
