@@ -248,7 +248,8 @@ export class SessionStore {
   }
 
   /**
-   * The live sessions of `userId` (e.g. an "active devices" page), oldest first;
+   * The live sessions of `userId` (e.g. an "active devices" page), oldest first (ties
+   * within one millisecond in no set order);
    * index entries of expired sessions are removed on the way. Two round trips.
    */
   async list(userId: string): Promise<SessionInfo[]> {

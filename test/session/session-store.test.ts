@@ -116,8 +116,11 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
 
   it('list shows live sessions with metadata and drops stale index entries', async () => {
     const { connection, sessions } = await newStore();
+    // The index orders by creation millisecond; distinct milliseconds make "oldest first" observable.
     const a = await sessions.create('user-l', {}, { ip: '192.0.2.1', userAgent: 'Firefox' });
+    await sleep(3);
     const short = await sessions.create('user-l', {}, { idleTimeoutMs: 150 });
+    await sleep(3);
     const c = await sessions.create('user-l');
     await sleep(1100);
     await sessions.get(a.token);
