@@ -62,24 +62,41 @@ export default async function cacheBench(ctx: BenchContext): Promise<void> {
       const c = cases.find((x) => x.library === library) as (typeof cases)[number];
       return { library, concurrency: CONCURRENCY, op: (i: number) => c.wrap(key(i)), reference };
     };
-    const run = (operation: string, c: ReturnType<typeof hit>) => ctx.run({ suite: 'cache', operation, ...c });
-    await run('wrap hit, Redis tier (ioredis)', hit('bentocache Redis-only (ioredis)'));
-    await run('wrap hit, Redis tier (ioredis)', hit('redis-patterns (ioredis)', 'bentocache Redis-only (ioredis)'));
-    await run('wrap hit, Redis tier (node-redis)', hit('cache-manager + @keyv/redis (node-redis)'));
-    await run('wrap hit, Redis tier (node-redis)', hit('redis-patterns (node-redis)', 'cache-manager + @keyv/redis (node-redis)'));
-    await run('wrap hit, in-process tier', hit('bentocache memory+Redis (ioredis)'));
-    await run('wrap hit, in-process tier', hit('redis-patterns L1 (ioredis)', 'bentocache memory+Redis (ioredis)'));
+    const compare = (operation: string, ...cs: ReturnType<typeof hit>[]) =>
+      ctx.compare(cs.map((c) => ({ suite: 'cache', operation, ...c })));
+    await compare(
+      'wrap hit, Redis tier (ioredis)',
+      hit('bentocache Redis-only (ioredis)'),
+      hit('redis-patterns (ioredis)', 'bentocache Redis-only (ioredis)'),
+    );
+    await compare(
+      'wrap hit, Redis tier (node-redis)',
+      hit('cache-manager + @keyv/redis (node-redis)'),
+      hit('redis-patterns (node-redis)', 'cache-manager + @keyv/redis (node-redis)'),
+    );
+    await compare(
+      'wrap hit, in-process tier',
+      hit('bentocache memory+Redis (ioredis)'),
+      hit('redis-patterns L1 (ioredis)', 'bentocache memory+Redis (ioredis)'),
+    );
 
     // Cold misses: a key never used before on every call, stampede protection on (the default of each).
     const miss = (library: string, reference?: string) => {
       const c = cases.find((x) => x.library === library) as (typeof cases)[number];
       const run = Math.random().toString(36).slice(2, 8);
-      return { library, concurrency: CONCURRENCY, op: (i: number) => c.wrap(`miss:${run}:${i}`), reference };
+      let n = 0; // not the measure's sequence number: that restarts every round
+      return { library, concurrency: CONCURRENCY, op: () => c.wrap(`miss:${run}:${n++}`), reference };
     };
-    await run('wrap miss (ioredis)', miss('bentocache Redis-only (ioredis)'));
-    await run('wrap miss (ioredis)', miss('redis-patterns (ioredis)', 'bentocache Redis-only (ioredis)'));
-    await run('wrap miss (node-redis)', miss('cache-manager + @keyv/redis (node-redis)'));
-    await run('wrap miss (node-redis)', miss('redis-patterns (node-redis)', 'cache-manager + @keyv/redis (node-redis)'));
+    await compare(
+      'wrap miss (ioredis)',
+      miss('bentocache Redis-only (ioredis)'),
+      miss('redis-patterns (ioredis)', 'bentocache Redis-only (ioredis)'),
+    );
+    await compare(
+      'wrap miss (node-redis)',
+      miss('cache-manager + @keyv/redis (node-redis)'),
+      miss('redis-patterns (node-redis)', 'cache-manager + @keyv/redis (node-redis)'),
+    );
   } finally {
     await oursL1.close();
     await bentoRedis.disconnect().catch(() => undefined);

@@ -61,16 +61,16 @@ export default async function lockBench(ctx: BenchContext): Promise<void> {
         const libs = make(key);
         const names = Object.keys(libs);
         const reference = names.find((n) => n.startsWith('redis-semaphore')) as string;
-        for (const library of [reference, ...names.filter((n) => n !== reference)]) {
-          await ctx.run({
+        await ctx.compare(
+          [reference, ...names.filter((n) => n !== reference)].map((library) => ({
             suite,
             operation,
             library,
             concurrency: CONCURRENCY,
             op: libs[library] as (i: number) => Promise<unknown>,
             ...(library === reference ? {} : { reference }),
-          });
-        }
+          })),
+        );
       }
     }
   } finally {

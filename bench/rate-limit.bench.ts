@@ -40,71 +40,71 @@ export default async function rateLimitBench(ctx: BenchContext): Promise<void> {
   try {
     for (const [name, limiter] of ours(connection)) {
       const operation = `${name} check`;
-      await ctx.run({
-        suite: 'rate-limit',
-        operation,
-        library: 'rate-limiter-flexible',
-        concurrency: CONCURRENCY,
-        op: (i) => flexible.consume(id(i)),
-      });
-      await ctx.run({
-        suite: 'rate-limit',
-        operation,
-        library: 'redis-patterns',
-        concurrency: CONCURRENCY,
-        op: (i) => limiter.check(id(i)),
-        reference: 'rate-limiter-flexible',
-      });
+      await ctx.compare([
+        { suite: 'rate-limit', operation, library: 'rate-limiter-flexible', concurrency: CONCURRENCY, op: (i) => flexible.consume(id(i)) },
+        {
+          suite: 'rate-limit',
+          operation,
+          library: 'redis-patterns',
+          concurrency: CONCURRENCY,
+          op: (i) => limiter.check(id(i)),
+          reference: 'rate-limiter-flexible',
+        },
+      ]);
     }
 
     // Mostly rejected: 10 per second per identity. rate-limiter-flexible rejects by throwing (and still counts).
     const tight = new FixedWindowLimiter({ connection, name: 'tight', limit: 10, windowMs: 1000 });
     const tightFlexible = new RateLimiterRedis({ storeClient: io, keyPrefix: 'bench-rlf-tight', points: 10, duration: 1 });
     const overLimit = 'fixed window, over limit';
-    await ctx.run({
-      suite: 'rate-limit',
-      operation: overLimit,
-      library: 'rate-limiter-flexible',
-      concurrency: CONCURRENCY,
-      op: (i) => tightFlexible.consume(id(i)).catch(() => undefined),
-    });
-    await ctx.run({
-      suite: 'rate-limit',
-      operation: overLimit,
-      library: 'redis-patterns',
-      concurrency: CONCURRENCY,
-      op: (i) => tight.check(id(i)),
-      reference: 'rate-limiter-flexible',
-    });
+    await ctx.compare([
+      {
+        suite: 'rate-limit',
+        operation: overLimit,
+        library: 'rate-limiter-flexible',
+        concurrency: CONCURRENCY,
+        op: (i) => tightFlexible.consume(id(i)).catch(() => undefined),
+      },
+      {
+        suite: 'rate-limit',
+        operation: overLimit,
+        library: 'redis-patterns',
+        concurrency: CONCURRENCY,
+        op: (i) => tight.check(id(i)),
+        reference: 'rate-limiter-flexible',
+      },
+    ]);
 
     // The ceiling: a trivial EVALSHA on the same connection; each check with and without core's timeout timer.
     const ceiling = 'check vs EVALSHA return 1';
-    await ctx.run({
-      suite: 'rate-limit ceiling',
-      operation: ceiling,
-      library: 'raw EVALSHA',
-      concurrency: CONCURRENCY,
-      op: () => io.evalsha(trivial, 0),
-    });
     const timed = ours(connection);
     for (const [i, [name, limiter]] of ours(untimed).entries()) {
       const withTimer = (timed[i] as [string, RateLimiter])[1];
-      await ctx.run({
-        suite: 'rate-limit ceiling',
-        operation: ceiling,
-        library: `${name}`,
-        concurrency: CONCURRENCY,
-        op: (n) => withTimer.check(id(n)),
-        reference: 'raw EVALSHA',
-      });
-      await ctx.run({
-        suite: 'rate-limit ceiling',
-        operation: ceiling,
-        library: `${name}, commandTimeoutMs 0`,
-        concurrency: CONCURRENCY,
-        op: (n) => limiter.check(id(n)),
-        reference: 'raw EVALSHA',
-      });
+      await ctx.compare([
+        {
+          suite: 'rate-limit ceiling',
+          operation: ceiling,
+          library: 'raw EVALSHA',
+          concurrency: CONCURRENCY,
+          op: () => io.evalsha(trivial, 0),
+        },
+        {
+          suite: 'rate-limit ceiling',
+          operation: ceiling,
+          library: name,
+          concurrency: CONCURRENCY,
+          op: (n) => withTimer.check(id(n)),
+          reference: 'raw EVALSHA',
+        },
+        {
+          suite: 'rate-limit ceiling',
+          operation: ceiling,
+          library: `${name}, commandTimeoutMs 0`,
+          concurrency: CONCURRENCY,
+          op: (n) => limiter.check(id(n)),
+          reference: 'raw EVALSHA',
+        },
+      ]);
     }
   } finally {
     await io.quit();

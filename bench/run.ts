@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startRedis } from '../scripts/lib/redis-servers.js';
 import { CommandStats } from './lib/commandstats.js';
-import { measure } from './lib/measure.js';
+import { type Measurement, measure, percentile } from './lib/measure.js';
 import type { BenchCase, BenchContext, BenchFile, BenchRow } from './lib/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,27 +23,100 @@ const stats = new CommandStats(redisUrl);
 const rows: BenchRow[] = [];
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 3000);
 
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+
+// One measurement of one case, with the commands it caused on the bench server.
+async function measured(c: BenchCase, ms: number, warmupMs: number): Promise<{ m: Measurement; commands: number }> {
+  const before = await stats.total();
+  const m = await measure({ concurrency: c.concurrency, durationMs: ms, warmupMs, op: c.op });
+  const after = await stats.total();
+  return { m, commands: after - before };
+}
+
+function toRow(c: BenchCase, m: Omit<Measurement, 'latencies'>, commands: number): BenchRow {
+  // Warm-up calls are counted too, so divide by every call made, not only the measured ones.
+  const row: BenchRow = {
+    ops: m.ops,
+    elapsedMs: m.elapsedMs,
+    warmupOps: m.warmupOps,
+    opsPerSec: m.opsPerSec,
+    p50Ms: m.p50Ms,
+    p99Ms: m.p99Ms,
+    errors: m.errors,
+    suite: c.suite,
+    operation: c.operation,
+    library: c.library,
+    concurrency: c.concurrency,
+    commandsPerOp: commands / Math.max(1, m.ops + m.warmupOps),
+  };
+  if (c.reference) row.comparedTo = c.reference;
+  rows.push(row);
+  console.error(`  ${c.suite} | ${c.operation} | ${c.library} | c=${c.concurrency}: ${Math.round(m.opsPerSec)} ops/s`);
+  return row;
+}
+
 const ctx: BenchContext = {
   redisUrl,
   durationMs,
   async run(c: BenchCase) {
-    const before = await stats.total();
-    const m = await measure({ concurrency: c.concurrency, durationMs, op: c.op });
-    const after = await stats.total();
-    // Warm-up calls are counted too, so divide by every call made, not only the measured ones.
-    const row: BenchRow = {
-      ...m,
-      suite: c.suite,
-      operation: c.operation,
-      library: c.library,
-      concurrency: c.concurrency,
-      commandsPerOp: 0,
-    };
-    row.commandsPerOp = (after - before) / Math.max(1, m.ops + m.warmupOps);
-    if (c.reference) row.comparedTo = c.reference;
-    rows.push(row);
-    console.error(`  ${c.suite} | ${c.operation} | ${c.library} | c=${c.concurrency}: ${Math.round(m.opsPerSec)} ops/s`);
-    return row;
+    const { m, commands } = await measured(c, durationMs, 300);
+    return toRow(c, m, commands);
+  },
+  async compare(cases: readonly BenchCase[]) {
+    const perCase = cases.map(() => ({
+      rates: [] as number[],
+      latencies: [] as number[],
+      ops: 0,
+      warmupOps: 0,
+      elapsedMs: 0,
+      errors: 0,
+      commands: 0,
+    }));
+    for (const [k, c] of cases.entries()) {
+      const { m, commands } = await measured(c, 0, 300);
+      const acc = perCase[k] as (typeof perCase)[number];
+      acc.warmupOps += m.warmupOps + m.ops;
+      acc.commands += commands;
+    }
+    const slice = durationMs / rounds;
+    for (let r = 0; r < rounds; r++) {
+      for (let n = 0; n < cases.length; n++) {
+        const k = (n + r) % cases.length;
+        const { m, commands } = await measured(cases[k] as BenchCase, slice, 0);
+        const acc = perCase[k] as (typeof perCase)[number];
+        acc.rates.push(m.opsPerSec);
+        for (const l of m.latencies) acc.latencies.push(l);
+        acc.ops += m.ops;
+        acc.elapsedMs += m.elapsedMs;
+        acc.errors += m.errors;
+        acc.commands += commands;
+      }
+    }
+    const group = cases.map((c, k) => {
+      const acc = perCase[k] as (typeof perCase)[number];
+      acc.latencies.sort((a, b) => a - b);
+      const rates = [...acc.rates].sort((a, b) => a - b);
+      const median = rates[Math.floor(rates.length / 2)] ?? 0;
+      return toRow(
+        c,
+        {
+          ops: acc.ops,
+          elapsedMs: acc.elapsedMs,
+          warmupOps: acc.warmupOps,
+          opsPerSec: median,
+          p50Ms: percentile(acc.latencies, 0.5),
+          p99Ms: percentile(acc.latencies, 0.99),
+          errors: acc.errors,
+        },
+        acc.commands,
+      );
+    });
+    // Ratios within the group: the same reference name may appear in other groups.
+    for (const row of group) {
+      const ref = group.find((o) => o.library === row.comparedTo);
+      if (ref) row.ratio = row.opsPerSec / ref.opsPerSec;
+    }
+    return group;
   },
 };
 
@@ -59,7 +132,7 @@ try {
 }
 
 for (const r of rows) {
-  if (!r.comparedTo) continue;
+  if (!r.comparedTo || r.ratio !== undefined) continue;
   const ref = rows.find(
     (o) => o.suite === r.suite && o.operation === r.operation && o.concurrency === r.concurrency && o.library === r.comparedTo,
   );
@@ -79,5 +152,5 @@ const lines = [
 ];
 const table = lines.join('\n');
 console.log(table);
-const header = `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} cores, a local redis-server over loopback, ${durationMs} ms per case after a 300 ms warm-up. Timings on a shared machine are noisy: compare ratios within one run.\n\n`;
+const header = `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} cores, a local redis-server over loopback, ${durationMs} ms per case after a 300 ms warm-up; cases compared side by side run in ${rounds} alternating rounds (order rotated each round) and report the median round's ops/s. Timings on a shared machine are noisy: compare ratios within one run.\n\n`;
 if (only.length === 0) writeFileSync(join(here, 'RESULTS.md'), `${header}${table}\n`);

@@ -77,8 +77,10 @@ export default async function sessionBench(ctx: BenchContext): Promise<void> {
   try {
     for (const concurrency of [1, 50]) {
       for (const [operation, reference, refOp, ours] of suites) {
-        await ctx.run({ suite: 'session', operation, library: reference, concurrency, op: refOp });
-        for (const [library, op] of ours) await ctx.run({ suite: 'session', operation, library, concurrency, op, reference });
+        await ctx.compare([
+          { suite: 'session', operation, library: reference, concurrency, op: refOp },
+          ...ours.map(([library, op]) => ({ suite: 'session', operation, library, concurrency, op, reference })),
+        ]);
       }
     }
   } finally {

@@ -14,12 +14,16 @@ export interface MeasureOptions {
 
 export interface Measurement {
   ops: number;
+  /** Measured time in ms. */
+  elapsedMs: number;
   /** Calls made during warm-up (not in the latencies). */
   warmupOps: number;
   opsPerSec: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Every measured call's latency in ms, ascending. */
+  latencies: number[];
 }
 
 export async function measure(options: MeasureOptions): Promise<Measurement> {
@@ -49,13 +53,19 @@ export async function measure(options: MeasureOptions): Promise<Measurement> {
   await runFor(options.durationMs, latencies, errs);
   const elapsed = performance.now() - t0;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return {
     ops: latencies.length,
+    elapsedMs: elapsed,
     warmupOps,
     opsPerSec: (latencies.length / elapsed) * 1000,
-    p50Ms: pct(0.5),
-    p99Ms: pct(0.99),
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
     errors: errs.n,
+    latencies,
   };
+}
+
+/** The `p` quantile (0..1) of ascending `sorted`. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }

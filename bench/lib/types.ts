@@ -1,7 +1,7 @@
 import type { Measurement } from './measure.js';
 
 /** One line of the results table. */
-export interface BenchRow extends Measurement {
+export interface BenchRow extends Omit<Measurement, 'latencies'> {
   suite: string;
   operation: string;
   library: string;
@@ -25,6 +25,13 @@ export interface BenchContext {
    * `library` equals `reference` when given.
    */
   run(c: BenchCase): Promise<BenchRow>;
+  /**
+   * Measures cases that are compared with each other in alternating rounds (the order
+   * rotates every round), so a slow patch of the machine hits all of them alike: ops/s
+   * is the median over the rounds, latencies and commands are over all of them. Use it
+   * for every side-by-side comparison; {@link run} is for a lone case.
+   */
+  compare(cases: readonly BenchCase[]): Promise<BenchRow[]>;
 }
 
 export interface BenchCase {

@@ -1,6 +1,7 @@
 import { type CreateClientOptions, createClient } from './client/create.js';
 import { adaptClient, type SupportedClient } from './client/detect.js';
 import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
+import { Deadlines } from './deadlines.js';
 import { CommandTimeoutError, ValidationError } from './errors.js';
 import { KeySpace } from './keys.js';
 import { isNoScript, toTypedError } from './reply-errors.js';
@@ -104,11 +105,11 @@ export class RedisConnection {
     for (let i = 0; i < args.length; i++) argv[3 + n + i] = args[i] as RedisArg;
     const route = keys[0];
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
-    return this.raw(argv, route, ms).then(undefined, (err) => {
+    return within(this.client.send(argv, route), ms, 'EVALSHA', (err) => {
       if (!isNoScript(err)) throw toTypedError(err);
       argv[0] = 'EVAL';
       argv[1] = script.source;
-      return this.raw(argv, route, ms).then(undefined, rethrowTyped);
+      return within(this.client.send(argv, route), ms, 'EVAL', rethrowTyped);
     });
   }
 
@@ -118,16 +119,12 @@ export class RedisConnection {
    */
   send(args: readonly RedisArg[], routeKey?: string, options?: { timeoutMs?: number }): Promise<RedisReply> {
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
-    return this.withTimeout(this.client.send(args, routeKey), args[0] as string, ms).then(undefined, rethrowTyped);
+    return within(this.client.send(args, routeKey), ms, args[0] as string, rethrowTyped);
   }
 
   /** Sends commands in one round trip (all keys must share a slot on a cluster). */
-  async batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
-    try {
-      return await this.withTimeout(this.client.batch(commands, options), 'a batch');
-    } catch (err) {
-      throw toTypedError(err);
-    }
+  batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
+    return within(this.client.batch(commands, options), this.commandTimeoutMs, 'a batch', rethrowTyped);
   }
 
   /** Loads every defined script (or the given ones) on every primary, for callers that use them inside `MULTI`. */
@@ -135,9 +132,7 @@ export class RedisConnection {
     const nodes = await this.client.primaries();
     await Promise.all(
       nodes.flatMap((node) =>
-        scripts.map((s) =>
-          this.withTimeout(node.send(['SCRIPT', 'LOAD', s.source]), 'SCRIPT LOAD').catch((e) => Promise.reject(toTypedError(e))),
-        ),
+        scripts.map((s) => within(node.send(['SCRIPT', 'LOAD', s.source]), this.commandTimeoutMs, 'SCRIPT LOAD', rethrowTyped)),
       ),
     );
   }
@@ -164,8 +159,11 @@ export class RedisConnection {
     for (const node of await this.client.primaries()) {
       let cursor = '0';
       do {
-        const reply = (await this.withTimeout(node.send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', count]), 'SCAN').catch((e) =>
-          Promise.reject(toTypedError(e)),
+        const reply = (await within(
+          node.send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', count]),
+          this.commandTimeoutMs,
+          'SCAN',
+          rethrowTyped,
         )) as [string, string[]];
         cursor = String(reply[0]);
         if (reply[1].length) yield reply[1];
@@ -190,27 +188,36 @@ export class RedisConnection {
     if (sub) await (await sub.catch(() => undefined))?.close();
     if (this.owned) await this.client.close();
   }
+}
 
-  private raw(args: readonly RedisArg[], routeKey: string | undefined, ms = this.commandTimeoutMs): Promise<RedisReply> {
-    return this.withTimeout(this.client.send(args, routeKey), args[0] as string, ms);
-  }
+const deadlines = new Deadlines();
 
-  private withTimeout<T>(promise: Promise<T>, what: string, ms = this.commandTimeoutMs): Promise<T> {
-    if (ms === 0) return promise;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CommandTimeoutError(ms, what)), ms);
-      promise.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
-  }
+/**
+ * `promise`, with rejections passed through `onError`, or a {@link CommandTimeoutError}
+ * if it has not settled within `ms` (`0`: no limit). Plain promise callbacks rather than
+ * async/await: this is every module's hot path.
+ */
+function within<T>(promise: Promise<T>, ms: number, what: string, onError: (err: unknown) => T | Promise<T>): Promise<T> {
+  if (ms === 0) return promise.then(undefined, onError);
+  return new Promise<T>((resolve, reject) => {
+    const entry = deadlines.add(ms, () => reject(new CommandTimeoutError(ms, what)));
+    promise.then(
+      (value) => {
+        deadlines.settle(entry);
+        resolve(value);
+      },
+      (err) => {
+        // Past the deadline the caller already has its answer: no retry may start now.
+        if (entry.settled) return;
+        deadlines.settle(entry);
+        try {
+          resolve(onError(err));
+        } catch (typed) {
+          reject(typed);
+        }
+      },
+    );
+  });
 }
 
 function rethrowTyped(err: unknown): never {
