@@ -22,7 +22,7 @@ const id = (i: number) => `user:${i % IDENTITIES}`;
 export default async function rateLimitBench(ctx: BenchContext): Promise<void> {
   const io = new Redis(ctx.redisUrl);
   const connection = RedisConnection.from(io, { prefix: 'bench' });
-  // The same client without core's per-call timeout timer, to show what that timer costs.
+  // The same client without a command timeout, to show what bounding every wait costs.
   const untimed = RedisConnection.from(io, { prefix: 'bench', commandTimeoutMs: 0 });
   const trivial = String(await io.script('LOAD', 'return 1'));
 
@@ -75,7 +75,7 @@ export default async function rateLimitBench(ctx: BenchContext): Promise<void> {
       },
     ]);
 
-    // The ceiling: a trivial EVALSHA on the same connection; each check with and without core's timeout timer.
+    // The ceiling: a trivial EVALSHA on the same connection; each check with and without a command timeout.
     const ceiling = 'check vs EVALSHA return 1';
     const timed = ours(connection);
     for (const [i, [name, limiter]] of ours(untimed).entries()) {

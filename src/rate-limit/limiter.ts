@@ -31,7 +31,8 @@ export interface RateLimiterOptions {
   onOutage?: OutagePolicy;
   /**
    * Longest wait for Redis per call, in ms, before the outage policy applies. Default: the
-   * connection's `commandTimeoutMs` (no extra timer). A shorter value costs one timer per call.
+   * connection's `commandTimeoutMs`. Every wait is bounded by core's one shared deadline timer, so a
+   * shorter value costs nothing extra.
    */
   timeoutMs?: number;
   /**

@@ -19,7 +19,8 @@ export type TokenBucketOptions = RateLimiterOptions & (BucketLimit | { limits: r
 
 /**
  * Token bucket: bursts up to `capacity`, then a steady `refillRate`. State is one small
- * hash per identity and bucket, gone (expired) once the bucket would be full again.
+ * string per identity and bucket (tokens and when they were counted), gone (expired) once
+ * the bucket would be full again.
  *
  * @example
  * const gateway = new TokenBucketLimiter({ connection, name: 'gateway', capacity: 100, refillRate: 20 });

@@ -29,12 +29,17 @@ local mode = ARGV[2]
 if (mode == '0' and out[1] == 1) or mode == '2' then
   for i = 1, #KEYS do
     local limit, window = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-    local used = math.max(0, limit - out[3 * i - 1] + cost)
+    local before = limit - out[3 * i - 1]
+    local used = before + cost
     local left = window - now % window
-    if used > 0 then
-      redis.call('SET', KEYS[i], used, 'PX', left)
-    else
+    if used <= 0 then
       redis.call('DEL', KEYS[i])
+      used = 0
+    else
+      -- INCRBY changes the counter in place (a SET would replace it and its expiry): the
+      -- expiry is set once, when the window's counter is created.
+      redis.call('INCRBY', KEYS[i], cost)
+      if before <= 0 then redis.call('PEXPIRE', KEYS[i], left) end
     end
     out[3 * i - 1], out[3 * i] = limit - used, used > 0 and left or 0
   end

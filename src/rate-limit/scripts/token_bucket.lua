@@ -1,7 +1,8 @@
 -- rate-limit/token_bucket.lua
 -- Token bucket: per limit, the tokens left and when they were counted, refilled lazily at
 -- a fractional rate. A full bucket needs no state, so the key expires once it would be full.
--- KEYS[i]      bucket of limit i (hash: tk = tokens, ts = time of tk in ms)
+-- KEYS[i]      bucket of limit i (string '<tokens> <time of tokens in ms>': one SET PX writes
+--              state and expiry, cheaper than a hash plus PEXPIRE)
 -- ARGV[1]      cost: tokens to take (negative in force mode gives tokens back)
 -- ARGV[2]      mode: '0' take only if every bucket has the tokens, '1' peek (write nothing), '2' force
 -- ARGV[1+2i]   limit i: capacity
@@ -15,9 +16,12 @@ local cost = tonumber(ARGV[1])
 local out = { 1 }
 for i = 1, #KEYS do
   local capacity, rate = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  local v = redis.call('HMGET', KEYS[i], 'tk', 'ts')
+  local v = redis.call('GET', KEYS[i])
   local tk = capacity
-  if v[1] then tk = math.min(capacity, tonumber(v[1]) + math.max(0, now - tonumber(v[2])) * rate) end
+  if v then
+    local held, at = string.match(v, '^(%S+) (%S+)$')
+    tk = math.min(capacity, tonumber(held) + math.max(0, now - tonumber(at)) * rate)
+  end
   out[3 * i - 1], out[3 * i], out[3 * i + 1] = tk, math.ceil((capacity - tk) / rate), 0
   if tk < cost then
     out[1] = 0
@@ -31,8 +35,7 @@ if (mode == '0' and out[1] == 1) or mode == '2' then
     local tk = math.min(capacity, out[3 * i - 1] - cost)
     local fill = math.ceil((capacity - tk) / rate)
     if fill > 0 then
-      redis.call('HSET', KEYS[i], 'tk', tk, 'ts', now)
-      redis.call('PEXPIRE', KEYS[i], fill)
+      redis.call('SET', KEYS[i], tk .. ' ' .. now, 'PX', fill)
     else
       redis.call('DEL', KEYS[i])
     end
