@@ -9,13 +9,21 @@ import { stableKey } from './stable-key.js';
  * without an ORM. Only the methods you call need to exist.
  */
 export interface ModelSource {
+  /** Called as `findAll(options)`; resolves every matching row. */
   findAll?: SourceMethod;
+  /** Called as `findByPk(id, options)`; resolves the row or `null`. Used by both `findByPk` and `findById`. */
   findByPk?: SourceMethod;
+  /** Fallback for `findByPk` when the source has no `findByPk` (older ORMs), called the same way. */
   findById?: SourceMethod;
+  /** Called as `findOne(options)`; resolves the first matching row or `null`. */
   findOne?: SourceMethod;
+  /** Called as `count(options)`; resolves the number of matching rows. */
   count?: SourceMethod;
+  /** Called as `create(values, options)`; the model's cached results are invalidated after it resolves. */
   create?: SourceMethod;
+  /** Called as `update(values, options)`; the model's cached results are invalidated after it resolves. */
   update?: SourceMethod;
+  /** Called as `destroy(options)`; the model's cached results are invalidated after it resolves. */
   destroy?: SourceMethod;
 }
 
@@ -29,7 +37,12 @@ export type SourceMethod = (...args: never[]) => Promise<unknown>;
 /** The per-call cache switch every finder accepts among its query options. */
 export interface CacheCallOptions {
   /** `false` bypasses the cache for this call; `{ ttlMs }` overrides the model's `cacheTtl`. Default: the model's settings. */
-  cache?: false | { ttlMs?: number };
+  cache?:
+    | false
+    | {
+        /** Fresh TTL of this call's cached result, in ms. Default: the model's `cacheTtl`, else the cache's `ttlMs`. */
+        ttlMs?: number;
+      };
 }
 
 /** A finder's query options (passed on to the source) plus the per-call `cache` switch. */

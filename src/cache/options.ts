@@ -89,7 +89,9 @@ export interface SetOptions {
 
 /** One entry of `Cache.mset`. */
 export interface MsetEntry {
+  /** The cache key to store under. */
   key: string;
+  /** The value to store, encoded with the connection's serializer. */
   value: unknown;
   /** Fresh TTL, in ms. Default: the cache's `ttlMs`. */
   ttlMs?: number;
@@ -97,19 +99,50 @@ export interface MsetEntry {
 
 /** What happened, for metrics: `l1-hit`, `hit` (Redis), `stale` (served in grace), `miss`, `load` (the loader ran), `refresh` (background reload), `error`. */
 export type CacheEvent =
-  | { type: 'l1-hit' | 'hit' | 'stale' | 'miss'; key: string }
-  | { type: 'load'; key: string; durationMs: number }
-  | { type: 'refresh'; key: string }
-  | { type: 'error'; key?: string; operation: string; error: unknown };
+  | {
+      /** How a `wrap` call was answered: from the in-process tier, a fresh Redis entry, an entry in its grace period, or not at all (`miss`: a load follows). */
+      type: 'l1-hit' | 'hit' | 'stale' | 'miss';
+      /** The cache key looked up. */
+      key: string;
+    }
+  | {
+      /** The loader resolved (after a miss or in a background refresh); its value is stored next. */
+      type: 'load';
+      /** The cache key loaded. */
+      key: string;
+      /** How long the loader took, in ms. */
+      durationMs: number;
+    }
+  | {
+      /** A background reload started (stale entry or XFetch early refresh). */
+      type: 'refresh';
+      /** The cache key being refreshed. */
+      key: string;
+    }
+  | {
+      /** A Redis operation, an entry decode or a background reload failed. Reads fall back to the loader; `delete` and `invalidateTag` also reject. */
+      type: 'error';
+      /** The cache key involved, when the operation concerned one key. */
+      key?: string;
+      /** What failed, e.g. `get`, `set`, `mget`, `mset`, `lock`, `store`, `refresh`, `delete`, `invalidateTag`, `subscribe`, `decode`. */
+      operation: string;
+      /** The error thrown. */
+      error: unknown;
+    };
 
 /** Counters since the cache was created. */
 export interface CacheStats {
+  /** `wrap` calls answered from the in-process L1 tier. */
   l1Hits: number;
+  /** `wrap` calls answered from a fresh entry in Redis. */
   hits: number;
+  /** `wrap` calls answered from an entry in its stale-while-revalidate grace period. */
   stale: number;
+  /** `wrap` calls that found no usable entry in L1 or Redis (absent, undecodable, or Redis unavailable), so load or wait for another instance's load. */
   misses: number;
   /** Loader calls (foreground and background). */
   loads: number;
+  /** Background reloads started (stale entries and XFetch early refreshes). */
   refreshes: number;
   /** Redis failures and background loader failures. */
   errors: number;

@@ -5,23 +5,62 @@
  */
 export interface CircuitBreakerEvents {
   /** The circuit opened; calls fail fast for `retryAfterMs`. */
-  open: [{ retryAfterMs: number }];
+  open: [
+    {
+      /** How long the circuit stays open before it turns half-open, in ms. */
+      retryAfterMs: number;
+    },
+  ];
   /** The open period ended: probes may run. */
   halfOpen: [];
   /** The circuit closed (a probe succeeded, or `close()` / `reset()`). */
   close: [];
   /** A call was rejected without running. */
-  reject: [{ state: 'open' | 'half-open'; retryAfterMs: number }];
+  reject: [
+    {
+      /** The state that rejected the call: `open`, or `half-open` with every probe slot taken. */
+      state: 'open' | 'half-open';
+      /** How long until a call may be admitted again, in ms (the same value the `CircuitOpenError` carries). */
+      retryAfterMs: number;
+    },
+  ];
   /** A call succeeded (or failed with an error `isFailure` does not count). */
-  success: [{ durationMs: number }];
+  success: [
+    {
+      /** How long the call ran, in ms. */
+      durationMs: number;
+    },
+  ];
   /** A call failed and was counted as a failure (timeouts included). */
-  failure: [{ error: unknown; durationMs: number }];
+  failure: [
+    {
+      /** What the call threw (a `CallTimeoutError` for a timeout). */
+      error: unknown;
+      /** How long the call ran before it failed, in ms. */
+      durationMs: number;
+    },
+  ];
   /** A call took longer than `timeoutMs` (followed by `failure`). */
-  timeout: [{ timeoutMs: number }];
+  timeout: [
+    {
+      /** The configured call timeout that was exceeded, in ms. */
+      timeoutMs: number;
+    },
+  ];
   /** A rejected or failed call was answered by its fallback. */
-  fallback: [{ error: unknown }];
+  fallback: [
+    {
+      /** The error the fallback was called with: the `CircuitOpenError` of a rejected call, or what a failed call threw. */
+      error: unknown;
+    },
+  ];
   /** Redis did not answer: this instance now runs on its local state. `error` is typed (`RedisUnavailableError`, `CommandTimeoutError`, ...). */
-  redisUnavailable: [{ error: Error }];
+  redisUnavailable: [
+    {
+      /** Why Redis was given up on (non-`Error` values are wrapped in an `Error`). */
+      error: Error;
+    },
+  ];
   /** Redis answered again: this instance is back on the shared state. */
   redisRestored: [];
 }

@@ -26,6 +26,7 @@ export interface AtomicCounterOptions {
 export interface WindowCount {
   /** Epoch ms at which the window starts. */
   start: number;
+  /** The counter's total in this window (after the increment, for `increment`); `0` for a window with no increments. */
   value: number;
 }
 

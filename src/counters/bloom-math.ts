@@ -3,7 +3,9 @@ import { ValidationError } from '../core/errors.js';
 
 /** Size of a Bloom filter: `bits` (m) and `hashes` (k). */
 export interface BloomSize {
+  /** Length of the bit array (m), at most {@link MAX_BLOOM_BITS}. */
   bits: number;
+  /** Number of bit positions set and checked per item (k), at least 1. */
   hashes: number;
 }
 

@@ -48,14 +48,24 @@ export interface GeoItem<P = unknown> extends GeoPoint {
 }
 
 /** Where {@link GeoIndex.nearby} searches from: a position (anything with `lon` and `lat`), or else the position of a member of the index. */
-export type NearbyCenter = GeoPoint | { member: string };
+export type NearbyCenter =
+  | GeoPoint
+  | {
+      /** A member of the index whose stored position is the center; {@link GeoMemberNotFoundError} if it is absent. */
+      member: string;
+    };
 
 /** Options of {@link GeoIndex.nearby}: exactly one of `radius` or `box`. */
 export interface NearbyOptions {
   /** Search within this radius (> 0) around the center, in `unit`. */
   radius?: number;
   /** Search within a box centred on the center, `width` east-west and `height` north-south, in `unit`. */
-  box?: { width: number; height: number };
+  box?: {
+    /** East-west extent of the box (> 0), in `unit`. */
+    width: number;
+    /** North-south extent of the box (> 0), in `unit`. */
+    height: number;
+  };
   /** Unit of `radius`, `box` and returned distances. Default `'m'`. */
   unit?: GeoUnit;
   /** At most this many results (the nearest ones, unless `any`). Default: all. */

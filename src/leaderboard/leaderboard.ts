@@ -48,7 +48,9 @@ export interface PeriodSelector {
 
 /** One member's place on the board. */
 export interface LeaderboardEntry {
+  /** The member ranked (e.g. a user id). */
   member: string;
+  /** The member's current score on this board (period); higher ranks better. */
   score: number;
   /** 1 = first place. Equal scores are ordered by who reached the score first. */
   rank: number;
@@ -56,6 +58,7 @@ export interface LeaderboardEntry {
 
 /** One page of the board. */
 export interface LeaderboardPage {
+  /** The page's entries, best first; fewer than `size` (or none) past the end of the board. */
   entries: LeaderboardEntry[];
   /** Members on the board. */
   total: number;

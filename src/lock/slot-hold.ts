@@ -38,7 +38,10 @@ export interface ConfirmResult {
 
 /** State of one slot, from {@link SlotHold.holderOf}. */
 export type SlotState =
-  | { state: 'free' }
+  | {
+      /** Nobody holds or booked the slot. */
+      state: 'free';
+    }
   | {
       /** Temporarily held, or confirmed. */
       state: 'held' | 'booked';

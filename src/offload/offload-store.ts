@@ -42,9 +42,11 @@ export interface SyncOptions {
 
 /** A record handed to the flush function. */
 export interface OffloadRecord {
+  /** The record's id, as passed to `update`. */
   id: string;
   /** Increases by 1 per update; store it to make the write idempotent and ordered. */
   version: number;
+  /** Every field set on the record so far (the latest value of each, deserialized), not only those changed since the last sync. */
   fields: Record<string, unknown>;
 }
 

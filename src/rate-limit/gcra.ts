@@ -15,7 +15,14 @@ export interface GcraLimit {
 }
 
 /** Options of {@link GcraLimiter}: one limit, or several (`limits`) checked atomically. */
-export type GcraOptions = RateLimiterOptions & (GcraLimit | { limits: readonly GcraLimit[] });
+export type GcraOptions = RateLimiterOptions &
+  (
+    | GcraLimit
+    | {
+        /** Several limits (non-empty) on the same identity; a request is admitted only if every one allows it, and then takes from all. */
+        limits: readonly GcraLimit[];
+      }
+  );
 
 /**
  * Generic cell rate algorithm: behaves like a token bucket of `burst` tokens refilled at

@@ -39,7 +39,12 @@ export interface RateLimiterOptions {
    * Keeps rejected identities in process until their `retryAfterMs`, so repeated checks of
    * a blocked identity cost no round trip. `true` for up to 10,000 identities. Default `false`.
    */
-  blockCache?: boolean | { maxEntries?: number };
+  blockCache?:
+    | boolean
+    | {
+        /** Most identities kept; when full, the oldest block is dropped. Default `10000`. */
+        maxEntries?: number;
+      };
   /** Told about every Redis failure the outage policy absorbed (for logs and metrics). Default: none. */
   onError?: (error: RedisPatternsError) => void;
 }

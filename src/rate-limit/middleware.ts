@@ -4,8 +4,13 @@ import type { RateLimitResult } from './result.js';
 
 /** What the default key reads: Express and Fastify requests both carry `ip`; a bare Node request has its socket. */
 export interface RequestLike {
+  /** The client address as the framework resolved it (Express honours its `trust proxy` setting). Preferred when set. */
   ip?: string;
-  socket?: { remoteAddress?: string };
+  /** The underlying connection, read when `ip` is absent. */
+  socket?: {
+    /** The peer's address; when it is absent too, the request is not limited. */
+    remoteAddress?: string;
+  };
 }
 
 /** Options of {@link rateLimitMiddleware}. */

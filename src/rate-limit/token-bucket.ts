@@ -15,7 +15,14 @@ export interface BucketLimit {
 }
 
 /** Options of {@link TokenBucketLimiter}: one bucket, or several (`limits`) checked atomically. */
-export type TokenBucketOptions = RateLimiterOptions & (BucketLimit | { limits: readonly BucketLimit[] });
+export type TokenBucketOptions = RateLimiterOptions &
+  (
+    | BucketLimit
+    | {
+        /** Several buckets (non-empty) on the same identity; a request is admitted only if every one allows it, and then takes from all. */
+        limits: readonly BucketLimit[];
+      }
+  );
 
 /**
  * Token bucket: bursts up to `capacity`, then a steady `refillRate`. State is one small

@@ -13,7 +13,14 @@ export interface WindowLimit {
  * Options of the window limiters: one limit (`limit`, `windowMs`) or several at once
  * (`limits`, e.g. 10 per second and 1,000 per day), checked atomically.
  */
-export type WindowLimiterOptions = RateLimiterOptions & (WindowLimit | { limits: readonly WindowLimit[] });
+export type WindowLimiterOptions = RateLimiterOptions &
+  (
+    | WindowLimit
+    | {
+        /** Several limits (non-empty) on the same identity; a request is admitted only if every one allows it, and then counts against all. */
+        limits: readonly WindowLimit[];
+      }
+  );
 
 /** Validates window limits and turns them into script arguments (limit, window ms). */
 export function windowSpecs(options: WindowLimiterOptions): LimitSpec[] {

@@ -7,12 +7,24 @@ import { newToken, parseToken, randomTag } from './token.js';
 
 /** The part of the `express-session` module this adapter needs: its `Store` base class. */
 export interface ExpressSessionLike {
+  /**
+   * express-session's `Store` class, which the returned store extends (so express-session
+   * accepts it). It is constructed without arguments.
+   *
+   * @returns An express-session store instance: the base of the adapter's store.
+   */
   Store: abstract new () => object;
 }
 
 /** A session object as express-session hands it to a store (`cookie` plus the app's fields). */
 export interface StoredExpressSession {
-  cookie?: { expires?: Date | string | null; maxAge?: number | null };
+  /** The session cookie's settings; only `expires` is read, to set the stored session's TTL. */
+  cookie?: {
+    /** When the cookie expires (a `Date`, or its JSON string); the session expires with it. Absent or `null` for a browser-session cookie: the store's `ttlMs` applies. */
+    expires?: Date | string | null;
+    /** Milliseconds until the cookie expires, as express-session reports it. Not read by the store (`expires` carries the same information). */
+    maxAge?: number | null;
+  };
   [field: string]: unknown;
 }
 

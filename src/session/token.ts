@@ -40,8 +40,9 @@ export function tokenId(token: string): string {
 }
 
 /**
- * Parses a token without contacting Redis. Anything that is not exactly the shape
- * {@link newToken} produces (wrong type, empty, oversized, bad characters) gives `null`.
+ * Parses a token without contacting Redis. Anything that is not exactly the shape of
+ * the tokens this module issues, `<tag>.<secret>` (wrong type, empty, oversized, bad
+ * characters), gives `null`.
  */
 export function parseToken(token: unknown): ParsedToken | null {
   if (typeof token !== 'string' || token.length !== 66 || !TOKEN_SHAPE.test(token)) return null;

@@ -21,7 +21,9 @@ export class StateConflictError extends RedisPatternsError {
 /** The definition does not allow `from -> to`; thrown before anything is sent. */
 export class InvalidTransitionError extends ValidationError {
   constructor(
+    /** The state the caller tried to move the flow out of. */
     readonly from: string,
+    /** The target state the definition does not allow from `from`. */
     readonly to: string,
   ) {
     super('to', `transition ${from} -> ${to} is not allowed`);

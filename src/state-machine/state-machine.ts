@@ -36,7 +36,9 @@ export interface StateMachineOptions<S extends string> {
 
 /** Result of `start` and `transition`. */
 export interface TransitionResult<S extends string> {
+  /** The flow's id. */
   id: string;
+  /** The state the flow is now in: the initial state after `start`, `to` after `transition`. */
   state: S;
   /** 1 after `start`, +1 per transition. */
   version: number;
@@ -46,7 +48,9 @@ export interface TransitionResult<S extends string> {
 
 /** One recorded move (`from` is absent for the start). */
 export interface HistoryEntry<S extends string> {
+  /** The state the flow left; absent on the entry written by `start`. */
   from?: S;
+  /** The state the flow entered. */
   to: S;
   /** Redis time, epoch ms. */
   at: number;
@@ -54,11 +58,17 @@ export interface HistoryEntry<S extends string> {
 
 /** A flow as stored. */
 export interface Flow<S extends string> {
+  /** The flow's id. */
   id: string;
+  /** The state the flow is in now. */
   state: S;
+  /** 1 after `start`, +1 per transition: the number of moves plus one. */
   version: number;
+  /** Redis time of `start`, epoch ms. */
   createdAt: number;
+  /** Redis time of the latest `start` or transition, epoch ms. */
   updatedAt: number;
+  /** Every data field merged in by `start` and the transitions so far (latest value of each, deserialized). */
   data: FlowData;
   /** Oldest first, at most `historyLimit` entries. */
   history: HistoryEntry<S>[];
