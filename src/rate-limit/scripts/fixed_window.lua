@@ -13,35 +13,42 @@
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local cost = tonumber(ARGV[1])
--- Only the reply table is allocated: per-limit state lives in its slots (Lua garbage is script latency).
-local out = { 1 }
+local mode = ARGV[2]
+-- Taking is the common case, so it increments first (one write, no read) and gives the units
+-- back when a limit has no room: the script is atomic, so nobody sees the undone increment.
+local take = mode ~= '1'
+local out = { 1, 0, 0, 0 }
 for i = 1, #KEYS do
   local limit, window = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  local used = tonumber(redis.call('GET', KEYS[i]) or 0)
   local left = window - now % window
-  out[3 * i - 1], out[3 * i], out[3 * i + 1] = limit - used, used > 0 and left or 0, 0
-  if used + cost > limit then
+  local after
+  if take then
+    after = redis.call('INCRBY', KEYS[i], cost)
+    -- The increment created the counter (stored counters are never 0): it lives until the end of its window.
+    if after == cost then redis.call('PEXPIRE', KEYS[i], left) end
+  else
+    after = tonumber(redis.call('GET', KEYS[i]) or 0) + cost
+  end
+  out[3 * i - 1], out[3 * i], out[3 * i + 1] = after, left, 0
+  if after > limit then
     out[1] = 0
     out[3 * i + 1] = left
   end
 end
-local mode = ARGV[2]
-if (mode == '0' and out[1] == 1) or mode == '2' then
-  for i = 1, #KEYS do
-    local limit, window = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-    local before = limit - out[3 * i - 1]
-    local used = before + cost
-    local left = window - now % window
+-- Force keeps what it took; a normal take keeps it only when every limit had room.
+local kept = mode == '2' or (mode == '0' and out[1] == 1)
+for i = 1, #KEYS do
+  local used = out[3 * i - 1]
+  if kept then
     if used <= 0 then
       redis.call('DEL', KEYS[i])
       used = 0
-    else
-      -- INCRBY changes the counter in place (a SET would replace it and its expiry): the
-      -- expiry is set once, when the window's counter is created.
-      redis.call('INCRBY', KEYS[i], cost)
-      if before <= 0 then redis.call('PEXPIRE', KEYS[i], left) end
     end
-    out[3 * i - 1], out[3 * i] = limit - used, used > 0 and left or 0
+  else
+    used = used - cost
+    if take and redis.call('DECRBY', KEYS[i], cost) <= 0 then redis.call('DEL', KEYS[i]) end
   end
+  out[3 * i - 1] = tonumber(ARGV[1 + 2 * i]) - used
+  if used <= 0 then out[3 * i] = 0 end
 end
 return out
