@@ -53,6 +53,16 @@ describe.each(algorithms)(`$name on ${target} via ${driver}`, (algo) => {
     expect((await limiter.check('p')).allowed).toBe(false);
   });
 
+  it('counts every unit of concurrent multi-unit checks', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [[1000, HOUR]]);
+    // Back to back in Redis, so the sliding log's per-unit scores of one call run into the next call's.
+    const results = await Promise.all(Array.from({ length: 50 }, () => limiter.check('bulk', { cost: 20 })));
+    expect(results.every((r) => r.allowed)).toBe(true);
+    expect((await limiter.peek('bulk')).remaining).toBe(0);
+    expect((await limiter.check('bulk')).allowed).toBe(false);
+  });
+
   it('applies penalty and reward, and reset forgets everything', async () => {
     const connection = await testConnection();
     const limiter = algo.make(connection, [[10, HOUR]]);

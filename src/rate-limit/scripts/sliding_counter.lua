@@ -26,7 +26,7 @@ for i = 1, #KEYS do
   end
   -- weight: the share of the previous window still inside the sliding window
   local weight = 1 - (now - cur * window) / window
-  state[i] = { cur = cur, c = c, p = p, weight = weight }
+  state[i] = { cur = cur, c = c, p = p, weight = weight, same = w == cur }
   if p * weight + c + cost > limit then allowed = 0 end
 end
 local write = (mode == 0 and allowed == 1) or mode == 2
@@ -37,9 +37,15 @@ for i = 1, #KEYS do
   local c = s.c
   if write then
     c = math.max(0, c + cost)
-    redis.call('HSET', KEYS[i], 'w', s.cur, 'c', c, 'p', s.p)
-    -- This window's count still weighs during the next one.
-    redis.call('PEXPIREAT', KEYS[i], (s.cur + 2) * window)
+    if s.same and c > 0 then
+      -- Same window as the stored state: one field changes, and the expiry set when the
+      -- window started still holds.
+      redis.call('HINCRBY', KEYS[i], 'c', c - s.c)
+    else
+      redis.call('HSET', KEYS[i], 'w', s.cur, 'c', c, 'p', s.p)
+      -- This window's count still weighs during the next one.
+      redis.call('PEXPIREAT', KEYS[i], (s.cur + 2) * window)
+    end
   end
   local estimate = s.p * s.weight + c
   local reset, retry = 0, 0

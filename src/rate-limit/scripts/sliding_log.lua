@@ -24,25 +24,35 @@ local function newest(key)
   local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   return tonumber(top[2])
 end
+-- Adds n members scored from `score` up, each member its own score (so unique); NX leaves
+-- an existing member alone. Returns how many were added and the next free score.
+local function add(key, score, n)
+  local added = 0
+  while n > 0 do
+    local batch = { 'NX' }
+    local k = math.min(n, 1000)
+    for _ = 1, k do
+      local m = string.format('%.0f', score)
+      batch[#batch + 1] = m
+      batch[#batch + 1] = m
+      score = score + 1
+    end
+    added = added + redis.call('ZADD', key, unpack(batch))
+    n = n - k
+  end
+  return added, score
+end
 local out = { allowed }
 for i = 1, #KEYS do
   local key, limit, span = KEYS[i], tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i]) * 1000
   local count = counts[i]
+  local last
   if write and cost > 0 then
-    -- Scores stay strictly increasing, so a score is a unique member even within one microsecond.
-    local score = math.max(now, (newest(key) or 0) + 1)
-    local left = cost
-    while left > 0 do
-      local batch = {}
-      for _ = 1, math.min(left, 1000) do
-        local s = string.format('%.0f', score)
-        batch[#batch + 1] = s
-        batch[#batch + 1] = s
-        score = score + 1
-      end
-      redis.call('ZADD', key, unpack(batch))
-      left = left - #batch / 2
-    end
+    -- Scores start at Redis time. Where one is taken already (a larger cost just before this
+    -- call), NX skips it and the missing units go after the newest entry.
+    local added, next = add(key, now, cost)
+    if added < cost then added, next = add(key, newest(key) + 1, cost - added) end
+    last = next - 1
     redis.call('PEXPIRE', key, math.ceil(span / 1000) + 1)
     count = count + cost
   elseif write and cost < 0 and count > 0 then
@@ -50,7 +60,7 @@ for i = 1, #KEYS do
     count = math.max(0, count + cost)
   end
   local reset, retry = 0, 0
-  if count > 0 then reset = math.ceil((newest(key) + span - now) / 1000) end
+  if count > 0 then reset = math.ceil(((last or newest(key)) + span - now) / 1000) end
   if counts[i] + cost > limit then
     -- The request fits once the (counts + cost - limit)-th oldest entry has left the window.
     local k = counts[i] + cost - limit
