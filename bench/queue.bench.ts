@@ -12,6 +12,8 @@ import type { BenchContext } from './lib/types.js';
 
 const CONCURRENCY = 50;
 const BULK = 100;
+// Rounds of the alternating comparison (as bench/run.ts): the drain backlog is sized per round.
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 
 interface Lib {
   add(data: { i: number }): Promise<unknown>;
@@ -26,6 +28,10 @@ function completions() {
   let banked = 0;
   const waiters: (() => void)[] = [];
   return {
+    /** Forgets completions nobody waited for (those before a measurement started). */
+    reset() {
+      banked = 0;
+    },
     hit() {
       const w = waiters.shift();
       if (w) w();
@@ -91,94 +97,133 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
   ];
   const reference = (library: string) => (library === 'bullmq' ? undefined : 'bullmq');
 
+  // Every case makes a fresh queue in its setup (each round, outside the timing) and removes it after.
+  const fresh = (library: string, make: () => Lib) => {
+    const state: { lib?: Lib } = {};
+    return {
+      state,
+      setup: async () => {
+        state.lib = make();
+      },
+      teardown: async () => {
+        await state.lib?.cleanup();
+      },
+      reference: reference(library),
+    };
+  };
   try {
-    for (const [library, make] of libs) {
-      const lib = make();
-      await ctx.run({
-        suite: 'queue',
-        operation: 'add (1 job)',
-        library,
-        concurrency: CONCURRENCY,
-        op: (i) => lib.add({ i }),
-        reference: reference(library),
-      });
-      await lib.cleanup();
-    }
-    for (const [library, make] of libs) {
-      const lib = make();
-      const jobs = (i: number) => Array.from({ length: BULK }, (_, j) => ({ i: i * BULK + j }));
-      await ctx.run({
-        suite: 'queue',
-        operation: `addBulk (${BULK} jobs)`,
-        library,
-        concurrency: 4,
-        op: (i) => lib.addBulk(jobs(i)),
-        reference: reference(library),
-      });
-      await lib.cleanup();
-    }
+    await ctx.compare(
+      libs.map(([library, make]) => {
+        const { state, ...hooks } = fresh(library, make);
+        return {
+          suite: 'queue',
+          operation: 'add (1 job)',
+          library,
+          concurrency: CONCURRENCY,
+          op: (i) => (state.lib as Lib).add({ i }),
+          ...hooks,
+        };
+      }),
+    );
+    const jobs = (i: number) => Array.from({ length: BULK }, (_, j) => ({ i: i * BULK + j }));
+    await ctx.compare(
+      libs.map(([library, make]) => {
+        const { state, ...hooks } = fresh(library, make);
+        return {
+          suite: 'queue',
+          operation: `addBulk (${BULK} jobs)`,
+          library,
+          concurrency: 4,
+          op: (i) => (state.lib as Lib).addBulk(jobs(i)),
+          ...hooks,
+        };
+      }),
+    );
 
-    // Drain: a backlog filled beforehand (topped up if it ever runs low), each op = one completed job.
-    for (const [library, make] of libs) {
-      const lib = make();
-      let added = 0;
-      let completed = 0;
-      const fill = async (n: number) => {
-        for (let k = 0; k < n; k += 1000) {
-          await lib.addBulk(Array.from({ length: 1000 }, () => ({ i: added++ })));
-        }
-      };
-      await fill(Math.ceil((library === 'bullmq' ? 40 : 150) * (ctx.durationMs + 800)));
-      const done = completions();
-      let worker: { close(): Promise<unknown> } | undefined;
-      let topping = false;
-      await ctx.run({
-        suite: 'queue',
-        operation: `drain no-op (worker c=${CONCURRENCY}), per job`,
-        library,
-        concurrency: 1,
-        reference: reference(library),
-        op: async () => {
-          worker ??= await lib.startWorker(() => {
-            completed++;
-            done.hit();
-          });
-          if (!topping && added - completed < 20_000) {
-            topping = true;
-            void fill(20_000).finally(() => {
-              topping = false;
+    // Drain: a backlog filled in the setup (topped up if it ever runs low), each op = one completed job.
+    // The worker starts in the setup too; completions before the first measured op are not counted.
+    await ctx.compare(
+      libs.map(([library, make]) => {
+        let lib: Lib | undefined;
+        let worker: { close(): Promise<unknown> } | undefined;
+        let added = 0;
+        let completed = 0;
+        let topping = false;
+        let first = true;
+        const done = completions();
+        const fill = async (n: number) => {
+          for (let k = 0; k < n; k += 1000) await (lib as Lib).addBulk(Array.from({ length: 1000 }, () => ({ i: added++ })));
+        };
+        return {
+          suite: 'queue',
+          operation: `drain no-op (worker c=${CONCURRENCY}), per job`,
+          library,
+          concurrency: 1,
+          reference: reference(library),
+          setup: async () => {
+            lib = make();
+            added = 0;
+            completed = 0;
+            first = true;
+            await fill(Math.ceil((library === 'bullmq' ? 40 : 150) * (ctx.durationMs / ROUNDS + 800)));
+            worker = await lib.startWorker(() => {
+              completed++;
+              done.hit();
             });
-          }
-          await done.next();
-        },
-      });
-      await worker?.close();
-      await lib.cleanup();
-    }
+          },
+          teardown: async () => {
+            await worker?.close();
+            while (topping) await new Promise((r) => setTimeout(r, 10));
+            await lib?.cleanup();
+          },
+          op: async () => {
+            if (first) {
+              first = false;
+              done.reset();
+            }
+            if (!topping && added - completed < 20_000) {
+              topping = true;
+              void fill(20_000).finally(() => {
+                topping = false;
+              });
+            }
+            await done.next();
+          },
+        };
+      }),
+    );
 
     // End to end: 50 callers, each adds a job and waits until a worker completed it.
-    for (const [library, make] of libs) {
-      const lib = make();
-      const waiting = new Map<number, () => void>();
-      const worker = await lib.startWorker((data) => {
-        waiting.get(data.i)?.();
-        waiting.delete(data.i);
-      });
-      await ctx.run({
-        suite: 'queue',
-        operation: `add → completed, ${CONCURRENCY} in flight`,
-        library,
-        concurrency: CONCURRENCY,
-        reference: reference(library),
-        op: async (i) => {
-          const done = new Promise<void>((r) => waiting.set(i, r));
-          await lib.add({ i });
-          await done;
-        },
-      });
-      await worker.close();
-      await lib.cleanup();
-    }
+    await ctx.compare(
+      libs.map(([library, make]) => {
+        let lib: Lib | undefined;
+        let worker: { close(): Promise<unknown> } | undefined;
+        const waiting = new Map<number, () => void>();
+        return {
+          suite: 'queue',
+          operation: `add → completed, ${CONCURRENCY} in flight`,
+          library,
+          concurrency: CONCURRENCY,
+          reference: reference(library),
+          setup: async () => {
+            lib = make();
+            worker = await lib.startWorker((data) => {
+              waiting.get(data.i)?.();
+              waiting.delete(data.i);
+            });
+          },
+          teardown: async () => {
+            await worker?.close();
+            await lib?.cleanup();
+          },
+          op: async (i) => {
+            const done = new Promise<void>((r) => waiting.set(i, r));
+            await (lib as Lib).add({ i });
+            await done;
+          },
+        };
+      }),
+    );
   } finally {
     await client.quit();
   }

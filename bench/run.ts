@@ -27,10 +27,15 @@ const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 
 // One measurement of one case, with the commands it caused on the bench server.
 async function measured(c: BenchCase, ms: number, warmupMs: number): Promise<{ m: Measurement; commands: number }> {
-  const before = await stats.total();
-  const m = await measure({ concurrency: c.concurrency, durationMs: ms, warmupMs, op: c.op });
-  const after = await stats.total();
-  return { m, commands: after - before };
+  await c.setup?.();
+  try {
+    const before = await stats.total();
+    const m = await measure({ concurrency: c.concurrency, durationMs: ms, warmupMs, op: c.op });
+    const after = await stats.total();
+    return { m, commands: after - before };
+  } finally {
+    await c.teardown?.();
+  }
 }
 
 function toRow(c: BenchCase, m: Omit<Measurement, 'latencies'>, commands: number): BenchRow {

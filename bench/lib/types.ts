@@ -42,6 +42,10 @@ export interface BenchCase {
   op: (i: number) => Promise<unknown>;
   /** The `library` of another case of the same suite and operation to divide by. */
   reference?: string;
+  /** Runs before each measurement of this case (each round, and the warm-up), outside the timing. */
+  setup?: () => Promise<void>;
+  /** Runs after each measurement of this case, outside the timing. */
+  teardown?: () => Promise<void>;
 }
 
 /** A bench file's default export. */
