@@ -7,6 +7,7 @@ import OpossumBreaker from 'opossum';
 import { RedisConnection } from 'redis-patterns';
 import { CircuitBreaker } from 'redis-patterns/circuit-breaker';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 const noop = async (): Promise<number> => 1;
 
@@ -19,12 +20,14 @@ export default async function circuitBreakerBench(ctx: BenchContext): Promise<vo
   const opossum = new OpossumBreaker(noop, { timeout: 10_000, errorThresholdPercentage: 50, volumeThreshold: 20, resetTimeout: 30_000 });
   try {
     for (const concurrency of [1, 50]) {
-      const run = (library: string, op: () => Promise<unknown>, reference?: string) =>
-        ctx.run({ suite: 'circuit-breaker', operation: 'execute no-op', library, concurrency, op, ...(reference ? { reference } : {}) });
-      await run('direct call', noop);
-      await run('opossum (local)', () => opossum.fire(), 'direct call');
-      await run('redis-patterns', () => shared.execute(noop), 'opossum (local)');
-      await run('redis-patterns cacheMs=100', () => cached.execute(noop), 'opossum (local)');
+      await versus(ctx, 'circuit-breaker', concurrency, {
+        'execute no-op': [
+          ['direct call', noop],
+          ['opossum (local)', () => opossum.fire()],
+          ['redis-patterns', () => shared.execute(noop), 'opossum (local)'],
+          ['redis-patterns cacheMs=100', () => cached.execute(noop), 'opossum (local)'],
+        ],
+      });
     }
   } finally {
     await cached.shutdown();

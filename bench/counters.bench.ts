@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
 import { AtomicCounter, BloomFilter, UniqueCounter } from 'redis-patterns/counters';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 const DAY = 86_400_000;
 
@@ -26,77 +27,40 @@ export default async function countersBench(ctx: BenchContext): Promise<void> {
     }
   }
   const today = days[0] as string;
+  // A new member on every call, over all rounds and both concurrencies (the op's `i` restarts every round).
+  let naiveSeen = 0;
+  let oursSeen = 0;
+  const naiveTrack = async () => {
+    await io.pfadd(`bench:naive-hll:${today}`, `v-${naiveSeen++}`);
+    return io.pexpireat(`bench:naive-hll:${today}`, Date.now() + 90 * DAY);
+  };
+  const naiveIncrement = async () => {
+    const key = `bench:naive-window:${Math.floor(Date.now() / 60_000)}`;
+    await io.incr(key);
+    return io.pexpire(key, 3_600_000);
+  };
   try {
     for (const concurrency of [1, 50]) {
-      const naiveTrack = 'naive PFADD + PEXPIREAT';
-      await ctx.run({
-        suite: 'counters',
-        operation: 'unique track',
-        library: naiveTrack,
-        concurrency,
-        op: async (i) => {
-          await io.pfadd(`bench:naive-hll:${today}`, `v-${i}`);
-          return io.pexpireat(`bench:naive-hll:${today}`, Date.now() + 90 * DAY);
-        },
+      await versus(ctx, 'counters', concurrency, {
+        'unique track': [
+          ['naive PFADD + PEXPIREAT', naiveTrack],
+          ['UniqueCounter.track', () => unique.track('portal', `v-${oursSeen++}`)],
+        ],
+        'unique count 7 days': [
+          ['naive PFCOUNT 7 keys', () => io.pfcount(...days.map((d) => `bench:naive-hll:${d}`))],
+          ['UniqueCounter.countRange', () => unique.countRange('portal', days[6] as string, today)],
+        ],
+        'windowed increment': [
+          ['naive INCR + PEXPIRE (client-time window)', naiveIncrement],
+          ['AtomicCounter.increment', () => windows.increment('logins')],
+        ],
       });
-      await ctx.run({
-        suite: 'counters',
-        operation: 'unique track',
-        library: 'UniqueCounter.track',
-        concurrency,
-        op: (i) => unique.track('portal', `v-${i}`),
-        reference: naiveTrack,
-      });
-      const naiveRange = 'naive PFCOUNT 7 keys';
-      await ctx.run({
-        suite: 'counters',
-        operation: 'unique count 7 days',
-        library: naiveRange,
-        concurrency,
-        op: () => io.pfcount(...days.map((d) => `bench:naive-hll:${d}`)),
-      });
-      await ctx.run({
-        suite: 'counters',
-        operation: 'unique count 7 days',
-        library: 'UniqueCounter.countRange',
-        concurrency,
-        op: () => unique.countRange('portal', days[6] as string, today),
-        reference: naiveRange,
-      });
-      const naiveIncr = 'naive INCR + PEXPIRE (client-time window)';
-      await ctx.run({
-        suite: 'counters',
-        operation: 'windowed increment',
-        library: naiveIncr,
-        concurrency,
-        op: async () => {
-          const key = `bench:naive-window:${Math.floor(Date.now() / 60_000)}`;
-          await io.incr(key);
-          return io.pexpire(key, 3_600_000);
-        },
-      });
-      await ctx.run({
-        suite: 'counters',
-        operation: 'windowed increment',
-        library: 'AtomicCounter.increment',
-        concurrency,
-        op: () => windows.increment('logins'),
-        reference: naiveIncr,
-      });
-      await ctx.run({
-        suite: 'counters',
-        operation: 'bloom add',
-        library: 'BloomFilter.add (Lua, k=7)',
-        concurrency,
-        op: (i) => bloom.add(`item-${i}`),
-      });
-      await ctx.run({
-        suite: 'counters',
-        operation: 'bloom exists',
-        library: 'BloomFilter.exists (Lua, k=7)',
-        concurrency,
-        op: (i) => bloom.exists(`item-${i}`),
-      });
+      // Lone cases: nothing to compare with.
+      const bloomCases = [
+        ['bloom add', 'BloomFilter.add (Lua, k=7)', (i: number) => bloom.add(`item-${i}`)],
+        ['bloom exists', 'BloomFilter.exists (Lua, k=7)', (i: number) => bloom.exists(`item-${i}`)],
+      ] as const;
+      for (const [operation, library, op] of bloomCases) await ctx.run({ suite: 'counters', operation, library, concurrency, op });
     }
   } finally {
     await bloom.clear();

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
 import { Feed } from 'redis-patterns/feed';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 const MAX_ITEMS = 500;
 const T0 = Date.UTC(2026, 0, 1);
@@ -48,35 +49,25 @@ export default async function feedBench(ctx: BenchContext): Promise<void> {
     const payloads = ids.length ? await io.hmget('naive:feed:{reader}:payloads', ...ids) : [];
     return ids.map((id, k) => ({ id, data: JSON.parse(payloads[k] as string) }));
   };
+  const page = (before: string | undefined) => feed.page('reader', before === undefined ? { limit: 20 } : { before, limit: 20 });
 
   try {
     for (const concurrency of [1, 50]) {
-      await ctx.run({
-        suite: 'feed',
-        operation: 'add (idempotent, trim to 500, TTL)',
-        library: 'naive MULTI',
-        concurrency,
-        op: (i) => naiveAdd(`o${i % 100}`, `c${concurrency}-${i}`, T0 + i),
-      });
-      await ctx.run({
-        suite: 'feed',
-        operation: 'add (idempotent, trim to 500, TTL)',
-        library: 'redis-patterns',
-        concurrency,
-        op: (i) => feed.add(`o${i % 100}`, { id: `c${concurrency}-${i}`, at: T0 + i, data }),
-        reference: 'naive MULTI',
-      });
-      await ctx.run({ suite: 'feed', operation: 'page of 20 with payloads', library: 'naive ZRANGE+HMGET', concurrency, op: naivePage });
-      await ctx.run({
-        suite: 'feed',
-        operation: 'page of 20 with payloads',
-        library: 'redis-patterns',
-        concurrency,
-        op: (i) => {
-          const before = cursors[i % cursors.length];
-          return feed.page('reader', before === undefined ? { limit: 20 } : { before, limit: 20 });
-        },
-        reference: 'naive ZRANGE+HMGET',
+      // Adds are idempotent by id: each side counts its own ids, new over the whole comparison
+      // (the op's `i` restarts every round, which would re-add ids already there).
+      let naiveN = 0;
+      let oursN = 0;
+      const added = (add: (owner: string, id: string, at: number) => Promise<unknown>, n: number) =>
+        add(`o${n % 100}`, `c${concurrency}-${n}`, T0 + n);
+      await versus(ctx, 'feed', concurrency, {
+        'add (idempotent, trim to 500, TTL)': [
+          ['naive MULTI', () => added(naiveAdd, naiveN++)],
+          ['redis-patterns', () => added((owner, id, at) => feed.add(owner, { id, at, data }), oursN++)],
+        ],
+        'page of 20 with payloads': [
+          ['naive ZRANGE+HMGET', naivePage],
+          ['redis-patterns', (i) => page(cursors[i % cursors.length])],
+        ],
       });
     }
   } finally {

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
 import { GeoIndex, type GeoItem } from 'redis-patterns/geo';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 interface Payload {
   name: string;
@@ -52,14 +53,11 @@ export default async function geoBench(ctx: BenchContext): Promise<void> {
       for (const count of [10, undefined]) {
         const operation = count ? 'nearby 5 km, 10 nearest + payloads' : 'nearby 5 km, all (~150) + payloads';
         const opts = count ? { radius: 5, unit: 'km' as const, count } : { radius: 5, unit: 'km' as const };
-        await ctx.run({ suite: 'geo', operation, library: 'naive GEOSEARCH+HMGET', concurrency, op: (i) => naive(i, count) });
-        await ctx.run({
-          suite: 'geo',
-          operation,
-          library: 'redis-patterns',
-          concurrency,
-          op: (i) => index.nearby(center(i), opts),
-          reference: 'naive GEOSEARCH+HMGET',
+        await versus(ctx, 'geo', concurrency, {
+          [operation]: [
+            ['naive GEOSEARCH+HMGET', (i) => naive(i, count)],
+            ['redis-patterns', (i) => index.nearby(center(i), opts)],
+          ],
         });
       }
     }

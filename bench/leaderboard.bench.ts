@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
 import { Leaderboard } from 'redis-patterns/leaderboard';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 const MEMBERS = 10_000;
 const NAIVE = 'bench:naive-leaderboard';
@@ -19,42 +20,21 @@ export default async function leaderboardBench(ctx: BenchContext): Promise<void>
     await io.zadd(NAIVE, ...Array.from({ length: 500 }, (_, j) => [(i + j) % 997, `patient-${i + j}`]).flat());
   }
   const member = (i: number) => `patient-${(i * 7919) % MEMBERS}`;
+  const naiveIncrement = async (i: number) => {
+    await io.zincrby(NAIVE, 1, member(i));
+    return io.zrevrank(NAIVE, member(i));
+  };
   try {
     for (const concurrency of [1, 50]) {
-      const naive = 'naive ZINCRBY + ZREVRANK';
-      await ctx.run({
-        suite: 'leaderboard',
-        operation: 'increment (+ rank)',
-        library: naive,
-        concurrency,
-        op: async (i) => {
-          await io.zincrby(NAIVE, 1, member(i));
-          return io.zrevrank(NAIVE, member(i));
-        },
-      });
-      await ctx.run({
-        suite: 'leaderboard',
-        operation: 'increment (+ rank)',
-        library: 'Leaderboard.increment (time ties)',
-        concurrency,
-        op: (i) => board.increment(member(i), 1),
-        reference: naive,
-      });
-      const naiveTop = 'naive ZREVRANGE WITHSCORES';
-      await ctx.run({
-        suite: 'leaderboard',
-        operation: 'top(10)',
-        library: naiveTop,
-        concurrency,
-        op: () => io.zrevrange(NAIVE, 0, 9, 'WITHSCORES'),
-      });
-      await ctx.run({
-        suite: 'leaderboard',
-        operation: 'top(10)',
-        library: 'Leaderboard.top',
-        concurrency,
-        op: () => board.top(10),
-        reference: naiveTop,
+      await versus(ctx, 'leaderboard', concurrency, {
+        'increment (+ rank)': [
+          ['naive ZINCRBY + ZREVRANK', naiveIncrement],
+          ['Leaderboard.increment (time ties)', (i) => board.increment(member(i), 1)],
+        ],
+        'top(10)': [
+          ['naive ZREVRANGE WITHSCORES', () => io.zrevrange(NAIVE, 0, 9, 'WITHSCORES')],
+          ['Leaderboard.top', () => board.top(10)],
+        ],
       });
     }
   } finally {

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
 import { OffloadStore } from 'redis-patterns/offload';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 const RECORDS = 2000;
 
@@ -12,26 +13,17 @@ export default async function offloadBench(ctx: BenchContext): Promise<void> {
   const io = new Redis(ctx.redisUrl);
   const store = new OffloadStore({ connection: RedisConnection.from(io, { prefix: `bench-${Date.now()}` }), name: 'appointments' });
   const id = (i: number) => `appt-${i % RECORDS}`;
+  const naiveUpdate = async (i: number) => {
+    await io.hset(`bench:naive-appt:${id(i)}`, 'status', 'checked-in', 'room', `R${i % 9}`);
+    return io.sadd('bench:naive-dirty', id(i));
+  };
   try {
     for (const concurrency of [1, 50]) {
-      const naive = 'naive HSET + SADD dirty';
-      await ctx.run({
-        suite: 'offload',
-        operation: 'update',
-        library: naive,
-        concurrency,
-        op: async (i) => {
-          await io.hset(`bench:naive-appt:${id(i)}`, 'status', 'checked-in', 'room', `R${i % 9}`);
-          return io.sadd('bench:naive-dirty', id(i));
-        },
-      });
-      await ctx.run({
-        suite: 'offload',
-        operation: 'update',
-        library: 'OffloadStore.update',
-        concurrency,
-        op: (i) => store.update(id(i), { status: 'checked-in', room: `R${i % 9}` }),
-        reference: naive,
+      await versus(ctx, 'offload', concurrency, {
+        update: [
+          ['naive HSET + SADD dirty', naiveUpdate],
+          ['OffloadStore.update', (i) => store.update(id(i), { status: 'checked-in', room: `R${i % 9}` })],
+        ],
       });
     }
     // Each op: make all records dirty again, then drain them (16 shards, batches of 100, a no-op flush).

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
 import { StateMachine } from 'redis-patterns/state-machine';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 type Step = 'InitialQuestions' | 'SchedulingOffered';
 const FLOWS = 200;
@@ -65,19 +66,22 @@ export default async function stateMachineBench(ctx: BenchContext): Promise<void
     await readPool.ours((flow, from, to) => sm.transition(flow, from, to, { step: to }));
     await readPool.naive(naiveMove);
   }
+  const naiveGet = (i: number) =>
+    io
+      .multi()
+      .hgetall(`bench:naive-flow:${ids[i % FLOWS]}`)
+      .lrange(`bench:naive-flow:${ids[i % FLOWS]}:history`, 0, -1)
+      .exec();
   try {
     for (const concurrency of [1, 50]) {
-      const naive = 'naive HGET + MULTI (not atomic)';
+      // Each side keeps its own pool over all rounds, so it always knows its flows' states.
       const naivePool = pool(ids, 'InitialQuestions');
-      await ctx.run({ suite: 'state-machine', operation: 'transition', library: naive, concurrency, op: () => naivePool(naiveMove) });
       const ours = pool(ids, 'InitialQuestions');
-      await ctx.run({
-        suite: 'state-machine',
-        operation: 'transition',
-        library: 'StateMachine.transition (Lua CAS)',
-        concurrency,
-        op: () => ours((id, from, to) => sm.transition(id, from, to, { step: to })),
-        reference: naive,
+      await versus(ctx, 'state-machine', concurrency, {
+        transition: [
+          ['naive HGET + MULTI (not atomic)', () => naivePool(naiveMove)],
+          ['StateMachine.transition (Lua CAS)', () => ours((id, from, to) => sm.transition(id, from, to, { step: to }))],
+        ],
       });
       // Leave both sets of flows in InitialQuestions for the next round.
       for (const id of ids) {
@@ -85,26 +89,11 @@ export default async function stateMachineBench(ctx: BenchContext): Promise<void
         if (flow?.state === 'SchedulingOffered') await sm.transition(id, 'SchedulingOffered', 'InitialQuestions');
         await io.hset(`bench:naive-flow:${id}`, 'state', 'InitialQuestions');
       }
-      const naiveGet = 'naive HGETALL + LRANGE';
-      await ctx.run({
-        suite: 'state-machine',
-        operation: 'get',
-        library: naiveGet,
-        concurrency,
-        op: (i) =>
-          io
-            .multi()
-            .hgetall(`bench:naive-flow:${ids[i % FLOWS]}`)
-            .lrange(`bench:naive-flow:${ids[i % FLOWS]}:history`, 0, -1)
-            .exec(),
-      });
-      await ctx.run({
-        suite: 'state-machine',
-        operation: 'get',
-        library: 'StateMachine.get',
-        concurrency,
-        op: (i) => sm.get(readIds[i % FLOWS] as string),
-        reference: naiveGet,
+      await versus(ctx, 'state-machine', concurrency, {
+        get: [
+          ['naive HGETALL + LRANGE', naiveGet],
+          ['StateMachine.get', (i) => sm.get(readIds[i % FLOWS] as string)],
+        ],
       });
     }
   } finally {

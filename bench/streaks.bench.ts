@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
 import { periodIndex, Streaks } from 'redis-patterns/streaks';
 import type { BenchContext } from './lib/types.js';
+import { versus } from './lib/versus.js';
 
 const DAY_MS = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -40,20 +41,16 @@ export default async function streaksBench(ctx: BenchContext): Promise<void> {
 
   try {
     for (const concurrency of [1, 50]) {
-      await ctx.run({
-        suite: 'streaks',
-        operation: 'record (day, Europe/Berlin)',
-        library: 'naive read-modify-write',
-        concurrency,
-        op: (i) => naive(`c${concurrency}-u${i % USERS}`, at(i)),
-      });
-      await ctx.run({
-        suite: 'streaks',
-        operation: 'record (day, Europe/Berlin)',
-        library: 'redis-patterns',
-        concurrency,
-        op: (i) => streaks.record(`c${concurrency}-u${i % USERS}`, 'check-in', at(i), { timeZone: 'Europe/Berlin' }),
-        reference: 'naive read-modify-write',
+      // Each side counts its own calls over the whole comparison: with the op's `i`, which
+      // restarts every round, later rounds would record days already counted.
+      let naiveN = 0;
+      let oursN = 0;
+      const day = (record: (user: string, when: number) => Promise<unknown>, n: number) => record(`c${concurrency}-u${n % USERS}`, at(n));
+      await versus(ctx, 'streaks', concurrency, {
+        'record (day, Europe/Berlin)': [
+          ['naive read-modify-write', () => day(naive, naiveN++)],
+          ['redis-patterns', () => day((user, when) => streaks.record(user, 'check-in', when, { timeZone: 'Europe/Berlin' }), oursN++)],
+        ],
       });
     }
   } finally {
