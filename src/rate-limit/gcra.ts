@@ -1,5 +1,5 @@
 import { assertPositiveInteger } from '../core/validation.js';
-import { type AlgorithmSpec, type LimitSpec, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
+import { type AlgorithmSpec, type LimitSpec, type OneOrMoreLimits, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
 import source from './scripts/gcra.lua';
 
 const ALGORITHM: AlgorithmSpec = { name: 'gcra', keyCode: 'gcra', scriptName: 'gcra', source };
@@ -15,14 +15,7 @@ export interface GcraLimit {
 }
 
 /** Options of {@link GcraLimiter}: one limit, or several (`limits`) checked atomically. */
-export type GcraOptions = RateLimiterOptions &
-  (
-    | GcraLimit
-    | {
-        /** Several limits (non-empty) on the same identity; a request is admitted only if every one allows it, and then takes from all. */
-        limits: readonly GcraLimit[];
-      }
-  );
+export type GcraOptions = RateLimiterOptions & OneOrMoreLimits<GcraLimit>;
 
 /**
  * Generic cell rate algorithm: behaves like a token bucket of `burst` tokens refilled at

@@ -14,6 +14,7 @@ export {
   type AlgorithmSpec,
   type CheckOptions,
   type LimitSpec,
+  type OneOrMoreLimits,
   type OutagePolicy,
   RateLimiter,
   type RateLimiterOptions,

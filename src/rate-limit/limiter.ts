@@ -83,14 +83,23 @@ const PEEK = 1;
 const FORCE = 2;
 
 /**
+ * A limiter's limits: one limit described by the options themselves, or several
+ * (`limits`, non-empty) on the same identity. With several, a request is admitted only if
+ * every one allows it, and then counts against all of them.
+ */
+export type OneOrMoreLimits<L> =
+  | L
+  | {
+      /** Several limits (non-empty), checked and taken from atomically. */
+      limits: readonly L[];
+    };
+
+/**
  * Builds the specs of a limiter's limits: from `options.limits` when given, otherwise from
  * the single limit described by the options themselves. `field` names an option in
  * validation errors (`limits[1].windowMs` or `windowMs`).
  */
-export function specsOf<T>(
-  options: T | { limits: readonly T[] },
-  toSpec: (limit: T, field: (name: string) => string) => LimitSpec,
-): LimitSpec[] {
+export function specsOf<T>(options: OneOrMoreLimits<T>, toSpec: (limit: T, field: (name: string) => string) => LimitSpec): LimitSpec[] {
   if (options == null || typeof options !== 'object') throw new ValidationError('options', 'are required');
   const many = (options as { limits?: readonly T[] }).limits;
   if (many === undefined) return [toSpec(options as T, (name) => name)];

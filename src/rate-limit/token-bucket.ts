@@ -1,5 +1,5 @@
 import { assertPositive, assertPositiveInteger } from '../core/validation.js';
-import { type AlgorithmSpec, type LimitSpec, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
+import { type AlgorithmSpec, type LimitSpec, type OneOrMoreLimits, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
 import source from './scripts/token_bucket.lua';
 
 const ALGORITHM: AlgorithmSpec = { name: 'token-bucket', keyCode: 'tb', scriptName: 'token_bucket', source };
@@ -15,14 +15,7 @@ export interface BucketLimit {
 }
 
 /** Options of {@link TokenBucketLimiter}: one bucket, or several (`limits`) checked atomically. */
-export type TokenBucketOptions = RateLimiterOptions &
-  (
-    | BucketLimit
-    | {
-        /** Several buckets (non-empty) on the same identity; a request is admitted only if every one allows it, and then takes from all. */
-        limits: readonly BucketLimit[];
-      }
-  );
+export type TokenBucketOptions = RateLimiterOptions & OneOrMoreLimits<BucketLimit>;
 
 /**
  * Token bucket: bursts up to `capacity`, then a steady `refillRate`. State is one small

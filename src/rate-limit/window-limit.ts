@@ -1,5 +1,5 @@
 import { assertPositiveInteger } from '../core/validation.js';
-import { type LimitSpec, type RateLimiterOptions, specsOf } from './limiter.js';
+import { type LimitSpec, type OneOrMoreLimits, type RateLimiterOptions, specsOf } from './limiter.js';
 
 /** A limit of `limit` units per `windowMs`. */
 export interface WindowLimit {
@@ -13,14 +13,7 @@ export interface WindowLimit {
  * Options of the window limiters: one limit (`limit`, `windowMs`) or several at once
  * (`limits`, e.g. 10 per second and 1,000 per day), checked atomically.
  */
-export type WindowLimiterOptions = RateLimiterOptions &
-  (
-    | WindowLimit
-    | {
-        /** Several limits (non-empty) on the same identity; a request is admitted only if every one allows it, and then counts against all. */
-        limits: readonly WindowLimit[];
-      }
-  );
+export type WindowLimiterOptions = RateLimiterOptions & OneOrMoreLimits<WindowLimit>;
 
 /** Validates window limits and turns them into script arguments (limit, window ms). */
 export function windowSpecs(options: WindowLimiterOptions): LimitSpec[] {
