@@ -22,7 +22,7 @@ export {
 export { randomId } from './core/ids.js';
 export { encodeKeyPart, KeySpace } from './core/keys.js';
 export { registerScriptError, toTypedError } from './core/reply-errors.js';
-export { definedScripts, defineScript, LuaScript, VARIADIC_KEYS } from './core/script.js';
+export { definedScripts, defineScript, LuaScript, type ScriptOptions, VARIADIC_KEYS } from './core/script.js';
 export { jsonSerializer, type Serializer } from './core/serializer.js';
 export {
   assertInRange,

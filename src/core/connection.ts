@@ -1,13 +1,13 @@
 import { type CreateClientOptions, createClient } from './client/create.js';
 import { adaptClient, type SupportedClient } from './client/detect.js';
 import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
-import { Deadlines } from './deadlines.js';
-import { CommandTimeoutError, ValidationError } from './errors.js';
+import { ValidationError } from './errors.js';
 import { KeySpace } from './keys.js';
-import { isNoScript, toTypedError } from './reply-errors.js';
 import { definedScripts, type LuaScript, VARIADIC_KEYS } from './script.js';
+import { ScriptRunner } from './script-runner.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import { assertNonNegative } from './validation.js';
+import { rethrowTyped, within } from './within.js';
 
 const BRAND = Symbol.for('redis-patterns.connection');
 
@@ -22,6 +22,15 @@ export interface RedisConnectionOptions {
    * {@link CommandTimeoutError}; `0` waits forever. Default `2000`.
    */
   commandTimeoutMs?: number;
+  /**
+   * Lets concurrent calls of a batched script (a rate-limit check) made in the same tick
+   * share one `EVALSHA`, up to 16 per command (on a cluster: calls of one hash tag). Each
+   * call still runs as its own atomic step and gets its own reply and timeout. Redis pays
+   * its per-command cost and the script's `TIME` once per batch instead of once per call,
+   * which is most of what a short script costs under load. Set `false` to send one
+   * `EVALSHA` per call. Default `true`.
+   */
+  batchScripts?: boolean;
 }
 
 /**
@@ -43,6 +52,8 @@ export class RedisConnection {
   /** Reply timeout in ms (`0` = none). */
   readonly commandTimeoutMs: number;
   private readonly owned: boolean;
+  private readonly scripts: ScriptRunner;
+  private readonly batchScripts: boolean;
   private subscriberPromise: Promise<Subscriber> | undefined;
   private readonly keySpaces = new Map<string, KeySpace>();
 
@@ -59,6 +70,8 @@ export class RedisConnection {
     this.prefix = options.prefix ?? '';
     this.serializer = options.serializer ?? jsonSerializer;
     this.commandTimeoutMs = timeout;
+    this.batchScripts = options.batchScripts ?? true;
+    this.scripts = new ScriptRunner(client, this.batchScripts);
     new KeySpace(this.prefix, 'core'); // validates the prefix now rather than on first use
   }
 
@@ -89,28 +102,16 @@ export class RedisConnection {
   /**
    * Runs a script with one `EVALSHA`; if the server has lost it (restart,
    * failover, `SCRIPT FLUSH`), sends the source with `EVAL` to the same node.
-   * `timeoutMs` overrides the connection's timeout for this call.
+   * Calls of a batched script (see `ScriptOptions.batch`) may share one `EVALSHA`
+   * with concurrent calls (see {@link RedisConnectionOptions.batchScripts}); each still
+   * gets its own reply. `timeoutMs` overrides the connection's timeout for this call.
    */
   run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[], options?: { timeoutMs?: number }): Promise<RedisReply> {
     const n = keys.length;
     if (n !== script.numberOfKeys && !(script.numberOfKeys === VARIADIC_KEYS && n > 0)) {
       return Promise.reject(new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${n}`));
     }
-    // Plain promise chains rather than async/await: this is every module's hot path.
-    const argv: RedisArg[] = new Array(3 + n + args.length);
-    argv[0] = 'EVALSHA';
-    argv[1] = script.sha;
-    argv[2] = n;
-    for (let i = 0; i < n; i++) argv[3 + i] = keys[i] as string;
-    for (let i = 0; i < args.length; i++) argv[3 + n + i] = args[i] as RedisArg;
-    const route = keys[0];
-    const ms = options?.timeoutMs ?? this.commandTimeoutMs;
-    return within(this.client.send(argv, route), ms, 'EVALSHA', (err) => {
-      if (!isNoScript(err)) throw toTypedError(err);
-      argv[0] = 'EVAL';
-      argv[1] = script.source;
-      return within(this.client.send(argv, route), ms, 'EVAL', rethrowTyped);
-    });
+    return this.scripts.run(script, keys, args, options?.timeoutMs ?? this.commandTimeoutMs);
   }
 
   /**
@@ -178,7 +179,12 @@ export class RedisConnection {
    */
   async duplicate(): Promise<RedisConnection> {
     const client = await this.client.duplicate();
-    return new RedisConnection(client, true, { prefix: this.prefix, serializer: this.serializer, commandTimeoutMs: this.commandTimeoutMs });
+    return new RedisConnection(client, true, {
+      prefix: this.prefix,
+      serializer: this.serializer,
+      commandTimeoutMs: this.commandTimeoutMs,
+      batchScripts: this.batchScripts,
+    });
   }
 
   /** Closes the pub/sub connection, and the client if this connection created it. */
@@ -188,40 +194,6 @@ export class RedisConnection {
     if (sub) await (await sub.catch(() => undefined))?.close();
     if (this.owned) await this.client.close();
   }
-}
-
-const deadlines = new Deadlines();
-
-/**
- * `promise`, with rejections passed through `onError`, or a {@link CommandTimeoutError}
- * if it has not settled within `ms` (`0`: no limit). Plain promise callbacks rather than
- * async/await: this is every module's hot path.
- */
-function within<T>(promise: Promise<T>, ms: number, what: string, onError: (err: unknown) => T | Promise<T>): Promise<T> {
-  if (ms === 0) return promise.then(undefined, onError);
-  return new Promise<T>((resolve, reject) => {
-    const entry = deadlines.add(ms, () => reject(new CommandTimeoutError(ms, what)));
-    promise.then(
-      (value) => {
-        deadlines.settle(entry);
-        resolve(value);
-      },
-      (err) => {
-        // Past the deadline the caller already has its answer: no retry may start now.
-        if (entry.settled) return;
-        deadlines.settle(entry);
-        try {
-          resolve(onError(err));
-        } catch (typed) {
-          reject(typed);
-        }
-      },
-    );
-  });
-}
-
-function rethrowTyped(err: unknown): never {
-  throw toTypedError(err);
 }
 
 /** What modules accept as `connection`: a {@link RedisConnection} or a raw client to wrap. */

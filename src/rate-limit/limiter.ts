@@ -150,10 +150,11 @@ export abstract class RateLimiter {
     this.keySpace = this.connection.keys('rate-limit');
     const name = encodeKeyPart(this.name);
     this.suffixes = specs.map((_, i) => `:${name}:${algorithm.keyCode}${i}`);
-    // The script takes one key per limit; each arity is its own registered script with the same source.
+    // The script takes one key per limit; each arity is its own registered script with the same
+    // source. Concurrent checks share one call: each answers 1 + 3 entries per limit.
     const n = specs.length;
     const file = `rate-limit/${algorithm.scriptName}`;
-    this.script = defineScript(n === 1 ? file : `${file}#${n}`, algorithm.source, n);
+    this.script = defineScript(n === 1 ? file : `${file}#${n}`, algorithm.source, n, { batch: { replyLength: 1 + 3 * n } });
   }
 
   /**

@@ -2,39 +2,46 @@
 -- Generic cell rate algorithm: per limit, one number, the theoretical arrival time (TAT) of
 -- the next unit. A unit is allowed when it would not push the TAT more than the burst
 -- tolerance past now. Same behaviour as a token bucket, in one string per limit.
--- KEYS[i]      TAT of limit i in ms (a string; absent means "now")
--- ARGV[1]      cost: units to take (negative in force mode gives units back)
--- ARGV[2]      mode: '0' take only if every limit allows it, '1' peek (write nothing), '2' force
--- ARGV[1+2i]   limit i: emission interval in ms (period / rate, fractional)
--- ARGV[2+2i]   limit i: burst tolerance in ms (burst * emission interval)
--- Returns {allowed, remaining_1, reset_ms_1, retry_after_ms_1, ...} as fixed_window.lua does.
+-- Runs a batch of n checks at one Redis time, laid out as in fixed_window.lua:
+-- KEYS         per check, K keys: the TAT of limit i in ms (a string; absent means "now")
+-- ARGV[1]      n; then per check: cost, mode ('0' take, '1' peek, '2' force), and per limit i
+--              the emission interval in ms (period / rate, fractional) and the burst tolerance
+--              in ms (burst * emission interval)
+-- Returns per check {allowed, remaining_1, reset_ms_1, retry_after_ms_1, ...} as fixed_window.lua does.
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local cost = tonumber(ARGV[1])
-local out, tats = { 1 }, {}
-for i = 1, #KEYS do
-  local interval, tolerance = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  -- ahead: how far the TAT is past now, i.e. the units already in flight times the interval
-  local ahead = math.max(0, tonumber(redis.call('GET', KEYS[i]) or 0) - now)
-  tats[i] = ahead
-  out[3 * i - 1], out[3 * i], out[3 * i + 1] = math.floor((tolerance - ahead) / interval + 1e-9), math.ceil(ahead), 0
-  local over = ahead + cost * interval - tolerance
-  if over > 0 then
-    out[1] = 0
-    out[3 * i + 1] = math.max(1, math.ceil(over))
-  end
-end
-local mode = ARGV[2]
-if (mode == '0' and out[1] == 1) or mode == '2' then
-  for i = 1, #KEYS do
-    local interval, tolerance = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-    local ahead = math.max(0, tats[i] + cost * interval)
-    if ahead > 0 then
-      redis.call('SET', KEYS[i], string.format('%.17g', now + ahead), 'PX', math.ceil(ahead))
-    else
-      redis.call('DEL', KEYS[i])
+local n = tonumber(ARGV[1])
+local K = #KEYS / n
+local res = {}
+for c = 0, n - 1 do
+  local kb, ab = c * K, 1 + c * (2 + 2 * K)
+  local cost = tonumber(ARGV[ab + 1])
+  local out, tats = { 1 }, {}
+  for i = 1, K do
+    local interval, tolerance = tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])
+    -- ahead: how far the TAT is past now, i.e. the units already in flight times the interval
+    local ahead = math.max(0, tonumber(redis.call('GET', KEYS[kb + i]) or 0) - now)
+    tats[i] = ahead
+    out[3 * i - 1], out[3 * i], out[3 * i + 1] = math.floor((tolerance - ahead) / interval + 1e-9), math.ceil(ahead), 0
+    local over = ahead + cost * interval - tolerance
+    if over > 0 then
+      out[1] = 0
+      out[3 * i + 1] = math.max(1, math.ceil(over))
     end
-    out[3 * i - 1], out[3 * i] = math.floor((tolerance - ahead) / interval + 1e-9), math.ceil(ahead)
   end
+  local mode = ARGV[ab + 2]
+  if (mode == '0' and out[1] == 1) or mode == '2' then
+    for i = 1, K do
+      local interval, tolerance = tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])
+      local ahead = math.max(0, tats[i] + cost * interval)
+      if ahead > 0 then
+        redis.call('SET', KEYS[kb + i], string.format('%.17g', now + ahead), 'PX', math.ceil(ahead))
+      else
+        redis.call('DEL', KEYS[kb + i])
+      end
+      out[3 * i - 1], out[3 * i] = math.floor((tolerance - ahead) / interval + 1e-9), math.ceil(ahead)
+    end
+  end
+  for j = 1, #out do res[#res + 1] = out[j] end
 end
-return out
+return res

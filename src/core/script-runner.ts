@@ -1,0 +1,143 @@
+import type { RedisArg, RedisClient, RedisReply } from './client/types.js';
+import type { Pending } from './deadlines.js';
+import { CommandTimeoutError, RedisCommandError } from './errors.js';
+import { isNoScript, toTypedError } from './reply-errors.js';
+import type { LuaScript } from './script.js';
+import { deadlines } from './within.js';
+
+/**
+ * Most calls one `EVALSHA` carries. Small enough that a burst becomes several batches in
+ * flight at once, so Node prepares the next while Redis runs one (one big batch would leave
+ * each side idle while the other works); large enough to share Redis's per-command cost.
+ */
+const MAX_BATCH = 16;
+
+/** One script call waiting for its reply. */
+interface Call {
+  readonly keys: readonly string[];
+  readonly args: readonly RedisArg[];
+  readonly resolve: (reply: RedisReply) => void;
+  readonly reject: (err: unknown) => void;
+  deadline: Pending | undefined;
+  /** Answered, failed or timed out: nothing more reaches the caller. */
+  done: boolean;
+}
+
+interface Group {
+  readonly script: LuaScript;
+  readonly calls: Call[];
+}
+
+/**
+ * Runs scripts with `EVALSHA`, falling back to `EVAL` on `NOSCRIPT` (restart, failover,
+ * `SCRIPT FLUSH`) for the calls still waiting. Calls of a batched script (see
+ * `ScriptOptions.batch`) made in the same tick are sent together, up to {@link MAX_BATCH}
+ * per `EVALSHA` and grouped by hash tag on a cluster: one command, one script run and one
+ * reply for all of them.
+ */
+export class ScriptRunner {
+  private pending = new Map<string, Group>();
+  private scheduled = false;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly batching: boolean,
+  ) {}
+
+  run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[], ms: number): Promise<RedisReply> {
+    return new Promise((resolve, reject) => {
+      const call: Call = { keys, args, resolve, reject, deadline: undefined, done: false };
+      if (ms > 0) {
+        call.deadline = deadlines.add(ms, () => {
+          if (call.done) return;
+          call.done = true;
+          reject(new CommandTimeoutError(ms, `script ${script.name}`));
+        });
+      }
+      if (!this.batching || script.batchReplyLength === undefined) return this.execute(script, [call], false);
+      // One batch needs the same number of arguments per call, and one slot on a cluster.
+      let id = `${script.name}\n${args.length}`;
+      if (this.client.isCluster) id += `\n${hashTag(keys[0] as string)}`;
+      const group = this.pending.get(id);
+      if (group) group.calls.push(call);
+      else this.pending.set(id, { script, calls: [call] });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After the current tick's promise jobs: every call a burst of replies triggers joins.
+        process.nextTick(this.flush);
+      }
+    });
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const groups = this.pending;
+    this.pending = new Map();
+    for (const { script, calls } of groups.values()) {
+      for (let i = 0; i < calls.length; i += MAX_BATCH) this.execute(script, calls.slice(i, i + MAX_BATCH), false);
+    }
+  };
+
+  private execute(script: LuaScript, calls: Call[], useEval: boolean): void {
+    // A retry runs only calls whose callers still wait: a timed-out caller already has its answer.
+    const live = useEval ? calls.filter((c) => !c.done) : calls;
+    const first = live[0];
+    if (!first) return;
+    const length = script.batchReplyLength;
+    this.client.send(commandArgs(script, live, useEval), first.keys[0]).then(
+      (reply) => {
+        if (length === undefined) succeed(first, reply);
+        else distribute(live, reply, length);
+      },
+      (err) => {
+        if (!useEval && isNoScript(err)) return this.execute(script, live, true);
+        const typed = toTypedError(err);
+        for (const call of live) fail(call, typed);
+      },
+    );
+  }
+}
+
+// A plain script gets its call's keys and arguments; a batched one the layout described at
+// ScriptOptions.batch: every call's keys, then n and every call's arguments.
+function commandArgs(script: LuaScript, calls: readonly Call[], useEval: boolean): RedisArg[] {
+  const argv: RedisArg[] = [useEval ? 'EVAL' : 'EVALSHA', useEval ? script.source : script.sha, 0];
+  for (const call of calls) for (const key of call.keys) argv.push(key);
+  argv[2] = argv.length - 3;
+  if (script.batchReplyLength !== undefined) argv.push(calls.length);
+  for (const call of calls) for (const arg of call.args) argv.push(arg);
+  return argv;
+}
+
+function distribute(calls: readonly Call[], reply: RedisReply, length: number): void {
+  if (!Array.isArray(reply) || reply.length !== calls.length * length) {
+    const got = Array.isArray(reply) ? `${reply.length} entries` : typeof reply;
+    const err = new RedisCommandError(`a batched script answered ${got} for ${calls.length} calls of ${length}`);
+    for (const call of calls) fail(call, err);
+    return;
+  }
+  for (let i = 0; i < calls.length; i++) succeed(calls[i] as Call, reply.slice(i * length, (i + 1) * length));
+}
+
+function finish(call: Call): boolean {
+  if (call.done) return false;
+  call.done = true;
+  if (call.deadline) deadlines.settle(call.deadline);
+  return true;
+}
+
+function succeed(call: Call, reply: RedisReply): void {
+  if (finish(call)) call.resolve(reply);
+}
+
+function fail(call: Call, err: unknown): void {
+  if (finish(call)) call.reject(err);
+}
+
+/** The part of `key` Redis Cluster hashes: the first non-empty `{...}`, else the whole key. */
+export function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  if (open === -1) return key;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
