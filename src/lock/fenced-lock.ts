@@ -195,7 +195,7 @@ export class FencedLock {
       [owner, ttlMs, member, waitMs],
     )) as unknown[];
     if (Number(reply[0]) === 1) return { granted: true, token: Number(reply[1]), remainingMs: Number(reply[2]) };
-    return { granted: false, token: 0, remainingMs: Math.max(0, Number(reply[1])) };
+    return { granted: false, token: 0, remainingMs: Math.max(0, Number(reply[2])) };
   }
 
   // Turns a grant into a lease, unless its validity already ran out (a very slow round trip):

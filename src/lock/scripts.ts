@@ -12,8 +12,9 @@ import semaphoreReleaseSource from './scripts/semaphore-release.lua';
 import slotStateSource from './scripts/slot-state.lua';
 import unlockSource from './scripts/unlock.lua';
 
-export const acquireScript = defineScript('lock/acquire', acquireSource, 3);
-export const releaseScript = defineScript('lock/release', releaseSource, 4);
+// Acquire and release take batches: concurrent calls share one EVALSHA (3 reply entries each).
+export const acquireScript = defineScript('lock/acquire', acquireSource, 3, { batch: { replyLength: 3 } });
+export const releaseScript = defineScript('lock/release', releaseSource, 4, { batch: { replyLength: 3 } });
 export const extendScript = defineScript('lock/extend', extendSource, 1);
 export const unlockScript = defineScript('lock/unlock', unlockSource, 1);
 export const fencedWriteScript = defineScript('lock/fenced-write', fencedWriteSource, 2);
