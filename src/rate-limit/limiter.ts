@@ -5,6 +5,7 @@ import { defineScript, type LuaScript } from '../core/script.js';
 import { assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
 import { BlockCache } from './block-cache.js';
 import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } from './result.js';
+import batchSource from './scripts/batch.lua';
 
 /**
  * What a limiter answers when Redis cannot answer (unreachable, no reply within the
@@ -73,7 +74,7 @@ export interface AlgorithmSpec {
   keyCode: string;
   /** The script's file name, e.g. `fixed_window`. */
   scriptName: string;
-  /** The script's Lua source. */
+  /** Lua source of the algorithm's `check` function (see `scripts/batch.lua`). */
   source: string;
 }
 
@@ -150,11 +151,13 @@ export abstract class RateLimiter {
     this.keySpace = this.connection.keys('rate-limit');
     const name = encodeKeyPart(this.name);
     this.suffixes = specs.map((_, i) => `:${name}:${algorithm.keyCode}${i}`);
-    // The script takes one key per limit; each arity is its own registered script with the same
-    // source. Concurrent checks share one call: each answers 1 + 3 entries per limit.
+    // The algorithm's `check` function followed by the batch driver that calls it per check:
+    // concurrent checks share one call, each answering 1 + 3 entries per limit. The script takes
+    // one key per limit; each arity is its own registered script with the same source.
     const n = specs.length;
     const file = `rate-limit/${algorithm.scriptName}`;
-    this.script = defineScript(n === 1 ? file : `${file}#${n}`, algorithm.source, n, { batch: { replyLength: 1 + 3 * n } });
+    const source = `${algorithm.source}\n${batchSource}`;
+    this.script = defineScript(n === 1 ? file : `${file}#${n}`, source, n, { batch: { replyLength: 1 + 3 * n } });
   }
 
   /**

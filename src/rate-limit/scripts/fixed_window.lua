@@ -1,24 +1,14 @@
 -- rate-limit/fixed_window.lua
 -- Fixed window: one counter per limit, windows aligned to the epoch (all identities
 -- roll over together), each counter expiring at the end of its window.
--- Runs a batch of n checks (core's batched-script layout), all at one Redis time:
--- KEYS         check c's counters (one per limit, K = #KEYS / n), then check c+1's, ...
--- ARGV[1]      n: number of checks
--- then per check (2 + 2K arguments):
---   cost       units to take (negative in force mode gives units back)
---   mode       '0' take only if every limit has room, '1' peek (write nothing), '2' force (take regardless)
---   K pairs    limit i: units per window, window length in ms
--- Returns, per check, {allowed, remaining_1, reset_ms_1, retry_after_ms_1, ...} (1 + 3K entries),
--- all checks in one flat array: allowed is 1 when every limit had room for cost; remaining is
--- what is left after this check (may be negative after a penalty); reset_ms is when the limit
--- is whole again; retry_after_ms is when cost would fit (0 if it fits now).
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local n = tonumber(ARGV[1])
-local K = #KEYS / n
-local res = {}
-for c = 0, n - 1 do
-  local kb, ab = c * K, 1 + c * (2 + 2 * K)
+-- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- which documents KEYS, ARGV and the reply:
+-- KEYS[kb + i]         counter of limit i (a string holding the units used in the current window)
+-- ARGV[ab + 1], [ab + 2]   cost, mode
+-- ARGV[ab + 1 + 2i]    limit i: units per window
+-- ARGV[ab + 2 + 2i]    limit i: window length in ms
+-- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
+local function check(kb, ab, K, ms, us, res)
   local cost = tonumber(ARGV[ab + 1])
   local mode = ARGV[ab + 2]
   -- Taking is the common case, so it increments first (one write, no read) and gives the units
@@ -27,7 +17,7 @@ for c = 0, n - 1 do
   local out = { 1 }
   for i = 1, K do
     local key, limit, window = KEYS[kb + i], tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])
-    local left = window - now % window
+    local left = window - ms % window
     local after
     if take then
       after = redis.call('INCRBY', key, cost)
@@ -60,4 +50,3 @@ for c = 0, n - 1 do
   end
   for j = 1, #out do res[#res + 1] = out[j] end
 end
-return res

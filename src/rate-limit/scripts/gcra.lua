@@ -2,25 +2,20 @@
 -- Generic cell rate algorithm: per limit, one number, the theoretical arrival time (TAT) of
 -- the next unit. A unit is allowed when it would not push the TAT more than the burst
 -- tolerance past now. Same behaviour as a token bucket, in one string per limit.
--- Runs a batch of n checks at one Redis time, laid out as in fixed_window.lua:
--- KEYS         per check, K keys: the TAT of limit i in ms (a string; absent means "now")
--- ARGV[1]      n; then per check: cost, mode ('0' take, '1' peek, '2' force), and per limit i
---              the emission interval in ms (period / rate, fractional) and the burst tolerance
---              in ms (burst * emission interval)
--- Returns per check {allowed, remaining_1, reset_ms_1, retry_after_ms_1, ...} as fixed_window.lua does.
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local n = tonumber(ARGV[1])
-local K = #KEYS / n
-local res = {}
-for c = 0, n - 1 do
-  local kb, ab = c * K, 1 + c * (2 + 2 * K)
+-- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- which documents KEYS, ARGV and the reply:
+-- KEYS[kb + i]         TAT of limit i in ms (a string; absent means "now")
+-- ARGV[ab + 1], [ab + 2]   cost, mode
+-- ARGV[ab + 1 + 2i]    limit i: emission interval in ms (period / rate, fractional)
+-- ARGV[ab + 2 + 2i]    limit i: burst tolerance in ms (burst * emission interval)
+-- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
+local function check(kb, ab, K, ms, us, res)
   local cost = tonumber(ARGV[ab + 1])
   local out, tats = { 1 }, {}
   for i = 1, K do
     local interval, tolerance = tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])
     -- ahead: how far the TAT is past now, i.e. the units already in flight times the interval
-    local ahead = math.max(0, tonumber(redis.call('GET', KEYS[kb + i]) or 0) - now)
+    local ahead = math.max(0, tonumber(redis.call('GET', KEYS[kb + i]) or 0) - ms)
     tats[i] = ahead
     out[3 * i - 1], out[3 * i], out[3 * i + 1] = math.floor((tolerance - ahead) / interval + 1e-9), math.ceil(ahead), 0
     local over = ahead + cost * interval - tolerance
@@ -35,7 +30,7 @@ for c = 0, n - 1 do
       local interval, tolerance = tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])
       local ahead = math.max(0, tats[i] + cost * interval)
       if ahead > 0 then
-        redis.call('SET', KEYS[kb + i], string.format('%.17g', now + ahead), 'PX', math.ceil(ahead))
+        redis.call('SET', KEYS[kb + i], string.format('%.17g', ms + ahead), 'PX', math.ceil(ahead))
       else
         redis.call('DEL', KEYS[kb + i])
       end
@@ -44,4 +39,3 @@ for c = 0, n - 1 do
   end
   for j = 1, #out do res[#res + 1] = out[j] end
 end
-return res

@@ -2,20 +2,15 @@
 -- Sliding window counter: per limit, the counts of the current and the previous fixed
 -- window in one hash; the previous count is weighted by how much of it the sliding window
 -- still covers. O(1) memory; assumes the previous window's requests were spread evenly.
--- Runs a batch of n checks at one Redis time, laid out as in fixed_window.lua:
--- KEYS         per check, K keys: the state of limit i (hash: w = current window number,
---              c = its count, p = previous count)
--- ARGV[1]      n; then per check: cost (negative in force mode gives units back), mode (0 take
---              only if every limit has room, 1 peek, 2 force), and per limit i the units per
---              window and the window length in ms
--- Returns per check {allowed, remaining_1, reset_ms_1, retry_after_ms_1, ...} as fixed_window.lua does.
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local n = tonumber(ARGV[1])
-local K = #KEYS / n
-local res = {}
-for b = 0, n - 1 do
-  local kb, ab = b * K, 1 + b * (2 + 2 * K)
+-- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- which documents KEYS, ARGV and the reply:
+-- KEYS[kb + i]         state of limit i (hash: w = current window number, c = its count, p = previous count)
+-- ARGV[ab + 1], [ab + 2]   cost, mode
+-- ARGV[ab + 1 + 2i]    limit i: units per window
+-- ARGV[ab + 2 + 2i]    limit i: window length in ms
+-- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
+local function check(kb, ab, K, ms, us, res)
+  local now = ms
   local cost = tonumber(ARGV[ab + 1])
   local mode = tonumber(ARGV[ab + 2])
   local state = {}
@@ -76,4 +71,3 @@ for b = 0, n - 1 do
     res[#res + 1] = retry
   end
 end
-return res

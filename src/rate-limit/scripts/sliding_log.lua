@@ -1,17 +1,14 @@
 -- rate-limit/sliding_log.lua
 -- Sliding window log: one sorted set per limit holding one member per unit taken, scored
 -- by its time in microseconds. Exact, and O(limit) memory per identity.
--- Runs a batch of n checks at one Redis time, laid out as in fixed_window.lua:
--- KEYS         per check, K keys: the log of limit i (sorted set; members are their own
---              scores, so they are unique)
--- ARGV[1]      n; then per check: cost (negative in force mode removes the newest units), mode
---              (0 take only if every limit has room, 1 peek: write nothing but expired entries,
---              2 force), and per limit i the units per window and the window length in ms
--- Returns per check {allowed, remaining_1, reset_ms_1, retry_after_ms_1, ...} as fixed_window.lua does.
-local t = redis.call('TIME')
-local now = t[1] * 1000000 + t[2]
-local n = tonumber(ARGV[1])
-local K = #KEYS / n
+-- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- which documents KEYS, ARGV and the reply:
+-- KEYS[kb + i]         log of limit i (sorted set; members are their own scores, so they are unique)
+-- ARGV[ab + 1], [ab + 2]   cost (negative in force mode removes the newest units), mode (peek
+--                      writes nothing but expired entries)
+-- ARGV[ab + 1 + 2i]    limit i: units per window
+-- ARGV[ab + 2 + 2i]    limit i: window length in ms
+-- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
 local function newest(key)
   local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   return tonumber(top[2])
@@ -34,9 +31,8 @@ local function add(key, score, m)
   end
   return added, score
 end
-local res = {}
-for b = 0, n - 1 do
-  local kb, ab = b * K, 1 + b * (2 + 2 * K)
+local function check(kb, ab, K, ms, us, res)
+  local now = us
   local cost = tonumber(ARGV[ab + 1])
   local mode = tonumber(ARGV[ab + 2])
   local counts = {}
@@ -78,4 +74,3 @@ for b = 0, n - 1 do
     res[#res + 1] = retry
   end
 end
-return res
