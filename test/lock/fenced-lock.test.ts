@@ -25,6 +25,26 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     expect(c?.remainingMs()).toBeGreaterThan(0);
   });
 
+  it('concurrent acquisitions share EVALSHAs: one winner per resource, tokens distinct and increasing', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    await (await locks.tryAcquire('warm-up'))?.release(); // loads the scripts outside the count
+    const resources = ['slot:a', 'slot:b', 'slot:c', 'slot:d'];
+    const { result, byCommand } = await countCommands(connection, () =>
+      Promise.all(resources.flatMap((r) => Array.from({ length: 8 }, () => locks.tryAcquire(r)))),
+    );
+    const won = result.filter((l) => l !== null);
+    expect(won.map((l) => l?.resource).sort()).toEqual(resources);
+    expect(byCommand.evalsha).toBeLessThan(resources.length * 8);
+    expect(byCommand.set).toBe(resources.length * 8); // every call ran its own SET NX
+    expect(byCommand.incr).toBe(resources.length); // and only the winners took a token
+    const { result: released, byCommand: releases } = await countCommands(connection, () => Promise.all(won.map((l) => l?.release())));
+    expect(released).toEqual(resources.map(() => true));
+    expect(releases.evalsha).toBeLessThanOrEqual(target === 'cluster' ? resources.length : 1);
+    // A later holder of each resource gets a greater token.
+    for (const l of won) expect((await locks.tryAcquire(l?.resource as string))?.token).toBeGreaterThan(l?.token as number);
+  });
+
   it('tryAcquire, release and extend cost one EVALSHA each', async () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection });

@@ -63,6 +63,41 @@ describe.each(algorithms)(`$name on ${target} via ${driver}`, (algo) => {
     expect((await limiter.check('bulk')).allowed).toBe(false);
   });
 
+  it('batches concurrent checks of several limiters and identities, each with its own limits', async () => {
+    const connection = await testConnection();
+    // Same algorithm and arity: one script, so their checks share batches with different limits.
+    const five = algo.make(connection, [[5, HOUR]], { name: 'five' });
+    const ten = algo.make(connection, [[10, HOUR]], { name: 'ten' });
+    // Two limits: another arity, so another script and its own batches.
+    const pair = algo.make(connection, [
+      [3, HOUR],
+      [100, HOUR],
+    ]);
+    for (const l of [five, ten, pair]) await l.peek('warm-up'); // loads the scripts outside the count
+    const identities = ['a', 'b', 'c'];
+    const { result, byCommand } = await countCommands(connection, () =>
+      Promise.all(
+        identities.flatMap((id) => [
+          ...Array.from({ length: 20 }, () => five.check(id)),
+          ...Array.from({ length: 20 }, () => ten.check(id)),
+          ...Array.from({ length: 20 }, () => pair.check(id)),
+        ]),
+      ),
+    );
+    for (let i = 0; i < identities.length; i++) {
+      const mine = result.slice(i * 60, (i + 1) * 60);
+      expect(mine.slice(0, 20).filter((r) => r.allowed)).toHaveLength(5);
+      expect(mine.slice(20, 40).filter((r) => r.allowed)).toHaveLength(10);
+      expect(mine.slice(40).filter((r) => r.allowed)).toHaveLength(3);
+      expect(mine.slice(40).every((r) => r.limits.length === 2)).toBe(true);
+    }
+    // 180 checks in batches of at most 16: far fewer EVALSHAs than checks, and TIME once per batch.
+    const calls = byCommand.evalsha ?? 0;
+    expect(calls).toBeLessThan(180);
+    expect(calls).toBeGreaterThanOrEqual(target === 'cluster' ? 3 * 3 : Math.ceil(120 / 16) + Math.ceil(60 / 16));
+    expect(byCommand.time).toBe(calls);
+  });
+
   it('applies penalty and reward, and reset forgets everything', async () => {
     const connection = await testConnection();
     const limiter = algo.make(connection, [[10, HOUR]]);
