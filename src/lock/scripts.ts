@@ -12,14 +12,14 @@ import semaphoreReleaseSource from './scripts/semaphore-release.lua';
 import slotStateSource from './scripts/slot-state.lua';
 import unlockSource from './scripts/unlock.lua';
 
-// Acquire and release take batches: concurrent calls share one EVALSHA (3 reply entries each).
+// FencedLock's and Semaphore's acquire and release take batches: concurrent calls share one EVALSHA.
 export const acquireScript = defineScript('lock/acquire', acquireSource, 3, { batch: { replyLength: 3 } });
 export const releaseScript = defineScript('lock/release', releaseSource, 4, { batch: { replyLength: 3 } });
 export const extendScript = defineScript('lock/extend', extendSource, 1);
 export const unlockScript = defineScript('lock/unlock', unlockSource, 1);
 export const fencedWriteScript = defineScript('lock/fenced-write', fencedWriteSource, 2);
-export const semaphoreAcquireScript = defineScript('lock/semaphore-acquire', semaphoreAcquireSource, 1);
-export const semaphoreReleaseScript = defineScript('lock/semaphore-release', semaphoreReleaseSource, 2);
+export const semaphoreAcquireScript = defineScript('lock/semaphore-acquire', semaphoreAcquireSource, 1, { batch: { replyLength: 2 } });
+export const semaphoreReleaseScript = defineScript('lock/semaphore-release', semaphoreReleaseSource, 2, { batch: { replyLength: 1 } });
 export const semaphoreRefreshScript = defineScript('lock/semaphore-refresh', semaphoreRefreshSource, 1);
 export const holdScript = defineScript('lock/hold', holdSource, 2);
 export const confirmScript = defineScript('lock/confirm', confirmSource, 2);

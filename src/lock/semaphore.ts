@@ -138,7 +138,7 @@ export class Semaphore {
       ttlMs,
       driftFactor: this.driftFactor,
       async release(owner) {
-        return Number(await connection.run(semaphoreReleaseScript, [holders, channel], [owner])) === 1;
+        return Number(((await connection.run(semaphoreReleaseScript, [holders, channel], [owner])) as unknown[])[0]) === 1;
       },
       async extend(owner, ttl) {
         return Number(await connection.run(semaphoreRefreshScript, [holders], [owner, ttl])) === 1;
