@@ -1,8 +1,10 @@
 import { assertPositive, assertPositiveInteger } from '../core/validation.js';
 import { type AlgorithmSpec, type LimitSpec, type OneOrMoreLimits, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
-import source from './scripts/token_bucket.lua';
+import source from './scripts/gcra.lua';
 
-const ALGORITHM: AlgorithmSpec = { name: 'token-bucket', keyCode: 'tb', scriptName: 'token_bucket', source };
+// A token bucket is GCRA under another name: `capacity` is the burst and one token the
+// emission interval, so it runs GCRA's script (its own keys: `tb`), and both share batches.
+const ALGORITHM: AlgorithmSpec = { name: 'token-bucket', keyCode: 'tb', scriptName: 'gcra', source };
 
 /** A bucket of `capacity` tokens refilled by `refillRate` tokens every `refillIntervalMs`. */
 export interface BucketLimit {
@@ -18,9 +20,9 @@ export interface BucketLimit {
 export type TokenBucketOptions = RateLimiterOptions & OneOrMoreLimits<BucketLimit>;
 
 /**
- * Token bucket: bursts up to `capacity`, then a steady `refillRate`. State is one small
- * string per identity and bucket (tokens and when they were counted), gone (expired) once
- * the bucket would be full again.
+ * Token bucket: bursts up to `capacity`, then a steady `refillRate`. State is one number
+ * per identity and bucket (when the bucket will be full again, as GCRA keeps it), gone
+ * (expired) once the bucket is full.
  *
  * @example
  * const gateway = new TokenBucketLimiter({ connection, name: 'gateway', capacity: 100, refillRate: 20 });
@@ -38,7 +40,8 @@ function bucketSpecs(options: TokenBucketOptions): LimitSpec[] {
     assertPositive(at('refillRate'), b.refillRate);
     const interval = b.refillIntervalMs ?? 1000;
     assertPositive(at('refillIntervalMs'), interval);
-    const perMs = b.refillRate / interval;
-    return { limit: b.capacity, args: [b.capacity, String(perMs)], periodMs: Math.ceil(b.capacity / perMs) };
+    // One token every `msPerToken`; a full bucket lets `capacity` tokens go at once.
+    const msPerToken = interval / b.refillRate;
+    return { limit: b.capacity, args: [String(msPerToken), String(b.capacity * msPerToken)], periodMs: Math.ceil(b.capacity * msPerToken) };
   });
 }
