@@ -23,7 +23,8 @@ export interface RedisConnectionOptions {
    */
   commandTimeoutMs?: number;
   /**
-   * Lets concurrent calls of a batched script (a rate-limit check) made in the same tick
+   * Lets concurrent calls of a batched script (a rate-limit check, a `FencedLock` or
+   * `Semaphore` acquire or release) made in the same tick
    * share one `EVALSHA`, up to 16 per command (on a cluster: calls of one hash tag). Each
    * call still runs as its own atomic step and gets its own reply and timeout. Redis pays
    * its per-command cost and the script's `TIME` once per batch instead of once per call,
