@@ -18,7 +18,10 @@ export interface ScriptOptions {
    * for the whole batch and spends Redis's per-command cost once: that is the saving. A Redis
    * error inside the script fails every call of its batch. Default: not batched.
    */
-  batch?: { replyLength: number };
+  batch?: {
+    /** Reply entries per call, the same for every call. */
+    replyLength: number;
+  };
 }
 
 /**
