@@ -7,7 +7,7 @@ import { definedScripts, type LuaScript, VARIADIC_KEYS } from './script.js';
 import { ScriptRunner } from './script-runner.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import { assertNonNegative } from './validation.js';
-import { rethrowTyped, within } from './within.js';
+import { within } from './within.js';
 
 const BRAND = Symbol.for('redis-patterns.connection');
 
@@ -121,21 +121,19 @@ export class RedisConnection {
    */
   send(args: readonly RedisArg[], routeKey?: string, options?: { timeoutMs?: number }): Promise<RedisReply> {
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
-    return within(this.client.send(args, routeKey), ms, args[0] as string, rethrowTyped);
+    return within(this.client.send(args, routeKey), ms, args[0] as string);
   }
 
   /** Sends commands in one round trip (all keys must share a slot on a cluster). */
   batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
-    return within(this.client.batch(commands, options), this.commandTimeoutMs, 'a batch', rethrowTyped);
+    return within(this.client.batch(commands, options), this.commandTimeoutMs, 'a batch');
   }
 
   /** Loads every defined script (or the given ones) on every primary, for callers that use them inside `MULTI`. */
   async preload(scripts: readonly LuaScript[] = definedScripts()): Promise<void> {
     const nodes = await this.client.primaries();
     await Promise.all(
-      nodes.flatMap((node) =>
-        scripts.map((s) => within(node.send(['SCRIPT', 'LOAD', s.source]), this.commandTimeoutMs, 'SCRIPT LOAD', rethrowTyped)),
-      ),
+      nodes.flatMap((node) => scripts.map((s) => within(node.send(['SCRIPT', 'LOAD', s.source]), this.commandTimeoutMs, 'SCRIPT LOAD'))),
     );
   }
 
@@ -161,12 +159,10 @@ export class RedisConnection {
     for (const node of await this.client.primaries()) {
       let cursor = '0';
       do {
-        const reply = (await within(
-          node.send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', count]),
-          this.commandTimeoutMs,
-          'SCAN',
-          rethrowTyped,
-        )) as [string, string[]];
+        const reply = (await within(node.send(['SCAN', cursor, 'MATCH', pattern, 'COUNT', count]), this.commandTimeoutMs, 'SCAN')) as [
+          string,
+          string[],
+        ];
         cursor = String(reply[0]);
         if (reply[1].length) yield reply[1];
       } while (cursor !== '0');

@@ -6,12 +6,12 @@ import { toTypedError } from './reply-errors.js';
 export const deadlines = new Deadlines();
 
 /**
- * `promise`, with rejections passed through `onError`, or a {@link CommandTimeoutError}
- * if it has not settled within `ms` (`0`: no limit). Plain promise callbacks rather than
- * async/await: this is a hot path.
+ * `promise`, rejecting with a typed error, or with a {@link CommandTimeoutError} if it has
+ * not settled within `ms` (`0`: no limit). Plain promise callbacks rather than async/await:
+ * every command goes through here.
  */
-export function within<T>(promise: Promise<T>, ms: number, what: string, onError: (err: unknown) => T | Promise<T>): Promise<T> {
-  if (ms === 0) return promise.then(undefined, onError);
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  if (ms === 0) return promise.then(undefined, rethrowTyped);
   return new Promise<T>((resolve, reject) => {
     const entry = deadlines.add(ms, () => reject(new CommandTimeoutError(ms, what)));
     promise.then(
@@ -20,19 +20,13 @@ export function within<T>(promise: Promise<T>, ms: number, what: string, onError
         resolve(value);
       },
       (err) => {
-        if (entry.settled) return;
         deadlines.settle(entry);
-        try {
-          resolve(onError(err));
-        } catch (typed) {
-          reject(typed);
-        }
+        reject(toTypedError(err));
       },
     );
   });
 }
 
-/** Rethrows whatever a client rejected with as a redis-patterns error. */
-export function rethrowTyped(err: unknown): never {
+function rethrowTyped(err: unknown): never {
   throw toTypedError(err);
 }

@@ -1,5 +1,6 @@
 -- rate-limit/batch.lua
--- Appended to each algorithm's script, after its `check` function: runs a batch of n checks
+-- Appended to each algorithm's script, after its `check(kb, ab, K, cost, mode, ms, us, res)`
+-- function (keys from KEYS[kb + 1], limit arguments from ARGV[ab + 3]): runs a batch of n checks
 -- (core's batched-script layout) in call order, all at one Redis time.
 -- KEYS   per check, K keys (one per limit of the limiter; K = #KEYS / n)
 -- ARGV   n; then per check 2 + 2K arguments: cost (negative in force mode gives units back),
@@ -15,6 +16,7 @@ local n = tonumber(ARGV[1])
 local K = #KEYS / n
 local res = {}
 for c = 0, n - 1 do
-  check(c * K, 1 + c * (2 + 2 * K), K, ms, us, res)
+  local ab = 1 + c * (2 + 2 * K)
+  check(c * K, ab, K, tonumber(ARGV[ab + 1]), ARGV[ab + 2], ms, us, res)
 end
 return res

@@ -1,16 +1,13 @@
 -- rate-limit/fixed_window.lua
 -- Fixed window: one counter per limit, windows aligned to the epoch (all identities
 -- roll over together), each counter expiring at the end of its window.
--- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
 -- which documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         counter of limit i (a string holding the units used in the current window)
--- ARGV[ab + 1], [ab + 2]   cost, mode
 -- ARGV[ab + 1 + 2i]    limit i: units per window
 -- ARGV[ab + 2 + 2i]    limit i: window length in ms
 -- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
-local function check(kb, ab, K, ms, us, res)
-  local cost = tonumber(ARGV[ab + 1])
-  local mode = ARGV[ab + 2]
+local function check(kb, ab, K, cost, mode, ms, us, res)
   -- Taking is the common case, so it increments first (one write, no read) and gives the units
   -- back when a limit has no room: the script is atomic, so nobody sees the undone increment.
   local take = mode ~= '1'

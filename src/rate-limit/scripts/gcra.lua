@@ -2,15 +2,13 @@
 -- Generic cell rate algorithm: per limit, one number, the theoretical arrival time (TAT) of
 -- the next unit. A unit is allowed when it would not push the TAT more than the burst
 -- tolerance past now. Same behaviour as a token bucket, in one string per limit.
--- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
 -- which documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         TAT of limit i in ms (a string; absent means "now")
--- ARGV[ab + 1], [ab + 2]   cost, mode
 -- ARGV[ab + 1 + 2i]    limit i: emission interval in ms (period / rate, fractional)
 -- ARGV[ab + 2 + 2i]    limit i: burst tolerance in ms (burst * emission interval)
 -- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
-local function check(kb, ab, K, ms, us, res)
-  local cost = tonumber(ARGV[ab + 1])
+local function check(kb, ab, K, cost, mode, ms, us, res)
   local out, tats = { 1 }, {}
   for i = 1, K do
     local interval, tolerance = tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])
@@ -24,7 +22,6 @@ local function check(kb, ab, K, ms, us, res)
       out[3 * i + 1] = math.max(1, math.ceil(over))
     end
   end
-  local mode = ARGV[ab + 2]
   if (mode == '0' and out[1] == 1) or mode == '2' then
     for i = 1, K do
       local interval, tolerance = tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])

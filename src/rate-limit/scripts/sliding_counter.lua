@@ -2,17 +2,14 @@
 -- Sliding window counter: per limit, the counts of the current and the previous fixed
 -- window in one hash; the previous count is weighted by how much of it the sliding window
 -- still covers. O(1) memory; assumes the previous window's requests were spread evenly.
--- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
 -- which documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         state of limit i (hash: w = current window number, c = its count, p = previous count)
--- ARGV[ab + 1], [ab + 2]   cost, mode
 -- ARGV[ab + 1 + 2i]    limit i: units per window
 -- ARGV[ab + 2 + 2i]    limit i: window length in ms
 -- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
-local function check(kb, ab, K, ms, us, res)
+local function check(kb, ab, K, cost, mode, ms, us, res)
   local now = ms
-  local cost = tonumber(ARGV[ab + 1])
-  local mode = tonumber(ARGV[ab + 2])
   local state = {}
   local allowed = 1
   for i = 1, K do
@@ -30,7 +27,7 @@ local function check(kb, ab, K, ms, us, res)
     state[i] = { cur = cur, c = c, p = p, weight = weight, same = w == cur }
     if p * weight + c + cost > limit then allowed = 0 end
   end
-  local write = (mode == 0 and allowed == 1) or mode == 2
+  local write = (mode == '0' and allowed == 1) or mode == '2'
   res[#res + 1] = allowed
   for i = 1, K do
     local key, limit, window = KEYS[kb + i], tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i])

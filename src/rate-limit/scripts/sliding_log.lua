@@ -1,11 +1,11 @@
 -- rate-limit/sliding_log.lua
 -- Sliding window log: one sorted set per limit holding one member per unit taken, scored
 -- by its time in microseconds. Exact, and O(limit) memory per identity.
--- check(kb, ab, K, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
 -- which documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         log of limit i (sorted set; members are their own scores, so they are unique)
--- ARGV[ab + 1], [ab + 2]   cost (negative in force mode removes the newest units), mode (peek
---                      writes nothing but expired entries)
+-- cost, mode          as batch.lua reads them (a negative cost removes the newest units; a
+--                      peek writes nothing but expired entries)
 -- ARGV[ab + 1 + 2i]    limit i: units per window
 -- ARGV[ab + 2 + 2i]    limit i: window length in ms
 -- Appends {allowed, remaining_i, reset_ms_i, retry_after_ms_i ...} to res.
@@ -31,10 +31,8 @@ local function add(key, score, m)
   end
   return added, score
 end
-local function check(kb, ab, K, ms, us, res)
+local function check(kb, ab, K, cost, mode, ms, us, res)
   local now = us
-  local cost = tonumber(ARGV[ab + 1])
-  local mode = tonumber(ARGV[ab + 2])
   local counts = {}
   local allowed = 1
   for i = 1, K do
@@ -43,7 +41,7 @@ local function check(kb, ab, K, ms, us, res)
     counts[i] = redis.call('ZCARD', KEYS[kb + i])
     if counts[i] + cost > limit then allowed = 0 end
   end
-  local write = (mode == 0 and allowed == 1) or mode == 2
+  local write = (mode == '0' and allowed == 1) or mode == '2'
   res[#res + 1] = allowed
   for i = 1, K do
     local key, limit, span = KEYS[kb + i], tonumber(ARGV[ab + 1 + 2 * i]), tonumber(ARGV[ab + 2 + 2 * i]) * 1000
