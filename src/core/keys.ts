@@ -7,16 +7,22 @@ const ESCAPES: Record<string, string> = { '%': '%25', '{': '%7B', '}': '%7D', ':
 // An empty hash tag `{}` makes Redis hash the whole key, so the empty string gets
 // a marker no other input can produce (`%` is otherwise always followed by two hex digits).
 const EMPTY = '%_';
+// An unpaired surrogate has no UTF-8 form (clients send U+FFFD instead), so it is written
+// as `%u` and its four hex digits, which no other input produces.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
  * Encodes one user-supplied key part so that distinct inputs always give distinct
- * outputs that contain no `{`, `}` or `:`. Inputs without those characters (or `%`)
- * are returned unchanged, so keys stay readable in `redis-cli`.
+ * outputs that contain no `{`, `}` or `:`, and reach Redis as distinct bytes. Inputs
+ * without those characters (or `%`, or an unpaired UTF-16 surrogate) are returned
+ * unchanged, so keys stay readable in `redis-cli`.
  */
 export function encodeKeyPart(part: string): string {
   if (part.length === 0) return EMPTY;
-  if (!NEEDS_ESCAPE.test(part)) return part;
-  return part.replace(/[%{}:]/g, (c) => ESCAPES[c] as string);
+  const wellFormed = part.isWellFormed();
+  if (wellFormed && !NEEDS_ESCAPE.test(part)) return part;
+  const escaped = part.replace(/[%{}:]/g, (c) => ESCAPES[c] as string);
+  return wellFormed ? escaped : escaped.replace(LONE_SURROGATE, (c) => `%u${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /**
@@ -38,6 +44,7 @@ export class KeySpace {
    */
   constructor(prefix: string, module: string) {
     if (/[{}]/.test(prefix)) throw new ValidationError('prefix', 'must not contain { or }');
+    if (!prefix.isWellFormed()) throw new ValidationError('prefix', 'must not contain unpaired UTF-16 surrogates');
     if (!/^[a-z][a-z0-9-]*$/.test(module)) throw new ValidationError('module', `invalid module name ${module}`);
     this.base = prefix ? `${prefix}:${module}:` : `${module}:`;
   }

@@ -39,13 +39,28 @@ export function assertInRange(field: string, value: unknown, min: number, max: n
 }
 
 /**
- * Throws a {@link ValidationError} unless `value` is a non-empty string of at
- * most `maxBytes` UTF-8 bytes: the check every user-supplied key part gets.
+ * Throws a {@link ValidationError} unless `value` is a string without unpaired UTF-16
+ * surrogates: the check every user-supplied string sent to Redis as it is (a member, a
+ * field name, a job name) gets. A lone surrogate such as `'\uD800'` has no UTF-8 form:
+ * clients send it as the bytes of U+FFFD, so two distinct inputs would reach Redis as one.
+ */
+export function assertText(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new ValidationError(field, `must be a string, got ${describe(value)}`);
+  if (!value.isWellFormed()) {
+    throw new ValidationError(field, 'must not contain unpaired UTF-16 surrogates (Redis would receive U+FFFD in their place)');
+  }
+}
+
+/**
+ * Throws a {@link ValidationError} unless `value` is a non-empty, well-formed string (see
+ * {@link assertText}) of at most `maxBytes` UTF-8 bytes: the check every user-supplied key
+ * part and identifier gets.
  */
 export function assertKeyPart(field: string, value: unknown, maxBytes = MAX_KEY_PART_BYTES): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new ValidationError(field, `must be a non-empty string, got ${describe(value)}`);
   }
+  assertText(field, value);
   // length * 3 bounds the UTF-8 size of a UTF-16 string, so the exact count is only needed near the limit.
   if (value.length * 3 > maxBytes && Buffer.byteLength(value, 'utf8') > maxBytes) {
     throw new ValidationError(field, `must be at most ${maxBytes} bytes`);

@@ -2,7 +2,7 @@ import { type ConnectionLike, type RedisConnection, toConnection } from '../core
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
 import { defineScript } from '../core/script.js';
-import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
 import { type BloomSize, bloomPositions, bloomSize } from './bloom-math.js';
 import { BloomModuleMissingError } from './errors.js';
 import addSource from './scripts/bloom-add.lua';
@@ -170,6 +170,6 @@ function assertItems(items: readonly string[]): void {
     throw new ValidationError('items', `must be 1-${MAX_BLOOM_BATCH} strings`);
   }
   for (const item of items) {
-    if (typeof item !== 'string') throw new ValidationError('items', 'must be strings');
+    assertText('items', item);
   }
 }

@@ -51,7 +51,13 @@ export class UniqueCounter {
     this.ks = this.connection.keys('counters');
   }
 
-  /** Counts `members` (one or many) as seen on the day. Returns whether any of them was new to the estimate. */
+  /**
+   * Counts `members` (one or many) as seen on the day. Returns whether any of them was new to the estimate.
+   *
+   * A day whose counter has already expired (it ended more than `retentionDays` ago by this
+   * process's clock) is rejected with a {@link ValidationError} before anything is sent: such a
+   * write would vanish at once, so a backfill learns that it is out of range instead of losing data silently.
+   */
   async track(counter: string, members: string | readonly string[], selector: DaySelector = {}): Promise<boolean> {
     assertKeyPart('counter', counter);
     const list = typeof members === 'string' ? [members] : members;
@@ -61,6 +67,12 @@ export class UniqueCounter {
     for (const m of list) assertKeyPart('members', m);
     const start = dayStart('day', selector.day ?? new Date());
     const expireAt = start + DAY_MS + this.retentionMs;
+    if (expireAt <= Date.now()) {
+      throw new ValidationError(
+        'day',
+        `${dayId(start)} ended more than retentionDays (${this.retentionMs / DAY_MS}) ago; its counter has expired`,
+      );
+    }
     return Number(await this.connection.run(trackScript, [this.dayKey(counter, start)], [expireAt, ...list])) === 1;
   }
 

@@ -3,7 +3,7 @@ import { type ConnectionLike, type RedisConnection, toConnection } from '../core
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
 import { defineScript, VARIADIC_KEYS } from '../core/script.js';
-import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
 import ackSource from './scripts/ack.lua';
 import updateSource from './scripts/update.lua';
 import { shardOf } from './shard.js';
@@ -119,6 +119,7 @@ export class OffloadStore {
       throw new ValidationError('fields', 'must be a plain object');
     const args: string[] = [];
     for (const [field, value] of Object.entries(fields)) {
+      assertText('fields', field);
       if (field.length === 0 || field.startsWith('_')) throw new ValidationError('fields', `invalid field name ${JSON.stringify(field)}`);
       if (value !== undefined) args.push(field, this.connection.serializer.serialize(value));
     }

@@ -71,7 +71,7 @@ export class PriorityQueue<T = unknown> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const args: (string | number)[] = [jobs.length];
     jobs.forEach((j, i) => {
-      if (typeof j?.name !== 'string' || j.name.length === 0) throw new ValidationError(`jobs[${i}].name`, 'must be a non-empty string');
+      assertKeyPart(`jobs[${i}].name`, j?.name);
       const priority = j.priority ?? 0;
       assertInRange(`jobs[${i}].priority`, priority, 0, Number.MAX_SAFE_INTEGER);
       let data: string;

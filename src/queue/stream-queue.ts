@@ -213,7 +213,7 @@ export class StreamQueue<T = unknown> {
 
   // Validates and serializes one job before anything is sent.
   private prepare(name: unknown, data: unknown, options: AddOptions, field: string): PreparedJob {
-    if (typeof name !== 'string' || name.length === 0) throw new ValidationError(`${field}.name`, 'must be a non-empty string');
+    assertKeyPart(`${field}.name`, name);
     if (options === null || typeof options !== 'object') throw new ValidationError(field, 'must be an object');
     const attempts = options.attempts ?? this.defaultAttempts;
     assertPositiveInteger(`${field}.attempts`, attempts);

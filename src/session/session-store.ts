@@ -1,6 +1,6 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
-import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
 import { decodeGetReply, F, type GetReply, SessionKeys } from './layout.js';
 import { createScript, destroyAllScript, destroyScript, getScript, listScript, rotateScript, updateScript } from './scripts.js';
 import { newToken, type ParsedToken, parseToken, tokenId, userTag } from './token.js';
@@ -160,8 +160,8 @@ export class SessionStore {
       [F.userAgent, options.userAgent],
     ] as const) {
       if (value === undefined) continue;
-      if (typeof value !== 'string') throw new ValidationError(name === F.ip ? 'ip' : 'userAgent', 'must be a string');
-      fields.push(name, value.slice(0, MAX_CLIENT_INFO));
+      assertText(name === F.ip ? 'ip' : 'userAgent', value);
+      fields.push(name, clip(value, MAX_CLIENT_INFO));
     }
     const token = newToken(tag);
     const id = tokenId(token);
@@ -353,4 +353,10 @@ export class SessionStore {
       ...(ua !== undefined ? { userAgent: ua } : {}),
     };
   }
+}
+
+// Cuts at most `max` UTF-16 units without splitting a surrogate pair (half a pair would reach Redis as U+FFFD).
+function clip(value: string, max: number): string {
+  const cut = value.slice(0, max);
+  return cut.isWellFormed() ? cut : cut.slice(0, -1);
 }

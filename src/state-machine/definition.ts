@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/errors.js';
+import { assertText } from '../core/validation.js';
 
 /**
  * The states of a flow and the moves allowed between them. Every state appears
@@ -56,6 +57,7 @@ export function compileDefinition<S extends string>(definition: StateMachineDefi
 }
 
 function assertStateName(state: string): void {
+  assertText('definition.transitions', state);
   if (state.length === 0 || state.length > MAX_STATE_LENGTH) {
     throw new ValidationError('definition.transitions', `state names must be 1-${MAX_STATE_LENGTH} characters`);
   }

@@ -2,7 +2,7 @@ import { type ConnectionLike, type RedisConnection, toConnection } from '../core
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
 import { defineScript } from '../core/script.js';
-import { assertKeyPart, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertPositiveInteger, assertText } from '../core/validation.js';
 import { compileDefinition, type StateMachineDefinition } from './definition.js';
 import { InvalidTransitionError } from './errors.js';
 import startSource from './scripts/start.lua';
@@ -190,6 +190,7 @@ export class StateMachine<S extends string> {
     if (data == null || typeof data !== 'object' || Array.isArray(data)) throw new ValidationError('data', 'must be a plain object');
     const out: string[] = [];
     for (const [field, value] of Object.entries(data)) {
+      assertText('data field name', field);
       if (field.length === 0) throw new ValidationError('data', 'field names must be non-empty');
       if (value === undefined) continue;
       out.push(DATA + field, this.connection.serializer.serialize(value));

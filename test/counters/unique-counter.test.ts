@@ -49,14 +49,34 @@ describe(`UniqueCounter on ${target} via ${driver}`, () => {
     const connection = await readyConnection();
     const uc = new UniqueCounter({ connection, retentionDays: 3 });
     await uc.track('c', 'warm');
-    const { byCommand } = await countCommands(connection, () => uc.track('c', ['a', 'b'], { day: '2026-11-20' }));
+    // A day relative to now, so the expiry is in the future whatever the date the suite runs on.
+    const day = daysAgo(2);
+    const { byCommand } = await countCommands(connection, () => uc.track('c', ['a', 'b'], { day }));
     expect(byCommand).toEqual({ evalsha: 1, pfadd: 1, pexpireat: 1 });
-    const key = connection.keys('counters').key('c', 'unique', '2026-11-20');
-    expect(Number(await connection.send(['PEXPIRETIME', key], key))).toBe(Date.parse('2026-11-21T00:00:00Z') + 3 * DAY);
-    const { byCommand: count } = await countCommands(connection, () => uc.count('c', { day: new Date('2026-11-20T23:00:00Z') }));
+    const key = connection.keys('counters').key('c', 'unique', day);
+    expect(Number(await connection.send(['PEXPIRETIME', key], key))).toBe(Date.parse(`${day}T00:00:00Z`) + DAY + 3 * DAY);
+    const { byCommand: count } = await countCommands(connection, () => uc.count('c', { day: new Date(`${day}T23:00:00Z`) }));
     expect(count).toEqual({ pfcount: 1 });
+    expect(await uc.count('c', { day })).toBe(2);
     // Every day of one counter shares one hash tag (one slot): that is what makes the range one command.
     expect(tagOf(connection.keys('counters').key('c', 'unique', '2026-01-01'))).toBe(tagOf(key));
+  });
+
+  it('tracks the oldest day still retained and rejects a day whose counter has expired, sending nothing', async () => {
+    const connection = await readyConnection();
+    const uc = new UniqueCounter({ connection, retentionDays: 3 });
+    await uc.track('c', 'warm');
+    // daysAgo(3) ends 3 days before the end of today: its key lives until midnight UTC tonight.
+    const oldest = daysAgo(3);
+    expect(await uc.track('c', 'm', { day: oldest })).toBe(true);
+    const key = connection.keys('counters').key('c', 'unique', oldest);
+    expect(Number(await connection.send(['PEXPIRETIME', key], key))).toBe(Date.parse(`${today()}T00:00:00Z`) + DAY);
+    const { byCommand } = await countCommands(connection, async () => {
+      await expect(uc.track('c', 'm', { day: daysAgo(4) })).rejects.toBeInstanceOf(ValidationError);
+      await expect(uc.track('c', 'm', { day: new Date(Date.now() - 400 * DAY) })).rejects.toBeInstanceOf(ValidationError);
+    });
+    expect(byCommand).toEqual({});
+    expect(await uc.count('c', { day: daysAgo(4) })).toBe(0);
   });
 
   it('rejects bad input before sending anything', async () => {

@@ -8,7 +8,9 @@ import { RedisConnection } from '../../src/index.js';
 describe('circuit-breaker on ioredis-mock', () => {
   it('opens on failures, rejects, and closes after a successful probe', async () => {
     const connection = RedisConnection.from(new RedisMock(), { prefix: 'mock' });
-    const breaker = new CircuitBreaker({ connection, name: 'svc', failureThreshold: 2, openMs: 100 });
+    // The emulator compiles each script on first use, which can take longer than the default
+    // redisTimeoutMs on a busy machine; this test is about behaviour, not latency.
+    const breaker = new CircuitBreaker({ connection, name: 'svc', failureThreshold: 2, openMs: 100, redisTimeoutMs: 10_000 });
     const fail = async () => {
       throw new Error('down');
     };
