@@ -1,5 +1,6 @@
 // biome-ignore-all lint/complexity/noThisInStatic: `this` is the subclass a finder is called on (ProviderModel), which is the point
 import { ValidationError } from '../core/errors.js';
+import { assertKeyPart } from '../core/validation.js';
 import type { Cache } from './cache.js';
 import { stableKey } from './stable-key.js';
 
@@ -90,7 +91,14 @@ export class CachingBaseModel {
   static useCache = false;
   /** Fresh TTL of this model's cached results, in ms. Default: the cache's `ttlMs`. */
   static cacheTtl: number | undefined;
-  /** Name used in keys and the model tag. Default: the class name. */
+  /**
+   * Name used in the model's cache keys and its tag (`model:<cacheName>`), which every process
+   * must agree on for invalidation to reach it. Default: the class name. Set it when a bundler
+   * or minifier renames classes (a class name shorter than 3 characters, or none, is refused
+   * with a `ValidationError` for that reason) and when two models share a class name (the
+   * second model to be used with the same name emits a process warning, code
+   * `REDIS_PATTERNS_CACHE_NAME`: they would read and invalidate each other's entries).
+   */
   static cacheName: string | undefined;
   /** Where the data comes from. Required. */
   static source: ModelSource | undefined;
@@ -160,7 +168,30 @@ export class CachingBaseModel {
 
 /** The tag every cached result of `model` carries. */
 function modelTag(model: ModelClass): string {
-  return `model:${model.cacheName ?? model.name}`;
+  return `model:${cacheNameOf(model)}`;
+}
+
+const namedModels = new Map<string, ModelClass>();
+const warnedNames = new Set<string>();
+
+function cacheNameOf(model: ModelClass): string {
+  const name = model.cacheName ?? model.name;
+  if (model.cacheName === undefined && model.name.length < 3) {
+    throw new ValidationError(
+      'cacheName',
+      `class name ${JSON.stringify(model.name)} looks minified or anonymous: set static cacheName, the same in every process`,
+    );
+  }
+  assertKeyPart('cacheName', name);
+  const first = namedModels.get(name);
+  if (first === undefined) namedModels.set(name, model);
+  else if (first !== model && !warnedNames.has(name)) {
+    warnedNames.add(name);
+    process.emitWarning(`two CachingBaseModel classes share the cache name ${JSON.stringify(name)}: set static cacheName on one of them`, {
+      code: 'REDIS_PATTERNS_CACHE_NAME',
+    });
+  }
+  return name;
 }
 
 function method(model: ModelClass, name: keyof ModelSource): (...args: unknown[]) => Promise<unknown> {
@@ -187,7 +218,7 @@ async function read(model: ModelClass, finder: Finder, args: unknown[], options:
   };
   if (perCall === false || 'transaction' in query) return shape(model, finder, await load());
   const ttlMs = perCall?.ttlMs ?? model.cacheTtl;
-  const key = `model:${model.cacheName ?? model.name}:${finder}:${stableKey(args.length ? [args, query] : query)}`;
+  const key = `model:${cacheNameOf(model)}:${finder}:${stableKey(args.length ? [args, query] : query)}`;
   const value = await cache.wrap(key, load, { tags: [modelTag(model)], ...(ttlMs === undefined ? {} : { ttlMs }) });
   return shape(model, finder, value);
 }

@@ -122,8 +122,10 @@ export class Redlock {
     const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
     const backend = this.backend(resource, ttlMs);
     if (granted >= this.quorum && until > now()) return { lease: new Lease(resource, owner, until, backend), errors };
-    // Not held: undo the partial grants (on every server, a late SET may still land).
-    await backend.release(owner);
+    // Not held: undo the partial grants on every server (a late SET may still land). Sent, not awaited:
+    // a server that failed this round would make the caller wait out its timeout a second time, and
+    // a retry's SET follows the release on the same connection, so it cannot overtake it.
+    backend.release(owner).catch(() => {});
     return { lease: null, errors };
   }
 

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 // 128 bits of routing tag: collisions between users are negligible, so the tag alone can
-// name a user's index. 256 bits of secret, as the issue asks of every session token.
+// name a user's index. 256 bits of secret: nothing to guess, so a plain hash can store it.
 const TAG_BYTES = 16;
 const SECRET_BYTES = 32;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/;

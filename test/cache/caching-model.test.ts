@@ -159,4 +159,45 @@ describe(`CachingBaseModel over plain async loaders on ${target} via ${driver}`,
     expect(reads).toBe(3);
     await expect(InsuranceMapping.count()).rejects.toBeInstanceOf(ValidationError);
   });
+
+  it('refuses a minified class name without cacheName, and warns when two models share a name', async () => {
+    const cache = new Cache({ connection: await testConnection(), ttlMs: 60_000 });
+    const source = { findAll: async () => [{ id: 1 }] };
+    // What a minifier leaves of `class ProviderModel extends CachingBaseModel`.
+    const Minified = class e extends CachingBaseModel {
+      static override useCache = true;
+      static override cache = cache;
+      static override source = source;
+    };
+    const { byCommand } = await countCommands(cache.connection, () => expect(Minified.findAll()).rejects.toBeInstanceOf(ValidationError));
+    expect(byCommand).toEqual({});
+    class Named extends Minified {
+      static override cacheName = 'named-model';
+    }
+    expect(await Named.findAll()).toEqual([{ id: 1 }]);
+
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const first = class SharedName extends CachingBaseModel {
+        static override useCache = true;
+        static override cache = cache;
+        static override source = source;
+      };
+      const second = class SharedName extends CachingBaseModel {
+        static override useCache = true;
+        static override cache = cache;
+        static override source = source;
+      };
+      await first.findAll();
+      await first.findAll();
+      expect(warnings).toEqual([]);
+      await second.findAll();
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => (w as { code?: string }).code)).toEqual(['REDIS_PATTERNS_CACHE_NAME']);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

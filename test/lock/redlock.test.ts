@@ -77,6 +77,27 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('a failed attempt with frozen servers answers within one command timeout, not two', async () => {
+    const { servers: trio, connections } = await privateTrio(1000);
+    const redlock = new Redlock({ connections, ttlMs: 10000, retryCount: 0 });
+    trio[1]?.pause();
+    trio[2]?.pause();
+    try {
+      const started = Date.now();
+      expect(await redlock.tryAcquire('frozen')).toBeNull();
+      const took = Date.now() - started;
+      expect(took).toBeGreaterThanOrEqual(950);
+      // Awaiting the releases of the failed round would wait out the 1000 ms timeout again.
+      expect(took).toBeLessThan(1900);
+    } finally {
+      trio[1]?.resume();
+      trio[2]?.resume();
+    }
+    // The partial grant on the live server was released: the lock is free again.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await connections[0]?.send(['EXISTS', connections[0].keys('lock').key('frozen', 'redlock')])).toBe(0);
+  });
+
   it('does not grant a lock when acquiring took longer than the TTL', async () => {
     const { servers: trio, connections } = await privateTrio(700);
     const redlock = new Redlock({ connections, ttlMs: 400, retryCount: 0 });
