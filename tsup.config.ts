@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+import { readLuaSource } from './scripts/lib/lua-source.js';
 
 // One entry per module folder with an index.ts, plus the core root entry.
 const modules = readdirSync('src').filter((d) => d !== 'core' && statSync(`src/${d}`).isDirectory());
@@ -15,6 +16,14 @@ export default defineConfig({
   treeshake: true,
   sourcemap: false,
   target: 'node20',
-  loader: { '.lua': 'text' },
+  // `.lua` files become strings with their `--- @include` lines expanded, exactly as the tests load them.
+  esbuildPlugins: [
+    {
+      name: 'lua-source',
+      setup(build) {
+        build.onLoad({ filter: /\.lua$/ }, (args) => ({ contents: readLuaSource(args.path), loader: 'text' }));
+      },
+    },
+  ],
   external: ['ioredis', 'redis'],
 });

@@ -23,7 +23,7 @@ export default async function rateLimitBench(ctx: BenchContext): Promise<void> {
   const io = new Redis(ctx.redisUrl);
   const connection = RedisConnection.from(io, { prefix: 'bench' });
   // The same client with one EVALSHA per check, to show what batching concurrent checks gives.
-  const unbatched = RedisConnection.from(io, { prefix: 'bench', batchScripts: false });
+  const unbatched = RedisConnection.from(io, { prefix: 'bench', coalesceScripts: false });
   const trivial = String(await io.script('LOAD', 'return 1'));
 
   // Generous limits (1,000,000 per second per identity): every check is allowed, as in normal traffic.
@@ -99,7 +99,7 @@ export default async function rateLimitBench(ctx: BenchContext): Promise<void> {
         {
           suite: 'rate-limit ceiling',
           operation: ceiling,
-          library: `${name}, batchScripts false`,
+          library: `${name}, coalesceScripts false`,
           concurrency: CONCURRENCY,
           op: (n) => limiter.check(id(n)),
           reference: 'raw EVALSHA',

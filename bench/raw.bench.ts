@@ -2,11 +2,12 @@
 // EVALSHA on one connection of each client library.
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { defineScript, RedisConnection } from 'redis-patterns';
+import { RedisConnection } from 'redis-patterns';
+import { defineScript } from 'redis-patterns/kit';
 import type { BenchContext } from './lib/types.js';
 
 const TRIVIAL = 'return 1';
-const trivial = defineScript('bench/trivial', TRIVIAL, 0);
+const trivial = defineScript<[]>('bench/trivial', TRIVIAL, { keys: 0 });
 
 export default async function rawBench(ctx: BenchContext): Promise<void> {
   const io = new Redis(ctx.redisUrl);

@@ -33,7 +33,7 @@ await withRedis(async (url) => {
   const pharmacy = new Pharmacy();
 
   async function requestRefill(instance: (typeof instances)[number], name: string, rx: string) {
-    return instance.locks.using(`refill:${rx}`, async (_signal, token) => {
+    return instance.locks.using(`refill:${rx}`, async ({ token }) => {
       const record = await instance.records.read<{ status: string }>(`refill:${rx}`);
       if (record?.status === 'sent') return `${name}: already sent, nothing to do (token ${token})`;
       await sleep(50); // calling the pharmacy takes a while

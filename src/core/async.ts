@@ -39,23 +39,3 @@ export function backoffDelay(attempt: number, options: BackoffOptions): number {
   const raw = Math.min(maxMs, baseMs * factor ** Math.max(0, attempt - 1));
   return Math.round(raw * (1 - jitter) + Math.random() * raw * jitter);
 }
-
-/**
- * Waits for `promise` at most `ms` milliseconds. Resolves `true` if it settled
- * successfully in time, `false` if it rejected or is still pending (it is left to run).
- */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const done = promise.then(
-    () => true,
-    () => false,
-  );
-  try {
-    return await Promise.race([done, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -1,13 +1,13 @@
 import { type CreateClientOptions, createClient } from './client/create.js';
 import { adaptClient, type SupportedClient } from './client/detect.js';
-import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
+import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
 import { ValidationError } from './errors.js';
 import { KeySpace } from './keys.js';
-import { definedScripts, type LuaScript, VARIADIC_KEYS } from './script.js';
+import { definedScripts, type LuaScript } from './script.js';
 import { ScriptRunner } from './script-runner.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
+import { within } from './time-limit.js';
 import { assertNonNegative } from './validation.js';
-import { within } from './within.js';
 
 const BRAND = Symbol.for('redis-patterns.connection');
 
@@ -23,15 +23,20 @@ export interface RedisConnectionOptions {
    */
   commandTimeoutMs?: number;
   /**
-   * Lets concurrent calls of a batched script (a rate-limit check, a `FencedLock` or
-   * `Semaphore` acquire or release) made in the same tick
-   * share one `EVALSHA`, up to 16 per command (on a cluster: calls of one hash tag). Each
-   * call still runs as its own atomic step and gets its own reply and timeout. Redis pays
-   * its per-command cost and the script's `TIME` once per batch instead of once per call,
-   * which is most of what a short script costs under load. Set `false` to send one
-   * `EVALSHA` per call. Default `true`.
+   * Lets concurrent calls of a coalesced script (see `ScriptOptions.coalesce`) made in the same
+   * tick share one `EVALSHA`, up to 16 per command (on a cluster: calls of one hash tag). Each
+   * call still runs as its own atomic step and gets its own reply and timeout. Redis pays its
+   * per-command cost (and the script's `TIME`) once per `EVALSHA` instead of once per call,
+   * which is most of what a short script costs under load. Set `false` to send one `EVALSHA`
+   * per call. Default `true`.
    */
-  batchScripts?: boolean;
+  coalesceScripts?: boolean;
+}
+
+/** Per-call options of {@link RedisConnection.run} and {@link RedisConnection.send}. */
+export interface CallOptions {
+  /** Milliseconds to wait for the reply before rejecting with `CommandTimeoutError`. Default: the connection's `commandTimeoutMs`. */
+  timeoutMs?: number;
 }
 
 /**
@@ -54,7 +59,7 @@ export class RedisConnection {
   readonly commandTimeoutMs: number;
   private readonly owned: boolean;
   private readonly scripts: ScriptRunner;
-  private readonly batchScripts: boolean;
+  private readonly coalesceScripts: boolean;
   private subscriberPromise: Promise<Subscriber> | undefined;
   private readonly keySpaces = new Map<string, KeySpace>();
 
@@ -71,8 +76,8 @@ export class RedisConnection {
     this.prefix = options.prefix ?? '';
     this.serializer = options.serializer ?? jsonSerializer;
     this.commandTimeoutMs = timeout;
-    this.batchScripts = options.batchScripts ?? true;
-    this.scripts = new ScriptRunner(client, this.batchScripts);
+    this.coalesceScripts = options.coalesceScripts ?? true;
+    this.scripts = new ScriptRunner(client, this.coalesceScripts);
     new KeySpace(this.prefix, 'core'); // validates the prefix now rather than on first use
   }
 
@@ -103,30 +108,33 @@ export class RedisConnection {
   /**
    * Runs a script with one `EVALSHA`; if the server has lost it (restart,
    * failover, `SCRIPT FLUSH`), sends the source with `EVAL` to the same node.
-   * Calls of a batched script (see `ScriptOptions.batch`) may share one `EVALSHA`
-   * with concurrent calls (see {@link RedisConnectionOptions.batchScripts}); each still
-   * gets its own reply. `timeoutMs` overrides the connection's timeout for this call.
+   * Calls of a coalesced script (see `ScriptOptions.coalesce`) may share one `EVALSHA`
+   * with concurrent calls (see {@link RedisConnectionOptions.coalesceScripts}); each still
+   * gets its own reply. Resolves the script's result type (its `parseReply`); its `RP_`
+   * status replies reject with its typed errors, everything else with core's.
    */
-  run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[], options?: { timeoutMs?: number }): Promise<RedisReply> {
+  run<A extends readonly RedisArg[], R>(script: LuaScript<A, R>, keys: readonly string[], args: A, options?: CallOptions): Promise<R> {
     const n = keys.length;
-    if (n !== script.numberOfKeys && !(script.numberOfKeys === VARIADIC_KEYS && n > 0)) {
-      return Promise.reject(new Error(`script ${script.name} takes ${script.numberOfKeys} keys, got ${n}`));
+    if (script.keys === 'variadic' ? n === 0 : n !== script.keys) {
+      return Promise.reject(new Error(`script ${script.name} takes ${script.keys} keys, got ${n}`));
     }
     return this.scripts.run(script, keys, args, options?.timeoutMs ?? this.commandTimeoutMs);
   }
 
-  /**
-   * Sends one command; `routeKey` selects the cluster node. Errors are typed.
-   * `timeoutMs` overrides the connection's timeout for this call (blocking commands).
-   */
-  send(args: readonly RedisArg[], routeKey?: string, options?: { timeoutMs?: number }): Promise<RedisReply> {
+  /** Sends one command; `routeKey` (a key of the command) selects the cluster node. Errors are typed. */
+  send(args: readonly RedisArg[], routeKey?: string, options?: CallOptions): Promise<RedisReply> {
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
     return within(this.client.send(args, routeKey), ms, args[0] as string);
   }
 
-  /** Sends commands in one round trip (all keys must share a slot on a cluster). */
-  batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
-    return within(this.client.batch(commands, options), this.commandTimeoutMs, 'a batch');
+  /**
+   * Sends several commands in one round trip, as a plain pipeline or (`atomic`) as
+   * `MULTI`/`EXEC`. On a cluster every key must be in the slot of `routeKey`. Rejects with the
+   * first error reply, typed.
+   */
+  pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions & CallOptions = {}): Promise<RedisReply[]> {
+    const ms = options.timeoutMs ?? this.commandTimeoutMs;
+    return within(this.client.pipeline(commands, options), ms, options.atomic ? 'a MULTI' : 'a pipeline');
   }
 
   /** Loads every defined script (or the given ones) on every primary, for callers that use them inside `MULTI`. */
@@ -180,7 +188,7 @@ export class RedisConnection {
       prefix: this.prefix,
       serializer: this.serializer,
       commandTimeoutMs: this.commandTimeoutMs,
-      batchScripts: this.batchScripts,
+      coalesceScripts: this.coalesceScripts,
     });
   }
 

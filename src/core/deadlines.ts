@@ -90,3 +90,9 @@ export class Deadlines {
     if (next !== Number.POSITIVE_INFINITY) this.arm(next);
   }
 }
+
+/**
+ * The one timer behind every time limit of the library: Redis replies of every connection,
+ * and the user functions a module bounds (a circuit breaker's call timeout).
+ */
+export const deadlines = new Deadlines();

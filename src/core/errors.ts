@@ -1,64 +1,103 @@
 /**
+ * Every `code` an error of this library can carry: the core's, then each module's. Switch on
+ * it, or use `instanceof`; each error class also has it as a static `code`.
+ */
+export type ErrorCode =
+  // core
+  | 'VALIDATION'
+  | 'REDIS_UNAVAILABLE'
+  | 'REDIS_TIMEOUT'
+  | 'REDIS_ERROR'
+  | 'SERIALIZATION'
+  // cache
+  | 'CACHE_INVALIDATION'
+  // circuit-breaker
+  | 'CIRCUIT_OPEN'
+  | 'CALL_TIMEOUT'
+  // counters
+  | 'BLOOM_CONFIG'
+  | 'BLOOM_MODULE_MISSING'
+  // geo
+  | 'GEO_MEMBER_NOT_FOUND'
+  | 'GEO_REBUILD'
+  // lock
+  | 'LOCK_NOT_ACQUIRED'
+  | 'LOCK_LOST'
+  // state-machine
+  | 'STATE_CONFLICT'
+  | 'INVALID_TRANSITION';
+
+/**
  * Base class of every error this library throws. Catch this to handle any
  * redis-patterns failure; check `code` or `instanceof` a subclass for the kind.
  */
 export class RedisPatternsError extends Error {
-  /** Stable, machine-readable error kind (e.g. `VALIDATION`, `REDIS_TIMEOUT`). */
-  readonly code: string;
+  /** Stable, machine-readable error kind (see {@link ErrorCode}). */
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
   }
 }
 
-/** Bad input, rejected before anything is sent to Redis. */
+/** Bad input, rejected before anything is sent to Redis. Code `VALIDATION`. */
 export class ValidationError extends RedisPatternsError {
+  static readonly code = 'VALIDATION';
   /** Name of the offending option or argument. */
   readonly field: string;
 
-  constructor(field: string, message: string) {
-    super('VALIDATION', `${field}: ${message}`);
+  /** @param code - a subclass's more specific code; default `VALIDATION` */
+  constructor(field: string, message: string, code: ErrorCode = ValidationError.code) {
+    super(code, `${field}: ${message}`);
     this.field = field;
   }
 }
 
 /**
- * Redis could not be reached: connection refused or closed, client offline.
- * The operation did not run (or its outcome is unknown if it was in flight).
+ * Redis could not be reached: connection refused or closed, client offline, cluster down.
+ * The operation did not run (or its outcome is unknown if it was in flight). Code
+ * `REDIS_UNAVAILABLE`.
  */
 export class RedisUnavailableError extends RedisPatternsError {
+  static readonly code = 'REDIS_UNAVAILABLE';
+
   constructor(message: string, options?: { cause?: unknown }) {
-    super('REDIS_UNAVAILABLE', message, options);
+    super(RedisUnavailableError.code, message, options);
   }
 }
 
 /**
- * Redis did not answer within the connection's `commandTimeoutMs`. The command
- * may still run on the server later; operations built on it are designed so
- * that a late execution is harmless (owner checks, TTLs).
+ * Redis did not answer within the call's time limit (`commandTimeoutMs` or a module's own
+ * `timeoutMs`). The command may still run on the server later; operations built on it are
+ * designed so that a late execution is harmless (owner checks, TTLs). Code `REDIS_TIMEOUT`.
  */
 export class CommandTimeoutError extends RedisPatternsError {
+  static readonly code = 'REDIS_TIMEOUT';
   /** The timeout that elapsed, in milliseconds. */
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number, command: string) {
-    super('REDIS_TIMEOUT', `Redis did not answer ${command} within ${timeoutMs} ms`);
+    super(CommandTimeoutError.code, `Redis did not answer ${command} within ${timeoutMs} ms`);
     this.timeoutMs = timeoutMs;
   }
 }
 
-/** Redis answered with an error reply that no module turned into a typed error. */
+/** Redis answered with an error reply that no module turned into a typed error. Code `REDIS_ERROR`. */
 export class RedisCommandError extends RedisPatternsError {
+  static readonly code = 'REDIS_ERROR';
+
   constructor(message: string, options?: { cause?: unknown }) {
-    super('REDIS_ERROR', message, options);
+    super(RedisCommandError.code, message, options);
   }
 }
 
-/** A value could not be serialized or deserialized. */
+/** A value could not be serialized or deserialized. Code `SERIALIZATION`. */
 export class SerializationError extends RedisPatternsError {
+  static readonly code = 'SERIALIZATION';
+
   constructor(message: string, options?: { cause?: unknown }) {
-    super('SERIALIZATION', message, options);
+    super(SerializationError.code, message, options);
   }
 }

@@ -1,17 +1,11 @@
 import { RedisCommandError, RedisPatternsError, RedisUnavailableError } from './errors.js';
 
-type ErrorFactory = (detail: string) => RedisPatternsError;
-
-const scriptErrors = new Map<string, ErrorFactory>();
-
 /**
- * Registers the typed error for a Lua status code. A script that ends with
+ * The typed errors of one script's Lua status codes: a script that ends with
  * `return redis.error_reply('RP_<CODE> detail')` makes the call reject with
- * `factory(detail)`; this is the one place where Lua status codes become errors.
+ * `errors[CODE](detail)`. Declared with the script (see `ScriptOptions.errors`).
  */
-export function registerScriptError(code: string, factory: ErrorFactory): void {
-  scriptErrors.set(code, factory);
-}
+export type ScriptErrors = Readonly<Record<string, (detail: string) => RedisPatternsError>>;
 
 const UNAVAILABLE_NAMES = new Set([
   'ClientClosedError',
@@ -31,15 +25,18 @@ export function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }
 
-/** Turns whatever a client library rejected with into a redis-patterns error. */
-export function toTypedError(err: unknown): Error {
+/**
+ * Turns whatever a client library rejected with into a redis-patterns error: the one place
+ * where error replies and connection failures get their types. `errors` maps the Lua status
+ * codes of the script that failed, if any.
+ */
+export function toTypedError(err: unknown, errors?: ScriptErrors): Error {
   if (!(err instanceof Error)) return new RedisCommandError(String(err));
   if (err instanceof RedisPatternsError) return err;
   const message = err.message;
-  if (message.startsWith('RP_')) {
+  if (errors && message.startsWith('RP_')) {
     const space = message.indexOf(' ');
-    const code = message.slice(3, space === -1 ? undefined : space);
-    const factory = scriptErrors.get(code);
+    const factory = errors[message.slice(3, space === -1 ? undefined : space)];
     if (factory) return factory(space === -1 ? '' : message.slice(space + 1));
   }
   if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_NAMES.has(err.constructor.name) || UNAVAILABLE_MESSAGE.test(message)) {

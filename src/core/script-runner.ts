@@ -1,9 +1,10 @@
 import type { RedisArg, RedisClient, RedisReply } from './client/types.js';
-import type { Pending } from './deadlines.js';
+import { deadlines, type Pending } from './deadlines.js';
 import { CommandTimeoutError, RedisCommandError } from './errors.js';
 import { isNoScript, toTypedError } from './reply-errors.js';
 import type { LuaScript } from './script.js';
-import { deadlines } from './within.js';
+
+type AnyScript = LuaScript<never, unknown>;
 
 /**
  * Most calls one `EVALSHA` carries. Small enough that a burst becomes several batches in
@@ -16,7 +17,7 @@ const MAX_BATCH = 16;
 interface Call {
   readonly keys: readonly string[];
   readonly args: readonly RedisArg[];
-  readonly resolve: (reply: RedisReply) => void;
+  readonly resolve: (reply: unknown) => void;
   readonly reject: (err: unknown) => void;
   deadline: Pending | undefined;
   /** Answered, failed or timed out: nothing more reaches the caller. */
@@ -24,14 +25,15 @@ interface Call {
 }
 
 interface Group {
-  readonly script: LuaScript;
+  readonly script: AnyScript;
   readonly calls: Call[];
 }
 
 /**
  * Runs scripts with `EVALSHA`, falling back to `EVAL` on `NOSCRIPT` (restart, failover,
- * `SCRIPT FLUSH`) for the calls still waiting. Calls of a batched script (see
- * `ScriptOptions.batch`) made in the same tick are sent together, up to {@link MAX_BATCH}
+ * `SCRIPT FLUSH`) for the calls still waiting, and turns replies into each script's result
+ * type and error replies into its typed errors. Calls of a coalesced script (see
+ * `ScriptOptions.coalesce`) made in the same tick are sent together, up to {@link MAX_BATCH}
  * per `EVALSHA` and grouped by hash tag on a cluster: one command, one script run and one
  * reply for all of them.
  */
@@ -41,12 +43,12 @@ export class ScriptRunner {
 
   constructor(
     private readonly client: RedisClient,
-    private readonly batching: boolean,
+    private readonly coalescing: boolean,
   ) {}
 
-  run(script: LuaScript, keys: readonly string[], args: readonly RedisArg[], ms: number): Promise<RedisReply> {
-    return new Promise((resolve, reject) => {
-      const call: Call = { keys, args, resolve, reject, deadline: undefined, done: false };
+  run<A extends readonly RedisArg[], R>(script: LuaScript<A, R>, keys: readonly string[], args: A, ms: number): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const call: Call = { keys, args, resolve: resolve as (reply: unknown) => void, reject, deadline: undefined, done: false };
       if (ms > 0) {
         call.deadline = deadlines.add(ms, () => {
           if (call.done) return;
@@ -54,13 +56,14 @@ export class ScriptRunner {
           reject(new CommandTimeoutError(ms, `script ${script.name}`));
         });
       }
-      if (!this.batching || script.batchReplyLength === undefined) return this.execute(script, [call], false);
+      const any = script as unknown as AnyScript;
+      if (!this.coalescing || script.replyLength === undefined) return this.execute(any, [call], false);
       // One batch needs the same number of arguments per call, and one slot on a cluster.
       let id = `${script.name}\n${args.length}`;
       if (this.client.isCluster) id += `\n${hashTag(keys[0] as string)}`;
       const group = this.pending.get(id);
       if (group) group.calls.push(call);
-      else this.pending.set(id, { script, calls: [call] });
+      else this.pending.set(id, { script: any, calls: [call] });
       if (!this.scheduled) {
         this.scheduled = true;
         // After the current tick's promise jobs: every call a burst of replies triggers joins.
@@ -78,45 +81,45 @@ export class ScriptRunner {
     }
   };
 
-  private execute(script: LuaScript, calls: Call[], useEval: boolean): void {
+  private execute(script: AnyScript, calls: Call[], useEval: boolean): void {
     // A retry runs only calls whose callers still wait: a timed-out caller already has its answer.
     const live = useEval ? calls.filter((c) => !c.done) : calls;
     const first = live[0];
     if (!first) return;
-    const length = script.batchReplyLength;
+    const length = script.replyLength;
     this.client.send(commandArgs(script, live, useEval), first.keys[0]).then(
       (reply) => {
-        if (length === undefined) succeed(first, reply);
-        else distribute(live, reply, length);
+        if (length === undefined) succeed(script, first, reply);
+        else distribute(script, live, reply, length);
       },
       (err) => {
         if (!useEval && isNoScript(err)) return this.execute(script, live, true);
-        const typed = toTypedError(err);
+        const typed = toTypedError(err, script.errors);
         for (const call of live) fail(call, typed);
       },
     );
   }
 }
 
-// A plain script gets its call's keys and arguments; a batched one the layout described at
-// ScriptOptions.batch: every call's keys, then n and every call's arguments.
-function commandArgs(script: LuaScript, calls: readonly Call[], useEval: boolean): RedisArg[] {
+// A plain script gets its call's keys and arguments; a coalesced one the layout its driver reads
+// (src/core/lua/coalesce.lua): every call's keys, then the number of calls and every call's arguments.
+function commandArgs(script: AnyScript, calls: readonly Call[], useEval: boolean): RedisArg[] {
   const argv: RedisArg[] = [useEval ? 'EVAL' : 'EVALSHA', useEval ? script.source : script.sha, 0];
   for (const call of calls) for (const key of call.keys) argv.push(key);
   argv[2] = argv.length - 3;
-  if (script.batchReplyLength !== undefined) argv.push(calls.length);
+  if (script.replyLength !== undefined) argv.push(calls.length);
   for (const call of calls) for (const arg of call.args) argv.push(arg);
   return argv;
 }
 
-function distribute(calls: readonly Call[], reply: RedisReply, length: number): void {
+function distribute(script: AnyScript, calls: readonly Call[], reply: RedisReply, length: number): void {
   if (!Array.isArray(reply) || reply.length !== calls.length * length) {
     const got = Array.isArray(reply) ? `${reply.length} entries` : typeof reply;
-    const err = new RedisCommandError(`a batched script answered ${got} for ${calls.length} calls of ${length}`);
+    const err = new RedisCommandError(`script ${script.name} answered ${got} for ${calls.length} calls of ${length}`);
     for (const call of calls) fail(call, err);
     return;
   }
-  for (let i = 0; i < calls.length; i++) succeed(calls[i] as Call, reply.slice(i * length, (i + 1) * length));
+  for (let i = 0; i < calls.length; i++) succeed(script, calls[i] as Call, reply.slice(i * length, (i + 1) * length));
 }
 
 function finish(call: Call): boolean {
@@ -126,8 +129,19 @@ function finish(call: Call): boolean {
   return true;
 }
 
-function succeed(call: Call, reply: RedisReply): void {
-  if (finish(call)) call.resolve(reply);
+function succeed(script: AnyScript, call: Call, reply: RedisReply): void {
+  if (!finish(call)) return;
+  const parse = script.parseReply;
+  if (!parse) return call.resolve(reply);
+  let result: unknown;
+  try {
+    result = parse(reply);
+  } catch (err) {
+    return call.reject(
+      new RedisCommandError(`script ${script.name} answered an unexpected reply: ${(err as Error).message}`, { cause: err }),
+    );
+  }
+  call.resolve(result);
 }
 
 function fail(call: Call, err: unknown): void {

@@ -1,82 +1,130 @@
 import { createHash } from 'node:crypto';
+import type { RedisArg, RedisReply } from './client/types.js';
+import coalesceDriver from './lua/coalesce.lua';
+import timeFragment from './lua/time.lua';
+import type { ScriptErrors } from './reply-errors.js';
 
-/** `numberOfKeys` of a script that takes any number of keys (at least one); each call passes its own. */
-export const VARIADIC_KEYS = -1;
-
-/** Options of {@link defineScript}. */
-export interface ScriptOptions {
+/** Options of {@link defineScript}: the script's whole contract with its callers. */
+export interface ScriptOptions<R> {
   /**
-   * The script runs a batch of calls per `EVALSHA`, so concurrent calls can share one
-   * (see `RedisConnectionOptions.batchScripts`). Such a script always receives this layout,
-   * also for a single call:
-   * - `KEYS`: the keys of call 1, then of call 2, ... (the same number per call);
-   * - `ARGV[1]`: the number of calls `n`; then the arguments of call 1, of call 2, ... (the
-   *   same number per call);
-   * - reply: one flat array, `replyLength` entries per call, in call order.
-   *
-   * Each caller gets its own `replyLength` entries as an array. The script reads `TIME` once
-   * for the whole batch and spends Redis's per-command cost once: that is the saving. A Redis
-   * error inside the script fails every call of its batch. Default: not batched.
+   * How many leading arguments are keys (`KEYS[1..n]`; per call for a coalesced script), or
+   * `'variadic'` for a script that takes any number of keys (at least one), each call its own.
    */
-  batch?: {
+  keys: number | 'variadic';
+  /**
+   * The script handles one call in `local function call(k, a, res, now_ms, now_us)`, and core
+   * appends its driver (`src/core/lua/coalesce.lua`), which runs `call` once per call in call
+   * order: concurrent calls share one `EVALSHA` (see `RedisConnectionOptions.coalesceScripts`).
+   * A call's keys are `KEYS[k + 1..]`, its arguments `ARGV[a + 1..]`; `call` appends exactly
+   * `replyLength` entries to `res`, and each caller gets its own entries (through
+   * {@link ScriptOptions.parseReply}). With `readsTime`, the driver reads Redis `TIME` once for
+   * all calls and passes it as epoch ms and µs; otherwise both are `nil`.
+   *
+   * A Redis error inside the script fails every call that shared its `EVALSHA`. Default: not
+   * coalesced (one `EVALSHA` per call).
+   */
+  coalesce?: {
     /** Reply entries per call, the same for every call. */
     replyLength: number;
+    /** Whether `call` receives Redis time. Default `false`. */
+    readsTime?: boolean;
   };
+  /**
+   * Turns the raw reply (of a coalesced script: one call's entries, as an array) into what
+   * `RedisConnection.run` resolves. A throw becomes a `RedisCommandError`. Default: the raw reply.
+   */
+  parseReply?: (reply: RedisReply) => R;
+  /** The typed errors of the script's `RP_<CODE>` status replies. Default: none. */
+  errors?: ScriptErrors;
 }
 
 /**
- * One Lua script: its source (embedded from a `.lua` file at build time), its
- * SHA1 and how many of its arguments are keys. Create with {@link defineScript}
- * and run with `RedisConnection.run`.
+ * One Lua script: its source (embedded from a `.lua` file at build time, includes expanded),
+ * its SHA1, and its contract: keys, argument types `A`, reply type `R`, typed errors. Create
+ * with {@link defineScript} and run with `RedisConnection.run`.
  */
-export class LuaScript {
+export class LuaScript<A extends readonly RedisArg[] = readonly RedisArg[], R = RedisReply> {
   /** SHA1 of the source, as `EVALSHA` expects it. */
   readonly sha: string;
-  /** Reply entries per call of a batched script (see {@link ScriptOptions.batch}); `undefined` otherwise. */
-  readonly batchReplyLength: number | undefined;
+  /** Keys per call, or `'variadic'`. */
+  readonly keys: number | 'variadic';
+  /** Reply entries per call of a coalesced script (see {@link ScriptOptions.coalesce}); `undefined` otherwise. */
+  readonly replyLength: number | undefined;
+  /** See {@link ScriptOptions.parseReply}. */
+  readonly parseReply: ((reply: RedisReply) => R) | undefined;
+  /** See {@link ScriptOptions.errors}. */
+  readonly errors: ScriptErrors | undefined;
+  // Carries the argument types for `run`'s inference; never set.
+  declare private readonly argumentTypes?: (args: A) => void;
 
   /**
    * @param name - a unique name, `module/file` by convention (e.g. `lock/acquire`)
    * @param source - the Lua source
-   * @param numberOfKeys - how many leading arguments are keys (`KEYS[1..n]`; per call for a batched
-   *   script), or {@link VARIADIC_KEYS}
-   * @param options - see {@link ScriptOptions}
+   * @param options - the script's contract (see {@link ScriptOptions})
    */
+  readonly source: string;
+
   constructor(
     readonly name: string,
-    readonly source: string,
-    readonly numberOfKeys: number,
-    options: ScriptOptions = {},
+    source: string,
+    options: ScriptOptions<R>,
   ) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-    const replyLength = options.batch?.replyLength;
-    if (replyLength !== undefined && (!Number.isInteger(replyLength) || replyLength < 1 || numberOfKeys < 1)) {
-      throw new Error(`script ${name}: a batched script needs a fixed number of keys and a positive replyLength`);
+    this.source = options.coalesce ? withDriver(source, options.coalesce.readsTime === true) : source;
+    this.sha = createHash('sha1').update(this.source).digest('hex');
+    this.keys = options.keys;
+    if (this.keys !== 'variadic' && (!Number.isInteger(this.keys) || this.keys < 0)) {
+      throw new Error(`script ${name}: keys must be a non-negative integer or 'variadic'`);
     }
-    this.batchReplyLength = replyLength;
+    const replyLength = options.coalesce?.replyLength;
+    if (replyLength !== undefined) {
+      if (!Number.isInteger(replyLength) || replyLength < 1 || this.keys === 'variadic' || this.keys < 1) {
+        throw new Error(`script ${name}: a coalesced script needs a fixed number of keys and a positive replyLength`);
+      }
+    }
+    this.replyLength = replyLength;
+    this.parseReply = options.parseReply;
+    this.errors = options.errors;
   }
 }
 
-const registry = new Map<string, LuaScript>();
+const registry = new Map<string, LuaScript<readonly RedisArg[], unknown>>();
 
 /**
- * Defines (and registers for `RedisConnection.preload`) a script. Defining the
- * same name twice with a different source is a programming error and throws.
+ * Defines (and registers for `RedisConnection.preload`) a script. `A` types its arguments
+ * (per call), `R` what a call resolves (see {@link ScriptOptions.parseReply}). Defining the
+ * same name twice with a different source or contract is a programming error and throws.
+ *
+ * @example
+ * const acquire = defineScript<[owner: string, ttlMs: number], boolean>('lock/acquire', source, {
+ *   keys: 2,
+ *   parseReply: (reply) => reply === 1,
+ * });
+ * const held = await connection.run(acquire, [lockKey, fenceKey], [owner, 5000]); // boolean
  */
-export function defineScript(name: string, source: string, numberOfKeys: number, options: ScriptOptions = {}): LuaScript {
+export function defineScript<A extends readonly RedisArg[] = readonly RedisArg[], R = RedisReply>(
+  name: string,
+  source: string,
+  options: ScriptOptions<R>,
+): LuaScript<A, R> {
+  const script = new LuaScript<A, R>(name, source, options);
   const existing = registry.get(name);
   if (existing) {
-    if (existing.source !== source || existing.numberOfKeys !== numberOfKeys || existing.batchReplyLength !== options.batch?.replyLength) {
+    if (existing.source !== script.source || existing.keys !== script.keys || existing.replyLength !== script.replyLength) {
       throw new Error(`script ${name} is defined twice with different sources`);
     }
-    return existing;
+    return existing as unknown as LuaScript<A, R>;
   }
-  const script = new LuaScript(name, source, numberOfKeys, options);
-  registry.set(name, script);
+  registry.set(name, script as unknown as LuaScript<readonly RedisArg[], unknown>);
   return script;
 }
 
 /** Every script defined so far (only the modules actually imported define theirs). */
-export function definedScripts(): LuaScript[] {
+export function definedScripts(): LuaScript<readonly RedisArg[], unknown>[] {
   return [...registry.values()];
+}
+
+// The script's `call`, then the driver that runs it per call (with Redis time when asked for).
+function withDriver(source: string, readsTime: boolean): string {
+  const clock = readsTime && !source.includes('-- core/lua/time.lua') ? `${timeFragment}\n` : '';
+  return `${source}\nlocal coalesce_reads_time = ${readsTime}\n${clock}${coalesceDriver}`;
 }

@@ -1,12 +1,13 @@
 import { RedisPatternsError } from '../core/errors.js';
 
-/** A lock, permit or Redlock could not be acquired within the wait limit (or retries). */
+/** A lock, permit or Redlock could not be acquired within the wait limit (or retries). Code `LOCK_NOT_ACQUIRED`. */
 export class LockNotAcquiredError extends RedisPatternsError {
+  static readonly code = 'LOCK_NOT_ACQUIRED';
   /** The resource (or semaphore name) that stayed busy. */
   readonly resource: string;
 
   constructor(resource: string, message: string, options?: { cause?: unknown }) {
-    super('LOCK_NOT_ACQUIRED', `${resource}: ${message}`, options);
+    super(LockNotAcquiredError.code, `${resource}: ${message}`, options);
     this.resource = resource;
   }
 }
@@ -14,13 +15,15 @@ export class LockNotAcquiredError extends RedisPatternsError {
 /**
  * A held lock was lost before the work under it finished: an extension was refused
  * (the TTL ran out and someone else may hold it) or could not be confirmed in time.
+ * Code `LOCK_LOST`.
  */
 export class LockLostError extends RedisPatternsError {
+  static readonly code = 'LOCK_LOST';
   /** The resource whose lock was lost. */
   readonly resource: string;
 
   constructor(resource: string, message: string, options?: { cause?: unknown }) {
-    super('LOCK_LOST', `${resource}: ${message}`, options);
+    super(LockLostError.code, `${resource}: ${message}`, options);
     this.resource = resource;
   }
 }

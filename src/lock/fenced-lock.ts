@@ -4,9 +4,9 @@ import { randomId } from '../core/ids.js';
 import type { KeySpace } from '../core/keys.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
-import { Lease, type LeaseBackend } from './lease.js';
+import { type FencedLease, type FencedLockContext, HeldFencedLease, type LeaseBackend } from './lease.js';
 import { type ResourceKeys, resourceKeys } from './resource-keys.js';
-import { acquireScript, extendScript, releaseScript } from './scripts.js';
+import { type Attempt, acquireScript, extendScript, releaseScript } from './scripts.js';
 import { checkLockInput, now, validUntil, waitDefaults } from './validity.js';
 import { Wakeups } from './wakeups.js';
 
@@ -38,29 +38,6 @@ export interface FencedAcquireOptions {
   signal?: AbortSignal;
 }
 
-/** A held {@link FencedLock}: a {@link Lease} with its fencing token. */
-export class FencedLease extends Lease {
-  /**
-   * Fencing token: strictly greater than every token handed out before for this
-   * resource. Pass it with every write the lock protects; stores reject lower ones.
-   */
-  readonly token: number;
-
-  /** @internal */
-  constructor(resource: string, owner: string, token: number, validUntilMs: number, backend: LeaseBackend) {
-    super(resource, owner, validUntilMs, backend);
-    this.token = token;
-  }
-}
-
-interface Attempt {
-  granted: boolean;
-  /** Token when granted. */
-  token: number;
-  /** Remaining TTL: of our lock when granted, of the holder's otherwise. */
-  remainingMs: number;
-}
-
 /**
  * A mutual-exclusion lock on one Redis (or one cluster slot) whose every acquisition
  * carries a fencing token from a per-resource counter. Waiters queue in FIFO order and
@@ -69,7 +46,7 @@ interface Attempt {
  *
  * @example
  * const locks = new FencedLock({ connection, ttlMs: 5000 });
- * await locks.using('refill:rx-42', async (signal, token) => {
+ * await locks.using('refill:rx-42', async ({ token, signal }) => {
  *   await pharmacy.send(order, { fencingToken: token, signal });
  * });
  */
@@ -159,7 +136,7 @@ export class FencedLock {
           const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
           // Too little validity left to trust: poll, which reports the real remaining TTL.
           if (until > now())
-            return new FencedLease(resource, owner, Number(message.slice(prefix.length)), until, this.backend(keys, ttlMs));
+            return new HeldFencedLease(resource, owner, Number(message.slice(prefix.length)), until, this.backend(keys, ttlMs));
         }
       } while (now() < deadline);
     } catch (err) {
@@ -173,14 +150,14 @@ export class FencedLock {
   }
 
   /**
-   * Acquires `resource`, runs `fn(signal, token)` while extending the lock every third
-   * of its TTL, and always releases. The signal aborts with {@link LockLostError} when
-   * an extension is refused or none succeeds before the validity runs out; `using`
-   * then rejects with that error even if `fn` resolved.
+   * Acquires `resource`, runs `fn({ token, signal, lease })` while extending the lock every
+   * third of its TTL, and always releases. The signal aborts with {@link LockLostError} when
+   * an extension is refused or none succeeds before the validity runs out; `using` then
+   * rejects with that error even if `fn` resolved.
    */
-  async using<T>(resource: string, fn: (signal: AbortSignal, token: number) => Promise<T>, options: FencedAcquireOptions = {}): Promise<T> {
+  async using<T>(resource: string, fn: (context: FencedLockContext) => Promise<T>, options: FencedAcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(resource, options);
-    return holdWhile(lease, options.ttlMs ?? this.ttlMs, (signal) => fn(signal, lease.token));
+    return holdWhile(lease, options.ttlMs ?? this.ttlMs, (signal) => fn({ token: lease.token, signal, lease }));
   }
 
   private nextOwner(): string {
@@ -188,22 +165,23 @@ export class FencedLock {
     return this.instanceId + this.sequence.toString(36);
   }
 
-  private async attempt(keys: ResourceKeys, owner: string, ttlMs: number, member: string, waitMs: number): Promise<Attempt> {
-    const reply = (await this.connection.run(
-      acquireScript,
-      [keys.lock, keys.fence, keys.queue],
-      [owner, ttlMs, member, waitMs],
-    )) as unknown[];
-    if (Number(reply[0]) === 1) return { granted: true, token: Number(reply[1]), remainingMs: Number(reply[2]) };
-    return { granted: false, token: 0, remainingMs: Math.max(0, Number(reply[2])) };
+  private attempt(keys: ResourceKeys, owner: string, ttlMs: number, member: string, waitMs: number): Promise<Attempt> {
+    return this.connection.run(acquireScript, [keys.lock, keys.fence, keys.queue], [owner, ttlMs, member, waitMs]);
   }
 
   // Turns a grant into a lease, unless its validity already ran out (a very slow round trip):
   // then it is released at once and treated as not acquired.
-  private async lease(resource: string, keys: ResourceKeys, owner: string, ttlMs: number, attempt: Attempt, sentAt: number) {
+  private async lease(
+    resource: string,
+    keys: ResourceKeys,
+    owner: string,
+    ttlMs: number,
+    attempt: Attempt,
+    sentAt: number,
+  ): Promise<FencedLease | null> {
     const until = validUntil(sentAt, attempt.remainingMs, ttlMs, this.driftFactor);
     const backend = this.backend(keys, ttlMs);
-    if (until > now()) return new FencedLease(resource, owner, attempt.token, until, backend);
+    if (until > now()) return new HeldFencedLease(resource, owner, attempt.token, until, backend);
     await backend.release(owner).catch(() => false);
     return null;
   }
@@ -214,21 +192,15 @@ export class FencedLock {
       ttlMs,
       driftFactor: this.driftFactor,
       release: (owner) => this.release(keys, owner),
-      async extend(owner, ttl) {
-        return Number(await connection.run(extendScript, [keys.lock], [owner, ttl])) === 1;
-      },
+      extend: (owner, ttl) => connection.run(extendScript, [keys.lock], [owner, ttl]),
     };
   }
 
   private async release(keys: ResourceKeys, owner: string): Promise<boolean> {
-    const reply = (await this.connection.run(
-      releaseScript,
-      [keys.lock, keys.fence, keys.queue, keys.channel],
-      [owner, this.instanceId],
-    )) as unknown[];
+    const released = await this.connection.run(releaseScript, [keys.lock, keys.fence, keys.queue, keys.channel], [owner, this.instanceId]);
     // Handed to one of our own waiters: wake it now (release.lua published nothing for it).
-    if (Number(reply[0]) === 2) this.wakeups.deliver(keys.channel, `${reply[1]} ${reply[2]}`);
-    return Number(reply[0]) > 0;
+    if (released.code === 2) this.wakeups.deliver(keys.channel, `${released.nextOwner} ${released.token}`);
+    return released.code > 0;
   }
 
   // Leaves the queue; a release may have handed us the lock just before, so release it

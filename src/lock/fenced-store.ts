@@ -56,14 +56,13 @@ export class FencedStore {
     assertPositiveInteger('token', token);
     const entries = Object.entries(fields ?? {});
     if (entries.length === 0) throw new ValidationError('fields', 'must have at least one field');
-    const args: (string | number)[] = [token, this.ttlMs];
+    const pairs: string[] = [];
     for (const [field, value] of entries) {
       assertKeyPart('field', field);
-      args.push(field, this.connection.serializer.serialize(value));
+      pairs.push(field, this.connection.serializer.serialize(value));
     }
     const keys = resourceKeys(this.ks, resource);
-    const reply = (await this.connection.run(fencedWriteScript, [keys.fence, this.recordKey(resource)], args)) as unknown[];
-    return { written: Number(reply[0]) === 1, newestToken: Number(reply[1]) };
+    return this.connection.run(fencedWriteScript, [keys.fence, this.recordKey(resource)], [token, this.ttlMs, ...pairs]);
   }
 
   /** Reads the resource's record (every field), or `null` when it has none. */

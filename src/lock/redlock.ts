@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import { assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
-import { Lease, type LeaseBackend } from './lease.js';
+import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
 import { extendScript, unlockScript } from './scripts.js';
 import { checkDriftFactor, checkLockInput, DEFAULT_DRIFT_FACTOR, now, ownerId, validUntil } from './validity.js';
 
@@ -103,10 +103,10 @@ export class Redlock {
     });
   }
 
-  /** Acquires, runs `fn(signal)` while extending on a majority, always releases (see {@link FencedLock.using}). */
-  async using<T>(resource: string, fn: (signal: AbortSignal) => Promise<T>, options: RedlockAcquireOptions = {}): Promise<T> {
+  /** Acquires, runs `fn({ signal, lease })` while extending on a majority, always releases (see {@link FencedLock.using}). */
+  async using<T>(resource: string, fn: (context: LockContext) => Promise<T>, options: RedlockAcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(resource, options);
-    return holdWhile(lease, options.ttlMs ?? this.ttlMs, fn);
+    return holdWhile(lease, options.ttlMs ?? this.ttlMs, (signal) => fn({ signal, lease }));
   }
 
   private async attempt(resource: string, owner: string, ttlMs: number): Promise<{ lease: Lease | null; errors: unknown[] }> {
@@ -121,7 +121,7 @@ export class Redlock {
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
     const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
     const backend = this.backend(resource, ttlMs);
-    if (granted >= this.quorum && until > now()) return { lease: new Lease(resource, owner, until, backend), errors };
+    if (granted >= this.quorum && until > now()) return { lease: new HeldLease(resource, owner, until, backend), errors };
     // Not held: undo the partial grants on every server (a late SET may still land). Sent, not awaited:
     // a server that failed this round would make the caller wait out its timeout a second time, and
     // a retry's SET follows the release on the same connection, so it cannot overtake it.
@@ -134,9 +134,9 @@ export class Redlock {
   }
 
   private backend(resource: string, ttlMs: number): LeaseBackend {
-    const onAll = async (fn: (c: RedisConnection, key: string) => Promise<unknown>) => {
+    const onAll = async (fn: (c: RedisConnection, key: string) => Promise<boolean>) => {
       const results = await Promise.allSettled(this.connections.map((c) => fn(c, this.key(c, resource))));
-      return results.filter((r) => r.status === 'fulfilled' && Number(r.value) === 1).length >= this.quorum;
+      return results.filter((r) => r.status === 'fulfilled' && r.value === true).length >= this.quorum;
     };
     return {
       ttlMs,

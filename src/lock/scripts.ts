@@ -1,4 +1,5 @@
-// Every Lua script of the module, registered once with its number of keys.
+// Every Lua script of the module with its contract: keys, argument types, parsed reply.
+import type { RedisReply } from '../core/client/types.js';
 import { defineScript } from '../core/script.js';
 import acquireSource from './scripts/acquire.lua';
 import confirmSource from './scripts/confirm.lua';
@@ -12,15 +13,107 @@ import semaphoreReleaseSource from './scripts/semaphore-release.lua';
 import slotStateSource from './scripts/slot-state.lua';
 import unlockSource from './scripts/unlock.lua';
 
-// FencedLock's and Semaphore's acquire and release take batches: concurrent calls share one EVALSHA.
-export const acquireScript = defineScript('lock/acquire', acquireSource, 3, { batch: { replyLength: 3 } });
-export const releaseScript = defineScript('lock/release', releaseSource, 4, { batch: { replyLength: 3 } });
-export const extendScript = defineScript('lock/extend', extendSource, 1);
-export const unlockScript = defineScript('lock/unlock', unlockSource, 1);
-export const fencedWriteScript = defineScript('lock/fenced-write', fencedWriteSource, 2);
-export const semaphoreAcquireScript = defineScript('lock/semaphore-acquire', semaphoreAcquireSource, 1, { batch: { replyLength: 2 } });
-export const semaphoreReleaseScript = defineScript('lock/semaphore-release', semaphoreReleaseSource, 2, { batch: { replyLength: 1 } });
-export const semaphoreRefreshScript = defineScript('lock/semaphore-refresh', semaphoreRefreshSource, 1);
-export const holdScript = defineScript('lock/hold', holdSource, 2);
-export const confirmScript = defineScript('lock/confirm', confirmSource, 2);
-export const slotStateScript = defineScript('lock/slot-state', slotStateSource, 2);
+/** One acquisition attempt of a FencedLock. */
+export interface Attempt {
+  granted: boolean;
+  /** Token when granted. */
+  token: number;
+  /** Remaining TTL: of our lock when granted, of the holder's otherwise. */
+  remainingMs: number;
+}
+
+/** What a FencedLock release did. */
+export interface Released {
+  /** 0: not held by the caller; 1: released, nobody waiting; 2: handed to a waiter. */
+  code: 0 | 1 | 2;
+  /** The waiter's owner id (code 2). */
+  nextOwner: string;
+  /** The waiter's token (code 2). */
+  token: number;
+}
+
+/** A slot's state as the slot scripts report it. */
+export interface SlotReply {
+  state: 'free' | 'held' | 'taken' | 'booked';
+  holderId: string;
+  remainingMs: number;
+}
+
+const entries = (reply: RedisReply): unknown[] => reply as unknown[];
+const isOne = (reply: RedisReply): boolean => Number(reply) === 1;
+const slotReply = (reply: RedisReply): SlotReply => {
+  const [state, holderId, remaining] = entries(reply);
+  return { state: state as SlotReply['state'], holderId: holderId == null ? '' : String(holderId), remainingMs: Number(remaining ?? 0) };
+};
+
+// FencedLock's and Semaphore's acquire and release are coalesced: concurrent calls share one EVALSHA.
+export const acquireScript = defineScript<[owner: string, ttlMs: number, queueMember: string, waitMs: number], Attempt>(
+  'lock/acquire',
+  acquireSource,
+  {
+    keys: 3,
+    coalesce: { replyLength: 3 },
+    parseReply: (reply) => {
+      const [granted, token, remaining] = entries(reply);
+      return { granted: Number(granted) === 1, token: Number(token), remainingMs: Math.max(0, Number(remaining)) };
+    },
+  },
+);
+export const releaseScript = defineScript<[owner: string, instancePrefix: string], Released>('lock/release', releaseSource, {
+  keys: 4,
+  coalesce: { replyLength: 3 },
+  parseReply: (reply) => {
+    const [code, nextOwner, token] = entries(reply);
+    return { code: Number(code) as Released['code'], nextOwner: String(nextOwner), token: Number(token) };
+  },
+});
+export const extendScript = defineScript<[owner: string, ttlMs: number], boolean>('lock/extend', extendSource, {
+  keys: 1,
+  parseReply: isOne,
+});
+export const unlockScript = defineScript<[owner: string], boolean>('lock/unlock', unlockSource, { keys: 1, parseReply: isOne });
+export const fencedWriteScript = defineScript<
+  [token: number, ttlMs: number, ...fieldsAndValues: string[]],
+  { written: boolean; newestToken: number }
+>('lock/fenced-write', fencedWriteSource, {
+  keys: 2,
+  parseReply: (reply) => {
+    const [written, newest] = entries(reply);
+    return { written: Number(written) === 1, newestToken: Number(newest) };
+  },
+});
+export const semaphoreAcquireScript = defineScript<[owner: string, limit: number, ttlMs: number], { granted: boolean; value: number }>(
+  'lock/semaphore-acquire',
+  semaphoreAcquireSource,
+  {
+    keys: 1,
+    coalesce: { replyLength: 2, readsTime: true },
+    parseReply: (reply) => {
+      const [granted, value] = entries(reply);
+      return { granted: Number(granted) === 1, value: Number(value) };
+    },
+  },
+);
+export const semaphoreReleaseScript = defineScript<[owner: string], boolean>('lock/semaphore-release', semaphoreReleaseSource, {
+  keys: 2,
+  coalesce: { replyLength: 1, readsTime: true },
+  parseReply: (reply) => Number(entries(reply)[0]) === 1,
+});
+export const semaphoreRefreshScript = defineScript<[owner: string, ttlMs: number], boolean>(
+  'lock/semaphore-refresh',
+  semaphoreRefreshSource,
+  {
+    keys: 1,
+    parseReply: isOne,
+  },
+);
+export const holdScript = defineScript<[holderId: string, ttlMs: number], SlotReply>('lock/hold', holdSource, {
+  keys: 2,
+  parseReply: slotReply,
+});
+export const confirmScript = defineScript<[holderId: string, bookingTtlMs: number], 'confirmed' | 'booked' | 'not-held'>(
+  'lock/confirm',
+  confirmSource,
+  { keys: 2, parseReply: (reply) => String(reply) as 'confirmed' | 'booked' | 'not-held' },
+);
+export const slotStateScript = defineScript<[], SlotReply>('lock/slot-state', slotStateSource, { keys: 2, parseReply: slotReply });

@@ -4,7 +4,7 @@ import type { KeySpace } from '../core/keys.js';
 import { assertPositiveInteger } from '../core/validation.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
-import { Lease, type LeaseBackend } from './lease.js';
+import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
 import { semaphoreAcquireScript, semaphoreRefreshScript, semaphoreReleaseScript } from './scripts.js';
 import { checkLockInput, now, ownerId, validUntil, waitDefaults } from './validity.js';
 import { Wakeups } from './wakeups.js';
@@ -111,19 +111,19 @@ export class Semaphore {
     throw new LockNotAcquiredError(name, `no permit of ${this.limit} freed up within ${waitMs} ms`);
   }
 
-  /** Acquires a permit, runs `fn(signal)` while refreshing it, always releases (see {@link FencedLock.using}). */
-  async using<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, options: SemaphoreAcquireOptions = {}): Promise<T> {
+  /** Acquires a permit, runs `fn({ signal, lease })` while refreshing it, always releases (see {@link FencedLock.using}). */
+  async using<T>(name: string, fn: (context: LockContext) => Promise<T>, options: SemaphoreAcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(name, options);
-    return holdWhile(lease, options.ttlMs ?? this.ttlMs, fn);
+    return holdWhile(lease, options.ttlMs ?? this.ttlMs, (signal) => fn({ signal, lease }));
   }
 
   private async attempt(name: string, owner: string, ttlMs: number): Promise<{ lease: Lease | null; retryInMs: number }> {
     const holders = this.ks.key(name, 'holders');
     const sentAt = now();
-    const reply = (await this.connection.run(semaphoreAcquireScript, [holders], [owner, this.limit, ttlMs])) as unknown[];
-    if (Number(reply[0]) !== 1) return { lease: null, retryInMs: Math.max(0, Number(reply[1])) };
+    const reply = await this.connection.run(semaphoreAcquireScript, [holders], [owner, this.limit, ttlMs]);
+    if (!reply.granted) return { lease: null, retryInMs: Math.max(0, reply.value) };
     const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
-    const lease = new Lease(name, owner, until, this.backend(name, ttlMs));
+    const lease = new HeldLease(name, owner, until, this.backend(name, ttlMs));
     if (until > now()) return { lease, retryInMs: 0 };
     // Granted too late to be of use: give it back rather than hand out an expired permit.
     await lease.release().catch(() => false);
@@ -137,12 +137,8 @@ export class Semaphore {
     return {
       ttlMs,
       driftFactor: this.driftFactor,
-      async release(owner) {
-        return Number(((await connection.run(semaphoreReleaseScript, [holders, channel], [owner])) as unknown[])[0]) === 1;
-      },
-      async extend(owner, ttl) {
-        return Number(await connection.run(semaphoreRefreshScript, [holders], [owner, ttl])) === 1;
-      },
+      release: (owner) => connection.run(semaphoreReleaseScript, [holders, channel], [owner]),
+      extend: (owner, ttl) => connection.run(semaphoreRefreshScript, [holders], [owner, ttl]),
     };
   }
 }

@@ -79,18 +79,16 @@ export class SlotHold {
     assertKeyPart('slotId', slotId);
     assertKeyPart('holderId', holderId);
     assertPositiveInteger('ttlMs', ttlMs);
-    const reply = (await this.connection.run(holdScript, this.keys(slotId), [holderId, ttlMs])) as unknown[];
-    const state = String(reply[0]) as HoldResult['state'];
-    return { held: state === 'held', state, holderId: String(reply[1]), expiresInMs: Number(reply[2]) };
+    const reply = await this.connection.run(holdScript, this.keys(slotId), [holderId, ttlMs]);
+    const state = reply.state as HoldResult['state'];
+    return { held: state === 'held', state, holderId: reply.holderId, expiresInMs: reply.remainingMs };
   }
 
   /** Books the slot for `holderId`, only if their hold is still alive. */
   async confirm(slotId: string, holderId: string): Promise<ConfirmResult> {
     assertKeyPart('slotId', slotId);
     assertKeyPart('holderId', holderId);
-    const state = String(
-      await this.connection.run(confirmScript, this.keys(slotId), [holderId, this.bookingTtlMs]),
-    ) as ConfirmResult['state'];
+    const state = await this.connection.run(confirmScript, this.keys(slotId), [holderId, this.bookingTtlMs]);
     return { confirmed: state === 'confirmed', state };
   }
 
@@ -99,15 +97,15 @@ export class SlotHold {
     assertKeyPart('slotId', slotId);
     assertKeyPart('holderId', holderId);
     const [hold] = this.keys(slotId);
-    return Number(await this.connection.run(unlockScript, [hold], [holderId])) === 1;
+    return this.connection.run(unlockScript, [hold], [holderId]);
   }
 
   /** Who holds or booked `slotId`, read in one consistent step. */
   async holderOf(slotId: string): Promise<SlotState> {
     assertKeyPart('slotId', slotId);
-    const reply = (await this.connection.run(slotStateScript, this.keys(slotId), [])) as unknown[];
-    if (reply[0] === 'free') return { state: 'free' };
-    return { state: String(reply[0]) as 'held' | 'booked', holderId: String(reply[1]), expiresInMs: Number(reply[2]) };
+    const reply = await this.connection.run(slotStateScript, this.keys(slotId), []);
+    if (reply.state === 'free') return { state: 'free' };
+    return { state: reply.state as 'held' | 'booked', holderId: reply.holderId, expiresInMs: reply.remainingMs };
   }
 
   private keys(slotId: string): [hold: string, booking: string] {

@@ -21,7 +21,6 @@ export class Listener {
   private readonly pending: string[] = [];
   private wake: (() => void) | undefined;
 
-  /** @internal */
   constructor(
     /** Resolves `true` once the channel is subscribed, `false` if subscribing failed (waiters then only poll). */
     readonly ready: Promise<boolean>,
@@ -31,7 +30,6 @@ export class Listener {
     private readonly onClose: (listener: Listener) => void,
   ) {}
 
-  /** @internal */
   push(message: string): void {
     this.pending.push(message);
     this.wake?.();

@@ -1,8 +1,8 @@
 import { type AlgorithmSpec, RateLimiter } from './limiter.js';
-import source from './scripts/fixed_window.lua';
+import source from './scripts/fixed-window.lua';
 import { type WindowLimiterOptions, windowSpecs } from './window-limit.js';
 
-const ALGORITHM: AlgorithmSpec = { name: 'fixed-window', keyCode: 'fw', scriptName: 'fixed_window', source };
+const ALGORITHM: AlgorithmSpec = { name: 'fixed-window', keyCode: 'fw', scriptName: 'fixed-window', source };
 
 /**
  * Fixed window: a counter per window, windows aligned to the epoch. The cheapest

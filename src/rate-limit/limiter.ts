@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { RedisReply } from '../core/client/types.js';
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { CommandTimeoutError, RedisCommandError, type RedisPatternsError, RedisUnavailableError, ValidationError } from '../core/errors.js';
 import { encodeKeyPart, type KeySpace } from '../core/keys.js';
@@ -5,7 +7,6 @@ import { defineScript, type LuaScript } from '../core/script.js';
 import { assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
 import { BlockCache } from './block-cache.js';
 import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } from './result.js';
-import batchSource from './scripts/batch.lua';
 
 /**
  * What a limiter answers when Redis cannot answer (unreachable, no reply within the
@@ -14,6 +15,15 @@ import batchSource from './scripts/batch.lua';
  * error. Other error replies (`WRONGTYPE`, ...) are bugs and always throw.
  */
 export type OutagePolicy = 'open' | 'closed' | 'throw';
+
+/** Events of every limiter (it is an `EventEmitter`). */
+export interface RateLimiterEvents {
+  /**
+   * Redis failed a check and the outage policy answered it (`'open'` or `'closed'`; with
+   * `'throw'` the call rejects instead): for logs and metrics.
+   */
+  outage: [event: { error: RedisPatternsError; policy: 'open' | 'closed' }];
+}
 
 /** Options every limiter takes. */
 export interface RateLimiterOptions {
@@ -27,9 +37,10 @@ export interface RateLimiterOptions {
   /**
    * What to answer when Redis is down or slow. Default `'open'`: a rate limiter protects a
    * service and should not take it down with Redis; use `'closed'` where letting requests
-   * through is the bigger risk (login attempts, costly operations).
+   * through is the bigger risk (login attempts, costly operations). Each such answer is
+   * reported with an `outage` event.
    */
-  onOutage?: OutagePolicy;
+  outagePolicy?: OutagePolicy;
   /**
    * Longest wait for Redis per call, in ms, before the outage policy applies. Default: the
    * connection's `commandTimeoutMs`. Every wait is bounded by core's one shared deadline timer, so a
@@ -46,8 +57,6 @@ export interface RateLimiterOptions {
         /** Most identities kept; when full, the oldest block is dropped. Default `10000`. */
         maxEntries?: number;
       };
-  /** Told about every Redis failure the outage policy absorbed (for logs and metrics). Default: none. */
-  onError?: (error: RedisPatternsError) => void;
 }
 
 /** Options of {@link RateLimiter.check} and {@link RateLimiter.peek}. */
@@ -72,9 +81,9 @@ export interface AlgorithmSpec {
   name: string;
   /** Short code in key names (`fw`), so limiters of different algorithms never share a key. */
   keyCode: string;
-  /** The script's file name, e.g. `fixed_window`. */
+  /** The script's file name, e.g. `fixed-window`. */
   scriptName: string;
-  /** Lua source of the algorithm's `check` function (see `scripts/batch.lua`). */
+  /** Lua source of the algorithm's script (its `check` function and `scripts/includes/call.lua`). */
   source: string;
 }
 
@@ -113,51 +122,52 @@ export function specsOf<T>(options: OneOrMoreLimits<T>, toSpec: (limit: T, field
  * identity under one hash tag, validation before anything is sent, the outage policy and
  * the optional block cache. Subclasses only describe their limits and name their script.
  */
-export abstract class RateLimiter {
+export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
   /** The connection the limiter runs on. */
   readonly connection: RedisConnection;
   /** The name that separates this limiter's counters from other limiters'. */
   readonly name: string;
-  private readonly script: LuaScript;
+  private readonly script: LuaScript<readonly (string | number)[], number[]>;
   private readonly keySpace: KeySpace;
   private readonly suffixes: readonly string[];
   private readonly specs: readonly LimitSpec[];
   private readonly limitArgs: readonly (string | number)[];
   private readonly maxCost: number;
-  private readonly onOutage: OutagePolicy;
+  private readonly outagePolicy: OutagePolicy;
   private readonly timeoutMs: number;
   private readonly blocks: BlockCache | undefined;
-  private readonly onError: ((error: RedisPatternsError) => void) | undefined;
 
   protected constructor(algorithm: AlgorithmSpec, options: RateLimiterOptions, specs: readonly LimitSpec[]) {
+    super();
     this.connection = toConnection(options.connection);
     this.name = options.name ?? algorithm.name;
     assertKeyPart('name', this.name);
-    const policy = options.onOutage ?? 'open';
+    const policy = options.outagePolicy ?? 'open';
     if (policy !== 'open' && policy !== 'closed' && policy !== 'throw') {
-      throw new ValidationError('onOutage', `must be 'open', 'closed' or 'throw', got ${String(policy)}`);
+      throw new ValidationError('outagePolicy', `must be 'open', 'closed' or 'throw', got ${String(policy)}`);
     }
-    this.onOutage = policy;
+    this.outagePolicy = policy;
     const timeout = options.timeoutMs ?? 0;
     assertNonNegative('timeoutMs', timeout);
     // A timer only when it is shorter than the connection's own; otherwise that one already bounds the wait.
     const own = this.connection.commandTimeoutMs;
     this.timeoutMs = timeout > 0 && (own === 0 || timeout < own) ? timeout : 0;
     this.blocks = blockCacheOf(options.blockCache);
-    this.onError = options.onError;
     this.specs = specs;
     this.maxCost = Math.min(...specs.map((s) => s.limit));
     this.limitArgs = specs.flatMap((s) => s.args);
     this.keySpace = this.connection.keys('rate-limit');
     const name = encodeKeyPart(this.name);
     this.suffixes = specs.map((_, i) => `:${name}:${algorithm.keyCode}${i}`);
-    // The algorithm's `check` function followed by the batch driver that calls it per check:
-    // concurrent checks share one call, each answering 1 + 3 entries per limit. The script takes
-    // one key per limit; each arity is its own registered script with the same source.
+    // Coalesced: concurrent checks share one EVALSHA, each answering 1 + 3 entries per limit. The
+    // script takes one key per limit; each arity is its own registered script with the same source.
     const n = specs.length;
     const file = `rate-limit/${algorithm.scriptName}`;
-    const source = `${algorithm.source}\n${batchSource}`;
-    this.script = defineScript(n === 1 ? file : `${file}#${n}`, source, n, { batch: { replyLength: 1 + 3 * n } });
+    this.script = defineScript<readonly (string | number)[], number[]>(n === 1 ? file : `${file}#${n}`, algorithm.source, {
+      keys: n,
+      coalesce: { replyLength: 1 + 3 * n, readsTime: true },
+      parseReply: numbers,
+    });
   }
 
   /**
@@ -225,27 +235,28 @@ export abstract class RateLimiter {
   private call(identity: string, cost: number, mode: number): Promise<RateLimitResult> {
     const timeout = this.timeoutMs ? { timeoutMs: this.timeoutMs } : undefined;
     return this.connection.run(this.script, this.keysOf(identity), [cost, mode, ...this.limitArgs], timeout).then(
-      (reply) => this.toResult(reply as unknown[]),
+      (reply) => this.toResult(reply),
       (err: unknown) => {
-        if (this.onOutage === 'throw' || !isOutage(err)) throw err;
-        this.onError?.(err);
-        return this.outageResult(this.onOutage === 'open' ? 'fail-open' : 'fail-closed');
+        const policy = this.outagePolicy;
+        if (policy === 'throw' || !isOutage(err)) throw err;
+        this.emit('outage', { error: err, policy });
+        return this.outageResult(policy === 'open' ? 'fail-open' : 'fail-closed');
       },
     );
   }
 
-  private toResult(reply: unknown[]): RateLimitResult {
+  private toResult(reply: readonly number[]): RateLimitResult {
     const limits: LimitStatus[] = [];
     for (let i = 0; i < this.specs.length; i++) {
       limits.push({
         limit: (this.specs[i] as LimitSpec).limit,
         // Scripts report a penalty past the limit as negative; callers see "none left".
-        remaining: Math.max(0, Number(reply[1 + 3 * i])),
-        resetMs: Number(reply[2 + 3 * i]),
-        retryAfterMs: Number(reply[3 + 3 * i]),
+        remaining: Math.max(0, reply[1 + 3 * i] as number),
+        resetMs: reply[2 + 3 * i] as number,
+        retryAfterMs: reply[3 + 3 * i] as number,
       });
     }
-    return summarize(Number(reply[0]) === 1, 'redis', limits);
+    return summarize(reply[0] === 1, 'redis', limits);
   }
 
   private outageResult(source: ResultSource): RateLimitResult {
@@ -271,4 +282,8 @@ function blockCacheOf(option: RateLimiterOptions['blockCache']): BlockCache | un
   const maxEntries = option === true ? 10_000 : (option.maxEntries ?? 10_000);
   assertPositiveInteger('blockCache.maxEntries', maxEntries);
   return new BlockCache(maxEntries);
+}
+
+function numbers(reply: RedisReply): number[] {
+  return (reply as unknown[]).map(Number);
 }

@@ -55,7 +55,7 @@ type Next = (err?: any) => void;
  * `Retry-After` and the `RateLimit-*` headers. It has the `(req, res, next)` shape, so it
  * works as Express (or connect) middleware and as a Fastify `onRequest` hook, with
  * neither framework imported. A Redis failure follows the limiter's outage policy; with
- * `onOutage: 'throw'` the error goes to `next`.
+ * `outagePolicy: 'throw'` the error goes to `next`.
  *
  * @example
  * app.use(rateLimitMiddleware(limiter, { key: (req) => req.user?.id }));            // Express

@@ -1,8 +1,8 @@
 import { type AlgorithmSpec, RateLimiter } from './limiter.js';
-import source from './scripts/sliding_counter.lua';
+import source from './scripts/sliding-counter.lua';
 import { type WindowLimiterOptions, windowSpecs } from './window-limit.js';
 
-const ALGORITHM: AlgorithmSpec = { name: 'sliding-counter', keyCode: 'sc', scriptName: 'sliding_counter', source };
+const ALGORITHM: AlgorithmSpec = { name: 'sliding-counter', keyCode: 'sc', scriptName: 'sliding-counter', source };
 
 /**
  * Sliding window counter: the current window's count plus the previous window's count

@@ -1,8 +1,8 @@
 import { type AlgorithmSpec, RateLimiter } from './limiter.js';
-import source from './scripts/sliding_log.lua';
+import source from './scripts/sliding-log.lua';
 import { type WindowLimiterOptions, windowSpecs } from './window-limit.js';
 
-const ALGORITHM: AlgorithmSpec = { name: 'sliding-log', keyCode: 'sl', scriptName: 'sliding_log', source };
+const ALGORITHM: AlgorithmSpec = { name: 'sliding-log', keyCode: 'sl', scriptName: 'sliding-log', source };
 
 /**
  * Sliding window log: one sorted-set entry per unit taken, so no window of `windowMs`,

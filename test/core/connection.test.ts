@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { defineScript, RedisCommandError, RedisConnection, VARIADIC_KEYS, ValidationError } from '../../src/index.js';
+import { RedisCommandError, RedisConnection, ValidationError } from '../../src/index.js';
+import { defineScript } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, rawClient, target, testConnection } from '../harness/redis.js';
 
-const echo = defineScript('test/echo', "return {KEYS[1], ARGV[1], redis.call('TIME')[1]}", 1);
-const boom = defineScript('test/boom', "return redis.error_reply('BOOM broken')", 1);
+const echo = defineScript<[arg: string]>('test/echo', "return {KEYS[1], ARGV[1], redis.call('TIME')[1]}", { keys: 1 });
+const boom = defineScript('test/boom', "return redis.error_reply('BOOM broken')", { keys: 1 });
 
 describe(`RedisConnection on ${target} via ${driver}`, () => {
   it('runs a script with one EVALSHA', async () => {
@@ -54,7 +55,7 @@ describe(`RedisConnection on ${target} via ${driver}`, () => {
     const ks = conn.keys('test');
     const a = ks.key('same', 'a');
     const b = ks.key('same', 'b');
-    const replies = await conn.batch(
+    const replies = await conn.pipeline(
       [
         ['SET', a, '1'],
         ['INCRBY', b, 5],
@@ -119,7 +120,7 @@ describe(`RedisConnection.duplicate on ${target} via ${driver}`, () => {
 });
 
 describe(`variadic scripts on ${target} via ${driver}`, () => {
-  const countKeys = defineScript('test/count-keys', 'return #KEYS', VARIADIC_KEYS);
+  const countKeys = defineScript<[]>('test/count-keys', 'return #KEYS', { keys: 'variadic' });
 
   it('takes any number of keys of one slot per call', async () => {
     const conn = await testConnection();

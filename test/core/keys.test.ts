@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeKeyPart, KeySpace, ValidationError } from '../../src/index.js';
+import { ValidationError } from '../../src/index.js';
+import { encodeKeyPart, KeySpace } from '../../src/kit/index.js';
 import { testConnection } from '../harness/redis.js';
 
 const hostile = [

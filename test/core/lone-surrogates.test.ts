@@ -8,7 +8,8 @@ import { CircuitBreaker } from '../../src/circuit-breaker/index.js';
 import { AtomicCounter, BloomFilter, UniqueCounter } from '../../src/counters/index.js';
 import { Feed } from '../../src/feed/index.js';
 import { GeoIndex } from '../../src/geo/index.js';
-import { encodeKeyPart, KeySpace, RedisConnection, ValidationError } from '../../src/index.js';
+import { RedisConnection, ValidationError } from '../../src/index.js';
+import { encodeKeyPart, KeySpace } from '../../src/kit/index.js';
 import { Leaderboard } from '../../src/leaderboard/index.js';
 import { FencedLock, FencedStore, Semaphore, SlotHold } from '../../src/lock/index.js';
 import { OffloadStore } from '../../src/offload/index.js';
@@ -33,7 +34,9 @@ describe(`unpaired surrogates on ${target} via ${driver}`, () => {
     const bytes = encoded.map((e) => Buffer.from(e, 'utf8').toString('hex'));
     expect(new Set(bytes).size).toBe(inputs.length - 1);
     expect(() => new KeySpace('app\uD800', 'lock')).toThrow(ValidationError);
-    expect(() => RedisConnection.from({ send() {}, batch() {}, primaries() {} } as never, { prefix: '\uDC00' })).toThrow(ValidationError);
+    expect(() => RedisConnection.from({ send() {}, pipeline() {}, primaries() {} } as never, { prefix: '\uDC00' })).toThrow(
+      ValidationError,
+    );
   });
 
   it('FencedLock: a lone surrogate is rejected, not refused as held by U+FFFD', async () => {

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { CommandTimeoutError, defineScript, RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { CommandTimeoutError, RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { defineScript } from '../../src/kit/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 
-const incr = defineScript('test/incr', "return redis.call('INCR', KEYS[1])", 1);
+const incr = defineScript<[]>('test/incr', "return redis.call('INCR', KEYS[1])", { keys: 1 });
 
 describe(`Redis outage via ${driver}`, () => {
   const servers: RedisServer[] = [];

@@ -135,7 +135,7 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
   it('using() extends while fn runs and always releases', async () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection, ttlMs: 150 });
-    const result = await locks.using('long', async (signal, token) => {
+    const result = await locks.using('long', async ({ signal, token }) => {
       await sleep(500); // more than 3 TTLs: only extensions keep it
       expect(signal.aborted).toBe(false);
       expect(await locks.tryAcquire('long')).toBeNull();
@@ -151,7 +151,7 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection, ttlMs: 300 });
     const ks = connection.keys('lock');
-    const run = locks.using('lost', async (signal) => {
+    const run = locks.using('lost', async ({ signal }) => {
       // Someone deletes the lock (an operator, a bug): the next extension is refused.
       await connection.send(['DEL', ks.key('lost', 'owner')], ks.key('lost', 'owner'));
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));

@@ -26,7 +26,7 @@ describe(`FencedLock mutual exclusion on ${target} via ${driver}`, () => {
 
     const local = async () => {
       for (let i = 0; i < ITERATIONS; i++) {
-        await locks.using(resource, async (_signal, token) => {
+        await locks.using(resource, async ({ token }) => {
           if (Number(await connection.send(['INCR', inside], inside)) !== 1) localOverlaps++;
           await connection.send(['RPUSH', tokensKey, token], tokensKey);
           await new Promise((r) => setTimeout(r, Math.random() * 2));

@@ -57,7 +57,7 @@ describe(`lock with Redis down via ${driver}`, () => {
     const { server: s, connection } = await server(250);
     const locks = new FencedLock({ connection, ttlMs: 600 });
     let aborted: unknown;
-    const run = locks.using('job', async (signal) => {
+    const run = locks.using('job', async ({ signal }) => {
       s.pause();
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       aborted = signal.reason;

@@ -1,8 +1,9 @@
 import RedisMock from 'ioredis-mock';
 import { describe, expect, it } from 'vitest';
-import { defineScript, RedisConnection } from '../../src/index.js';
+import { RedisConnection } from '../../src/index.js';
+import { defineScript } from '../../src/kit/index.js';
 
-const incrBy = defineScript('mock/incr-by', "return redis.call('INCRBY', KEYS[1], ARGV[1])", 1);
+const incrBy = defineScript<[amount: number]>('mock/incr-by', "return redis.call('INCRBY', KEYS[1], ARGV[1])", { keys: 1 });
 
 describe('core on ioredis-mock', () => {
   it('runs scripts, single commands and batches', async () => {
@@ -12,7 +13,7 @@ describe('core on ioredis-mock', () => {
     expect(await connection.run(incrBy, [key], [3])).toBe(5);
     expect(await connection.send(['GET', key])).toBe('5');
     expect(
-      await connection.batch([
+      await connection.pipeline([
         ['SET', `${key}:b`, 'x'],
         ['GET', `${key}:b`],
       ]),

@@ -12,18 +12,20 @@ import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 
-const limiterOn = (connection: RedisConnection, onOutage: OutagePolicy, errors: RedisPatternsError[] = []) =>
-  new FixedWindowLimiter({
+const limiterOn = (connection: RedisConnection, outagePolicy: OutagePolicy, errors: RedisPatternsError[] = []) => {
+  const limiter = new FixedWindowLimiter({
     connection,
-    name: `policy-${onOutage}`,
+    name: `policy-${outagePolicy}`,
     limits: [
       { limit: 5, windowMs: 60_000 },
       { limit: 100, windowMs: 3_600_000 },
     ],
-    onOutage,
+    outagePolicy,
     timeoutMs: 300, // shorter than the connection's 5 s: the limiter's own bound applies
-    onError: (e) => errors.push(e),
   });
+  limiter.on('outage', ({ error }) => errors.push(error));
+  return limiter;
+};
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -116,7 +118,7 @@ describe(`rate-limit block cache on ${target} via ${driver}`, () => {
 
   it('throws error replies that mean a bug (WRONGTYPE) whatever the policy; algorithms sharing a name never share keys', async () => {
     const connection = await testConnection();
-    const fixed = new FixedWindowLimiter({ connection, name: 'shared', limit: 3, windowMs: 60_000, onOutage: 'open' });
+    const fixed = new FixedWindowLimiter({ connection, name: 'shared', limit: 3, windowMs: 60_000, outagePolicy: 'open' });
     const bucket = new TokenBucketLimiter({ connection, name: 'shared', capacity: 3, refillRate: 1 });
     await fixed.check('x');
     expect((await bucket.check('x')).remaining).toBe(2);

@@ -18,7 +18,7 @@ describe(`rate-limit validation on ${target} via ${driver}`, () => {
     }
     expect(() => algo.make(connection, [])).toThrow(ValidationError);
     expect(() => algo.make(connection, [[1, 1000]], { name: '' })).toThrow(ValidationError);
-    expect(() => algo.make(connection, [[1, 1000]], { onOutage: 'maybe' as 'open' })).toThrow(ValidationError);
+    expect(() => algo.make(connection, [[1, 1000]], { outagePolicy: 'maybe' as 'open' })).toThrow(ValidationError);
     expect(() => algo.make(connection, [[1, 1000]], { timeoutMs: -1 })).toThrow(ValidationError);
     expect(() => algo.make(connection, [[1, 1000]], { blockCache: { maxEntries: 0 } })).toThrow(ValidationError);
   });

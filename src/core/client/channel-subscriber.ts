@@ -1,4 +1,4 @@
-import { settlesWithin } from '../async.js';
+import { settlesWithin } from '../time-limit.js';
 import type { MessageHandler, Subscriber } from './types.js';
 
 // A client that is disconnected queues UNSUBSCRIBE and QUIT until it reconnects, which may be never:

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { IoredisClient } from './ioredis-adapter.js';
+import { IoredisMockClient } from './ioredis-mock-adapter.js';
 import { NodeRedisClient } from './node-redis-adapter.js';
 import type { RedisClient } from './types.js';
 
@@ -7,17 +8,20 @@ import type { RedisClient } from './types.js';
 export type SupportedClient = RedisClient | object;
 
 /**
- * Picks the adapter for a user's client: an ioredis `Redis`/`Cluster`
- * (has `call`), a node-redis client/cluster (has `sendCommand`), or an
- * adapter already.
+ * Picks the adapter for a user's client: an ioredis `Redis`/`Cluster` (has `call`), an
+ * ioredis-mock client (ioredis' shape without `call`), a node-redis client/cluster (has
+ * `sendCommand`), or an adapter already.
  */
 export function adaptClient(client: SupportedClient): RedisClient {
   const c = client as Record<string, unknown>;
-  if (c && typeof c.send === 'function' && typeof c.batch === 'function' && typeof c.primaries === 'function') {
+  if (c && typeof c.send === 'function' && typeof c.pipeline === 'function' && typeof c.primaries === 'function') {
     return client as RedisClient;
   }
-  if (c && typeof c.pipeline === 'function' && (typeof c.call === 'function' || typeof c.evalsha === 'function')) {
+  if (c && typeof c.pipeline === 'function' && typeof c.call === 'function') {
     return new IoredisClient(client as ConstructorParameters<typeof IoredisClient>[0]);
+  }
+  if (c && typeof c.pipeline === 'function' && typeof c.evalsha === 'function') {
+    return new IoredisMockClient(client as ConstructorParameters<typeof IoredisMockClient>[0]);
   }
   if (c && typeof c.sendCommand === 'function') return new NodeRedisClient(client);
   throw new ValidationError('client', 'expected an ioredis Redis/Cluster or a node-redis client/cluster');

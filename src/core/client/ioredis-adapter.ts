@@ -1,31 +1,24 @@
 import type { Cluster, Redis } from 'ioredis';
-import { settlesWithin } from '../async.js';
+import { settlesWithin } from '../time-limit.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
-import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
+import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 /** Wraps an ioredis `Redis` or `Cluster` without changing it. */
 export class IoredisClient implements RedisClient {
   readonly driver = 'ioredis' as const;
   readonly isCluster: boolean;
-  // ioredis-mock lacks the generic `call`; it has one method per command instead.
-  private readonly hasCall: boolean;
 
   constructor(readonly client: Redis | Cluster) {
     this.isCluster = (client as Cluster).isCluster === true;
-    this.hasCall = typeof (client as Redis).call === 'function';
   }
 
   send(args: readonly RedisArg[], _routeKey?: string): Promise<RedisReply> {
     // ioredis routes `call` on a cluster by the command's key positions itself.
-    if (this.hasCall) return (this.client.call as (...a: RedisArg[]) => Promise<unknown>).apply(this.client, args as RedisArg[]);
-    const [command, ...rest] = args;
-    const method = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[String(command).toLowerCase()];
-    if (!method) return Promise.reject(new Error(`ERR unknown command '${String(command)}'`));
-    return method.apply(this.client, rest);
+    return (this.client.call as (...a: RedisArg[]) => Promise<unknown>).apply(this.client, args as RedisArg[]);
   }
 
-  async batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
-    const list = commands.map((c) => (this.hasCall ? ['call', ...c] : [String(c[0]).toLowerCase(), ...c.slice(1)]));
+  async pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions = {}): Promise<RedisReply[]> {
+    const list = this.pipelineCommands(commands);
     const pipe = options.atomic ? this.client.multi(list) : this.client.pipeline(list);
     const results = (await pipe.exec()) ?? [];
     const out: RedisReply[] = [];
@@ -36,16 +29,26 @@ export class IoredisClient implements RedisClient {
     return out;
   }
 
+  /** Commands as ioredis' `pipeline()` and `multi()` take them. */
+  protected pipelineCommands(commands: readonly (readonly RedisArg[])[]): unknown[][] {
+    return commands.map((c) => ['call', ...c]);
+  }
+
+  /** An adapter of the same kind over another ioredis client (a cluster node, a duplicate). */
+  protected wrap(client: Redis | Cluster): IoredisClient {
+    return new IoredisClient(client);
+  }
+
   async primaries(): Promise<RedisClient[]> {
     if (!this.isCluster) return [this];
-    return (this.client as Cluster).nodes('master').map((node) => new IoredisClient(node));
+    return (this.client as Cluster).nodes('master').map((node) => this.wrap(node));
   }
 
   async duplicate(): Promise<RedisClient> {
     const copy = this.client.duplicate();
     // Commands on the copy report connection trouble themselves; this silences ioredis' own log.
     copy.on('error', () => {});
-    return new IoredisClient(copy);
+    return this.wrap(copy);
   }
 
   async createSubscriber(): Promise<Subscriber> {

@@ -1,6 +1,6 @@
-import { settlesWithin } from '../async.js';
+import { settlesWithin } from '../time-limit.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
-import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
+import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 // Structural types: node-redis' own generics are heavy, and the adapter needs only these members.
 interface NodeRedisSingle {
@@ -58,7 +58,7 @@ export class NodeRedisClient implements RedisClient {
     return (this.cluster as NodeRedisCluster).sendCommand(routeKey, false, list);
   }
 
-  async batch(commands: readonly (readonly RedisArg[])[], options: BatchOptions = {}): Promise<RedisReply[]> {
+  async pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions = {}): Promise<RedisReply[]> {
     const pipeline = !options.atomic;
     if (this.single) {
       const multi = this.single.multi();

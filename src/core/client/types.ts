@@ -4,11 +4,11 @@ export type RedisArg = string | number | Buffer;
 /** A reply as both adapters return it: strings, integers, arrays, `null`. */
 export type RedisReply = unknown;
 
-/** Options of {@link RedisClient.batch}. */
-export interface BatchOptions {
+/** Options of {@link RedisClient.pipeline}. */
+export interface PipelineOptions {
   /** Run as `MULTI`/`EXEC` (all or nothing, isolated) rather than a plain pipeline. Default `false`. */
   atomic?: boolean;
-  /** A key of the batch; on a cluster every command goes to the node owning its slot. */
+  /** A key of the pipeline; on a cluster every command goes to the node owning its slot. */
   routeKey?: string;
 }
 
@@ -26,7 +26,7 @@ export interface Subscriber {
 }
 
 /**
- * The narrow interface every module talks to: raw commands, batches, the cluster's
+ * The narrow interface every module talks to: raw commands, pipelines, the cluster's
  * primaries and a pub/sub subscriber. One adapter implements it over ioredis,
  * one over node-redis; neither changes the user's client.
  */
@@ -41,7 +41,7 @@ export interface RedisClient {
    */
   send(args: readonly RedisArg[], routeKey?: string): Promise<RedisReply>;
   /** Sends several commands in one round trip (pipeline, or `MULTI` when `atomic`). Throws the first error reply. */
-  batch(commands: readonly (readonly RedisArg[])[], options?: BatchOptions): Promise<RedisReply[]>;
+  pipeline(commands: readonly (readonly RedisArg[])[], options?: PipelineOptions): Promise<RedisReply[]>;
   /** One client per primary: the client itself when standalone. Used for `SCRIPT LOAD`, `SCAN` and stats. */
   primaries(): Promise<RedisClient[]>;
   /**

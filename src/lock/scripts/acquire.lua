@@ -1,19 +1,19 @@
 -- lock/acquire.lua
 -- Takes a FencedLock if it is free, or finds that a release already handed it to us;
 -- otherwise optionally queues the caller (FIFO) for a handoff by release.lua.
--- Runs a batch of n acquisitions (core's batched-script layout), in call order:
--- KEYS   per call: the lock key (value = owner id, PX = TTL); the fencing counter (no TTL: it
---        must outlive every lock so tokens keep increasing); the waiter queue (sorted set:
---        score = enqueue time in microseconds, member = "<ttlMs>|<waitMs>|<owner>")
--- ARGV   n; then per call: owner id, TTL in ms, queue member ('' = do not queue), wait limit in ms
--- Returns per call {1, token, remaining ms} when the caller holds the lock,
--- {0, 0, remaining ms of the current holder} otherwise.
-local n = tonumber(ARGV[1])
-local res = {}
-for c = 0, n - 1 do
-  local lock, fence, queue = KEYS[3 * c + 1], KEYS[3 * c + 2], KEYS[3 * c + 3]
-  local owner, ttl, member = ARGV[4 * c + 2], ARGV[4 * c + 3], ARGV[4 * c + 4]
-  local o = 3 * c
+-- One call of a coalesced script (core's driver runs it per call, in call order):
+-- KEYS[k + 1] the lock key (value = owner id, PX = TTL)
+-- KEYS[k + 2] the fencing counter (no TTL: it must outlive every lock so tokens keep increasing)
+-- KEYS[k + 3] the waiter queue (sorted set: score = enqueue time in µs, member = "<ttlMs>|<waitMs>|<owner>")
+-- ARGV[a + 1] owner id, ARGV[a + 2] TTL in ms, ARGV[a + 3] queue member ('' = do not queue),
+-- ARGV[a + 4] wait limit in ms
+-- Appends {1, token, remaining ms} when the caller holds the lock, {0, 0, remaining ms of the
+-- current holder} otherwise.
+--- @include "core/lua/time.lua"
+local function call(k, a, res)
+  local lock, fence, queue = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3]
+  local owner, ttl, member = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local o = #res
   if redis.call('SET', lock, owner, 'NX', 'PX', ttl) then
     res[o + 1], res[o + 2], res[o + 3] = 1, redis.call('INCR', fence), tonumber(ttl)
     if member ~= '' then redis.call('ZREM', queue, member) end
@@ -22,14 +22,13 @@ for c = 0, n - 1 do
     res[o + 1], res[o + 2], res[o + 3] = 1, tonumber(redis.call('GET', fence)), redis.call('PTTL', lock)
   else
     if member ~= '' then
-      -- Its own reading of the clock per waiter (not one per batch), so the queue keeps call order.
-      local t = redis.call('TIME')
+      -- Its own reading of the clock per waiter (not one per EVALSHA), so the queue keeps call order.
+      local _, now_us = redis_now()
       -- NX keeps the original position of a waiter that polls again.
-      redis.call('ZADD', queue, 'NX', t[1] * 1000000 + t[2], member)
-      local wait = tonumber(ARGV[4 * c + 5])
+      redis.call('ZADD', queue, 'NX', now_us, member)
+      local wait = tonumber(ARGV[a + 4])
       if redis.call('PTTL', queue) < wait then redis.call('PEXPIRE', queue, wait) end
     end
     res[o + 1], res[o + 2], res[o + 3] = 0, 0, redis.call('PTTL', lock)
   end
 end
-return res

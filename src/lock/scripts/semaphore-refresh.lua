@@ -3,8 +3,8 @@
 -- KEYS[1] holders (sorted set)
 -- ARGV[1] owner id, ARGV[2] new TTL in ms
 -- Returns 1 when refreshed, 0 when the permit is gone or expired (then it is removed).
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+--- @include "core/lua/time.lua"
+local now = redis_now()
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) <= now then
   redis.call('ZREM', KEYS[1], ARGV[1])

@@ -1,22 +1,18 @@
 -- lock/semaphore-release.lua
 -- Gives a permit back if the caller still holds it and wakes waiters on the semaphore's channel.
--- Runs a batch of n releases (core's batched-script layout) in call order, at one Redis time:
--- KEYS   per call: holders (sorted set), wake-up channel
--- ARGV   n; then per call: owner id
--- Returns per call 1 when released, 0 when the caller held no live permit, one entry per call.
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local n = tonumber(ARGV[1])
-local res = {}
-for c = 1, n do
-  local holders, channel, owner = KEYS[2 * c - 1], KEYS[2 * c], ARGV[c + 1]
+-- One call of a coalesced script (core's driver runs it per call, in call order, at one Redis time):
+-- KEYS[k + 1] holders (sorted set), KEYS[k + 2] wake-up channel
+-- ARGV[a + 1] owner id
+-- Appends 1 when released, 0 when the caller held no live permit.
+local function call(k, a, res, now)
+  local holders, channel, owner = KEYS[k + 1], KEYS[k + 2], ARGV[a + 1]
   local score = redis.call('ZSCORE', holders, owner)
-  res[c] = 0
+  local released = 0
   if score then
     redis.call('ZREM', holders, owner)
     redis.call('PUBLISH', channel, '')
     -- A permit past its expiry was no longer held, even if nobody had purged it yet.
-    if tonumber(score) > now then res[c] = 1 end
+    if tonumber(score) > now then released = 1 end
   end
+  res[#res + 1] = released
 end
-return res

@@ -2,8 +2,8 @@
 -- Generic cell rate algorithm: per limit, one number, the theoretical arrival time (TAT) of
 -- the next unit. A unit is allowed when it would not push the TAT more than the burst
 -- tolerance past now. Same behaviour as a token bucket, in one string per limit.
--- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
--- which documents KEYS, ARGV and the reply:
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check; rate-limit/scripts/includes/call.lua,
+-- included at the end, documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         TAT of limit i in ms (a string; absent means "now")
 -- ARGV[ab + 1 + 2i]    limit i: emission interval in ms (period / rate, fractional)
 -- ARGV[ab + 2 + 2i]    limit i: burst tolerance in ms (burst * emission interval)
@@ -36,3 +36,4 @@ local function check(kb, ab, K, cost, mode, ms, us, res)
   end
   for j = 1, #out do res[#res + 1] = out[j] end
 end
+--- @include "rate-limit/scripts/includes/call.lua"

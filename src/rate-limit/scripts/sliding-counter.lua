@@ -1,9 +1,9 @@
--- rate-limit/sliding_counter.lua
+-- rate-limit/sliding-counter.lua
 -- Sliding window counter: per limit, the counts of the current and the previous fixed
 -- window in one hash; the previous count is weighted by how much of it the sliding window
 -- still covers. O(1) memory; assumes the previous window's requests were spread evenly.
--- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
--- which documents KEYS, ARGV and the reply:
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check; rate-limit/scripts/includes/call.lua,
+-- included at the end, documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         state of limit i (hash: w = current window number, c = its count, p = previous count)
 -- ARGV[ab + 1 + 2i]    limit i: units per window
 -- ARGV[ab + 2 + 2i]    limit i: window length in ms
@@ -68,3 +68,4 @@ local function check(kb, ab, K, cost, mode, ms, us, res)
     res[#res + 1] = retry
   end
 end
+--- @include "rate-limit/scripts/includes/call.lua"

@@ -1,8 +1,8 @@
--- rate-limit/fixed_window.lua
+-- rate-limit/fixed-window.lua
 -- Fixed window: one counter per limit, windows aligned to the epoch (all identities
 -- roll over together), each counter expiring at the end of its window.
--- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
--- which documents KEYS, ARGV and the reply:
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check; rate-limit/scripts/includes/call.lua,
+-- included at the end, documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         counter of limit i (a string holding the units used in the current window)
 -- ARGV[ab + 1 + 2i]    limit i: units per window
 -- ARGV[ab + 2 + 2i]    limit i: window length in ms
@@ -47,3 +47,4 @@ local function check(kb, ab, K, cost, mode, ms, us, res)
   end
   for j = 1, #out do res[#res + 1] = out[j] end
 end
+--- @include "rate-limit/scripts/includes/call.lua"

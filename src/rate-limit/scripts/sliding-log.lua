@@ -1,10 +1,10 @@
--- rate-limit/sliding_log.lua
+-- rate-limit/sliding-log.lua
 -- Sliding window log: one sorted set per limit holding one member per unit taken, scored
 -- by its time in microseconds. Exact, and O(limit) memory per identity.
--- check(kb, ab, K, cost, mode, ms, us, res) runs one check for rate-limit/batch.lua (appended below),
--- which documents KEYS, ARGV and the reply:
+-- check(kb, ab, K, cost, mode, ms, us, res) runs one check; rate-limit/scripts/includes/call.lua,
+-- included at the end, documents KEYS, ARGV and the reply:
 -- KEYS[kb + i]         log of limit i (sorted set; members are their own scores, so they are unique)
--- cost, mode          as batch.lua reads them (a negative cost removes the newest units; a
+-- cost, mode          as includes/call.lua reads them (a negative cost removes the newest units; a
 --                      peek writes nothing but expired entries)
 -- ARGV[ab + 1 + 2i]    limit i: units per window
 -- ARGV[ab + 2 + 2i]    limit i: window length in ms
@@ -72,3 +72,4 @@ local function check(kb, ab, K, cost, mode, ms, us, res)
     res[#res + 1] = retry
   end
 end
+--- @include "rate-limit/scripts/includes/call.lua"
