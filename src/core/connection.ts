@@ -6,6 +6,7 @@ import { KeySpace } from './keys.js';
 import { definedScripts, type LuaScript } from './script.js';
 import { ScriptRunner } from './script-runner.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
+import { commandChannel, observeCommand } from './telemetry.js';
 import { within } from './time-limit.js';
 import { assertNonNegative } from './validation.js';
 
@@ -124,7 +125,8 @@ export class RedisConnection {
   /** Sends one command; `routeKey` (a key of the command) selects the cluster node. Errors are typed. */
   send(args: readonly RedisArg[], routeKey?: string, options?: CallOptions): Promise<RedisReply> {
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
-    return within(this.client.send(args, routeKey), ms, args[0] as string);
+    const reply = within(this.client.send(args, routeKey), ms, args[0] as string);
+    return commandChannel.hasSubscribers ? observeCommand(reply, 'command', String(args[0]), 1) : reply;
   }
 
   /**
@@ -134,7 +136,9 @@ export class RedisConnection {
    */
   pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions & CallOptions = {}): Promise<RedisReply[]> {
     const ms = options.timeoutMs ?? this.commandTimeoutMs;
-    return within(this.client.pipeline(commands, options), ms, options.atomic ? 'a MULTI' : 'a pipeline');
+    const what = options.atomic ? 'MULTI' : 'pipeline';
+    const reply = within(this.client.pipeline(commands, options), ms, `a ${what}`);
+    return commandChannel.hasSubscribers ? observeCommand(reply, 'pipeline', what, commands.length) : reply;
   }
 
   /** Loads every defined script (or the given ones) on every primary, for callers that use them inside `MULTI`. */

@@ -3,6 +3,7 @@ import { deadlines, type Pending } from './deadlines.js';
 import { CommandTimeoutError, RedisCommandError } from './errors.js';
 import { isNoScript, toTypedError } from './reply-errors.js';
 import type { LuaScript } from './script.js';
+import { commandChannel, observeCommand } from './telemetry.js';
 
 type AnyScript = LuaScript<never, unknown>;
 
@@ -87,7 +88,9 @@ export class ScriptRunner {
     const first = live[0];
     if (!first) return;
     const length = script.replyLength;
-    this.client.send(commandArgs(script, live, useEval), first.keys[0]).then(
+    let sent = this.client.send(commandArgs(script, live, useEval), first.keys[0]);
+    if (commandChannel.hasSubscribers) sent = observeCommand(sent, 'script', script.name, live.length, useEval);
+    sent.then(
       (reply) => {
         if (length === undefined) succeed(script, first, reply);
         else distribute(script, live, reply, length);

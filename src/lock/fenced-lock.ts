@@ -4,11 +4,14 @@ import { randomId } from '../core/ids.js';
 import type { KeySpace } from '../core/keys.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
-import { type FencedLease, type FencedLockContext, HeldFencedLease, type LeaseBackend } from './lease.js';
+import { type FencedLease, type FencedLockContext, HeldFencedLease, type LeaseBackend, type ReleaseOutcome } from './lease.js';
 import { type ResourceKeys, resourceKeys } from './resource-keys.js';
 import { type Attempt, acquireScript, extendScript, releaseScript } from './scripts.js';
+import { tracedAcquire } from './telemetry.js';
 import { checkLockInput, now, validUntil, waitDefaults } from './validity.js';
 import { Wakeups } from './wakeups.js';
+
+const TELEMETRY = { kind: 'fenced' } as const;
 
 /** Options of {@link FencedLock}. */
 export interface FencedLockOptions {
@@ -82,11 +85,13 @@ export class FencedLock {
   async tryAcquire(resource: string, options: { ttlMs?: number } = {}): Promise<FencedLease | null> {
     const ttlMs = options.ttlMs ?? this.ttlMs;
     checkLockInput(resource, ttlMs);
-    const keys = resourceKeys(this.ks, resource);
-    const owner = this.nextOwner();
-    const sentAt = now();
-    const attempt = await this.attempt(keys, owner, ttlMs, '', 0);
-    return attempt.granted ? this.lease(resource, keys, owner, ttlMs, attempt, sentAt) : null;
+    return tracedAcquire('tryAcquire', TELEMETRY, resource, async () => {
+      const keys = resourceKeys(this.ks, resource);
+      const owner = this.nextOwner();
+      const sentAt = now();
+      const attempt = await this.attempt(keys, owner, ttlMs, '', 0);
+      return attempt.granted ? this.lease(resource, keys, owner, ttlMs, attempt, sentAt) : null;
+    });
   }
 
   /**
@@ -99,6 +104,10 @@ export class FencedLock {
     const { ttlMs = this.ttlMs, waitMs = this.waitMs, signal } = options;
     checkLockInput(resource, ttlMs, waitMs);
     signal?.throwIfAborted();
+    return tracedAcquire('acquire', TELEMETRY, resource, () => this.wait(resource, ttlMs, waitMs, signal));
+  }
+
+  private async wait(resource: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<FencedLease> {
     const keys = resourceKeys(this.ks, resource);
     const owner = this.nextOwner();
     const deadline = now() + waitMs;
@@ -157,7 +166,7 @@ export class FencedLock {
    */
   async using<T>(resource: string, fn: (context: FencedLockContext) => Promise<T>, options: FencedAcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(resource, options);
-    return holdWhile(lease, options.ttlMs ?? this.ttlMs, (signal) => fn({ token: lease.token, signal, lease }));
+    return holdWhile(lease, options.ttlMs ?? this.ttlMs, TELEMETRY, (signal) => fn({ token: lease.token, signal, lease }));
   }
 
   private nextOwner(): string {
@@ -182,7 +191,7 @@ export class FencedLock {
     const until = validUntil(sentAt, attempt.remainingMs, ttlMs, this.driftFactor);
     const backend = this.backend(keys, ttlMs);
     if (until > now()) return new HeldFencedLease(resource, owner, attempt.token, until, backend);
-    await backend.release(owner).catch(() => false);
+    await backend.release(owner).catch(() => 'not-held');
     return null;
   }
 
@@ -191,16 +200,17 @@ export class FencedLock {
     return {
       ttlMs,
       driftFactor: this.driftFactor,
+      telemetry: TELEMETRY,
       release: (owner) => this.release(keys, owner),
       extend: (owner, ttl) => connection.run(extendScript, [keys.lock], [owner, ttl]),
     };
   }
 
-  private async release(keys: ResourceKeys, owner: string): Promise<boolean> {
+  private async release(keys: ResourceKeys, owner: string): Promise<ReleaseOutcome> {
     const released = await this.connection.run(releaseScript, [keys.lock, keys.fence, keys.queue, keys.channel], [owner, this.instanceId]);
     // Handed to one of our own waiters: wake it now (release.lua published nothing for it).
     if (released.code === 2) this.wakeups.deliver(keys.channel, `${released.nextOwner} ${released.token}`);
-    return released.code > 0;
+    return released.code === 2 ? 'handed-off' : released.code === 1 ? 'released' : 'not-held';
   }
 
   // Leaves the queue; a release may have handed us the lock just before, so release it

@@ -4,6 +4,9 @@ import type { KeySpace } from '../core/keys.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { resourceKeys } from './resource-keys.js';
 import { fencedWriteScript } from './scripts.js';
+import { instrument } from './telemetry.js';
+
+const TELEMETRY = { kind: 'fenced-store' } as const;
 
 /** Options of {@link FencedStore}. */
 export interface FencedStoreOptions {
@@ -67,7 +70,11 @@ export class FencedStore {
       pairs.push(field, this.connection.serializer.serialize(value));
     }
     const keys = resourceKeys(this.ks, resource);
-    return this.connection.run(fencedWriteScript, [keys.fence, this.recordKey(resource)], [token, this.ttlMs, ...pairs]);
+    return instrument.trace('write', TELEMETRY, resource, async (context) => {
+      const result = await this.connection.run(fencedWriteScript, [keys.fence, this.recordKey(resource)], [token, this.ttlMs, ...pairs]);
+      if (context) context.outcome = result.written ? 'written' : 'stale';
+      return result;
+    });
   }
 
   /** Reads the resource's record (every field), or `null` when it has none. */

@@ -1,5 +1,7 @@
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { LockLostError } from './errors.js';
 import type { Lease } from './lease.js';
+import { instrument } from './telemetry.js';
 
 /**
  * Runs `fn` while keeping `lease` alive: extends it every third of `ttlMs`, aborts
@@ -9,7 +11,26 @@ import type { Lease } from './lease.js';
  * lock was lost while `fn` ran, even if `fn` finished: its work may have overlapped
  * with another holder.
  */
-export async function holdWhile<T>(lease: Lease, ttlMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function holdWhile<T>(
+  lease: Lease,
+  ttlMs: number,
+  telemetry: TelemetryAttributes,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  // Published as the `using` operation: `completed`, or `lost` when the lock was lost under `fn`.
+  return instrument.trace('using', telemetry, lease.resource, async (context) => {
+    try {
+      const result = await keepAlive(lease, ttlMs, fn);
+      if (context) context.outcome = 'completed';
+      return result;
+    } catch (err) {
+      if (context) context.outcome = err instanceof LockLostError ? 'lost' : 'failed';
+      throw err;
+    }
+  });
+}
+
+async function keepAlive<T>(lease: Lease, ttlMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let extendTimer: NodeJS.Timeout | undefined;
   let expiryTimer: NodeJS.Timeout | undefined;

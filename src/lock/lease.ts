@@ -1,16 +1,23 @@
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertPositiveInteger } from '../core/validation.js';
+import { instrument } from './telemetry.js';
 import { now, validUntil } from './validity.js';
+
+/** What an owner-checked release did. */
+export type ReleaseOutcome = 'released' | 'handed-off' | 'not-held';
 
 /** What a {@link Lease} needs from the lock that granted it. */
 export interface LeaseBackend {
-  /** Owner-checked release; true when this owner's lock (or permit) was removed. */
-  release(owner: string): Promise<boolean>;
+  /** Owner-checked release: `not-held` when this owner's lock (or permit) was already gone. */
+  release(owner: string): Promise<ReleaseOutcome>;
   /** Owner-checked TTL reset; true when this owner still held it. */
   extend(owner: string, ttlMs: number): Promise<boolean>;
   /** TTL used by `extend()` without an argument. */
   readonly ttlMs: number;
   /** Share of the TTL assumed lost to clock drift. */
   readonly driftFactor: number;
+  /** What the lease's operations publish as attributes (`kind` of lock). */
+  readonly telemetry: TelemetryAttributes;
 }
 
 /**
@@ -66,6 +73,7 @@ export interface FencedLockContext extends LockContext {
 export class HeldLease implements Lease {
   private validUntilMs: number;
   private released = false;
+  private readonly acquiredAt = now();
 
   constructor(
     /** The locked resource (or semaphore name). */
@@ -85,14 +93,27 @@ export class HeldLease implements Lease {
 
   async release(): Promise<boolean> {
     this.released = true;
-    return this.backend.release(this.owner);
+    const heldMs = now() - this.acquiredAt;
+    const outcome = await instrument.trace('release', this.backend.telemetry, this.resource, async (context) => {
+      const outcome = await this.backend.release(this.owner);
+      if (context) {
+        context.outcome = outcome;
+        context.measurements = { heldMs };
+      }
+      return outcome;
+    });
+    return outcome !== 'not-held';
   }
 
   async extend(ttlMs: number = this.backend.ttlMs): Promise<boolean> {
     assertPositiveInteger('ttlMs', ttlMs);
     if (this.released) return false;
     const sentAt = now();
-    const ok = await this.backend.extend(this.owner, ttlMs);
+    const ok = await instrument.trace('extend', this.backend.telemetry, this.resource, async (context) => {
+      const ok = await this.backend.extend(this.owner, ttlMs);
+      if (context) context.outcome = ok ? 'extended' : 'lost';
+      return ok;
+    });
     this.validUntilMs = ok ? validUntil(sentAt, ttlMs, ttlMs, this.backend.driftFactor) : 0;
     return ok && this.remainingMs() > 0;
   }

@@ -6,7 +6,10 @@ import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
 import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
 import { extendScript, unlockScript } from './scripts.js';
+import { tracedAcquire } from './telemetry.js';
 import { checkDriftFactor, checkLockInput, DEFAULT_DRIFT_FACTOR, now, ownerId, validUntil } from './validity.js';
+
+const TELEMETRY = { kind: 'redlock' } as const;
 
 /** Options of {@link Redlock}. */
 export interface RedlockOptions {
@@ -76,7 +79,7 @@ export class Redlock {
   async tryAcquire(resource: string, options: { ttlMs?: number } = {}): Promise<Lease | null> {
     const ttlMs = options.ttlMs ?? this.ttlMs;
     checkLockInput(resource, ttlMs);
-    return (await this.attempt(resource, ownerId(), ttlMs)).lease;
+    return tracedAcquire('tryAcquire', TELEMETRY, resource, async () => (await this.attempt(resource, ownerId(), ttlMs)).lease);
   }
 
   /**
@@ -89,6 +92,10 @@ export class Redlock {
     checkLockInput(resource, ttlMs);
     assertNonNegativeInteger('retryCount', retryCount);
     signal?.throwIfAborted();
+    return tracedAcquire('acquire', TELEMETRY, resource, () => this.retry(resource, ttlMs, retryCount, signal));
+  }
+
+  private async retry(resource: string, ttlMs: number, retryCount: number, signal: AbortSignal | undefined): Promise<Lease> {
     const owner = ownerId();
     let errors: unknown[] = [];
     for (let attempt = 0; attempt <= retryCount; attempt++) {
@@ -106,7 +113,7 @@ export class Redlock {
   /** Acquires, runs `fn({ signal, lease })` while extending on a majority, always releases (see {@link FencedLock.using}). */
   async using<T>(resource: string, fn: (context: LockContext) => Promise<T>, options: RedlockAcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(resource, options);
-    return holdWhile(lease, options.ttlMs ?? this.ttlMs, (signal) => fn({ signal, lease }));
+    return holdWhile(lease, options.ttlMs ?? this.ttlMs, TELEMETRY, (signal) => fn({ signal, lease }));
   }
 
   private async attempt(resource: string, owner: string, ttlMs: number): Promise<{ lease: Lease | null; errors: unknown[] }> {
@@ -141,7 +148,8 @@ export class Redlock {
     return {
       ttlMs,
       driftFactor: this.driftFactor,
-      release: (owner) => onAll((c, key) => c.run(unlockScript, [key], [owner])),
+      telemetry: TELEMETRY,
+      release: async (owner) => ((await onAll((c, key) => c.run(unlockScript, [key], [owner]))) ? 'released' : 'not-held'),
       extend: (owner, ttl) => onAll((c, key) => c.run(extendScript, [key], [owner, ttl])),
     };
   }

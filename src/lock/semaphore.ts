@@ -6,8 +6,11 @@ import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
 import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
 import { semaphoreAcquireScript, semaphoreRefreshScript, semaphoreReleaseScript } from './scripts.js';
+import { tracedAcquire } from './telemetry.js';
 import { checkLockInput, now, ownerId, validUntil, waitDefaults } from './validity.js';
 import { Wakeups } from './wakeups.js';
+
+const TELEMETRY = { kind: 'semaphore' } as const;
 
 /** Options of {@link Semaphore}. */
 export interface SemaphoreOptions {
@@ -75,8 +78,7 @@ export class Semaphore {
   async tryAcquire(name: string, options: { ttlMs?: number } = {}): Promise<Lease | null> {
     const ttlMs = options.ttlMs ?? this.ttlMs;
     checkLockInput(name, ttlMs);
-    const { lease } = await this.attempt(name, ownerId(), ttlMs);
-    return lease;
+    return tracedAcquire('tryAcquire', TELEMETRY, name, async () => (await this.attempt(name, ownerId(), ttlMs)).lease);
   }
 
   /**
@@ -88,6 +90,10 @@ export class Semaphore {
     const { ttlMs = this.ttlMs, waitMs = this.waitMs, signal } = options;
     checkLockInput(name, ttlMs, waitMs);
     signal?.throwIfAborted();
+    return tracedAcquire('acquire', TELEMETRY, name, () => this.wait(name, ttlMs, waitMs, signal));
+  }
+
+  private async wait(name: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<Lease> {
     const owner = ownerId();
     const deadline = now() + waitMs;
     let result = await this.attempt(name, owner, ttlMs);
@@ -114,7 +120,7 @@ export class Semaphore {
   /** Acquires a permit, runs `fn({ signal, lease })` while refreshing it, always releases (see {@link FencedLock.using}). */
   async using<T>(name: string, fn: (context: LockContext) => Promise<T>, options: SemaphoreAcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(name, options);
-    return holdWhile(lease, options.ttlMs ?? this.ttlMs, (signal) => fn({ signal, lease }));
+    return holdWhile(lease, options.ttlMs ?? this.ttlMs, TELEMETRY, (signal) => fn({ signal, lease }));
   }
 
   private async attempt(name: string, owner: string, ttlMs: number): Promise<{ lease: Lease | null; retryInMs: number }> {
@@ -137,7 +143,8 @@ export class Semaphore {
     return {
       ttlMs,
       driftFactor: this.driftFactor,
-      release: (owner) => connection.run(semaphoreReleaseScript, [holders, channel], [owner]),
+      telemetry: TELEMETRY,
+      release: async (owner) => ((await connection.run(semaphoreReleaseScript, [holders, channel], [owner])) ? 'released' : 'not-held'),
       extend: (owner, ttl) => connection.run(semaphoreRefreshScript, [holders], [owner, ttl]),
     };
   }

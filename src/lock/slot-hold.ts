@@ -2,6 +2,9 @@ import { type ConnectionLike, type RedisConnection, toConnection } from '../core
 import type { KeySpace } from '../core/keys.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { confirmScript, holdScript, slotStateScript, unlockScript } from './scripts.js';
+import { instrument } from './telemetry.js';
+
+const TELEMETRY = { kind: 'slot-hold' } as const;
 
 /** Options of {@link SlotHold}. */
 export interface SlotHoldOptions {
@@ -79,17 +82,23 @@ export class SlotHold {
     assertKeyPart('slotId', slotId);
     assertKeyPart('holderId', holderId);
     assertPositiveInteger('ttlMs', ttlMs);
-    const reply = await this.connection.run(holdScript, this.keys(slotId), [holderId, ttlMs]);
-    const state = reply.state as HoldResult['state'];
-    return { held: state === 'held', state, holderId: reply.holderId, expiresInMs: reply.remainingMs };
+    return instrument.trace('hold', TELEMETRY, slotId, async (context) => {
+      const reply = await this.connection.run(holdScript, this.keys(slotId), [holderId, ttlMs]);
+      const state = reply.state as HoldResult['state'];
+      if (context) context.outcome = state;
+      return { held: state === 'held', state, holderId: reply.holderId, expiresInMs: reply.remainingMs };
+    });
   }
 
   /** Books the slot for `holderId`, only if their hold is still alive. */
   async confirm(slotId: string, holderId: string): Promise<ConfirmResult> {
     assertKeyPart('slotId', slotId);
     assertKeyPart('holderId', holderId);
-    const state = await this.connection.run(confirmScript, this.keys(slotId), [holderId, this.bookingTtlMs]);
-    return { confirmed: state === 'confirmed', state };
+    return instrument.trace('confirm', TELEMETRY, slotId, async (context) => {
+      const state = await this.connection.run(confirmScript, this.keys(slotId), [holderId, this.bookingTtlMs]);
+      if (context) context.outcome = state;
+      return { confirmed: state === 'confirmed', state };
+    });
   }
 
   /** Drops `holderId`'s hold; `false` when they held nothing (never someone else's hold). */
@@ -97,7 +106,11 @@ export class SlotHold {
     assertKeyPart('slotId', slotId);
     assertKeyPart('holderId', holderId);
     const [hold] = this.keys(slotId);
-    return this.connection.run(unlockScript, [hold], [holderId]);
+    return instrument.trace('release', TELEMETRY, slotId, async (context) => {
+      const released = await this.connection.run(unlockScript, [hold], [holderId]);
+      if (context) context.outcome = released ? 'released' : 'not-held';
+      return released;
+    });
   }
 
   /** Who holds or booked `slotId`, read in one consistent step. */

@@ -11,6 +11,7 @@ import {
 } from '../core/errors.js';
 import { encodeKeyPart, type KeySpace } from '../core/keys.js';
 import { defineScript, type LuaScript } from '../core/script.js';
+import { Instrument, type TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
 import { BlockCache } from './block-cache.js';
 import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } from './result.js';
@@ -108,6 +109,8 @@ export interface AlgorithmSpec {
   source: string;
 }
 
+const instrument = new Instrument('rate-limit');
+
 /** Script modes (ARGV[2] of every rate-limit script). */
 const TAKE = 0;
 const PEEK = 1;
@@ -158,6 +161,7 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
   private readonly outOfMemoryPolicy: OutagePolicy;
   private readonly timeoutMs: number;
   private readonly blocks: BlockCache | undefined;
+  private readonly telemetry: TelemetryAttributes;
 
   protected constructor(algorithm: AlgorithmSpec, options: RateLimiterOptions, specs: readonly LimitSpec[]) {
     super();
@@ -172,6 +176,7 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     const own = this.connection.commandTimeoutMs;
     this.timeoutMs = timeout > 0 && (own === 0 || timeout < own) ? timeout : 0;
     this.blocks = blockCacheOf(options.blockCache);
+    this.telemetry = { limiter: this.name, algorithm: algorithm.name };
     this.specs = specs;
     this.maxCost = Math.min(...specs.map((s) => s.limit));
     this.limitArgs = specs.flatMap((s) => s.args);
@@ -196,21 +201,15 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
   async check(identity: string, options?: CheckOptions): Promise<RateLimitResult> {
     const cost = this.costOf(options);
     assertKeyPart('identity', identity);
-    const blocks = this.blocks;
-    if (!blocks) return this.call(identity, cost, TAKE);
-    const cached = blocks.get(identity);
-    if (cached) return cached;
-    const result = await this.call(identity, cost, TAKE);
-    // Only a rejection of a single unit says that nothing at all fits before retryAfterMs.
-    if (!result.allowed && cost === 1 && result.source === 'redis') blocks.block(identity, result);
-    return result;
+    if (!instrument.enabled) return this.take(identity, cost);
+    return this.traced('check', identity, () => this.take(identity, cost));
   }
 
   /** Whether a request of `cost` would be allowed now, and the state of every limit, without taking anything. */
   async peek(identity: string, options?: CheckOptions): Promise<RateLimitResult> {
     const cost = this.costOf(options);
     assertKeyPart('identity', identity);
-    return this.call(identity, cost, PEEK);
+    return this.traced('peek', identity, () => this.call(identity, cost, PEEK));
   }
 
   /** Takes `units` from every limit of `identity` even past the limit (e.g. after a failed login), pushing its next allowed request later. */
@@ -228,14 +227,40 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     assertKeyPart('identity', identity);
     this.blocks?.forget(identity);
     const keys = this.keysOf(identity);
-    await this.connection.send(['DEL', ...keys], keys[0]);
+    await instrument.trace('reset', this.telemetry, identity, async () => {
+      await this.connection.send(['DEL', ...keys], keys[0]);
+    });
   }
 
   private async force(identity: string, units: number, sign: 1 | -1): Promise<RateLimitResult> {
     assertPositiveInteger('units', units);
     assertKeyPart('identity', identity);
     this.blocks?.forget(identity);
-    return this.call(identity, sign * units, FORCE);
+    return this.traced(sign > 0 ? 'penalty' : 'reward', identity, () => this.call(identity, sign * units, FORCE));
+  }
+
+  private async take(identity: string, cost: number): Promise<RateLimitResult> {
+    const blocks = this.blocks;
+    if (!blocks) return this.call(identity, cost, TAKE);
+    const cached = blocks.get(identity);
+    if (cached) return cached;
+    const result = await this.call(identity, cost, TAKE);
+    // Only a rejection of a single unit says that nothing at all fits before retryAfterMs.
+    if (!result.allowed && cost === 1 && result.source === 'redis') blocks.block(identity, result);
+    return result;
+  }
+
+  // The operation on the module's tracing channel, its outcome: `allowed`/`rejected` when Redis
+  // (or the block cache) answered, else the result's source (`fail-open`, `oom-closed`, ...).
+  private traced(operation: string, identity: string, run: () => Promise<RateLimitResult>): Promise<RateLimitResult> {
+    return instrument.trace(operation, this.telemetry, identity, async (context) => {
+      const result = await run();
+      if (context) {
+        const answered = result.source === 'redis' || result.source === 'block-cache';
+        context.outcome = answered ? (result.allowed ? 'allowed' : 'rejected') : result.source;
+      }
+      return result;
+    });
   }
 
   private costOf(options: CheckOptions | undefined): number {
