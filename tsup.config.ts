@@ -25,5 +25,5 @@ export default defineConfig({
       },
     },
   ],
-  external: ['ioredis', 'redis'],
+  external: ['ioredis', 'redis', '@opentelemetry/api'],
 });

@@ -96,6 +96,44 @@ export function observeCommand<T>(
   );
 }
 
+/**
+ * Something a telemetry subscriber can read on demand, for gauges: a queue's backlog, a
+ * breaker's state. `read()` returns metric name → value (names as docs/observability.md lists
+ * them, without the `redis_patterns.` prefix).
+ */
+export interface GaugeSource {
+  /** The module that owns it. */
+  readonly module: string;
+  /** Bounded attributes identifying it (a queue's or a breaker's name). */
+  readonly attributes: TelemetryAttributes;
+  /** Current values, read when a metrics reader collects. */
+  read(): Promise<Record<string, number>> | Record<string, number>;
+}
+
+// Weak: a source lives as long as the object that registered it, so forgotten objects are not kept.
+const gaugeSources = new Set<WeakRef<GaugeSource>>();
+
+/**
+ * Registers `source` for gauges. Keep a strong reference to it for as long as it should be
+ * read (the object it reports on does); the returned function removes it.
+ */
+export function addGaugeSource(source: GaugeSource): () => void {
+  const ref = new WeakRef(source);
+  gaugeSources.add(ref);
+  return () => gaugeSources.delete(ref);
+}
+
+/** Every live gauge source. */
+export function liveGaugeSources(): GaugeSource[] {
+  const out: GaugeSource[] = [];
+  for (const ref of gaugeSources) {
+    const source = ref.deref();
+    if (source) out.push(source);
+    else gaugeSources.delete(ref);
+  }
+  return out;
+}
+
 let identifierKey: Buffer | undefined;
 
 /**

@@ -1,0 +1,76 @@
+// The real OpenTelemetry SDK, recording in memory: spans in an exporter, metrics in a reader
+// the test collects on demand.
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { type CollectionResult, type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { instrumentRedisPatterns, type RedisPatternsInstrumentationOptions } from '../../src/otel/index.js';
+
+class TestReader extends MetricReader {
+  protected async onShutdown(): Promise<void> {}
+  protected async onForceFlush(): Promise<void> {}
+}
+
+/** A point of one metric: its attributes and value (a number, or a histogram's count and sum). */
+export interface Point {
+  attributes: Record<string, unknown>;
+  value: number;
+  count?: number;
+  sum?: number;
+}
+
+let registered = false;
+
+/** An SDK wired to redis-patterns' instrumentation; `stop()` disables both. */
+export function recordTelemetry(options: Omit<RedisPatternsInstrumentationOptions, 'tracerProvider' | 'meterProvider'> = {}) {
+  if (!registered) {
+    // Parent/child relations across awaits need an async context manager, as in any Node app.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    registered = true;
+  }
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const reader = new TestReader();
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const instrumentation = instrumentRedisPatterns({ ...options, tracerProvider, meterProvider });
+  return {
+    tracer: tracerProvider.getTracer('test'),
+    spans: (name?: string): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => name === undefined || s.name === name),
+    async metric(name: string): Promise<Point[]> {
+      const { resourceMetrics }: CollectionResult = await reader.collect();
+      const points: Point[] = [];
+      for (const scope of resourceMetrics.scopeMetrics) {
+        for (const m of scope.metrics) {
+          if (m.descriptor.name !== name) continue;
+          for (const p of m.dataPoints as DataPoint<unknown>[]) {
+            const v = p.value as number | { count: number; sum: number };
+            points.push(
+              typeof v === 'number'
+                ? { attributes: p.attributes, value: v }
+                : { attributes: p.attributes, value: v.count, count: v.count, sum: v.sum },
+            );
+          }
+        }
+      }
+      return points;
+    },
+    /** Every attribute value of every span and metric point recorded so far, as text. */
+    async everything(): Promise<string> {
+      const { resourceMetrics } = await reader.collect();
+      return JSON.stringify({
+        spans: exporter.getFinishedSpans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })),
+        metrics: resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics.flatMap((m) => m.dataPoints.map((p) => p.attributes))),
+      });
+    },
+    async stop() {
+      instrumentation.disable();
+      await tracerProvider.shutdown();
+      await meterProvider.shutdown();
+    },
+  };
+}
+
+/** Sum of the points whose attributes include `match`. */
+export function total(points: Point[], match: Record<string, unknown> = {}): number {
+  return points.filter((p) => Object.entries(match).every(([k, v]) => p.attributes[k] === v)).reduce((sum, p) => sum + p.value, 0);
+}
