@@ -145,7 +145,7 @@ export class FencedLock {
           const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
           // Too little validity left to trust: poll, which reports the real remaining TTL.
           if (until > now())
-            return new HeldFencedLease(resource, owner, Number(message.slice(prefix.length)), until, this.backend(keys, ttlMs));
+            return this.held(resource, keys, owner, Number(message.slice(prefix.length)), until, ttlMs);
         }
       } while (now() < deadline);
     } catch (err) {
@@ -190,9 +190,14 @@ export class FencedLock {
   ): Promise<FencedLease | null> {
     const until = validUntil(sentAt, attempt.remainingMs, ttlMs, this.driftFactor);
     const backend = this.backend(keys, ttlMs);
-    if (until > now()) return new HeldFencedLease(resource, owner, attempt.token, until, backend);
+    if (until > now()) return this.held(resource, keys, owner, attempt.token, until, ttlMs);
     await backend.release(owner).catch(() => 'not-held');
     return null;
+  }
+
+  // The lock's value is "<owner id>|<token>": the lease owns it under that whole value.
+  private held(resource: string, keys: ResourceKeys, owner: string, token: number, until: number, ttlMs: number): FencedLease {
+    return new HeldFencedLease(resource, `${owner}|${token}`, token, until, this.backend(keys, ttlMs));
   }
 
   private backend(keys: ResourceKeys, ttlMs: number): LeaseBackend {

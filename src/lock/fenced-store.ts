@@ -23,19 +23,20 @@ export const MAX_FENCED_FIELDS = 10_000;
 export interface FencedWriteResult {
   /** True when the fields were written. */
   written: boolean;
-  /** The newest fencing token handed out for the resource when the write ran. */
+  /** The newest token the store knew of for the resource when the write ran: the current holder's, or the newest that wrote. */
   newestToken: number;
 }
 
 /**
- * Data kept in Redis next to a {@link FencedLock}'s fencing counter (same hash tag),
- * written only by a holder whose token is not older than the newest one handed out:
- * the write and the check are one script, so a holder that lost its lock (paused,
- * expired, partitioned) can no longer overwrite the work of the next holder.
+ * Data kept in Redis next to a {@link FencedLock}'s keys (same hash tag), written only by a
+ * holder whose token is not older than the current holder's, nor than the newest token that
+ * wrote the record: the write and the check are one script, so a holder that lost its lock
+ * (paused, expired, partitioned) can no longer overwrite the work of the next holder. The
+ * record's field `_fence` keeps that newest token; field names starting with `_` are reserved.
  *
  * @example
  * const store = new FencedStore({ connection });
- * await locks.using('refill:rx-42', async (_signal, token) => {
+ * await locks.using('refill:rx-42', async ({ token }) => {
  *   const { written } = await store.write('refill:rx-42', token, { status: 'sent' });
  * });
  */
@@ -67,11 +68,12 @@ export class FencedStore {
     const pairs: string[] = [];
     for (const [field, value] of entries) {
       assertKeyPart('field', field);
+      if (field.startsWith('_')) throw new ValidationError('field', `names starting with _ are reserved, got ${JSON.stringify(field)}`);
       pairs.push(field, this.connection.serializer.serialize(value));
     }
     const keys = resourceKeys(this.ks, resource);
     return instrument.trace('write', TELEMETRY, resource, async (context) => {
-      const result = await this.connection.run(fencedWriteScript, [keys.fence, this.recordKey(resource)], [token, this.ttlMs, ...pairs]);
+      const result = await this.connection.run(fencedWriteScript, [keys.lock, this.recordKey(resource)], [token, this.ttlMs, ...pairs]);
       if (context) context.outcome = result.written ? 'written' : 'stale';
       return result;
     });
@@ -85,7 +87,7 @@ export class FencedStore {
     const pairs = toPairs(reply);
     if (pairs.length === 0) return null;
     const out: Record<string, unknown> = {};
-    for (const [field, raw] of pairs) out[field] = this.connection.serializer.deserialize(raw);
+    for (const [field, raw] of pairs) if (field !== '_fence') out[field] = this.connection.serializer.deserialize(raw);
     return out as T;
   }
 

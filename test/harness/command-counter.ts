@@ -13,10 +13,11 @@ export interface CommandCount {
 
 type Stats = Map<string, number>;
 
-// What client libraries send by themselves, not the operation's cost: our own INFO snapshots,
-// the ready check (INFO) and CLIENT SETINFO of connections opening in the background, and
-// cluster clients refreshing their slot map. No module uses these commands.
-const CLIENT_HOUSEKEEPING = /^(info|client\|setinfo|cluster\|.*)$/;
+// What runs in the background rather than as part of an operation: our own INFO snapshots, the
+// ready check (INFO) and CLIENT SETINFO of connections opening, cluster clients refreshing their
+// slot map, and the shared subscriber connection (un)subscribing channels, which lingers after
+// a waiter leaves and may land in a later count. No operation's cost includes these commands.
+const CLIENT_HOUSEKEEPING = /^(info|client\|setinfo|cluster\|.*|p?s?subscribe|p?s?unsubscribe)$/;
 
 async function snapshot(connection: RedisConnection): Promise<Stats[]> {
   const nodes = await connection.client.primaries();

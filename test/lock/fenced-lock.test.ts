@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
+import { keySlot } from '../../src/core/slots.js';
 import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -36,13 +37,35 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     const won = result.filter((l) => l !== null);
     expect(won.map((l) => l?.resource).sort()).toEqual(resources);
     expect(byCommand.evalsha).toBeLessThan(resources.length * 8);
-    expect(byCommand.set).toBe(resources.length * 8); // every call ran its own SET NX
-    expect(byCommand.incr).toBe(resources.length); // and only the winners took a token
+    expect(byCommand.get).toBe(resources.length * 8); // every call read its lock
+    expect(byCommand.set).toBe(resources.length); // only the winners set it
+    expect(byCommand.incr).toBe(resources.length); // and took a token
     const { result: released, byCommand: releases } = await countCommands(connection, () => Promise.all(won.map((l) => l?.release())));
     expect(released).toEqual(resources.map(() => true));
     expect(releases.evalsha).toBeLessThanOrEqual(target === 'cluster' ? resources.length : 1);
     // A later holder of each resource gets a greater token.
     for (const l of won) expect((await locks.tryAcquire(l?.resource as string))?.token).toBeGreaterThan(l?.token as number);
+  });
+
+  it('fencing counters are one per hash slot: 2,000 resources locked once leave no key per resource', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    const ids = Array.from({ length: 2000 }, (_, i) => `appointment:${i}`);
+    const tokens = new Map<string, number>();
+    for (let i = 0; i < ids.length; i += 200) {
+      const leases = await Promise.all(ids.slice(i, i + 200).map((id) => locks.tryAcquire(id)));
+      for (const lease of leases) tokens.set(lease?.resource as string, lease?.token as number);
+      await Promise.all(leases.map((l) => l?.release()));
+    }
+    const left: string[] = [];
+    for await (const batch of connection.scan(connection.keys('lock').pattern())) left.push(...batch);
+    // Only counters remain, each in the slot of the resources it serves: at most one per slot used.
+    expect(left.every((k) => k.endsWith(':fence'))).toBe(true);
+    const slots = new Set(ids.map((id) => keySlot(connection.keys('lock').stem(id))));
+    expect(left.length).toBeLessThanOrEqual(slots.size);
+    expect(left.length).toBeGreaterThan(0);
+    // A resource locked again gets a greater token than its last, from its slot's counter.
+    for (const id of ids.slice(0, 50)) expect((await locks.tryAcquire(id))?.token).toBeGreaterThan(tokens.get(id) as number);
   });
 
   it('tryAcquire, release and extend cost one EVALSHA each', async () => {
@@ -65,7 +88,7 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     expect(released.result).toBe(true);
     expect(released.byCommand.evalsha).toBe(1);
     // Every command of each call, Lua's inner ones included, for the docs' cost table.
-    expect(acquired.total).toBe(3); // evalsha + SET NX, INCR
+    expect(acquired.total).toBe(4); // evalsha + GET, INCR, SET
     expect(released.total).toBe(4); // evalsha + GET, ZPOPMIN, DEL
   });
 

@@ -3,8 +3,10 @@
 -- longest-waiting live waiter: the waiter learns it holds the lock from one message
 -- instead of racing every other contender for it.
 -- One call of a coalesced script (core's driver runs it per call, in call order):
--- KEYS[k + 1] lock key, KEYS[k + 2] fencing counter, KEYS[k + 3] waiter queue, KEYS[k + 4] grant channel
--- ARGV[a + 1] owner id, ARGV[a + 2] the owner-id prefix of the releasing FencedLock instance (a
+-- KEYS[k + 1] lock key, KEYS[k + 2] fencing counter of the resource's slot, KEYS[k + 3] waiter queue,
+-- KEYS[k + 4] grant channel
+-- ARGV[a + 1] the lock's value as the holder owns it ("<owner id>|<token>"), or just the owner id
+--             (a waiter giving up releases whatever was handed to it), ARGV[a + 2] the owner-id prefix of the releasing FencedLock instance (a
 --             waiter of that same instance is told by this script's reply, so no message is
 --             published for it)
 -- Appends {0, '', 0} when the caller did not hold the lock (nothing changed), {1, '', 0} when
@@ -15,7 +17,8 @@ local function call(k, a, res)
   local owner, instance = ARGV[a + 1], ARGV[a + 2]
   local o = #res
   res[o + 1], res[o + 2], res[o + 3] = 0, '', 0
-  if redis.call('GET', lock) ~= owner then return end
+  local holder = redis.call('GET', lock)
+  if not holder or (holder ~= owner and string.sub(holder, 1, #owner + 1) ~= owner .. '|') then return end
   res[o + 1] = 1
   local now_us
   while true do
@@ -25,8 +28,8 @@ local function call(k, a, res)
     local ttl, wait, next = string.match(head[1], '^(%d+)|(%d+)|(.+)$')
     -- A waiter whose wait limit has passed has given up: skip it rather than lock it out for a TTL.
     if tonumber(head[2]) + tonumber(wait) * 1000 > now_us then
-      redis.call('SET', lock, next, 'PX', ttl)
       local token = redis.call('INCR', fence)
+      redis.call('SET', lock, next .. '|' .. token, 'PX', ttl)
       if string.sub(next, 1, #instance) ~= instance then redis.call('PUBLISH', channel, next .. ' ' .. token) end
       res[o + 1], res[o + 2], res[o + 3] = 2, next, token
       return
