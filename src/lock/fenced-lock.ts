@@ -144,8 +144,7 @@ export class FencedLock {
         if (message !== undefined) {
           const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
           // Too little validity left to trust: poll, which reports the real remaining TTL.
-          if (until > now())
-            return this.held(resource, keys, owner, Number(message.slice(prefix.length)), until, ttlMs);
+          if (until > now()) return this.held(resource, keys, owner, Number(message.slice(prefix.length)), until, ttlMs);
         }
       } while (now() < deadline);
     } catch (err) {
