@@ -82,23 +82,26 @@ export const fencedWriteScript = defineScript<
     return { written: Number(written) === 1, newestToken: Number(newest) };
   },
 });
-export const semaphoreAcquireScript = defineScript<[owner: string, limit: number, ttlMs: number], { granted: boolean; value: number }>(
-  'lock/semaphore-acquire',
-  semaphoreAcquireSource,
+export const semaphoreAcquireScript = defineScript<
+  [owner: string, limit: number, ttlMs: number, queueMember: string, waitMs: number],
+  { granted: boolean; value: number }
+>('lock/semaphore-acquire', semaphoreAcquireSource, {
+  keys: 3,
+  coalesce: { replyLength: 2, readsTime: true },
+  parseReply: (reply) => {
+    const [granted, value] = entries(reply);
+    return { granted: Number(granted) === 1, value: Number(value) };
+  },
+});
+export const semaphoreReleaseScript = defineScript<[owner: string, limit: number], boolean>(
+  'lock/semaphore-release',
+  semaphoreReleaseSource,
   {
-    keys: 1,
-    coalesce: { replyLength: 2, readsTime: true },
-    parseReply: (reply) => {
-      const [granted, value] = entries(reply);
-      return { granted: Number(granted) === 1, value: Number(value) };
-    },
+    keys: 3,
+    coalesce: { replyLength: 1, readsTime: true },
+    parseReply: (reply) => Number(entries(reply)[0]) === 1,
   },
 );
-export const semaphoreReleaseScript = defineScript<[owner: string], boolean>('lock/semaphore-release', semaphoreReleaseSource, {
-  keys: 2,
-  coalesce: { replyLength: 1, readsTime: true },
-  parseReply: (reply) => Number(entries(reply)[0]) === 1,
-});
 export const semaphoreRefreshScript = defineScript<[owner: string, ttlMs: number], boolean>(
   'lock/semaphore-refresh',
   semaphoreRefreshSource,

@@ -44,11 +44,12 @@ export interface SemaphoreAcquireOptions {
 /**
  * A counting semaphore: at most `limit` holders of a name at once, each permit with a
  * TTL measured in Redis time (one sorted set; acquire, release and refresh are one
- * `EVALSHA` each). Releases wake local waiters over pub/sub.
+ * `EVALSHA` each). Waiters are served in FIFO order: a release hands its permit straight
+ * to the longest-waiting live waiter, which learns it from one pub/sub message.
  *
  * @example
  * const fax = new Semaphore({ connection, limit: 3 });
- * await fax.using('fax-line', async (signal) => sendFax(signal));
+ * await fax.using('fax-line', async ({ signal }) => sendFax(signal));
  */
 export class Semaphore {
   /** The connection the semaphore runs on. */
@@ -78,7 +79,12 @@ export class Semaphore {
   async tryAcquire(name: string, options: { ttlMs?: number } = {}): Promise<Lease | null> {
     const ttlMs = options.ttlMs ?? this.ttlMs;
     checkLockInput(name, ttlMs);
-    return tracedAcquire('tryAcquire', TELEMETRY, name, async () => (await this.attempt(name, ownerId(), ttlMs)).lease);
+    return tracedAcquire(
+      'tryAcquire',
+      TELEMETRY,
+      name,
+      async () => (await this.attempt(name, this.keysOf(name), ownerId(), ttlMs, '', 0)).lease,
+    );
   }
 
   /**
@@ -94,26 +100,36 @@ export class Semaphore {
   }
 
   private async wait(name: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<Lease> {
+    const keys = this.keysOf(name);
     const owner = ownerId();
     const deadline = now() + waitMs;
-    let result = await this.attempt(name, owner, ttlMs);
-    if (result.lease) return result.lease;
+    const first = await this.attempt(name, keys, owner, ttlMs, '', 0);
+    if (first.lease) return first.lease;
     if (waitMs === 0) throw new LockNotAcquiredError(name, `all ${this.limit} permits are held`);
-    const listener = this.wakeups.listen(this.ks.key(name, 'released'), () => true, true);
+    const member = `${ttlMs}|${waitMs}|${owner}`;
+    // A grant to us is announced as our owner id: subscribed before queueing, so it cannot be missed.
+    const listener = this.wakeups.listen(keys.channel, (message) => message === owner);
     try {
-      // Once subscribed, try again: a release may have come before the subscription did.
       await Promise.race([listener.ready, sleep(Math.min(this.pollMs, Math.max(0, deadline - now())), signal)]);
-      for (;;) {
-        result = await this.attempt(name, owner, ttlMs);
-        if (result.lease) return result.lease;
-        const left = deadline - now();
-        if (left <= 0) break;
-        const pause = backoffDelay(1, { baseMs: Math.max(1, Math.min(result.retryInMs, this.pollMs)) });
-        await listener.next(Math.min(pause, left), signal);
-      }
+      do {
+        const sentAt = now();
+        const attempt = await this.attempt(name, keys, owner, ttlMs, member, waitMs);
+        if (attempt.lease) return attempt.lease;
+        // Waiters are granted in queue order by releases: a poll only covers a lost message.
+        const pause = backoffDelay(1, { baseMs: Math.max(1, Math.min(attempt.retryInMs, this.pollMs)) });
+        if ((await listener.next(Math.min(pause, Math.max(0, deadline - now())), signal)) !== undefined) {
+          // Granted after our last attempt was sent, so its validity counts from then at the latest.
+          const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
+          if (until > now()) return new HeldLease(name, owner, until, this.backend(keys, ttlMs));
+        }
+      } while (now() < deadline);
+    } catch (err) {
+      await this.giveUp(keys, owner, member).catch(() => {});
+      throw err;
     } finally {
       listener.close();
     }
+    await this.giveUp(keys, owner, member);
     throw new LockNotAcquiredError(name, `no permit of ${this.limit} freed up within ${waitMs} ms`);
   }
 
@@ -123,29 +139,60 @@ export class Semaphore {
     return holdWhile(lease, options.ttlMs ?? this.ttlMs, TELEMETRY, (signal) => fn({ signal, lease }));
   }
 
-  private async attempt(name: string, owner: string, ttlMs: number): Promise<{ lease: Lease | null; retryInMs: number }> {
-    const holders = this.ks.key(name, 'holders');
+  private keysOf(name: string): SemaphoreKeys {
+    return { holders: this.ks.key(name, 'holders'), queue: this.ks.key(name, 'queue'), channel: this.ks.key(name, 'grants') };
+  }
+
+  private async attempt(
+    name: string,
+    keys: SemaphoreKeys,
+    owner: string,
+    ttlMs: number,
+    member: string,
+    waitMs: number,
+  ): Promise<{ lease: Lease | null; retryInMs: number }> {
     const sentAt = now();
-    const reply = await this.connection.run(semaphoreAcquireScript, [holders], [owner, this.limit, ttlMs]);
+    const reply = await this.connection.run(
+      semaphoreAcquireScript,
+      [keys.holders, keys.queue, keys.channel],
+      [owner, this.limit, ttlMs, member, waitMs],
+    );
     if (!reply.granted) return { lease: null, retryInMs: Math.max(0, reply.value) };
     const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
-    const lease = new HeldLease(name, owner, until, this.backend(name, ttlMs));
+    const lease = new HeldLease(name, owner, until, this.backend(keys, ttlMs));
     if (until > now()) return { lease, retryInMs: 0 };
     // Granted too late to be of use: give it back rather than hand out an expired permit.
     await lease.release().catch(() => false);
     return { lease: null, retryInMs: 0 };
   }
 
-  private backend(name: string, ttlMs: number): LeaseBackend {
+  // Leaves the queue; a release may have granted us a permit just before, so give it back
+  // (owner-checked: a no-op when we hold none), which passes it on to the next waiter.
+  private async giveUp(keys: SemaphoreKeys, owner: string, member: string): Promise<void> {
+    await this.connection.send(['ZREM', keys.queue, member], keys.queue);
+    await this.connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, this.limit]);
+  }
+
+  private backend(keys: SemaphoreKeys, ttlMs: number): LeaseBackend {
     const connection = this.connection;
-    const holders = this.ks.key(name, 'holders');
-    const channel = this.ks.key(name, 'released');
+    const limit = this.limit;
     return {
       ttlMs,
       driftFactor: this.driftFactor,
       telemetry: TELEMETRY,
-      release: async (owner) => ((await connection.run(semaphoreReleaseScript, [holders, channel], [owner])) ? 'released' : 'not-held'),
-      extend: (owner, ttl) => connection.run(semaphoreRefreshScript, [holders], [owner, ttl]),
+      release: async (owner) =>
+        (await connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, limit])) ? 'released' : 'not-held',
+      extend: (owner, ttl) => connection.run(semaphoreRefreshScript, [keys.holders], [owner, ttl]),
     };
   }
+}
+
+/** The keys of one semaphore name; one hash tag, so one cluster slot. */
+interface SemaphoreKeys {
+  /** Holders, scored by their expiry in Redis ms. */
+  holders: string;
+  /** Waiters in FIFO order, scored by their queueing time in Redis µs. */
+  queue: string;
+  /** Pub/sub channel on which a grant to a waiter is announced (its owner id). */
+  channel: string;
 }

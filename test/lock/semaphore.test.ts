@@ -63,6 +63,70 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
     await expect(sem.acquire('pharmacy-api', { waitMs: 0 })).resolves.toBeDefined();
   });
 
+  it('serves waiters in FIFO order: each release hands its permit to the longest waiter, no newcomer jumps the queue', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 2, ttlMs: 5000, waitMs: 20000, pollMs: 10000 });
+    const queue = connection.keys('lock').key('fifo', 'queue');
+    const holders = [await sem.acquire('fifo'), await sem.acquire('fifo')];
+    const granted: number[] = [];
+    const waiters = Array.from({ length: 5 }, (_, i) => i);
+    const leases = [];
+    for (const i of waiters) {
+      leases.push(
+        sem.acquire('fifo').then((lease) => {
+          granted.push(i);
+          return lease;
+        }),
+      );
+      // Queued one after another, so the queue order is the call order.
+      while (Number(await connection.send(['ZCARD', queue], queue)) < i + 1) await sleep(5);
+    }
+    // A newcomer finds every permit taken and earlier waiters queued: it gets nothing.
+    expect(await sem.tryAcquire('fifo')).toBeNull();
+    await holders[0]?.release();
+    await holders[1]?.release();
+    const first = await Promise.all(leases.slice(0, 2));
+    expect(granted).toEqual([0, 1]);
+    await first[0]?.release();
+    await leases[2];
+    expect(await sem.tryAcquire('fifo')).toBeNull();
+    await first[1]?.release();
+    await (await leases[2])?.release();
+    await Promise.all(leases.slice(3));
+    expect(granted).toEqual([0, 1, 2, 3, 4]);
+    for (const lease of await Promise.all(leases.slice(3))) await lease.release();
+    expect(Number(await connection.send(['EXISTS', queue], queue))).toBe(0);
+  });
+
+  it('a permit that frees by expiry goes to the queued waiter, not to a newcomer', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1, ttlMs: 5000 });
+    const ks = connection.keys('lock');
+    const [queue, holders] = [ks.key('expiry', 'queue'), ks.key('expiry', 'holders')];
+    await sem.acquire('expiry', { ttlMs: 100 });
+    // A waiter of another process that is not polling right now: queued, as acquire queues it.
+    const now = Number(((await connection.send(['TIME'])) as string[])[0]) * 1_000_000;
+    await connection.send(['ZADD', queue, now, '5000|20000|other-process-waiter'], queue);
+    await sleep(200); // the holder's permit has expired, and nobody released it
+    // The newcomer's own script grants the expired permit to the waiter and takes nothing.
+    expect(await sem.tryAcquire('expiry')).toBeNull();
+    expect(await connection.send(['ZRANGE', holders, 0, -1], holders)).toEqual(['other-process-waiter']);
+    expect(Number(await connection.send(['EXISTS', queue], queue))).toBe(0);
+  });
+
+  it('a waiter that gives up leaves the queue and its permit goes to the next one', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1, ttlMs: 5000, pollMs: 10000 });
+    const holder = await sem.acquire('leave');
+    const impatient = sem.acquire('leave', { waitMs: 300 });
+    const patient = sem.acquire('leave', { waitMs: 20000 });
+    await expect(impatient).rejects.toBeInstanceOf(LockNotAcquiredError);
+    await holder.release();
+    const next = await patient;
+    expect(next.remainingMs()).toBeGreaterThan(0);
+    await next.release();
+  });
+
   it('acquire gives up with LockNotAcquiredError after waitMs', async () => {
     const connection = await testConnection();
     const sem = new Semaphore({ connection, limit: 1 });

@@ -1,18 +1,24 @@
 -- lock/semaphore-release.lua
--- Gives a permit back if the caller still holds it and wakes waiters on the semaphore's channel.
+-- Gives a permit back if the caller still holds it, and hands free permits to the
+-- longest-waiting live waiters (includes/grant-waiters.lua): a waiter does not race anyone
+-- for the permit, it holds it when it hears about it.
 -- One call of a coalesced script (core's driver runs it per call, in call order, at one Redis time):
--- KEYS[k + 1] holders (sorted set), KEYS[k + 2] wake-up channel
--- ARGV[a + 1] owner id
+-- KEYS[k + 1] holders (sorted set), KEYS[k + 2] waiter queue, KEYS[k + 3] grant channel
+-- ARGV[a + 1] owner id, ARGV[a + 2] limit
 -- Appends 1 when released, 0 when the caller held no live permit.
-local function call(k, a, res, now)
-  local holders, channel, owner = KEYS[k + 1], KEYS[k + 2], ARGV[a + 1]
+--- @include "lock/scripts/includes/grant-waiters.lua"
+local function call(k, a, res, now_ms, now_us)
+  local holders, queue, channel, owner = KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[a + 1]
   local score = redis.call('ZSCORE', holders, owner)
   local released = 0
   if score then
     redis.call('ZREM', holders, owner)
-    redis.call('PUBLISH', channel, '')
     -- A permit past its expiry was no longer held, even if nobody had purged it yet.
-    if tonumber(score) > now then released = 1 end
+    if tonumber(score) > now_ms then released = 1 end
+    if redis.call('EXISTS', queue) == 1 then
+      redis.call('ZREMRANGEBYSCORE', holders, '-inf', now_ms)
+      grant_waiters(holders, queue, channel, tonumber(ARGV[a + 2]), redis.call('ZCARD', holders), now_ms, now_us, '')
+    end
   end
   res[#res + 1] = released
 end

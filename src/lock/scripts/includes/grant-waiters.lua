@@ -1,0 +1,25 @@
+-- lock/scripts/includes/grant-waiters.lua
+-- Hands free permits of a semaphore to its longest-waiting live waiters, in queue order
+-- (shared by semaphore-acquire.lua and semaphore-release.lua; defines a function, runs nothing).
+-- grant_waiters(holders, queue, channel, limit, count, now_ms, now_us, stop_at) moves waiters
+-- from the queue (member "<ttlMs>|<waitMs>|<owner>", score = queueing time in µs) to the holders
+-- (score = expiry in Redis ms) while fewer than `limit` of `count` permits are held, drops waiters
+-- whose wait limit has passed, and tells each new holder "<owner>" on `channel`. It stops at the
+-- waiter `stop_at` (a queue member, or '') so that caller takes its permit itself. Returns the
+-- number of permits held: below `limit` only when no live waiter before `stop_at` is left.
+local function grant_waiters(holders, queue, channel, limit, count, now_ms, now_us, stop_at)
+  while count < limit do
+    local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+    if #head == 0 or head[1] == stop_at then return count end
+    redis.call('ZREM', queue, head[1])
+    local ttl, wait, owner = string.match(head[1], '^(%d+)|(%d+)|(.+)$')
+    -- A waiter whose wait limit has passed has given up: skip it rather than hold a permit for it.
+    if tonumber(head[2]) + tonumber(wait) * 1000 > now_us then
+      redis.call('ZADD', holders, now_ms + tonumber(ttl), owner)
+      if redis.call('PTTL', holders) < tonumber(ttl) then redis.call('PEXPIRE', holders, ttl) end
+      redis.call('PUBLISH', channel, owner)
+      count = count + 1
+    end
+  end
+  return count
+end
