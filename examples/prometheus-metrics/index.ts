@@ -29,14 +29,15 @@ await withRedis(async (url) => {
     for (let i = 0; i < 3; i++) await locks.using('refill:rx-1042', async () => new Promise((r) => setTimeout(r, 20)));
 
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const value = (series: RegExp) => Number(text.match(series)?.[1] ?? Number.NaN);
-    const allowed = value(
-      /^redis_patterns_rate_limit_decisions_total\{[^}]*redis_patterns_decision="allowed"[^}]*redis_patterns_limiter="reminder-sms"[^}]*\} (\d+)/m,
-    );
-    const rejected = value(
-      /^redis_patterns_rate_limit_decisions_total\{[^}]*redis_patterns_decision="rejected"[^}]*redis_patterns_limiter="reminder-sms"[^}]*\} (\d+)/m,
-    );
-    const holds = value(/^redis_patterns_lock_hold_duration_count\{[^}]*redis_patterns_kind="fenced"[^}]*\} (\d+)/m);
+    // The sum of a series' samples whose labels include `labels` (label order is the exporter's).
+    const value = (name: string, labels: Record<string, string>) =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`redis_patterns_${k}="${v}"`)))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const allowed = value('redis_patterns_rate_limit_decisions_total', { decision: 'allowed', limiter: 'reminder-sms' });
+    const rejected = value('redis_patterns_rate_limit_decisions_total', { decision: 'rejected', limiter: 'reminder-sms' });
+    const holds = value('redis_patterns_lock_hold_duration_count', { kind: 'fenced' });
     console.log(`scraped: decisions allowed=${allowed} rejected=${rejected}, lock holds=${holds}`);
     check(allowed === 150 && rejected === 50, 'the scrape shows 150 allowed and 50 rejected checks');
     check(holds === 3, 'the scrape shows three lock holds');
