@@ -180,20 +180,20 @@ export class GeoIndex<P = unknown> {
       args.push('FROMMEMBER', center.member);
     } else {
       assertPoint('center', center);
-      const point = center as GeoPoint;
-      args.push('FROMLONLAT', point.lon, point.lat);
+      args.push('FROMLONLAT', center.lon, center.lat);
     }
     assertUnit(unit);
-    if ((options.radius === undefined) === (options.box === undefined))
-      throw new ValidationError('options', 'give exactly one of radius or box');
-    if (options.radius !== undefined) {
-      assertPositive('radius', options.radius);
-      args.push('BYRADIUS', options.radius, unit);
-    } else {
-      const box = options.box as { width: number; height: number };
+    const { radius, box } = options;
+    if (radius !== undefined && box === undefined) {
+      assertPositive('radius', radius);
+      args.push('BYRADIUS', radius, unit);
+    } else if (box !== undefined && radius === undefined) {
+      if (box === null || typeof box !== 'object') throw new ValidationError('box', 'must be { width, height }');
       assertPositive('box.width', box.width);
       assertPositive('box.height', box.height);
       args.push('BYBOX', box.width, box.height, unit);
+    } else {
+      throw new ValidationError('options', 'give exactly one of radius or box');
     }
     if (sort === 'asc' || sort === 'desc') args.push(sort.toUpperCase());
     else if (sort !== 'none') throw new ValidationError('sort', "must be 'asc', 'desc' or 'none'");

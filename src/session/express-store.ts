@@ -215,7 +215,8 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
         (async () => {
           const out: StoredExpressSession[] = [];
           for await (const { key, fields } of liveSessions()) {
-            out.push({ ...connection.serializer.deserialize<StoredExpressSession>(fields.get(F.express) as string), id: keys.idOf(key) });
+            const raw = fields.get(F.express);
+            if (raw !== undefined) out.push({ ...connection.serializer.deserialize<StoredExpressSession>(raw), id: keys.idOf(key) });
           }
           return out;
         })(),
