@@ -213,8 +213,8 @@ export class GeoIndex<P = unknown> {
     return hits.map((hit) => {
       const r: NearbyResult<P> = { member: hit.member };
       if (hit.distance !== undefined) r.distance = hit.distance;
-      if (hit.lon !== undefined && hit.lat !== undefined) r.position = { lon: hit.lon, lat: hit.lat };
-      if (hit.payload != null) r.payload = serializer.deserialize<P>(hit.payload);
+      if (hit.position !== undefined) r.position = hit.position;
+      if (hit.payload !== undefined) r.payload = serializer.deserialize<P>(hit.payload);
       return r;
     });
   }

@@ -6,6 +6,7 @@ import addSource from './scripts/add.lua';
 import nearbySource from './scripts/nearby.lua';
 import removeSource from './scripts/remove.lua';
 import swapSource from './scripts/swap.lua';
+import type { GeoPoint } from './validate.js';
 
 /** An array reply as a list; anything else is a protocol surprise (a `RedisCommandError` for the caller). */
 export function listReply(reply: RedisReply): unknown[] {
@@ -19,10 +20,9 @@ export interface GeoHit {
   /** Distance in the search's unit (WITHDIST). */
   distance?: number;
   /** Stored position (WITHCOORD). */
-  lon?: number;
-  lat?: number;
-  /** Serialized payload, `null` when none is stored (with payloads). */
-  payload?: string | null;
+  position?: GeoPoint;
+  /** Serialized payload (with payloads, when one is stored). */
+  payload?: string;
 }
 
 const count = (reply: RedisReply): number => Number(reply);
@@ -56,21 +56,19 @@ export const nearbyScript = defineScript<
 >('geo/nearby', nearbySource, {
   keys: 2,
   parseReply: (reply) => {
-    const [shape, ...flat] = listReply(reply);
-    const withDistance = String(shape).includes('d');
-    const withCoordinates = String(shape).includes('c');
-    const withPayload = String(shape).includes('p');
+    const flat = listReply(reply);
+    const shape = String(flat[0]);
+    const withDistance = shape.includes('d');
+    const withCoordinates = shape.includes('c');
+    const withPayload = shape.includes('p');
     const hits: GeoHit[] = [];
-    for (let i = 0; i < flat.length; ) {
+    for (let i = 1; i < flat.length; ) {
       const hit: GeoHit = { member: String(flat[i++]) };
       if (withDistance) hit.distance = Number(flat[i++]);
-      if (withCoordinates) {
-        hit.lon = Number(flat[i++]);
-        hit.lat = Number(flat[i++]);
-      }
+      if (withCoordinates) hit.position = { lon: Number(flat[i++]), lat: Number(flat[i++]) };
       if (withPayload) {
         const payload = flat[i++];
-        hit.payload = payload == null || payload === false ? null : String(payload);
+        if (payload != null && payload !== false) hit.payload = String(payload);
       }
       hits.push(hit);
     }
