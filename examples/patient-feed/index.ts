@@ -13,7 +13,7 @@ interface FeedCard {
 await withRedis(async (url) => {
   const client = new Redis(url);
   const connection = RedisConnection.from(client, { prefix: 'clinic' });
-  const feed = new Feed<FeedCard>({ connection, maxItems: 50, ttlSeconds: 30 * 86_400 });
+  const feed = new Feed<FeedCard>({ connection, maxItems: 50, ttlMs: 30 * 86_400_000 });
   try {
     const patients = Array.from({ length: 200 }, (_, i) => `patient-${i}`);
     const t0 = Date.UTC(2026, 10, 20, 9);

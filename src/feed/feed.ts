@@ -1,32 +1,23 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
-import { defineScript } from '../core/script.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import addSource from './scripts/add.lua';
-import cursorLib from './scripts/cursor.lua';
-import markReadSource from './scripts/mark-read.lua';
-import pageSource from './scripts/page.lua';
-import unreadSource from './scripts/unread.lua';
+import { addScript, markReadScript, pageScript, unreadScript } from './scripts.js';
 
-const addScript = defineScript('feed/add', addSource, 3);
-// These scripts call the helpers of cursor.lua, which is prepended (Lua has no includes).
-const pageScript = defineScript('feed/page', `${cursorLib}\n${pageSource}`, 2);
-const unreadScript = defineScript('feed/unread', `${cursorLib}\n${unreadSource}`, 2);
-const markReadScript = defineScript('feed/mark-read', `${cursorLib}\n${markReadSource}`, 3);
+const DAY_MS = 86_400_000;
 
 /** Options of {@link Feed}. */
 export interface FeedOptions {
   /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** Newest items kept per owner; older ones are trimmed on add. Default `500`. */
+  /** Newest items kept per owner (an integer > 0); older ones are trimmed on add. Default `500`. */
   maxItems?: number;
   /**
-   * Seconds after the last `add` or `markRead` after which an owner's whole feed
-   * (items, payloads, read marker) expires. Default 30 days.
+   * Milliseconds after the last `add` or `markRead` after which an owner's whole feed
+   * (items, payloads, read marker) expires. An integer > 0. Default `2_592_000_000` (30 days).
    */
-  ttlSeconds?: number;
+  ttlMs?: number;
 }
 
 /** An item to add. */
@@ -51,9 +42,12 @@ export interface FeedItem<T> {
   cursor: string;
 }
 
-/** Options of {@link Feed.page}. */
+/**
+ * Options of {@link Feed.page}. Items are newest first; items of the same millisecond come in
+ * descending byte order of their ids (Redis' order of equal scores, walked in reverse).
+ */
 export interface PageOptions {
-  /** A cursor (`item.cursor` or `page.next`): return only items older than it. Default: start at the newest. */
+  /** A cursor (`item.cursor` or `page.next`): return only items after it in the feed's order. Default: start at the newest. */
   before?: string;
   /** Items per page, 1 to 1,000. Default `20`. */
   limit?: number;
@@ -61,7 +55,7 @@ export interface PageOptions {
 
 /** One page of a feed. */
 export interface FeedPage<T> {
-  /** Newest first. */
+  /** Newest first; within one millisecond, by descending bytes of the id. */
   items: FeedItem<T>[];
   /** Pass as `before` for the next (older) page; `null` when this is the last page. */
   next: string | null;
@@ -103,13 +97,11 @@ export class Feed<T = unknown> {
   private readonly ttlMs: number;
 
   constructor(options: FeedOptions) {
-    this.connection = toConnection(options.connection);
+    const resolved = resolveOptions(options);
+    this.connection = resolved.connection;
     this.keys = this.connection.keys('feed');
-    this.maxItems = options.maxItems ?? 500;
-    assertPositiveInteger('maxItems', this.maxItems);
-    const ttlSeconds = options.ttlSeconds ?? 30 * 86_400;
-    assertPositiveInteger('ttlSeconds', ttlSeconds);
-    this.ttlMs = ttlSeconds * 1000;
+    this.maxItems = resolved.maxItems;
+    this.ttlMs = resolved.ttlMs;
   }
 
   /** Adds `item` to `ownerId`'s feed (no-op if its id is there), trims, refreshes the TTL: one round trip. */
@@ -128,44 +120,37 @@ export class Feed<T = unknown> {
     if (!Array.isArray(ownerIds)) throw new ValidationError('ownerIds', 'must be an array');
     const targets = [...new Set(ownerIds)].map((owner) => ({ owner, keys: this.keysOf(owner) }));
     const args = this.encode(item);
-    const results = await Promise.all(targets.map((t) => this.addEncoded(t.keys, args)));
+    const results = await Promise.all(targets.map(async (t) => ({ owner: t.owner, added: (await this.addEncoded(t.keys, args)).added })));
     const out: FanOutResult = { added: [], alreadyPresent: [] };
-    for (const [i, r] of results.entries()) (r.added ? out.added : out.alreadyPresent).push(targets[i]?.owner as string);
+    for (const r of results) (r.added ? out.added : out.alreadyPresent).push(r.owner);
     return out;
   }
 
-  /** Newest items first, strictly older than `before` (a cursor) when given. One round trip. */
+  /**
+   * Newest items first (within one millisecond, by descending bytes of the id), strictly
+   * after `before` (a cursor) in that order when given. One round trip.
+   */
   async page(ownerId: string, options: PageOptions = {}): Promise<FeedPage<T>> {
     const [items, payloads] = this.keysOf(ownerId);
     const limit = options.limit ?? 20;
     assertPositiveInteger('limit', limit);
     if (limit > 1000) throw new ValidationError('limit', 'must be at most 1000');
     const before = options.before === undefined ? undefined : decodeCursor('before', options.before);
-    const flat = (await this.connection.run(pageScript, [items, payloads], [limit, before?.at ?? '', before?.id ?? ''])) as (
-      | string
-      | null
-    )[];
+    const rows = await this.connection.run(pageScript, [items, payloads], [limit, before?.at ?? '', before?.id ?? '']);
+    const serializer = this.connection.serializer;
     const out: FeedItem<T>[] = [];
-    for (let i = 0; i < flat.length && out.length < limit; i += 3) {
-      const id = String(flat[i]);
-      const at = Number(flat[i + 1]);
-      const raw = flat[i + 2];
-      out.push({
-        id,
-        at,
-        data: (raw == null ? null : this.connection.serializer.deserialize<T>(raw)) as T,
-        cursor: encodeCursor({ at, id }),
-      });
+    for (const { id, at, data } of rows.slice(0, limit)) {
+      // A missing payload (never written by this module) reads as null, whatever T says.
+      out.push({ id, at, data: data === null ? (null as T) : serializer.deserialize<T>(data), cursor: encodeCursor({ at, id }) });
     }
-    const hasMore = flat.length > limit * 3;
-    return { items: out, next: hasMore ? (out[out.length - 1]?.cursor ?? null) : null };
+    return { items: out, next: rows.length > limit ? (out[out.length - 1]?.cursor ?? null) : null };
   }
 
   /** Removes one item. Resolves `true` if it was there. One round trip (`MULTI`). */
   async remove(ownerId: string, itemId: string): Promise<boolean> {
     const [items, payloads] = this.keysOf(ownerId);
     assertKeyPart('itemId', itemId);
-    const [removed] = await this.connection.batch(
+    const [removed] = await this.connection.pipeline(
       [
         ['ZREM', items, itemId],
         ['HDEL', payloads, itemId],
@@ -182,13 +167,13 @@ export class Feed<T = unknown> {
   async markRead(ownerId: string, upTo?: string): Promise<number> {
     const keys = this.keysOf(ownerId);
     const position = upTo === undefined ? undefined : decodeCursor('upTo', upTo);
-    return Number(await this.connection.run(markReadScript, keys, [this.ttlMs, position?.at ?? '', position?.id ?? '']));
+    return this.connection.run(markReadScript, keys, [this.ttlMs, position?.at ?? '', position?.id ?? '']);
   }
 
   /** Items newer than the read marker (all items if nothing was marked read). One round trip. */
   async unreadCount(ownerId: string): Promise<number> {
     const [items, , marker] = this.keysOf(ownerId);
-    return Number(await this.connection.run(unreadScript, [items, marker], []));
+    return this.connection.run(unreadScript, [items, marker], []);
   }
 
   /** Number of items in the feed. One `ZCARD`. */
@@ -203,13 +188,12 @@ export class Feed<T = unknown> {
     await this.connection.send(['DEL', ...keys], keys[0]);
   }
 
-  private async addEncoded(keys: string[], args: (string | number)[]): Promise<AddResult> {
-    const [added, trimmed] = (await this.connection.run(addScript, keys, [this.ttlMs, this.maxItems, ...args])) as number[];
-    return { added: Number(added) === 1, trimmed: Number(trimmed) };
+  private addEncoded(keys: string[], [id, at, data]: EncodedItem): Promise<AddResult> {
+    return this.connection.run(addScript, keys, [this.ttlMs, this.maxItems, id, at, data]);
   }
 
   /** Validates an item and turns it into script arguments, before anything is sent. */
-  private encode(item: NewFeedItem<T>): (string | number)[] {
+  private encode(item: NewFeedItem<T>): EncodedItem {
     if (item === null || typeof item !== 'object') throw new ValidationError('item', 'must be an object');
     assertKeyPart('item.id', item.id);
     const at = item.at === undefined ? Date.now() : item.at instanceof Date ? item.at.getTime() : item.at;
@@ -222,4 +206,24 @@ export class Feed<T = unknown> {
     assertKeyPart('ownerId', ownerId);
     return [this.keys.key(ownerId, 'items'), this.keys.key(ownerId, 'payloads'), this.keys.key(ownerId, 'read')];
   }
+}
+
+/** An item as script arguments: id, time in ms, serialized data. */
+type EncodedItem = [id: string, at: number, data: string];
+
+/** {@link FeedOptions} with every default applied. */
+interface ResolvedFeedOptions {
+  connection: RedisConnection;
+  maxItems: number;
+  ttlMs: number;
+}
+
+/** Defaults and validation of every option, before anything is sent. */
+function resolveOptions(options: FeedOptions): ResolvedFeedOptions {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const maxItems = options.maxItems ?? 500;
+  assertPositiveInteger('maxItems', maxItems);
+  const ttlMs = options.ttlMs ?? 30 * DAY_MS;
+  assertPositiveInteger('ttlMs', ttlMs);
+  return { connection: toConnection(options.connection), maxItems, ttlMs };
 }

@@ -1,23 +1,10 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
-import { registerScriptError } from '../core/reply-errors.js';
-import { defineScript } from '../core/script.js';
+import type { KeySpace } from '../core/keys.js';
 import { assertKeyPart, assertPositive, assertPositiveInteger } from '../core/validation.js';
-import { GeoMemberNotFoundError, GeoRebuildError } from './errors.js';
-import addSource from './scripts/add.lua';
-import nearbySource from './scripts/nearby.lua';
-import removeSource from './scripts/remove.lua';
-import swapSource from './scripts/swap.lua';
+import { addScript, listReply, nearbyScript, removeScript, swapScript } from './scripts.js';
 import { assertMember, assertPoint, assertUnit, type GeoPoint, type GeoUnit } from './validate.js';
-
-const addScript = defineScript('geo/add', addSource, 2);
-const removeScript = defineScript('geo/remove', removeSource, 2);
-const swapScript = defineScript('geo/swap', swapSource, 4);
-const nearbyScript = defineScript('geo/nearby', nearbySource, 2);
-// Registered here, in the module every caller loads, so no bundler can drop it as an unused import.
-registerScriptError('GEO_NO_MEMBER', (member) => new GeoMemberNotFoundError(member));
-registerScriptError('GEO_REBUILD', (detail) => new GeoRebuildError(detail));
 
 /** Most members per script call: keeps every Lua `unpack` far below its stack limit. */
 const MAX_CHUNK = 1000;
@@ -28,15 +15,15 @@ const ARGS_PER_ITEM = 5;
 export interface GeoIndexOptions {
   /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** Name of the index (e.g. `'pharmacies'`); all its keys share this hash tag. */
+  /** Name of the index (e.g. `'pharmacies'`), 1 to 1,024 bytes; all its keys share this hash tag. Required. */
   name: string;
   /** Members per script call in `addMany` and `replaceAll` (1 to 1,000). Default `500`. */
   chunkSize?: number;
   /**
-   * Seconds a `replaceAll` may take to load before its temporary index expires (and
-   * the rebuild fails without touching the live index). Default `3600`.
+   * Milliseconds a `replaceAll` may take to load before its temporary index expires (and
+   * the rebuild fails without touching the live index). An integer > 0. Default `3_600_000` (1 hour).
    */
-  rebuildTtlSeconds?: number;
+  rebuildTtlMs?: number;
 }
 
 /** One member to store: its position and an optional payload returned with search results. */
@@ -66,7 +53,7 @@ export interface NearbyOptions {
     /** North-south extent of the box (> 0), in `unit`. */
     height: number;
   };
-  /** Unit of `radius`, `box` and returned distances. Default `'m'`. */
+  /** Unit of `radius`, `box` and returned distances. Default `'m'` (metres). */
   unit?: GeoUnit;
   /** At most this many results (the nearest ones, unless `any`). Default: all. */
   count?: number;
@@ -112,24 +99,21 @@ export class GeoIndex<P = unknown> {
   readonly connection: RedisConnection;
   /** The index name. */
   readonly name: string;
+  private readonly keySpace: KeySpace;
   private readonly pointsKey: string;
   private readonly payloadsKey: string;
   private readonly chunkSize: number;
   private readonly rebuildTtlMs: number;
 
   constructor(options: GeoIndexOptions) {
-    this.connection = toConnection(options.connection);
-    assertKeyPart('name', options.name);
-    this.name = options.name;
-    const ks = this.connection.keys('geo');
-    this.pointsKey = ks.key(this.name, 'points');
-    this.payloadsKey = ks.key(this.name, 'payloads');
-    this.chunkSize = options.chunkSize ?? 500;
-    assertPositiveInteger('chunkSize', this.chunkSize);
-    if (this.chunkSize > MAX_CHUNK) throw new ValidationError('chunkSize', `must be at most ${MAX_CHUNK}`);
-    const ttl = options.rebuildTtlSeconds ?? 3600;
-    assertPositiveInteger('rebuildTtlSeconds', ttl);
-    this.rebuildTtlMs = ttl * 1000;
+    const resolved = resolveOptions(options);
+    this.connection = resolved.connection;
+    this.name = resolved.name;
+    this.chunkSize = resolved.chunkSize;
+    this.rebuildTtlMs = resolved.rebuildTtlMs;
+    this.keySpace = this.connection.keys('geo');
+    this.pointsKey = this.keySpace.key(this.name, 'points');
+    this.payloadsKey = this.keySpace.key(this.name, 'payloads');
   }
 
   /** Adds a member or moves it (replacing its payload; none given removes it). One round trip. Resolves `true` if it was new. */
@@ -152,26 +136,27 @@ export class GeoIndex<P = unknown> {
     const counts = await Promise.all(
       chunks(members, MAX_CHUNK).map((part) => this.connection.run(removeScript, [this.pointsKey, this.payloadsKey], part)),
     );
-    return counts.reduce<number>((sum, n) => sum + Number(n), 0);
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /**
    * Replaces the whole index with `items` (the nightly rebuild): loads them into
    * temporary keys in the same hash slot, then swaps them in with one atomic script,
    * so readers see the old index until the new one is complete. If the load fails or
-   * outlives `rebuildTtlSeconds`, the live index is left as it was. Resolves the
+   * outlives `rebuildTtlMs`, the live index is left as it was. Resolves the
    * number of members now live.
+   *
+   * @throws {@link GeoRebuildError} when the temporary index was incomplete at the swap.
    */
   async replaceAll(items: readonly GeoItem<P>[]): Promise<number> {
     const encoded = this.encode(items);
     const distinct = encoded.reduce((n, chunk) => n + chunk.length / ARGS_PER_ITEM, 0);
-    const ks = this.connection.keys('geo');
     const id = randomId(8);
-    const tmpPoints = ks.key(this.name, 'rebuild', id, 'points');
-    const tmpPayloads = ks.key(this.name, 'rebuild', id, 'payloads');
+    const tmpPoints = this.keySpace.key(this.name, 'rebuild', id, 'points');
+    const tmpPayloads = this.keySpace.key(this.name, 'rebuild', id, 'payloads');
     try {
       await this.load(tmpPoints, tmpPayloads, encoded, this.rebuildTtlMs);
-      return Number(await this.connection.run(swapScript, [tmpPoints, tmpPayloads, this.pointsKey, this.payloadsKey], [distinct]));
+      return await this.connection.run(swapScript, [tmpPoints, tmpPayloads, this.pointsKey, this.payloadsKey], [distinct]);
     } catch (err) {
       // Best effort: the temporary keys expire by themselves anyway.
       await this.connection.send(['DEL', tmpPoints, tmpPayloads], tmpPoints).catch(() => undefined);
@@ -186,28 +171,29 @@ export class GeoIndex<P = unknown> {
    * @throws {@link GeoMemberNotFoundError} when searching from a member not in the index.
    */
   async nearby(center: NearbyCenter, options: NearbyOptions): Promise<NearbyResult<P>[]> {
+    if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
     const { unit = 'm', sort = 'asc', withDistance = true, withCoordinates = false, withPayload = true } = options;
-    const args: (string | number)[] = [withPayload ? '1' : '0', withDistance ? '1' : '0', withCoordinates ? '1' : '0'];
+    const args: (string | number)[] = [];
     // Coordinates win, so a stored item ({ member, lon, lat }) searches from its own position.
     if (center !== null && typeof center === 'object' && !('lon' in center) && 'member' in center) {
       assertMember('center.member', center.member);
       args.push('FROMMEMBER', center.member);
     } else {
       assertPoint('center', center);
-      const point = center as GeoPoint;
-      args.push('FROMLONLAT', point.lon, point.lat);
+      args.push('FROMLONLAT', center.lon, center.lat);
     }
     assertUnit(unit);
-    if ((options.radius === undefined) === (options.box === undefined))
-      throw new ValidationError('options', 'give exactly one of radius or box');
-    if (options.radius !== undefined) {
-      assertPositive('radius', options.radius);
-      args.push('BYRADIUS', options.radius, unit);
-    } else {
-      const box = options.box as { width: number; height: number };
+    const { radius, box } = options;
+    if (radius !== undefined && box === undefined) {
+      assertPositive('radius', radius);
+      args.push('BYRADIUS', radius, unit);
+    } else if (box !== undefined && radius === undefined) {
+      if (box === null || typeof box !== 'object') throw new ValidationError('box', 'must be { width, height }');
       assertPositive('box.width', box.width);
       assertPositive('box.height', box.height);
       args.push('BYBOX', box.width, box.height, unit);
+    } else {
+      throw new ValidationError('options', 'give exactly one of radius or box');
     }
     if (sort === 'asc' || sort === 'desc') args.push(sort.toUpperCase());
     else if (sort !== 'none') throw new ValidationError('sort', "must be 'asc', 'desc' or 'none'");
@@ -221,19 +207,16 @@ export class GeoIndex<P = unknown> {
     if (withDistance) args.push('WITHDIST');
     if (withCoordinates) args.push('WITHCOORD');
 
-    const flat = (await this.connection.run(nearbyScript, [this.pointsKey, this.payloadsKey], args)) as (string | null)[];
-    const results: NearbyResult<P>[] = [];
-    for (let i = 0; i < flat.length; ) {
-      const r: NearbyResult<P> = { member: String(flat[i++]) };
-      if (withDistance) r.distance = Number(flat[i++]);
-      if (withCoordinates) r.position = { lon: Number(flat[i++]), lat: Number(flat[i++]) };
-      if (withPayload) {
-        const payload = flat[i++];
-        if (payload != null) r.payload = this.connection.serializer.deserialize<P>(payload);
-      }
-      results.push(r);
-    }
-    return results;
+    const flags = [withPayload ? '1' : '0', withDistance ? '1' : '0', withCoordinates ? '1' : '0'] as const;
+    const hits = await this.connection.run(nearbyScript, [this.pointsKey, this.payloadsKey], [...flags, ...args]);
+    const serializer = this.connection.serializer;
+    return hits.map((hit) => {
+      const r: NearbyResult<P> = { member: hit.member };
+      if (hit.distance !== undefined) r.distance = hit.distance;
+      if (hit.position !== undefined) r.position = hit.position;
+      if (hit.payload !== undefined) r.payload = serializer.deserialize<P>(hit.payload);
+      return r;
+    });
   }
 
   /** Distance between two members in `unit` (default `'m'`), or `null` if either is missing. One `GEODIST`. */
@@ -248,8 +231,10 @@ export class GeoIndex<P = unknown> {
   /** Stored position of `member` (precise to about 0.6 m), or `null`. One `GEOPOS`. */
   async position(member: string): Promise<GeoPoint | null> {
     assertMember('member', member);
-    const [pos] = (await this.connection.send(['GEOPOS', this.pointsKey, member], this.pointsKey)) as ([string, string] | null)[];
-    return pos ? { lon: Number(pos[0]), lat: Number(pos[1]) } : null;
+    const [pos] = listReply(await this.connection.send(['GEOPOS', this.pointsKey, member], this.pointsKey));
+    if (pos == null) return null;
+    const [lon, lat] = listReply(pos);
+    return { lon: Number(lon), lat: Number(lat) };
   }
 
   /** Number of members. One `ZCARD`. */
@@ -276,7 +261,7 @@ export class GeoIndex<P = unknown> {
 
   private async load(points: string, payloads: string, chunkArgs: (string | number)[][], ttlMs: number): Promise<number> {
     const added = await Promise.all(chunkArgs.map((args) => this.connection.run(addScript, [points, payloads], [ttlMs, ...args])));
-    return added.reduce<number>((sum, n) => sum + Number(n), 0);
+    return added.reduce((sum, n) => sum + n, 0);
   }
 }
 
@@ -284,4 +269,24 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** {@link GeoIndexOptions} with every default applied. */
+interface ResolvedGeoIndexOptions {
+  connection: RedisConnection;
+  name: string;
+  chunkSize: number;
+  rebuildTtlMs: number;
+}
+
+/** Defaults and validation of every option, before anything is sent. */
+function resolveOptions(options: GeoIndexOptions): ResolvedGeoIndexOptions {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  assertKeyPart('name', options.name);
+  const chunkSize = options.chunkSize ?? 500;
+  assertPositiveInteger('chunkSize', chunkSize);
+  if (chunkSize > MAX_CHUNK) throw new ValidationError('chunkSize', `must be at most ${MAX_CHUNK}`);
+  const rebuildTtlMs = options.rebuildTtlMs ?? 3_600_000;
+  assertPositiveInteger('rebuildTtlMs', rebuildTtlMs);
+  return { connection: toConnection(options.connection), name: options.name, chunkSize, rebuildTtlMs };
 }

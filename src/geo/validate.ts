@@ -18,11 +18,10 @@ export const MAX_LATITUDE = 85.05112878;
 const UNITS: ReadonlySet<string> = new Set(['m', 'km', 'mi', 'ft']);
 
 /** Throws a ValidationError unless `point` holds a longitude and latitude Redis accepts. */
-export function assertPoint(field: string, point: unknown): void {
+export function assertPoint<T>(field: string, point: T): asserts point is T & GeoPoint {
   if (point === null || typeof point !== 'object') throw new ValidationError(field, 'must be { lon, lat }');
-  const { lon, lat } = point as GeoPoint;
-  assertInRange(`${field}.lon`, lon, -180, 180);
-  assertInRange(`${field}.lat`, lat, -MAX_LATITUDE, MAX_LATITUDE);
+  assertInRange(`${field}.lon`, 'lon' in point ? point.lon : undefined, -180, 180);
+  assertInRange(`${field}.lat`, 'lat' in point ? point.lat : undefined, -MAX_LATITUDE, MAX_LATITUDE);
 }
 
 /** Throws a ValidationError unless `unit` is one of {@link GeoUnit}. */

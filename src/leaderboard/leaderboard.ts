@@ -1,21 +1,10 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
-import { defineScript } from '../core/script.js';
-import { assertKeyPart, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { type LeaderboardPeriod, type PeriodWindow, periodOf } from './period.js';
-import aroundSource from './scripts/around.lua';
-import rangeSource from './scripts/range.lua';
-import removeSource from './scripts/remove.lua';
-import setSource from './scripts/set.lua';
+import { aroundScript, listReply, rangeScript, removeScript, setScript, toEntries } from './scripts.js';
 
-const setScript = defineScript('leaderboard/set', setSource, 2);
-const aroundScript = defineScript('leaderboard/around', aroundSource, 2);
-const rangeScript = defineScript('leaderboard/range', rangeSource, 1);
-const removeScript = defineScript('leaderboard/remove', removeSource, 2);
-
-// Width of the inverted TIME stamp (10 digits of seconds, 6 of microseconds) in front of each member.
-const STAMP = 16;
 /** Largest `n` of `top`, `around` and page sizes: one reply stays small. */
 export const MAX_LEADERBOARD_PAGE = 1000;
 const DAY_MS = 86_400_000;
@@ -26,16 +15,17 @@ export interface LeaderboardOptions {
   connection: ConnectionLike;
   /** Name of the board (its hash tag: a board and its periods live in one slot). */
   name: string;
-  /** `none` (one board), `daily` or `weekly` (UTC days, ISO weeks). Default `none`. */
+  /** `'none'` (one board), `'daily'` or `'weekly'` (UTC days, ISO weeks). Default `'none'`. */
   period?: LeaderboardPeriod;
   /**
-   * Periodic boards: how long a period's board is kept after the period ends, in ms.
-   * Default 7 days for `daily`, 28 days for `weekly`.
+   * Periodic boards: how long a period's board is kept after the period ends, in ms (an
+   * integer > 0). Default `604_800_000` (7 days) for `'daily'`, `2_419_200_000` (28 days) for `'weekly'`.
    */
   retainMs?: number;
   /**
-   * `none` boards: expire the board this many ms after its last write. Default `0`:
-   * the board lives until {@link Leaderboard.clear} (a standing board is meant to last).
+   * `'none'` boards only: expire the board this many ms after its last write (an integer
+   * >= 0). Default `0`: the board lives until {@link Leaderboard.clear} (a standing board
+   * is meant to last).
    */
   ttlMs?: number;
 }
@@ -82,20 +72,13 @@ export class Leaderboard {
   private readonly ttlMs: number;
 
   constructor(options: LeaderboardOptions) {
-    assertKeyPart('name', options.name);
-    const period = options.period ?? 'none';
-    if (!['none', 'daily', 'weekly'].includes(period)) throw new ValidationError('period', 'must be none, daily or weekly');
-    const retainMs = options.retainMs ?? (period === 'weekly' ? 28 : 7) * DAY_MS;
-    assertPositiveInteger('retainMs', retainMs);
-    const ttlMs = options.ttlMs ?? 0;
-    if (ttlMs !== 0) assertPositiveInteger('ttlMs', ttlMs);
-    if (ttlMs !== 0 && period !== 'none') throw new ValidationError('ttlMs', 'applies to period none; periodic boards use retainMs');
-    this.connection = toConnection(options.connection);
+    const resolved = resolveOptions(options);
+    this.connection = resolved.connection;
     this.ks = this.connection.keys('leaderboard');
-    this.name = options.name;
-    this.period = period;
-    this.retainMs = retainMs;
-    this.ttlMs = ttlMs;
+    this.name = resolved.name;
+    this.period = resolved.period;
+    this.retainMs = resolved.retainMs;
+    this.ttlMs = resolved.ttlMs;
   }
 
   /** Sets `member`'s score (its tie-break time changes only if the score does). Returns its new place. */
@@ -117,7 +100,7 @@ export class Leaderboard {
   async top(n: number, selector: PeriodSelector = {}): Promise<LeaderboardEntry[]> {
     assertPageSize('n', n);
     const [zset] = this.keysFor(this.window(selector));
-    return toEntries((await this.connection.send(['ZREVRANGE', zset, 0, n - 1, 'WITHSCORES'], zset)) as string[], 0);
+    return toEntries(listReply(await this.connection.send(['ZREVRANGE', zset, 0, n - 1, 'WITHSCORES'], zset)), 0);
   }
 
   /**
@@ -129,26 +112,26 @@ export class Leaderboard {
     if (n !== 0) assertPositiveInteger('n', n);
     if (n > MAX_LEADERBOARD_PAGE) throw new ValidationError('n', `must be at most ${MAX_LEADERBOARD_PAGE}`);
     const [zset, index] = this.keysFor(this.window(selector));
-    const reply = (await this.connection.run(aroundScript, [zset, index], [member, n])) as [number, ...string[]] | null;
-    if (!reply) return null;
-    return toEntries(reply.slice(1) as string[], Number(reply[0]));
+    return this.connection.run(aroundScript, [zset, index], [member, n]);
   }
 
-  /** Page `page` (1-based) of `size` entries, best first, with the board's size. */
+  /**
+   * Page number `page` of `size` entries, best first, with the board's size. Pages are
+   * numbered from 1: page 1 holds ranks 1 to `size`, page 2 the next `size`.
+   */
   async page(page: number, size: number, selector: PeriodSelector = {}): Promise<LeaderboardPage> {
     assertPositiveInteger('page', page);
     assertPageSize('size', size);
     const first = (page - 1) * size;
     const [zset] = this.keysFor(this.window(selector));
-    const reply = (await this.connection.run(rangeScript, [zset], [first, first + size - 1])) as [number, ...string[]];
-    return { entries: toEntries(reply.slice(1) as string[], first), total: Number(reply[0]) };
+    return this.connection.run(rangeScript, [zset], [first, first + size - 1]);
   }
 
   /** Removes `member`; returns whether it was on the board. */
   async remove(member: string, selector: PeriodSelector = {}): Promise<boolean> {
     assertMember(member);
     const keys = this.keysFor(this.window(selector));
-    return Number(await this.connection.run(removeScript, keys, [member])) === 1;
+    return this.connection.run(removeScript, keys, [member]);
   }
 
   /** Deletes the board (of the selected period). */
@@ -163,10 +146,10 @@ export class Leaderboard {
       throw new ValidationError('score', `must be a finite number, got ${amount}`);
     const window = this.window(selector);
     // Periodic boards expire at a calendar instant every instance computes alike; standing boards slide.
-    const expiry: [string, number] =
+    const [command, ms]: ['' | 'PEXPIRE' | 'PEXPIREAT', number] =
       window.endsAt !== undefined ? ['PEXPIREAT', window.endsAt + this.retainMs] : this.ttlMs ? ['PEXPIRE', this.ttlMs] : ['', 0];
-    const reply = (await this.connection.run(setScript, this.keysFor(window), [member, amount, mode, ...expiry])) as [string, number];
-    return { member, score: Number(reply[0]), rank: Number(reply[1]) + 1 };
+    const { score, rank } = await this.connection.run(setScript, this.keysFor(window), [member, amount, mode, command, ms]);
+    return { member, score, rank: rank + 1 };
   }
 
   private window(selector: PeriodSelector): PeriodWindow {
@@ -189,11 +172,26 @@ function assertMember(member: unknown): asserts member is string {
   assertKeyPart('member', member);
 }
 
-/** Turns `[stamped entry, score, ...]` starting at 0-based rank `first` into entries. */
-function toEntries(flat: readonly string[], first: number): LeaderboardEntry[] {
-  const out: LeaderboardEntry[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    out.push({ member: (flat[i] as string).slice(STAMP), score: Number(flat[i + 1]), rank: first + i / 2 + 1 });
-  }
-  return out;
+/** {@link LeaderboardOptions} with every default applied. */
+interface ResolvedLeaderboardOptions {
+  connection: RedisConnection;
+  name: string;
+  period: LeaderboardPeriod;
+  retainMs: number;
+  ttlMs: number;
+}
+
+/** Defaults and validation of every option, before anything is sent. */
+function resolveOptions(options: LeaderboardOptions): ResolvedLeaderboardOptions {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  assertKeyPart('name', options.name);
+  const period = options.period ?? 'none';
+  if (period !== 'none' && period !== 'daily' && period !== 'weekly')
+    throw new ValidationError('period', "must be 'none', 'daily' or 'weekly'");
+  const retainMs = options.retainMs ?? (period === 'weekly' ? 28 : 7) * DAY_MS;
+  assertPositiveInteger('retainMs', retainMs);
+  const ttlMs = options.ttlMs ?? 0;
+  assertNonNegativeInteger('ttlMs', ttlMs);
+  if (ttlMs !== 0 && period !== 'none') throw new ValidationError('ttlMs', 'applies to period none; periodic boards use retainMs');
+  return { connection: toConnection(options.connection), name: options.name, period, retainMs, ttlMs };
 }

@@ -1,7 +1,8 @@
 import { ValidationError } from '../core/errors.js';
 import { assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
-import { F, SessionKeys, toFieldMap } from './layout.js';
-import { saveScript } from './scripts.js';
+import { F } from './layout.js';
+import { SessionRecords } from './records.js';
+import { saveScript, toFieldMap } from './scripts.js';
 import type { SessionStore } from './session-store.js';
 import { newToken, parseToken, randomTag } from './token.js';
 
@@ -36,15 +37,15 @@ export interface ExpressSessionStoreOptions {
   /**
    * The {@link SessionStore} whose keys, routing tags and absolute lifetime the adapter
    * shares: `sessions.destroyAll(userId)` and `sessions.list(userId)` cover the
-   * express sessions too.
+   * express sessions too. Required.
    */
   sessions: SessionStore;
   /** Reads the user id from a session object; `undefined` = anonymous. Default: `sess.userId` when it is a non-empty string. */
   userId?: (sess: StoredExpressSession) => string | undefined;
-  /** Time to live of a session whose cookie has no expiry. Default: the SessionStore's `idleTimeoutMs`. */
+  /** Time to live in ms of a session whose cookie has no expiry; an integer > 0. Default: the SessionStore's `idleTimeoutMs`. */
   ttlMs?: number;
   /**
-   * After `destroy` / `destroyAll`, a marker blocks the sid for this long so a request
+   * After `destroy` / `destroyAll`, a marker blocks the sid for this many ms so a request
    * still in flight cannot save the session back. `0` = no marker. Default `60_000`.
    */
   tombstoneMs?: number;
@@ -105,16 +106,10 @@ function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): Promise<T>
  * // login: await store.regenerateFor(req, user.id); req.session.userId = user.id;
  */
 export function createExpressSessionStore(session: ExpressSessionLike, options: ExpressSessionStoreOptions): ExpressSessionStore {
-  const sessions = options?.sessions;
-  if (!sessions || typeof sessions.tagOf !== 'function') throw new ValidationError('sessions', 'must be a SessionStore');
-  const ttlMs = options.ttlMs ?? sessions.idleTimeoutMs;
-  const tombstoneMs = options.tombstoneMs ?? 60_000;
-  assertPositiveInteger('ttlMs', ttlMs);
-  assertNonNegativeInteger('tombstoneMs', tombstoneMs);
-  const userOf =
-    options.userId ?? ((sess: StoredExpressSession) => (typeof sess.userId === 'string' && sess.userId ? sess.userId : undefined));
+  const { sessions, ttlMs, tombstoneMs, userOf } = resolveOptions(options);
   const connection = sessions.connection;
-  const keys = new SessionKeys(connection);
+  const records = new SessionRecords(connection);
+  const keys = records.keys;
   const loginTags = new WeakMap<object, string>();
 
   const ttlOf = (sess: StoredExpressSession): number => {
@@ -135,7 +130,7 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
   async function* liveSessions(): AsyncGenerator<{ key: string; fields: Map<string, string> }> {
     for await (const batch of connection.scan(keys.sessionPattern())) {
       for (const key of batch) {
-        const fields = toFieldMap((await connection.send(['HGETALL', key], key)) as unknown[]);
+        const fields = toFieldMap(await connection.send(['HGETALL', key], key));
         if (await isLive(key, fields)) yield { key, fields };
       }
     }
@@ -156,7 +151,7 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
     }
 
     destroyAll(userId: string): Promise<number> {
-      return sessions.destroyAllOf(sessions.tagOf(userId), tombstoneMs);
+      return records.destroyAll(sessions.tagOf(userId), tombstoneMs);
     }
 
     get(sid: string, cb?: Callback<StoredExpressSession | null>): Promise<StoredExpressSession | null> {
@@ -164,7 +159,7 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
         (async () => {
           const parsed = parseToken(sid);
           if (!parsed) return null;
-          const raw = (await sessions.readParsed(parsed, 0))?.fields.get(F.express);
+          const raw = (await records.read(parsed, 0))?.fields.get(F.express);
           return raw === undefined ? null : connection.serializer.deserialize<StoredExpressSession>(raw);
         })(),
         cb,
@@ -199,7 +194,7 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
           const parsed = parseToken(sid);
           const ttl = Math.ceil(ttlOf(sess));
           if (!parsed || ttl <= 0) return;
-          await sessions.readParsed(parsed, ttl);
+          await records.read(parsed, ttl);
         })(),
         cb,
       );
@@ -209,7 +204,7 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
       return settle(
         (async () => {
           const parsed = parseToken(sid);
-          if (parsed) await sessions.destroyParsed(parsed.tag, parsed.id, tombstoneMs);
+          if (parsed) await records.destroy(parsed.tag, parsed.id, tombstoneMs);
         })(),
         cb,
       );
@@ -220,7 +215,8 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
         (async () => {
           const out: StoredExpressSession[] = [];
           for await (const { key, fields } of liveSessions()) {
-            out.push({ ...connection.serializer.deserialize<StoredExpressSession>(fields.get(F.express) as string), id: keys.idOf(key) });
+            const raw = fields.get(F.express);
+            if (raw !== undefined) out.push({ ...connection.serializer.deserialize<StoredExpressSession>(raw), id: keys.idOf(key) });
           }
           return out;
         })(),
@@ -259,4 +255,30 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
   }
 
   return new RedisExpressSessionStore();
+}
+
+/** {@link ExpressSessionStoreOptions} with every default applied. */
+interface ResolvedExpressSessionStoreOptions {
+  sessions: SessionStore;
+  userOf: (sess: StoredExpressSession) => string | undefined;
+  ttlMs: number;
+  tombstoneMs: number;
+}
+
+/** Defaults and validation of every option, before anything is sent. */
+function resolveOptions(options: ExpressSessionStoreOptions): ResolvedExpressSessionStoreOptions {
+  const sessions = options?.sessions;
+  // Duck-typed like core's connection brand: an ESM and a CJS copy of the module may meet in one app.
+  if (!sessions || typeof sessions.tagOf !== 'function' || sessions.connection == null) {
+    throw new ValidationError('sessions', 'must be a SessionStore');
+  }
+  const { ttlMs = sessions.idleTimeoutMs, tombstoneMs = 60_000, userId } = options;
+  assertPositiveInteger('ttlMs', ttlMs);
+  assertNonNegativeInteger('tombstoneMs', tombstoneMs);
+  if (userId !== undefined && typeof userId !== 'function') throw new ValidationError('userId', 'must be a function');
+  return { sessions, ttlMs, tombstoneMs, userOf: userId ?? defaultUserOf };
+}
+
+function defaultUserOf(sess: StoredExpressSession): string | undefined {
+  return typeof sess.userId === 'string' && sess.userId ? sess.userId : undefined;
 }

@@ -55,25 +55,3 @@ export class SessionKeys {
     return sessionKey.slice(sessionKey.indexOf('{') + 1, sessionKey.indexOf('}'));
   }
 }
-
-/** What `get.lua` read: the session's fields, Redis time and the new expiry (ms since the epoch). */
-export interface GetReply {
-  fields: Map<string, string>;
-  now: number;
-  expires: number;
-}
-
-/** Decodes the JSON string `get.lua` replies with. */
-export function decodeGetReply(reply: unknown): GetReply {
-  const list = JSON.parse(String(reply)) as (string | number)[];
-  const expires = Number(list.pop());
-  const now = Number(list.pop());
-  return { fields: toFieldMap(list), now, expires };
-}
-
-/** Turns a flat `HGETALL` reply into a map. */
-export function toFieldMap(flat: readonly unknown[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) out.set(String(flat[i]), String(flat[i + 1]));
-  return out;
-}

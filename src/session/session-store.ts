@@ -1,31 +1,33 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
-import { decodeGetReply, F, type GetReply, SessionKeys } from './layout.js';
-import { createScript, destroyAllScript, destroyScript, getScript, listScript, rotateScript, updateScript } from './scripts.js';
-import { newToken, type ParsedToken, parseToken, tokenId, userTag } from './token.js';
+import { F, type SessionKeys } from './layout.js';
+import { SessionRecords } from './records.js';
+import { createScript, type GetReply, listScript, rotateScript, updateScript } from './scripts.js';
+import { newToken, parseToken, tokenId, userTag } from './token.js';
 
 /** Longest ip / user agent kept with a session, in characters; longer values are cut (they come from the client). */
 const MAX_CLIENT_INFO = 512;
 
 /** Options of {@link SessionStore}. */
 export interface SessionStoreOptions {
-  /** A `RedisConnection` or a raw ioredis / node-redis client. */
+  /** A `RedisConnection` or a raw ioredis / node-redis client. Required. */
   connection: ConnectionLike;
-  /** A session not used for this long expires (sliding expiry). Default `1_800_000` (30 minutes). */
+  /** A session not used for this many ms expires (sliding expiry); an integer > 0. Default `1_800_000` (30 minutes). */
   idleTimeoutMs?: number;
   /**
-   * No session lives longer than this after its creation, however active it is.
-   * Also the upper bound of per-session overrides. Default `86_400_000` (24 hours).
+   * No session lives longer than this many ms after its creation, however active it is; an
+   * integer > 0. Also the upper bound of per-session overrides. Default `86_400_000` (24 hours).
    */
   absoluteTimeoutMs?: number;
   /** Most sessions one user may hold; creating one more evicts the oldest. `0` = no limit. Default `0`. */
   maxSessionsPerUser?: number;
   /**
    * Key of the HMAC that turns a user id into the routing tag carried by the user's
-   * tokens. Without it the tag is a plain SHA-256 of the user id, which anyone holding
-   * a token can test guesses against. Changing it strands existing sessions from
-   * `destroyAll` / `list` (they keep working until they expire). Default: none.
+   * tokens (a non-empty string or a Buffer). Without it the tag is a plain SHA-256 of the
+   * user id, which anyone holding a token can test guesses against. Changing it strands
+   * existing sessions from `destroyAll` / `list` (they keep working until they expire).
+   * Default: none.
    */
   tagSecret?: string | Buffer;
 }
@@ -36,9 +38,9 @@ export interface CreateSessionOptions {
   ip?: string;
   /** Client user agent, shown by {@link SessionStore.list}. Cut to 512 characters. */
   userAgent?: string;
-  /** Idle timeout of this session (e.g. longer for "remember me"). Default: the store's. */
+  /** Idle timeout of this session in ms (e.g. longer for "remember me"). Default: the store's `idleTimeoutMs`. */
   idleTimeoutMs?: number;
-  /** Absolute lifetime of this session, at most the store's. Default: the store's. */
+  /** Absolute lifetime of this session in ms, at most the store's. Default: the store's `absoluteTimeoutMs`. */
   absoluteTimeoutMs?: number;
 }
 
@@ -111,27 +113,19 @@ export class SessionStore {
   readonly absoluteTimeoutMs: number;
   /** Resolved per-user limit (`0` = none). */
   readonly maxSessionsPerUser: number;
+  private readonly records: SessionRecords;
   private readonly keys: SessionKeys;
   private readonly tagSecret: string | Buffer | undefined;
 
   constructor(options: SessionStoreOptions) {
-    if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
-    this.idleTimeoutMs = options.idleTimeoutMs ?? 1_800_000;
-    this.absoluteTimeoutMs = options.absoluteTimeoutMs ?? 86_400_000;
-    this.maxSessionsPerUser = options.maxSessionsPerUser ?? 0;
-    assertPositiveInteger('idleTimeoutMs', this.idleTimeoutMs);
-    assertPositiveInteger('absoluteTimeoutMs', this.absoluteTimeoutMs);
-    assertNonNegativeInteger('maxSessionsPerUser', this.maxSessionsPerUser);
-    if (
-      options.tagSecret !== undefined &&
-      !(typeof options.tagSecret === 'string' && options.tagSecret) &&
-      !Buffer.isBuffer(options.tagSecret)
-    ) {
-      throw new ValidationError('tagSecret', 'must be a non-empty string or a Buffer');
-    }
-    this.tagSecret = options.tagSecret;
-    this.connection = toConnection(options.connection);
-    this.keys = new SessionKeys(this.connection);
+    const resolved = resolveOptions(options);
+    this.connection = resolved.connection;
+    this.idleTimeoutMs = resolved.idleTimeoutMs;
+    this.absoluteTimeoutMs = resolved.absoluteTimeoutMs;
+    this.maxSessionsPerUser = resolved.maxSessionsPerUser;
+    this.tagSecret = resolved.tagSecret;
+    this.records = new SessionRecords(this.connection);
+    this.keys = this.records.keys;
   }
 
   /** The routing tag of a user's keys and tokens (see the guide on its privacy trade-off). */
@@ -166,20 +160,13 @@ export class SessionStore {
     const token = newToken(tag);
     const id = tokenId(token);
     const index = this.keys.index(tag);
-    const known = this.maxSessionsPerUser > 0 ? await this.readIndex(index) : [];
-    const reply = (await this.connection.run(
+    const known = this.maxSessionsPerUser > 0 ? await this.records.readIndex(index) : [];
+    const created = await this.connection.run(
       createScript,
       [this.keys.session(tag, id), index, ...known.map((k) => this.keys.session(tag, k))],
       [id, idle, absolute, this.maxSessionsPerUser, userId, fields.length, ...fields, ...known],
-    )) as number[];
-    return {
-      token,
-      id,
-      createdAt: Number(reply[0]),
-      expiresAt: Number(reply[1]),
-      absoluteExpiresAt: Number(reply[2]),
-      evicted: Number(reply[3]),
-    };
+    );
+    return { token, id, ...created };
   }
 
   /**
@@ -190,7 +177,7 @@ export class SessionStore {
   async get<T extends SessionData = SessionData>(token: string): Promise<Session<T> | null> {
     const parsed = parseToken(token);
     if (!parsed) return null;
-    const reply = await this.readParsed(parsed, '');
+    const reply = await this.records.read(parsed, '');
     return reply ? this.decode<T>(parsed.id, reply) : null;
   }
 
@@ -198,7 +185,7 @@ export class SessionStore {
   async touch(token: string): Promise<boolean> {
     const parsed = parseToken(token);
     if (!parsed) return false;
-    return (await this.readParsed(parsed, '')) !== null;
+    return (await this.records.read(parsed, '')) !== null;
   }
 
   /**
@@ -211,19 +198,18 @@ export class SessionStore {
     const parsed = parseToken(token);
     if (!parsed) return false;
     if (sets.length === 0 && deletes.length === 0) return false;
-    const reply = await this.connection.run(
+    return this.connection.run(
       updateScript,
       [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
       [parsed.id, sets.length / 2, ...sets, ...deletes],
     );
-    return Number(reply) === 1;
   }
 
   /** Revokes one session (logout): one round trip. `true` when it was live. */
   async destroy(token: string): Promise<boolean> {
     const parsed = parseToken(token);
     if (!parsed) return false;
-    return this.destroyParsed(parsed.tag, parsed.id, 0);
+    return this.records.destroy(parsed.tag, parsed.id, 0);
   }
 
   /**
@@ -233,7 +219,7 @@ export class SessionStore {
   async destroyById(userId: string, sessionId: string): Promise<boolean> {
     const tag = this.tagOf(userId);
     if (typeof sessionId !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return false;
-    return this.destroyParsed(tag, sessionId, 0);
+    return this.records.destroy(tag, sessionId, 0);
   }
 
   /**
@@ -244,7 +230,7 @@ export class SessionStore {
    * sessions the index held.
    */
   async destroyAll(userId: string): Promise<number> {
-    return this.destroyAllOf(this.tagOf(userId), 0);
+    return this.records.destroyAll(this.tagOf(userId), 0);
   }
 
   /**
@@ -255,18 +241,10 @@ export class SessionStore {
   async list(userId: string): Promise<SessionInfo[]> {
     const tag = this.tagOf(userId);
     const index = this.keys.index(tag);
-    const ids = await this.readIndex(index);
+    const ids = await this.records.readIndex(index);
     if (ids.length === 0) return [];
-    const rows = (await this.connection.run(listScript, [index, ...ids.map((id) => this.keys.session(tag, id))], ids)) as unknown[][];
-    return rows.map(([id, created, lastSeen, deadline, ip, ua, expires]) => ({
-      id: String(id),
-      createdAt: Number(created),
-      lastSeenAt: Number(lastSeen),
-      expiresAt: Number(expires),
-      absoluteExpiresAt: Number(deadline),
-      ...(ip ? { ip: String(ip) } : {}),
-      ...(ua ? { userAgent: String(ua) } : {}),
-    }));
+    const rows = await this.connection.run(listScript, [index, ...ids.map((id) => this.keys.session(tag, id))], ids);
+    return rows.map(({ ip, userAgent, ...times }) => ({ ...times, ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}) }));
   }
 
   /**
@@ -279,43 +257,12 @@ export class SessionStore {
     if (!parsed) return null;
     const next = newToken(parsed.tag);
     const nextId = tokenId(next);
-    const reply = await this.connection.run(
+    const rotated = await this.connection.run(
       rotateScript,
       [this.keys.session(parsed.tag, parsed.id), this.keys.session(parsed.tag, nextId), this.keys.index(parsed.tag)],
       [parsed.id, nextId],
     );
-    return Number(reply) === 1 ? next : null;
-  }
-
-  /**
-   * @internal Shared with the express-session adapter: runs `get.lua`, sliding by the
-   * session's idle timeout (`''`), not at all (`0`) or by `slide` ms. `null` when not live.
-   */
-  async readParsed(parsed: ParsedToken, slide: '' | number): Promise<GetReply | null> {
-    const reply = await this.connection.run(
-      getScript,
-      [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
-      [parsed.id, slide],
-    );
-    return reply ? decodeGetReply(reply) : null;
-  }
-
-  /** @internal Shared with the express-session adapter. */
-  async destroyParsed(tag: string, id: string, tombstoneMs: number): Promise<boolean> {
-    const reply = await this.connection.run(destroyScript, [this.keys.session(tag, id), this.keys.index(tag)], [id, tombstoneMs]);
-    return Number(reply) === 1;
-  }
-
-  /** @internal Shared with the express-session adapter. */
-  async destroyAllOf(tag: string, tombstoneMs: number): Promise<number> {
-    const index = this.keys.index(tag);
-    const ids = await this.readIndex(index);
-    const reply = await this.connection.run(destroyAllScript, [index, ...ids.map((id) => this.keys.session(tag, id))], [tombstoneMs]);
-    return Number(reply);
-  }
-
-  private async readIndex(index: string): Promise<string[]> {
-    return (await this.connection.send(['ZRANGE', index, 0, -1], index)) as string[];
+    return rotated ? next : null;
   }
 
   private encodeFields(fields: SessionData): { sets: string[]; deletes: string[] } {
@@ -359,4 +306,26 @@ export class SessionStore {
 function clip(value: string, max: number): string {
   const cut = value.slice(0, max);
   return cut.isWellFormed() ? cut : cut.slice(0, -1);
+}
+
+/** {@link SessionStoreOptions} with every default applied. */
+interface ResolvedSessionStoreOptions {
+  connection: RedisConnection;
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  maxSessionsPerUser: number;
+  tagSecret: string | Buffer | undefined;
+}
+
+/** Defaults and validation of every option, before anything is sent. */
+function resolveOptions(options: SessionStoreOptions): ResolvedSessionStoreOptions {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const { idleTimeoutMs = 1_800_000, absoluteTimeoutMs = 86_400_000, maxSessionsPerUser = 0, tagSecret } = options;
+  assertPositiveInteger('idleTimeoutMs', idleTimeoutMs);
+  assertPositiveInteger('absoluteTimeoutMs', absoluteTimeoutMs);
+  assertNonNegativeInteger('maxSessionsPerUser', maxSessionsPerUser);
+  if (tagSecret !== undefined && !(typeof tagSecret === 'string' && tagSecret) && !Buffer.isBuffer(tagSecret)) {
+    throw new ValidationError('tagSecret', 'must be a non-empty string or a Buffer');
+  }
+  return { connection: toConnection(options.connection), idleTimeoutMs, absoluteTimeoutMs, maxSessionsPerUser, tagSecret };
 }

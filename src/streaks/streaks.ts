@@ -1,12 +1,11 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
-import { defineScript } from '../core/script.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { periodIndex, periodLabel, type StreakPeriod } from './periods.js';
-import recordSource from './scripts/record.lua';
+import { listReply, recordScript } from './scripts.js';
 
-const recordScript = defineScript('streaks/record', recordSource, 2);
+const DAY_MS = 86_400_000;
 
 /** Options of {@link Streaks}. */
 export interface StreaksOptions {
@@ -22,10 +21,11 @@ export interface StreaksOptions {
   /** Most recent active periods kept in the history. Default `100`. */
   historyLimit?: number;
   /**
-   * Seconds without any record after which a user's streak data (including the
-   * longest streak) expires; refreshed on every counted record. Default 400 days.
+   * Milliseconds without any counted record after which a user's streak data (including
+   * the longest streak) expires; refreshed on every counted record. An integer > 0.
+   * Default `34_560_000_000` (400 days).
    */
-  ttlSeconds?: number;
+  ttlMs?: number;
   /** IANA time zone used when a call gives none. Default `'UTC'`. */
   timeZone?: string;
 }
@@ -62,8 +62,6 @@ export interface StreakState {
   lastPeriod: string | null;
 }
 
-const STATUS = { 1: 'counted', 0: 'duplicate', '-1': 'stale' } as const;
-
 /**
  * Consecutive-period activity streaks per user and kind ("4-week check-in streak"):
  * one `EVALSHA` records a period and returns the current and longest streak. The
@@ -87,19 +85,14 @@ export class Streaks {
   private readonly timeZone: string;
 
   constructor(options: StreaksOptions) {
-    this.connection = toConnection(options.connection);
+    const resolved = resolveOptions(options);
+    this.connection = resolved.connection;
     this.keys = this.connection.keys('streaks');
-    this.period = options.period ?? 'day';
-    if (this.period !== 'day' && this.period !== 'week') throw new ValidationError('period', "must be 'day' or 'week'");
-    this.grace = options.grace ?? 0;
-    assertNonNegativeInteger('grace', this.grace);
-    this.historyLimit = options.historyLimit ?? 100;
-    assertPositiveInteger('historyLimit', this.historyLimit);
-    const ttlSeconds = options.ttlSeconds ?? 400 * 86_400;
-    assertPositiveInteger('ttlSeconds', ttlSeconds);
-    this.ttlMs = ttlSeconds * 1000;
-    this.timeZone = options.timeZone ?? 'UTC';
-    this.indexOf(new Date(0), this.timeZone); // rejects an unknown default zone now
+    this.period = resolved.period;
+    this.grace = resolved.grace;
+    this.historyLimit = resolved.historyLimit;
+    this.ttlMs = resolved.ttlMs;
+    this.timeZone = resolved.timeZone;
   }
 
   /**
@@ -108,10 +101,14 @@ export class Streaks {
    */
   async record(userId: string, kind: string, at: Date | number, options: StreakCallOptions = {}): Promise<RecordResult> {
     const keys = this.keysOf(userId, kind);
-    const index = this.indexOf(at, options.timeZone ?? this.timeZone);
-    const reply = (await this.connection.run(recordScript, keys, [index, this.grace, this.historyLimit, this.ttlMs])) as number[];
-    const [current, longest, status, last] = reply.map(Number) as [number, number, 1 | 0 | -1, number];
-    return { current, longest, status: STATUS[status], lastPeriod: periodLabel(this.period, last) };
+    const index = periodIndexAt(this.period, at, options.timeZone ?? this.timeZone);
+    const { current, longest, status, last } = await this.connection.run(recordScript, keys, [
+      index,
+      this.grace,
+      this.historyLimit,
+      this.ttlMs,
+    ]);
+    return { current, longest, status, lastPeriod: periodLabel(this.period, last) };
   }
 
   /**
@@ -120,11 +117,8 @@ export class Streaks {
    */
   async get(userId: string, kind: string, at: Date | number = Date.now(), options: StreakCallOptions = {}): Promise<StreakState> {
     const [state] = this.keysOf(userId, kind);
-    const index = this.indexOf(at, options.timeZone ?? this.timeZone);
-    const [last, current, longest] = (await this.connection.send(['HMGET', state, 'last', 'current', 'longest'], state)) as (
-      | string
-      | null
-    )[];
+    const index = periodIndexAt(this.period, at, options.timeZone ?? this.timeZone);
+    const [last, current, longest] = listReply(await this.connection.send(['HMGET', state, 'last', 'current', 'longest'], state));
     if (last == null) return { current: 0, longest: 0, lastPeriod: null };
     const alive = index - Number(last) <= this.grace + 1;
     return { current: alive ? Number(current) : 0, longest: Number(longest), lastPeriod: periodLabel(this.period, Number(last)) };
@@ -134,7 +128,7 @@ export class Streaks {
   async history(userId: string, kind: string, limit = this.historyLimit): Promise<string[]> {
     const [, key] = this.keysOf(userId, kind);
     assertPositiveInteger('limit', limit);
-    const members = (await this.connection.send(['ZRANGE', key, 0, limit - 1, 'REV'], key)) as string[];
+    const members = listReply(await this.connection.send(['ZRANGE', key, 0, limit - 1, 'REV'], key));
     return members.map((m) => periodLabel(this.period, Number(m)));
   }
 
@@ -144,14 +138,6 @@ export class Streaks {
     await this.connection.send(['DEL', state, history], state);
   }
 
-  private indexOf(at: Date | number, timeZone: string): number {
-    const date = typeof at === 'number' ? new Date(at) : at;
-    if (!(date instanceof Date) || Number.isNaN(date.getTime()))
-      throw new ValidationError('at', 'must be a valid Date or epoch milliseconds');
-    if (typeof timeZone !== 'string') throw new ValidationError('timeZone', 'must be an IANA time zone name');
-    return periodIndex(this.period, date, timeZone);
-  }
-
   /** The state hash and history set of one user and kind. */
   private keysOf(userId: string, kind: string): [string, string] {
     assertKeyPart('userId', userId);
@@ -159,4 +145,42 @@ export class Streaks {
     // The user is the hash tag, so every kind of one user lives in one slot.
     return [this.keys.key(userId, kind, this.period, 'state'), this.keys.key(userId, kind, this.period, 'history')];
   }
+}
+
+/** {@link StreaksOptions} with every default applied. */
+interface ResolvedStreaksOptions {
+  connection: RedisConnection;
+  period: StreakPeriod;
+  grace: number;
+  historyLimit: number;
+  ttlMs: number;
+  timeZone: string;
+}
+
+/** Defaults and validation of every option, before anything is sent. */
+function resolveOptions(options: StreaksOptions): ResolvedStreaksOptions {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const resolved: ResolvedStreaksOptions = {
+    connection: toConnection(options.connection),
+    period: options.period ?? 'day',
+    grace: options.grace ?? 0,
+    historyLimit: options.historyLimit ?? 100,
+    ttlMs: options.ttlMs ?? 400 * DAY_MS,
+    timeZone: options.timeZone ?? 'UTC',
+  };
+  if (resolved.period !== 'day' && resolved.period !== 'week') throw new ValidationError('period', "must be 'day' or 'week'");
+  assertNonNegativeInteger('grace', resolved.grace);
+  assertPositiveInteger('historyLimit', resolved.historyLimit);
+  assertPositiveInteger('ttlMs', resolved.ttlMs);
+  periodIndexAt(resolved.period, 0, resolved.timeZone); // rejects an unknown default zone now
+  return resolved;
+}
+
+/** The period index of `at` in `timeZone`, after checking both. */
+function periodIndexAt(period: StreakPeriod, at: Date | number, timeZone: string): number {
+  const date = typeof at === 'number' ? new Date(at) : at;
+  if (!(date instanceof Date) || Number.isNaN(date.getTime()))
+    throw new ValidationError('at', 'must be a valid Date or epoch milliseconds');
+  if (typeof timeZone !== 'string') throw new ValidationError('timeZone', 'must be an IANA time zone name');
+  return periodIndex(period, date, timeZone);
 }

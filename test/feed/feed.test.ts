@@ -27,7 +27,7 @@ async function pageAll(feed: Feed<Note>, owner: string, limit: number): Promise<
 describe(`Feed on ${target} via ${driver}`, () => {
   it('adds idempotently by id, trims and refreshes the TTL in one EVALSHA', async () => {
     const connection = await testConnection();
-    const feed = new Feed<Note>({ connection, maxItems: 3, ttlSeconds: 600 });
+    const feed = new Feed<Note>({ connection, maxItems: 3, ttlMs: 600_000 });
     await feed.add('p1', { id: 'a', at: T0, data: { title: 'A' } });
     const { result, byCommand } = await countCommands(connection, () => feed.add('p1', { id: 'b', at: T0 + 1, data: { title: 'B' } }));
     expect(result).toEqual({ added: true, trimmed: 0 });
@@ -71,13 +71,36 @@ describe(`Feed on ${target} via ${driver}`, () => {
     expect(Object.keys(byCommand).filter((c) => c !== 'evalsha' && c !== 'zrange' && c !== 'zcount' && c !== 'hmget')).toEqual([]);
     // The cursor stays valid when the item it names is removed: paging continues after it.
     const cursorItem = first.items[4] as FeedItem<Note>;
-    expect(await feed.remove('p', cursorItem.id)).toBe(true);
+    const removed = await countCommands(connection, () => feed.remove('p', cursorItem.id));
+    expect(removed.result).toBe(true);
+    expect(removed.byCommand).toEqual({ multi: 1, zrem: 1, hdel: 1, exec: 1 });
     expect(await feed.remove('p', cursorItem.id)).toBe(false);
     const after = await feed.page('p', { before: first.next as string, limit: 3 });
     expect(after.items.map((i) => i.id)).toEqual(expected.slice(5, 8));
     // An item added later at an older time shows up in its place, not on top.
     await feed.add('p', { id: 'late', at: T0 - 5, data: { title: 'late' } });
     expect((await pageAll(feed, 'p', 8)).map((i) => i.id)).toEqual([...expected.filter((id) => id !== cursorItem.id), 'late']);
+  });
+
+  it('trims more items in one add than one Lua unpack may carry, payloads included', async () => {
+    const connection = await testConnection();
+    const ks = connection.keys('feed');
+    const items = ks.key('big', 'items');
+    const payloads = ks.key('big', 'payloads');
+    // Written raw: 9,000 items through add would only slow the test down.
+    const ids = Array.from({ length: 9000 }, (_, i) => `old-${i}`);
+    await connection.send(['ZADD', items, ...ids.flatMap((id, i) => [T0 + i, id])], items);
+    await connection.send(['HSET', payloads, ...ids.flatMap((id) => [id, '"x"'])], payloads);
+    const feed = new Feed<Note>({ connection, maxItems: 2 });
+    const { result, byCommand } = await countCommands(connection, () =>
+      feed.add('big', { id: 'new', at: T0 + 10_000, data: { title: 'new' } }),
+    );
+    expect(result).toEqual({ added: true, trimmed: 8999 });
+    expect(byCommand.evalsha).toBe(1);
+    expect(byCommand.hdel).toBe(3); // chunks of at most 4,000 fields
+    expect(await feed.size('big')).toBe(2);
+    expect(await connection.send(['HLEN', payloads], payloads)).toBe(2);
+    expect((await feed.page('big')).items.map((i) => i.id)).toEqual(['new', 'old-8999']);
   });
 
   it('ids that sort differently by locale and by bytes page in Redis order', async () => {
@@ -138,7 +161,7 @@ describe(`Feed on ${target} via ${driver}`, () => {
 
   it('lets an inactive feed expire entirely', async () => {
     const connection = await testConnection();
-    const feed = new Feed<Note>({ connection, ttlSeconds: 1 });
+    const feed = new Feed<Note>({ connection, ttlMs: 1000 });
     await feed.add('p', { id: 'a', at: T0, data: { title: 'A' } });
     await feed.markRead('p');
     const ks = connection.keys('feed');
@@ -177,7 +200,8 @@ describe(`Feed on ${target} via ${driver}`, () => {
     });
     expect(total).toBe(0);
     expect(() => new Feed({ connection, maxItems: 0 })).toThrow(ValidationError);
-    expect(() => new Feed({ connection, ttlSeconds: 0.5 })).toThrow(ValidationError);
+    expect(() => new Feed({ connection, ttlMs: 0 })).toThrow(ValidationError);
+    expect(() => new Feed({ connection, ttlMs: 0.5 })).toThrow(ValidationError);
   });
 
   // The private server is standalone whatever the target: run once per driver.

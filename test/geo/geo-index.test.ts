@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GeoIndex, GeoMemberNotFoundError, GeoRebuildError } from '../../src/geo/index.js';
-import { type LuaScript, type RedisArg, ValidationError } from '../../src/index.js';
+import { type RedisArg, ValidationError } from '../../src/index.js';
+import type { LuaScript } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -83,7 +84,9 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
     );
     const { byCommand } = await countCommands(connection, () => index.nearby(from, { radius: 3000, withPayload: false }));
     expect(byCommand).toEqual({ evalsha: 1, geosearch: 1 });
-    await expect(index.nearby({ member: 'ph-none' }, { radius: 1 })).rejects.toBeInstanceOf(GeoMemberNotFoundError);
+    const missing = index.nearby({ member: 'ph-none' }, { radius: 1 });
+    await expect(missing).rejects.toBeInstanceOf(GeoMemberNotFoundError);
+    await expect(missing).rejects.toMatchObject({ code: GeoMemberNotFoundError.code, member: 'ph-none' });
   });
 
   it('adds, moves and removes members with their payloads', async () => {
@@ -167,7 +170,7 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
   it('replaceAll leaves the live index untouched when the temporary index is incomplete at the swap', async () => {
     const real = await testConnection();
     // Real Redis throughout; the proxy only deletes the temporary points right before the swap,
-    // as if they had expired because the load outlived rebuildTtlSeconds.
+    // as if they had expired because the load outlived rebuildTtlMs.
     const connection = new Proxy(real, {
       get(target, prop, receiver) {
         if (prop !== 'run') return Reflect.get(target, prop, receiver);
@@ -179,7 +182,9 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
     });
     const index = new GeoIndex<Pharmacy>({ connection, name: 'broken' });
     await index.addMany(POINTS.slice(0, 50));
-    await expect(index.replaceAll(POINTS.slice(100, 400))).rejects.toBeInstanceOf(GeoRebuildError);
+    const rebuild = index.replaceAll(POINTS.slice(100, 400));
+    await expect(rebuild).rejects.toBeInstanceOf(GeoRebuildError);
+    await expect(rebuild).rejects.toMatchObject({ code: 'GEO_REBUILD', message: expect.stringContaining('0 of 300 members') });
     expect(await index.size()).toBe(50);
     const near = await index.nearby(POINTS[0]!, { radius: 1, count: 1 });
     expect(near[0]).toMatchObject({ member: POINTS[0]!.member, payload: POINTS[0]!.payload });
@@ -187,6 +192,30 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
     const ks = real.keys('geo');
     for await (const keys of real.scan(`${ks.stem('broken').replace(/[{}]/g, '\\$&')}:rebuild:*`)) leftovers.push(...keys);
     expect(leftovers).toEqual([]);
+  });
+
+  it('replaceAll loads into temporary keys that expire after rebuildTtlMs', async () => {
+    const real = await testConnection();
+    const ttls: number[] = [];
+    // Real Redis throughout; the proxy only reads the temporary keys' TTL right before the swap.
+    const connection = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'run') return Reflect.get(target, prop, receiver);
+        return async (script: LuaScript, keys: string[], args: RedisArg[]) => {
+          if (script.name === 'geo/swap') {
+            for (const key of keys.slice(0, 2)) ttls.push(Number(await target.send(['PTTL', key], key)));
+          }
+          return target.run(script, keys, args);
+        };
+      },
+    });
+    const index = new GeoIndex<Pharmacy>({ connection, name: 'ttl', rebuildTtlMs: 60_000 });
+    expect(await index.replaceAll(POINTS.slice(0, 20))).toBe(20);
+    expect(ttls).toHaveLength(2);
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
   });
 
   it('rejects bad input before sending anything', async () => {
@@ -219,6 +248,8 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
     expect(total).toBe(0);
     expect(() => new GeoIndex({ connection, name: '' })).toThrow(ValidationError);
     expect(() => new GeoIndex({ connection, name: 'x', chunkSize: 5000 })).toThrow(ValidationError);
+    expect(() => new GeoIndex({ connection, name: 'x', rebuildTtlMs: 0 })).toThrow(ValidationError);
+    expect(() => new GeoIndex({ connection, name: 'x', rebuildTtlMs: 1.5 })).toThrow(ValidationError);
     // The limits themselves are accepted.
     await expect(index.add({ member: 'edge', lon: 180, lat: -85.05112878 })).resolves.toBe(true);
   });

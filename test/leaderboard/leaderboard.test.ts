@@ -66,6 +66,22 @@ describe(`Leaderboard on ${target} via ${driver}`, () => {
     expect((await b.top(2)).map((e) => e.member)).toEqual(['zzz', 'aaa']);
   });
 
+  it('stamps a changed score with the inverted Redis time in seconds and microseconds', async () => {
+    const { connection, board: b } = await board();
+    const members = connection.keys('leaderboard').key('adherence', 'all', 'members');
+    const [before] = (await connection.send(['TIME'], members)) as [string, string];
+    await b.add('stamped', 1);
+    const [after] = (await connection.send(['TIME'], members)) as [string, string];
+    const entry = String(await connection.send(['HGET', members, 'stamped'], members));
+    expect(entry).toMatch(/^\d{16}stamped$/);
+    const seconds = 9_999_999_999 - Number(entry.slice(0, 10));
+    const micros = 999_999 - Number(entry.slice(10, 16));
+    expect(seconds).toBeGreaterThanOrEqual(Number(before));
+    expect(seconds).toBeLessThanOrEqual(Number(after));
+    expect(micros).toBeGreaterThanOrEqual(0);
+    expect(micros).toBeLessThan(1_000_000);
+  });
+
   it('around() returns neighbours clipped at the ends', async () => {
     const { board: b } = await board();
     for (let i = 1; i <= 10; i++) await b.add(`m${i}`, i * 10);

@@ -235,5 +235,9 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     expect(err).toBeInstanceOf(ValidationError);
     await expect(store.set('not-a-token', { cookie })).rejects.toBeInstanceOf(ValidationError);
     expect(() => createExpressSessionStore(session, { sessions: {} as SessionStore })).toThrow(ValidationError);
+    const { sessions } = await newStore();
+    for (const bad of [{ ttlMs: 0 }, { ttlMs: 1.5 }, { tombstoneMs: -1 }, { userId: 'userId' as unknown as () => undefined }]) {
+      expect(() => createExpressSessionStore(session, { sessions, ...bad }), JSON.stringify(bad)).toThrow(ValidationError);
+    }
   });
 });

@@ -80,7 +80,7 @@ describe(`Streaks on ${target} via ${driver}`, () => {
 
   it('keeps the history bounded and the keys on a TTL', async () => {
     const connection = await testConnection();
-    const streaks = new Streaks({ connection, historyLimit: 3, ttlSeconds: 1000 });
+    const streaks = new Streaks({ connection, historyLimit: 3, ttlMs: 1_000_000 });
     for (let d = 1; d <= 6; d++) await streaks.record('u', 'k', Date.UTC(2026, 5, d));
     expect(await streaks.history('u', 'k')).toEqual(['2026-06-06', '2026-06-05', '2026-06-04']);
     for (const part of ['state', 'history']) {
@@ -117,6 +117,8 @@ describe(`Streaks on ${target} via ${driver}`, () => {
     expect(() => new Streaks({ connection, period: 'month' as 'day' })).toThrow(ValidationError);
     expect(() => new Streaks({ connection, grace: -1 })).toThrow(ValidationError);
     expect(() => new Streaks({ connection, historyLimit: 0 })).toThrow(ValidationError);
+    expect(() => new Streaks({ connection, ttlMs: 0 })).toThrow(ValidationError);
+    expect(() => new Streaks({ connection, ttlMs: 1.5 })).toThrow(ValidationError);
     expect(() => new Streaks({ connection, timeZone: 'Bad/Zone' })).toThrow(ValidationError);
   });
 

@@ -8,6 +8,7 @@
 -- ARGV[2] most items kept
 -- ARGV[3] item id   ARGV[4] time in ms   ARGV[5] serialized data
 -- Returns {added (1 or 0 when the id was present), number of items trimmed}.
+--- @include "core/lua/chunked.lua"
 local id = ARGV[3]
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[4], id) == 0 then
   return {0, 0}
@@ -17,10 +18,8 @@ local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
 if excess > 0 then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, excess - 1)
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
-  -- In slices: a lowered maxItems can trim more than one unpack may carry.
-  for first = 1, #oldest, 1000 do
-    redis.call('HDEL', KEYS[2], unpack(oldest, first, math.min(first + 999, #oldest)))
-  end
+  -- In chunks: a lowered maxItems can trim more than one unpack may carry.
+  call_chunked('HDEL', KEYS[2], oldest, 1)
 else
   excess = 0
 end

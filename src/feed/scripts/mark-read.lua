@@ -5,7 +5,7 @@
 -- ARGV[1] TTL of the feed in ms
 -- ARGV[2] cursor score, '' for the newest item   ARGV[3] cursor id
 -- Returns the number of items still unread.
--- (Runs with feed/cursor.lua prepended.)
+--- @include "feed/scripts/includes/cursor.lua"
 local score, id = ARGV[2], ARGV[3]
 if score == '' then
   local newest = redis.call('ZRANGE', KEYS[1], 0, 0, 'REV', 'WITHSCORES')

@@ -5,7 +5,7 @@
 -- ARGV[2] cursor score, '' for the newest page   ARGV[3] cursor id
 -- Returns a flat array of 3 entries per item (id, score, data) for up to page size + 1
 -- items: the extra one only tells the caller that there is a next page.
--- (Runs with feed/cursor.lua prepended.)
+--- @include "feed/scripts/includes/cursor.lua"
 local limit = tonumber(ARGV[1])
 local start = 0
 if ARGV[2] ~= '' then start = count_newer(KEYS[1], ARGV[2], ARGV[3], true) end

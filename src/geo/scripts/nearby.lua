@@ -6,19 +6,20 @@
 -- ARGV[2] '1' when the reply of GEOSEARCH carries WITHDIST, '0' otherwise
 -- ARGV[3] '1' when it carries WITHCOORD, '0' otherwise
 -- ARGV[4..] the GEOSEARCH arguments after the key (FROMLONLAT ... | FROMMEMBER ..., BYRADIUS | BYBOX ..., ASC | DESC, COUNT n [ANY], WITHDIST, WITHCOORD)
--- Returns a flat array with, per result: the member, then its distance (with WITHDIST),
--- longitude and latitude (with WITHCOORD), payload or false (with payloads): only what
--- was asked, since converting every reply element costs server time. Error
--- RP_GEO_NO_MEMBER when searching from a member that is not in the index.
+-- Returns a flat array: first the shape of a result, a string holding 'd' (distances), 'c'
+-- (coordinates) and 'p' (payloads) as asked; then, per result, the member, its distance
+-- (with WITHDIST), longitude and latitude (with WITHCOORD), payload or false (with
+-- payloads): only what was asked, since converting every reply element costs server time.
+-- Error RP_GEO_MEMBER_NOT_FOUND when searching from a member that is not in the index.
 local withPayload = ARGV[1] == '1'
 local withDist = ARGV[2] == '1'
 local withCoord = ARGV[3] == '1'
 if ARGV[4] == 'FROMMEMBER' and not redis.call('ZSCORE', KEYS[1], ARGV[5]) then
-  return redis.error_reply('RP_GEO_NO_MEMBER ' .. ARGV[5])
+  return redis.error_reply('RP_GEO_MEMBER_NOT_FOUND ' .. ARGV[5])
 end
 
 local found = redis.call('GEOSEARCH', KEYS[1], unpack(ARGV, 4))
-local out = {}
+local out = {(withDist and 'd' or '') .. (withCoord and 'c' or '') .. (withPayload and 'p' or '')}
 local members = {}
 local payloadAt = {}
 for i, item in ipairs(found) do

@@ -6,15 +6,18 @@
 -- ARGV[1] member name, ARGV[2] amount, ARGV[3] 'incr' adds the amount, 'set' replaces the score,
 -- ARGV[4] expiry command ('PEXPIRE', 'PEXPIREAT' or '' for none), ARGV[5] its argument (ms)
 -- Returns {score as a string (%.17g), rank from the top, 0-based}
+--- @include "core/lua/time.lua"
 local entry = redis.call('HGET', KEYS[2], ARGV[1])
 local score = tonumber(ARGV[2])
 local current = entry and tonumber(redis.call('ZSCORE', KEYS[1], entry))
 if current and ARGV[3] == 'incr' then score = current + score end
 if current ~= score then
   if entry then redis.call('ZREM', KEYS[1], entry) end
-  local t = redis.call('TIME')
+  local _, now_us = redis_now()
+  -- Seconds and microseconds apart: 16 nines are past 2^53, where a Lua number loses digits.
+  local seconds = math.floor(now_us / 1000000)
   -- Inverted so that an earlier stamp sorts higher under ZREVRANGE's reverse lexical order of ties.
-  entry = string.format('%010d%06d', 9999999999 - tonumber(t[1]), 999999 - tonumber(t[2])) .. ARGV[1]
+  entry = string.format('%010d%06d', 9999999999 - seconds, 999999 - (now_us - seconds * 1000000)) .. ARGV[1]
   redis.call('ZADD', KEYS[1], score, entry)
   redis.call('HSET', KEYS[2], ARGV[1], entry)
 end

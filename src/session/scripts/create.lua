@@ -7,8 +7,8 @@
 -- ARGV[6] m = number of field/value arguments that follow, ARGV[7..6+m] field/value pairs,
 -- ARGV[7+m..] ids of KEYS[3..], same order
 -- Returns {now ms, expires-at ms, absolute deadline ms, number of sessions evicted}
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+--- @include "core/lua/time.lua"
+local now = redis_now()
 local idle, absolute, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local m = tonumber(ARGV[6])
 local evicted = 0

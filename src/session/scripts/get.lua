@@ -7,6 +7,7 @@
 -- string: the hash as read (flat field, value list) followed by now ms and expires-at ms.
 -- Never extends past the absolute deadline (field x). The last-seen field l is rewritten only
 -- when a second or more old: a busy session costs no extra write per request.
+--- @include "core/lua/time.lua"
 local h = redis.call('HGETALL', KEYS[1])
 if #h == 0 then return false end
 local user, deadline, idle, seen
@@ -21,8 +22,7 @@ end
 -- A user's session lives only while its id is in the index: that is what makes
 -- "log out everywhere" (deleting the index) and eviction take effect at once.
 if user and not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return false end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local now = redis_now()
 local slide = idle
 if ARGV[2] ~= '' then slide = tonumber(ARGV[2]) end
 local expires

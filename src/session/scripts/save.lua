@@ -4,12 +4,12 @@
 -- ARGV[1] the session id, ARGV[2] time to live ms (from the cookie), ARGV[3] absolute lifetime ms,
 -- ARGV[4] user id ('' for an anonymous session), ARGV[5] the serialized session
 -- Returns 1 when saved, 0 when the session was revoked or is past its absolute deadline (nothing written).
+--- @include "core/lua/time.lua"
 local cur = redis.call('HMGET', KEYS[1], 'x', 'r', 'u')
 -- A tombstone, or a user session no longer indexed, means it was destroyed while this request ran.
 if cur[2] then return 0 end
 if cur[3] and not redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 0 end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local now = redis_now()
 local ttl = tonumber(ARGV[2])
 local deadline
 if cur[1] then

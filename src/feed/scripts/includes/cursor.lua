@@ -1,7 +1,8 @@
--- feed/cursor.lua
--- Helpers prepended to the feed scripts that work with a cursor; not run on its own.
--- KEYS, ARGV: none of its own. Defines order_after(score1, id1, score2, id2) and
--- count_newer(key, score, id, inclusive) for the scripts that follow it.
+-- feed/scripts/includes/cursor.lua
+-- The cursor helpers of the feed scripts, included (with
+-- `--- @include "feed/scripts/includes/cursor.lua"`) by those that work with a cursor;
+-- defines functions and runs nothing itself. KEYS, ARGV: none of its own.
+-- Defines order_after(score1, id1, score2, id2) and count_newer(key, score, id, inclusive).
 -- A feed is ordered by (score, id), exactly as Redis orders a sorted set: equal
 -- scores by member bytes. A cursor is such a pair, and may name an item that is gone.
 
