@@ -109,9 +109,13 @@ export function defineScript<A extends readonly RedisArg[] = readonly RedisArg[]
   const script = new LuaScript<A, R>(name, source, options);
   const existing = registry.get(name);
   if (existing) {
-    if (existing.source !== script.source || existing.keys !== script.keys || existing.replyLength !== script.replyLength) {
-      throw new Error(`script ${name} is defined twice with different sources`);
-    }
+    const same =
+      existing.source === script.source &&
+      existing.keys === script.keys &&
+      existing.replyLength === script.replyLength &&
+      existing.parseReply === script.parseReply &&
+      existing.errors === script.errors;
+    if (!same) throw new Error(`script ${name} is defined twice with different sources or contracts`);
     return existing as unknown as LuaScript<A, R>;
   }
   registry.set(name, script as unknown as LuaScript<readonly RedisArg[], unknown>);

@@ -15,12 +15,21 @@ const modules = Object.keys(pkg.exports)
 // Real dependencies between modules, through the other module's public entry (docs/architecture.md).
 const dependsOn: Record<string, string[]> = {};
 
+// A script's first line is `-- <module>/<file>.lua`, an include's `-- <module>/scripts/includes/<file>.lua`.
+function luaFiles(module: string): { marker: string; file: string }[] {
+  const out: { marker: string; file: string }[] = [];
+  for (const [dir, prefix] of [
+    [`src/${module}/scripts`, `${module}/`],
+    [`src/${module}/scripts/includes`, `${module}/scripts/includes/`],
+  ] as const) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir).filter((name) => name.endsWith('.lua'))) out.push({ marker: `-- ${prefix}${f}`, file: `${dir}/${f}` });
+  }
+  return out;
+}
+
 function luaMarkers(module: string): string[] {
-  const dir = `src/${module}/scripts`;
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.lua'))
-    .map((f) => `-- ${module}/${f}`);
+  return luaFiles(module).map((l) => l.marker);
 }
 
 async function bundle(entry: string): Promise<string> {
@@ -45,10 +54,7 @@ describe.runIf(target === 'standalone' && process.env.RP_DRIVER !== 'node-redis'
 
   it('every Lua script starts with its marker line', () => {
     for (const m of modules) {
-      for (const marker of luaMarkers(m)) {
-        const file = `src/${m}/scripts/${marker.slice(`-- ${m}/`.length)}`;
-        expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe(marker);
-      }
+      for (const { marker, file } of luaFiles(m)) expect(readFileSync(file, 'utf8').split('\n')[0], file).toBe(marker);
     }
   });
 
