@@ -206,7 +206,11 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
    */
   close(timeoutMs: number = this.options.closeTimeoutMs): Promise<CloseResult> {
     if (!this.closed) {
-      assertNonNegative('timeoutMs', timeoutMs);
+      try {
+        assertNonNegative('timeoutMs', timeoutMs);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       this.closed = this.shutdown(timeoutMs);
     }
     return this.closed;
