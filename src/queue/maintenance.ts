@@ -1,4 +1,4 @@
-import { Reclaimer, type ReclaimContext } from './reclaim.js';
+import { type ReclaimContext, Reclaimer } from './reclaim.js';
 import type { MaintenanceQueue } from './worker-queue.js';
 
 // Most delayed jobs one promote call moves; when it moves this many, the next pass comes at once.

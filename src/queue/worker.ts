@@ -1,3 +1,9 @@
+// A worker is three parts around one narrow interface of its queue (worker-queue.ts), never
+// StreamQueue itself: this file fetches, runs handlers and records failed tries;
+// ack-batcher.ts acknowledges completed jobs in batches; maintenance.ts runs the background
+// passes (promotion of delayed jobs, the heartbeat of long jobs, and the reclaim of stalled
+// jobs, all of whose worker side is reclaim.ts). The queue's store (store.ts) implements the
+// interface: every Redis command of a StreamQueue and its workers is there.
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { type BackoffOptions, backoffDelay, sleep } from '../core/async.js';
@@ -288,7 +294,14 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
       job = toJob<T>(this.queue.serializer, entry);
     } catch (err) {
       // Data that cannot be read will not become readable on a retry: one try, then dead.
-      const unreadable: Job<T> = { id: jobIdOf(entry), name: entry.fields.name, data: undefined as T, attemptsMade: 0, maxAttempts: 1, entryId: entry.id };
+      const unreadable: Job<T> = {
+        id: jobIdOf(entry),
+        name: entry.fields.name,
+        data: undefined as T,
+        attemptsMade: 0,
+        maxAttempts: 1,
+        entryId: entry.id,
+      };
       return this.fail(entry, unreadable, toError(err));
     }
     let result: unknown;
