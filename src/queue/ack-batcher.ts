@@ -79,6 +79,7 @@ export class AckBatcher<T> {
     while (this.queued.length > 0 && !this.abandoned) {
       // One turn of the event loop first, so that every job completing in this one joins the call.
       await new Promise(setImmediate);
+      if (this.abandoned) break;
       const batch = this.queued.splice(0, MAX_ACK_BATCH);
       this.inFlight = batch.length;
       try {

@@ -143,8 +143,11 @@ export function list(reply: RedisReply, what: string): unknown[] {
 
 /** Stream entries as Redis returns them (`[[id, [field, value, ...]], ...]`), decoded. */
 export function toEntries(reply: RedisReply, what: string): StreamEntry[] {
-  return list(reply, what).map((raw) => {
-    const [id, fields] = list(raw, what);
-    return { id: String(id), fields: fromFieldList(list(fields, what)) };
-  });
+  const raw = list(reply, what);
+  const out = new Array<StreamEntry>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const entry = list(raw[i], what);
+    out[i] = { id: String(entry[0]), fields: fromFieldList(list(entry[1], what)) };
+  }
+  return out;
 }

@@ -272,46 +272,47 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         await sleep(backoffDelay(++failures, { baseMs: 100, maxMs: 5000 }), stop).catch(() => {});
         continue;
       }
-      for (const entry of entries) this.run(entry);
+      for (const entry of entries) void this.run(entry);
     }
   }
 
-  private run(entry: StreamEntry): void {
+  // Async, but everything before its first await runs at once: the entry counts as active from
+  // the call on. One async function per job, no promise chained on it: this is the hot path.
+  private async run(entry: StreamEntry): Promise<void> {
     // A reclaim can hand back an entry this worker still runs or acknowledges: it counts once.
     if (this.isOwn(entry.id)) return;
     this.active.add(entry.id);
     this.maintenance.track(entry.id);
-    void this.execute(entry).finally(() => {
+    try {
+      let job: Job<T>;
+      try {
+        job = toJob<T>(this.queue.serializer, entry);
+      } catch (err) {
+        // Data that cannot be read will not become readable on a retry: one try, then dead.
+        const unreadable: Job<T> = {
+          id: jobIdOf(entry),
+          name: entry.fields.name,
+          data: undefined as T,
+          attemptsMade: 0,
+          maxAttempts: 1,
+          entryId: entry.id,
+        };
+        await this.fail(entry, unreadable, toError(err));
+        return;
+      }
+      let result: unknown;
+      try {
+        result = await this.handler(job, this.abandoning.signal);
+      } catch (err) {
+        if (!this.abandoning.signal.aborted) await this.fail(entry, job, toError(err));
+        return;
+      }
+      if (!this.abandoning.signal.aborted) this.acks.add({ job, customId: entry.fields.customId, result });
+    } finally {
       this.active.delete(entry.id);
       this.maintenance.untrack(entry.id);
       this.notify();
-    });
-  }
-
-  private async execute(entry: StreamEntry): Promise<void> {
-    let job: Job<T>;
-    try {
-      job = toJob<T>(this.queue.serializer, entry);
-    } catch (err) {
-      // Data that cannot be read will not become readable on a retry: one try, then dead.
-      const unreadable: Job<T> = {
-        id: jobIdOf(entry),
-        name: entry.fields.name,
-        data: undefined as T,
-        attemptsMade: 0,
-        maxAttempts: 1,
-        entryId: entry.id,
-      };
-      return this.fail(entry, unreadable, toError(err));
     }
-    let result: unknown;
-    try {
-      result = await this.handler(job, this.abandoning.signal);
-    } catch (err) {
-      if (!this.abandoning.signal.aborted) await this.fail(entry, job, toError(err));
-      return;
-    }
-    if (!this.abandoning.signal.aborted) this.acks.add({ job, customId: entry.fields.customId, result });
   }
 
   private async fail(entry: StreamEntry, job: Job<T>, error: Error): Promise<void> {
@@ -343,7 +344,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
       'stalled',
       entries.map((e) => tryToJob<T>(serializer, e)).filter((j) => j !== undefined),
     );
-    for (const entry of entries) this.run(entry);
+    for (const entry of entries) void this.run(entry);
   }
 
   private stalledToDeath(entries: readonly StreamEntry[]): void {
@@ -367,6 +368,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   }
 
   private notify(): void {
+    if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
