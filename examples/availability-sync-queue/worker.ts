@@ -17,7 +17,7 @@ const worker = await queue.process(
     await new Promise((r) => setTimeout(r, 10)); // the call to the scheduling system
     if (providerId.startsWith('retired-')) throw new Error(`scheduling system: provider ${providerId} no longer exists`);
     // Idempotent: HSET of the same slots and SADD of the same job id are harmless twice.
-    await connection.batch(
+    await connection.pipeline(
       [
         ['HSET', keys.availability, providerId, JSON.stringify(slots)],
         ['SADD', keys.applied, job.id],
@@ -30,7 +30,7 @@ const worker = await queue.process(
   },
   { concurrency: 8, consumer: name, visibilityTimeoutMs: 1000, backoff: { baseMs: 50, maxMs: 200 }, promoteIntervalMs: 50 },
 );
-worker.on('dead-lettered', (job, err) => process.stdout.write(`${name} dead-lettered ${job.id}: ${err.message}\n`));
+worker.on('deadLettered', (job, err) => process.stdout.write(`${name} dead-lettered ${job.id}: ${err.message}\n`));
 
 // SIGTERM: graceful shutdown, finishing what is in flight.
 process.once('SIGTERM', async () => {

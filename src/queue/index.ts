@@ -9,12 +9,6 @@
 export type { DeadJob, Job } from './job.js';
 export type { QueueKeys } from './keys.js';
 export { type PriorityBulkJob, type PriorityJob, PriorityQueue, type PriorityQueueOptions } from './priority-queue.js';
-export {
-  type AddOptions,
-  type AddResult,
-  type BulkJob,
-  type QueueCounts,
-  StreamQueue,
-  type StreamQueueOptions,
-} from './stream-queue.js';
+export type { QueueCounts } from './scripts.js';
+export { type AddOptions, type AddResult, type BulkJob, StreamQueue, type StreamQueueOptions } from './stream-queue.js';
 export { type CloseResult, type JobHandler, Worker, type WorkerEvents, type WorkerOptions } from './worker.js';

@@ -1,3 +1,5 @@
+import type { RedisReply } from '../core/client/types.js';
+import { RedisCommandError } from '../core/errors.js';
 import type { Serializer } from '../core/serializer.js';
 
 /** One job as a handler receives it. */
@@ -88,32 +90,64 @@ export function fromFieldList(list: readonly unknown[]): JobFields {
   return f;
 }
 
-/** The job id of an entry: the caller's id, else the id given at first enqueue, else the entry id itself. */
-export function jobIdOf(fields: JobFields, entryId: string): string {
-  return fields.customId ?? fields.givenId ?? entryId;
+/** One entry of a queue's stream (or of its dead-letter stream), its fields decoded. */
+export interface StreamEntry {
+  /** The entry id (`<ms>-<seq>`). */
+  readonly id: string;
+  /** The job the entry carries. */
+  readonly fields: JobFields;
 }
 
-/** Builds the {@link Job} a handler sees from a stream entry. */
-export function toJob<T>(serializer: Serializer, entryId: string, fields: JobFields): Job<T> {
+/** The job id of an entry: the caller's id, else the id given at the first enqueue, else the entry id itself. */
+export function jobIdOf(entry: StreamEntry): string {
+  return entry.fields.customId ?? entry.fields.givenId ?? entry.id;
+}
+
+/** Builds the {@link Job} a handler sees from a stream entry. Throws what the serializer throws for unreadable data. */
+export function toJob<T>(serializer: Serializer, entry: StreamEntry): Job<T> {
+  const { fields } = entry;
   return {
-    id: jobIdOf(fields, entryId),
+    id: jobIdOf(entry),
     name: fields.name,
     data: serializer.deserialize<T>(fields.data),
     attemptsMade: fields.attemptsMade ?? 0,
     maxAttempts: fields.maxAttempts,
-    entryId,
+    entryId: entry.id,
   };
+}
+
+/** Like {@link toJob}, but `undefined` for an entry whose data cannot be deserialized. */
+export function tryToJob<T>(serializer: Serializer, entry: StreamEntry): Job<T> | undefined {
+  try {
+    return toJob<T>(serializer, entry);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Builds a {@link DeadJob} from an entry of the dead-letter stream. */
-export function toDeadJob<T>(serializer: Serializer, entryId: string, fields: JobFields): DeadJob<T> {
+export function toDeadJob<T>(serializer: Serializer, entry: StreamEntry): DeadJob<T> {
   return {
-    ...toJob<T>(serializer, entryId, fields),
-    error: fields.error ?? '',
-    stack: fields.stack,
-    deadAt: Number(entryId.split('-')[0]),
+    ...toJob<T>(serializer, entry),
+    error: entry.fields.error ?? '',
+    stack: entry.fields.stack,
+    deadAt: Number(entry.id.split('-')[0]),
   };
 }
 
-/** A stream entry as Redis returns it: `[id, [field, value, ...]]`. */
-export type RawEntry = [string, unknown[]];
+/** A reply that must be an array (a Redis array reply); throws a `RedisCommandError` otherwise. */
+export function list(reply: RedisReply, what: string): unknown[] {
+  if (!Array.isArray(reply)) throw new RedisCommandError(`${what}: expected an array reply, got ${reply === null ? 'nil' : typeof reply}`);
+  return reply;
+}
+
+/** Stream entries as Redis returns them (`[[id, [field, value, ...]], ...]`), decoded. */
+export function toEntries(reply: RedisReply, what: string): StreamEntry[] {
+  const raw = list(reply, what);
+  const out = new Array<StreamEntry>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const entry = list(raw[i], what);
+    out[i] = { id: String(entry[0]), fields: fromFieldList(list(entry[1], what)) };
+  }
+  return out;
+}

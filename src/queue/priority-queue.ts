@@ -1,20 +1,30 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
-import { defineScript } from '../core/script.js';
-import { assertInRange, assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
-import prioritySource from './scripts/priority-add.lua';
-
-const priorityAdd = defineScript('queue/priority-add', prioritySource, 2);
+import { assertInRange, assertKeyPart, assertPositive, assertPositiveInteger } from '../core/validation.js';
+import { list } from './job.js';
+import { priorityAddScript } from './scripts.js';
 
 // Members are a 16-hex-digit sequence number followed by the JSON payload.
 const SEQ_DIGITS = 16;
 
 /** Options of {@link PriorityQueue}. */
 export interface PriorityQueueOptions {
-  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** The queue's name; also the hash tag of its keys. */
+  /** The queue's name (1 to 1,024 bytes); also the hash tag of its keys. Required. */
   name: string;
+}
+
+/** {@link PriorityQueueOptions} validated, with the connection resolved. */
+interface ResolvedPriorityOptions {
+  connection: RedisConnection;
+  name: string;
+}
+
+function resolveOptions(options: PriorityQueueOptions): ResolvedPriorityOptions {
+  if (options === null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  assertKeyPart('name', options.name);
+  return { connection: toConnection(options.connection), name: options.name };
 }
 
 /** One job taken from a {@link PriorityQueue}. */
@@ -53,23 +63,23 @@ export class PriorityQueue<T = unknown> {
   private readonly seqKey: string;
 
   constructor(options: PriorityQueueOptions) {
-    assertKeyPart('name', options?.name);
-    this.connection = toConnection(options.connection);
-    const ks = this.connection.keys('queue');
-    this.key = ks.key(options.name, 'priority');
-    this.seqKey = ks.key(options.name, 'priority-seq');
+    const { connection, name } = resolveOptions(options);
+    this.connection = connection;
+    const ks = connection.keys('queue');
+    this.key = ks.key(name, 'priority');
+    this.seqKey = ks.key(name, 'priority-seq');
   }
 
-  /** Adds one job (one script call); resolves to its id. */
+  /** Adds one job (one script call); resolves to its id. `priority`: lower runs first, default `0`. */
   async add(name: string, data: T, priority = 0): Promise<string> {
-    const [id] = await this.addBulk([{ name, data, priority }]);
-    return id as string;
+    const [id = ''] = await this.addBulk([{ name, data, priority }]);
+    return id;
   }
 
   /** Adds many jobs in one script call; resolves to their ids in order. */
   async addBulk(jobs: readonly PriorityBulkJob<T>[]): Promise<string[]> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
-    const args: (string | number)[] = [jobs.length];
+    const args: (string | number)[] = [];
     jobs.forEach((j, i) => {
       assertKeyPart(`jobs[${i}].name`, j?.name);
       const priority = j.priority ?? 0;
@@ -83,30 +93,33 @@ export class PriorityQueue<T = unknown> {
       args.push(priority, JSON.stringify([j.name, data]));
     });
     if (jobs.length === 0) return [];
-    const first = Number(await this.connection.run(priorityAdd, [this.key, this.seqKey], args));
+    const first = await this.connection.run(priorityAddScript, [this.key, this.seqKey], [jobs.length, ...args]);
     return jobs.map((_, i) => String(first + i));
   }
 
   /** Removes and returns up to `count` most urgent jobs without waiting (one `ZPOPMIN`). Default `1`. */
   async pop(count = 1): Promise<PriorityJob<T>[]> {
     assertPositiveInteger('count', count);
-    const reply = (await this.connection.send(['ZPOPMIN', this.key, count], this.key)) as unknown[];
+    const reply = list(await this.connection.send(['ZPOPMIN', this.key, count], this.key), 'ZPOPMIN');
     const out: PriorityJob<T>[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) out.push(this.decode(String(reply[i]), Number(reply[i + 1])));
     return out;
   }
 
   /**
-   * Waits up to `timeoutMs` for the most urgent job (`BZPOPMIN`) on `blocking`, a connection
-   * of its own (from `connection.duplicate()`) so that other commands are not stalled.
-   * Resolves to `undefined` on timeout.
+   * Waits up to `timeoutMs` (> 0) for the most urgent job (`BZPOPMIN`) on `blocking`, a
+   * connection of its own (from `connection.duplicate()`) so that other commands are not
+   * stalled. Resolves to `undefined` on timeout. The reply's time limit is `timeoutMs` plus
+   * the connection's `commandTimeoutMs`. (No "wait forever": a reply given up on would pop a
+   * job nobody receives.)
    */
   async take(blocking: RedisConnection, timeoutMs: number): Promise<PriorityJob<T> | undefined> {
-    assertNonNegative('timeoutMs', timeoutMs);
+    assertPositive('timeoutMs', timeoutMs);
     const wait = blocking.commandTimeoutMs === 0 ? 0 : timeoutMs + blocking.commandTimeoutMs;
-    const reply = (await blocking.send(['BZPOPMIN', this.key, timeoutMs / 1000], this.key, { timeoutMs: wait })) as unknown[] | null;
-    if (!reply) return undefined;
-    return this.decode(String(reply[1]), Number(reply[2]));
+    const reply = await blocking.send(['BZPOPMIN', this.key, timeoutMs / 1000], this.key, { timeoutMs: wait });
+    if (reply === null) return undefined;
+    const [, member, score] = list(reply, 'BZPOPMIN');
+    return this.decode(String(member), Number(score));
   }
 
   /** Jobs in the queue (`ZCARD`). */

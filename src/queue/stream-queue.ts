@@ -1,42 +1,68 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
-import { RedisCommandError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
-import { assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
-import { type DeadJob, fromFieldList, type RawEntry, toDeadJob, toFieldList } from './job.js';
+import { assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { type DeadJob, toDeadJob, toFieldList } from './job.js';
 import { type QueueKeys, queueKeys } from './keys.js';
-import { addScript, countsScript, removeConsumersScript, retryDeadScript } from './scripts.js';
-import { type JobHandler, Worker, type WorkerOptions } from './worker.js';
+import type { QueueCounts } from './scripts.js';
+import { type PreparedJob, QueueStore } from './store.js';
+import { type JobHandler, startWorker, type Worker, type WorkerOptions } from './worker.js';
 
 /** Options of {@link StreamQueue}. */
 export interface StreamQueueOptions {
-  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** The queue's name; also the hash tag of all its keys. */
+  /** The queue's name (1 to 1,024 bytes); also the hash tag of all its keys. Required. */
   name: string;
-  /** Consumer group every worker of this queue joins. Default `'workers'`. */
+  /** Consumer group every worker of this queue joins (1 to 1,024 bytes). Default `'workers'`. */
   group?: string;
-  /** Tries a job gets when `add` does not say. Default `3`. */
+  /** Tries a job gets when `add` does not say, an integer >= 1. Default `3`. */
   defaultAttempts?: number;
   /**
-   * Caps the stream (jobs waiting or running) at about this many entries with `MAXLEN ~`:
-   * when producers outrun workers, the OLDEST unfinished jobs are dropped. Load shedding,
-   * so off by default (`0`): no job is ever dropped.
+   * Load-shedding policy: caps the stream (jobs waiting or running) at about this many
+   * entries with `MAXLEN ~`, so when producers outrun workers the OLDEST unfinished jobs are
+   * dropped. An integer >= 0; `0` never drops a job. Default `0`.
    */
   maxLen?: number;
 }
 
-/** Options of {@link StreamQueue.add}. */
+/** {@link StreamQueueOptions} with defaults applied, validated. */
+interface ResolvedQueueOptions {
+  connection: RedisConnection;
+  name: string;
+  group: string;
+  defaultAttempts: number;
+  maxLen: number;
+}
+
+function resolveOptions(options: StreamQueueOptions): ResolvedQueueOptions {
+  if (options === null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const resolved = {
+    name: options.name,
+    group: options.group ?? 'workers',
+    defaultAttempts: options.defaultAttempts ?? 3,
+    maxLen: options.maxLen ?? 0,
+  };
+  assertKeyPart('name', resolved.name);
+  assertKeyPart('group', resolved.group);
+  assertPositiveInteger('defaultAttempts', resolved.defaultAttempts);
+  assertNonNegativeInteger('maxLen', resolved.maxLen);
+  return { ...resolved, connection: toConnection(options.connection) };
+}
+
+/** Options of {@link StreamQueue.add} (and of each job of `addBulk`). */
 export interface AddOptions {
   /**
-   * Your id for the job. While a job with this id is waiting, delayed, running or dead,
-   * adding it again enqueues nothing; once it completed, the id is free again.
+   * Your id for the job (1 to 1,024 bytes). While a job with this id is waiting, delayed,
+   * running or dead, adding it again enqueues nothing; once it completed, the id is free
+   * again. Default: none (no deduplication; the queue gives the job an id).
    */
   jobId?: string;
-  /** Run no earlier than this many ms from now (Redis time). Default `0`. */
-  delay?: number;
-  /** Run no earlier than this moment (a `Date` or ms since the epoch); instead of `delay`. */
+  /** Run no earlier than this many ms from now (by Redis time), >= 0. Default `0`. */
+  delayMs?: number;
+  /** Run no earlier than this moment (a `Date` or ms since the epoch), instead of `delayMs`. Default: none. */
   runAt?: Date | number;
-  /** Tries before the job is dead-lettered, `>= 1`. Default: the queue's `defaultAttempts`. */
+  /** Tries before the job is dead-lettered, an integer >= 1. Default: the queue's `defaultAttempts`. */
   attempts?: number;
 }
 
@@ -56,27 +82,8 @@ export interface BulkJob<T> {
   name: string;
   /** The payload (serialized with the connection's serializer). */
   data: T;
-  /** Per-job options, as for `add`. */
+  /** Per-job options, as for `add`. Default: none. */
   options?: AddOptions;
-}
-
-/** Jobs of a queue by state, from {@link StreamQueue.counts}. */
-export interface QueueCounts {
-  /** In the stream, not yet fetched by a worker. */
-  waiting: number;
-  /** Fetched by a worker and not yet acknowledged (running, or held by a dead worker). */
-  pending: number;
-  /** Waiting for their `delay` or for a retry's backoff. */
-  delayed: number;
-  /** In the dead-letter stream. */
-  dead: number;
-}
-
-interface PreparedJob {
-  id: string;
-  customId: string;
-  delay: number;
-  fields: string[];
 }
 
 /**
@@ -102,21 +109,17 @@ export class StreamQueue<T = unknown> {
   readonly defaultAttempts: number;
   /** Approximate stream cap (`0` = none). */
   readonly maxLen: number;
+  private readonly store: QueueStore;
 
   constructor(options: StreamQueueOptions) {
-    assertKeyPart('name', options?.name);
-    const group = options.group ?? 'workers';
-    assertKeyPart('group', group);
-    const defaultAttempts = options.defaultAttempts ?? 3;
-    assertPositiveInteger('defaultAttempts', defaultAttempts);
-    const maxLen = options.maxLen ?? 0;
-    if (maxLen !== 0) assertPositiveInteger('maxLen', maxLen);
-    this.connection = toConnection(options.connection);
-    this.name = options.name;
+    const { connection, name, group, defaultAttempts, maxLen } = resolveOptions(options);
+    this.connection = connection;
+    this.name = name;
     this.group = group;
     this.defaultAttempts = defaultAttempts;
     this.maxLen = maxLen;
-    this.keys = queueKeys(this.connection, options.name);
+    this.keys = queueKeys(connection, name);
+    this.store = new QueueStore(connection, this.keys, group, maxLen);
   }
 
   /**
@@ -125,13 +128,11 @@ export class StreamQueue<T = unknown> {
    */
   async add(name: string, data: T, options: AddOptions = {}): Promise<AddResult> {
     const job = this.prepare(name, data, options, 'options');
-    if (job.customId === '' && job.delay === 0) {
-      const trim = this.maxLen ? ['MAXLEN', '~', this.maxLen] : [];
-      const entryId = String(await this.connection.send(['XADD', this.keys.stream, ...trim, '*', ...job.fields], this.keys.stream));
-      return { id: entryId, added: true, delayed: false };
+    if (job.customId === '' && job.delayMs === 0) {
+      return { id: await this.store.append(job.fields), added: true, delayed: false };
     }
-    const [result] = await this.enqueue([job]);
-    return result as AddResult;
+    const [reply = ''] = await this.store.enqueue([job]);
+    return toResult(job, reply);
   }
 
   /** Enqueues many jobs in one script call (one round trip, atomic). Every job is validated first. */
@@ -139,76 +140,49 @@ export class StreamQueue<T = unknown> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const prepared = jobs.map((j, i) => this.prepare(j?.name, j?.data, j?.options ?? {}, `jobs[${i}]`));
     if (prepared.length === 0) return [];
-    return this.enqueue(prepared);
+    const replies = await this.store.enqueue(prepared);
+    return prepared.map((job, i) => toResult(job, replies[i] ?? ''));
   }
 
   /** Creates the consumer group if it does not exist yet (idempotent), reading from the stream's start. */
-  async ensureGroup(): Promise<void> {
-    try {
-      await this.connection.send(['XGROUP', 'CREATE', this.keys.stream, this.group, '0', 'MKSTREAM'], this.keys.stream);
-    } catch (err) {
-      if (!(err instanceof RedisCommandError && err.message.includes('BUSYGROUP'))) throw err;
-    }
+  ensureGroup(): Promise<void> {
+    return this.store.ensureGroup();
   }
 
-  /** Starts a {@link Worker} that runs `handler` for every job; resolves once it is fetching. */
-  async process(handler: JobHandler<T>, options: WorkerOptions = {}): Promise<Worker<T>> {
-    const worker = new Worker<T>(this, handler, options);
-    await worker.start();
-    return worker;
+  /**
+   * Starts a {@link Worker} that runs `handler` for every job; resolves once it is fetching.
+   * Rejects with a `ValidationError` for bad options, before anything is sent.
+   */
+  process(handler: JobHandler<T>, options?: WorkerOptions): Promise<Worker<T>> {
+    return startWorker<T>(this.store, handler, options);
   }
 
   /** Jobs per state, in one script call. */
-  async counts(): Promise<QueueCounts> {
-    const { stream, delayed, dead } = this.keys;
-    const [waiting, pending, delayedCount, deadCount] = (await this.connection.run(
-      countsScript,
-      [stream, delayed, dead],
-      [this.group],
-    )) as number[];
-    return { waiting: Number(waiting), pending: Number(pending), delayed: Number(delayedCount), dead: Number(deadCount) };
+  counts(): Promise<QueueCounts> {
+    return this.store.counts();
   }
 
   /** The oldest `count` dead-lettered jobs, without removing them. Default `10`. */
   async peekDead(count = 10): Promise<DeadJob<T>[]> {
     assertPositiveInteger('count', count);
-    const entries = (await this.connection.send(['XRANGE', this.keys.dead, '-', '+', 'COUNT', count], this.keys.dead)) as RawEntry[];
-    return entries.map(([id, list]) => toDeadJob<T>(this.connection.serializer, String(id), fromFieldList(list)));
+    const entries = await this.store.deadLetters(count);
+    return entries.map((entry) => toDeadJob<T>(this.connection.serializer, entry));
   }
 
-  /** Moves the oldest `count` dead-lettered jobs back to the queue with fresh tries; returns how many. Default `100`. */
+  /** Moves the oldest `count` dead-lettered jobs back to the queue with fresh tries; resolves how many. Default `100`. */
   async retryDead(count = 100): Promise<number> {
     assertPositiveInteger('count', count);
-    return Number(await this.connection.run(retryDeadScript, [this.keys.dead, this.keys.stream], [count, this.maxLen]));
+    return this.store.retryDead(count);
   }
 
   /**
    * Deletes consumers (workers that went away) holding no pending jobs and idle for at
-   * least `idleMs`; returns their names. Consumers with pending jobs are kept until those
+   * least `idleMs`; resolves their names. Consumers with pending jobs are kept until those
    * jobs are reclaimed. Default `idleMs` one hour.
    */
   async removeIdleConsumers(idleMs = 3_600_000): Promise<string[]> {
     assertNonNegative('idleMs', idleMs);
-    return this.removeConsumers(idleMs, '');
-  }
-
-  /** @internal Used by a closing worker to remove itself. */
-  async removeConsumers(idleMs: number, only: string): Promise<string[]> {
-    const reply = await this.connection.run(removeConsumersScript, [this.keys.stream], [this.group, Math.floor(idleMs), only]);
-    return (reply as unknown[]).map(String);
-  }
-
-  private async enqueue(jobs: PreparedJob[]): Promise<AddResult[]> {
-    const args: (string | number)[] = [this.maxLen, jobs.length];
-    for (const j of jobs) args.push(j.customId, j.delay, j.fields.length, ...j.fields);
-    const { stream, delayed, ids } = this.keys;
-    const reply = (await this.connection.run(addScript, [stream, delayed, ids], args)) as unknown[];
-    return jobs.map((j, i) => {
-      const r = String(reply[i]);
-      if (r === '') return { id: j.id, added: false, delayed: false };
-      if (r === 'delayed') return { id: j.id, added: true, delayed: true };
-      return { id: j.id || r, added: true, delayed: false };
-    });
+    return this.store.removeConsumers(idleMs, '');
   }
 
   // Validates and serializes one job before anything is sent.
@@ -217,7 +191,7 @@ export class StreamQueue<T = unknown> {
     if (options === null || typeof options !== 'object') throw new ValidationError(field, 'must be an object');
     const attempts = options.attempts ?? this.defaultAttempts;
     assertPositiveInteger(`${field}.attempts`, attempts);
-    const delay = this.delayOf(options, field);
+    const delayMs = delayOf(options, field);
     let serialized: string;
     try {
       serialized = this.connection.serializer.serialize(data);
@@ -230,21 +204,30 @@ export class StreamQueue<T = unknown> {
       customId = options.jobId;
     }
     // A delayed job has no stream entry yet to take its id from, so it gets one now.
-    const givenId = customId === '' && delay > 0 ? randomId(12) : undefined;
+    const givenId = customId === '' && delayMs > 0 ? randomId(12) : undefined;
     const fields = toFieldList({ name, data: serialized, maxAttempts: attempts, customId: customId || undefined, givenId });
-    return { id: customId || givenId || '', customId, delay, fields };
+    return { id: customId || givenId || '', customId, delayMs, fields };
   }
+}
 
-  private delayOf(options: AddOptions, field: string): number {
-    if (options.runAt !== undefined) {
-      if (options.delay !== undefined) throw new ValidationError(`${field}.runAt`, 'give either delay or runAt, not both');
-      const at = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
-      if (typeof at !== 'number' || !Number.isFinite(at)) throw new ValidationError(`${field}.runAt`, 'must be a valid Date or epoch ms');
-      // The wish is a moment; the script counts from Redis TIME, so only the distance matters.
-      return Math.max(0, Math.ceil(at - Date.now()));
-    }
-    const delay = options.delay ?? 0;
-    assertNonNegative(`${field}.delay`, delay);
-    return Math.ceil(delay);
+// add.lua's answer for one job: its entry id, 'delayed', or '' when its job id was taken.
+function toResult(job: PreparedJob, reply: string): AddResult {
+  if (reply === '') return { id: job.id, added: false, delayed: false };
+  if (reply === 'delayed') return { id: job.id, added: true, delayed: true };
+  return { id: job.id || reply, added: true, delayed: false };
+}
+
+function delayOf(options: AddOptions, field: string): number {
+  // The option was renamed; a job meant for later must not run at once because of the old name.
+  if ('delay' in options) throw new ValidationError(`${field}.delay`, 'is not an option; the delay is delayMs');
+  if (options.runAt !== undefined) {
+    if (options.delayMs !== undefined) throw new ValidationError(`${field}.runAt`, 'give either delayMs or runAt, not both');
+    const at = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
+    if (typeof at !== 'number' || !Number.isFinite(at)) throw new ValidationError(`${field}.runAt`, 'must be a valid Date or epoch ms');
+    // The wish is a moment; the script counts from Redis TIME, so only the distance matters.
+    return Math.max(0, Math.ceil(at - Date.now()));
   }
+  const delayMs = options.delayMs ?? 0;
+  assertNonNegative(`${field}.delayMs`, delayMs);
+  return Math.ceil(delayMs);
 }

@@ -1,52 +1,122 @@
+// A worker is three parts around one narrow interface of its queue (worker-queue.ts), never
+// StreamQueue itself: this file fetches, runs handlers and records failed tries;
+// ack-batcher.ts acknowledges completed jobs in batches; maintenance.ts runs the background
+// passes (promotion of delayed jobs, the heartbeat of long jobs, and the reclaim of stalled
+// jobs, all of whose worker side is reclaim.ts). The queue's store (store.ts) implements the
+// interface: every Redis command of a StreamQueue and its workers is there.
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { type BackoffOptions, backoffDelay, sleep } from '../core/async.js';
-import type { RedisConnection } from '../core/connection.js';
-import { RedisCommandError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
+import { timeLimit } from '../core/time-limit.js';
 import { assertInRange, assertKeyPart, assertNonNegative, assertPositive, assertPositiveInteger } from '../core/validation.js';
-import { fromFieldList, type Job, type JobFields, type RawEntry, toFieldList, toJob } from './job.js';
-import { ackScript, failScript, promoteScript, reclaimScript } from './scripts.js';
-import type { StreamQueue } from './stream-queue.js';
+import { AckBatcher, type Completed } from './ack-batcher.js';
+import { type Job, jobIdOf, type StreamEntry, toJob, tryToJob } from './job.js';
+import { Maintenance } from './maintenance.js';
+import type { JobReader, WorkerQueue } from './worker-queue.js';
 
-/** Runs one job. Resolve to complete it, throw (or reject) to fail this try. `signal` aborts when `close()` gives up waiting. */
+/**
+ * Runs one job. Resolve to complete it, throw (or reject) to fail this try. `signal` aborts
+ * when `close()` stops waiting for the job: the job then stays pending for another worker.
+ */
 export type JobHandler<T> = (job: Job<T>, signal: AbortSignal) => unknown;
 
-/** Options of a {@link Worker}. */
+/** Options of a {@link Worker} (the second argument of `StreamQueue.process`). */
 export interface WorkerOptions {
-  /** Jobs run at once (1 to 1000). Default `1`. */
+  /** Jobs run at once, an integer from 1 to 1000. Default `1`. */
   concurrency?: number;
-  /** Consumer name in the group; unique per worker. Default `<host>-<pid>-<random>`. */
+  /** Consumer name in the group, unique per worker (1 to 1,024 bytes). Default `<host>-<pid>-<random>`. */
   consumer?: string;
-  /** Longest wait of one `XREADGROUP BLOCK` when the queue is empty, in ms. Default `1000`. */
+  /** Longest wait of one `XREADGROUP BLOCK` when the queue is empty, in ms (> 0). Default `1000`. */
   blockMs?: number;
   /**
-   * A job fetched by a worker and not acknowledged for this long (ms) is taken over by
+   * A job fetched by a worker and not acknowledged for this long (ms, > 0) is taken over by
    * another worker: its worker is presumed dead. Running jobs of a live worker are kept
-   * claimed by a heartbeat, so this need not exceed your longest job. Default `30000`.
+   * claimed by a heartbeat, so this need not exceed your longest job; it is how long the jobs
+   * of a crashed worker wait. Default `30000`.
    */
   visibilityTimeoutMs?: number;
-  /** Delay before retry n: `baseMs * 2^(n-1)`, capped at `maxMs`, jittered. Default `{ baseMs: 1000, maxMs: 60000, jitter: 0.5 }`. */
+  /**
+   * Retry policy of a failed try: the delay before retry `n` is `baseMs * factor^(n-1)`,
+   * capped at `maxMs`, with a `jitter` share of it randomized (0 to 1). Default
+   * `{ baseMs: 1000, maxMs: 60000, factor: 2, jitter: 0.5 }`; give only what you change.
+   */
   backoff?: Partial<BackoffOptions>;
-  /** How often (ms) the worker moves due delayed jobs into the stream, at most. Default `500`. */
+  /**
+   * Longest time between two moves of due delayed jobs (and retries) into the stream, in ms
+   * (> 0); sooner when the next one is due sooner. Default `500`.
+   */
   promoteIntervalMs?: number;
-  /** How long `close()` waits for running jobs by default, in ms. Default `10000`. */
+  /** How long `close()` waits for running jobs when not told otherwise, in ms (`0`: not at all). Default `10000`. */
   closeTimeoutMs?: number;
 }
 
-/** Events of a {@link Worker} and their arguments. */
-export interface WorkerEvents<T> {
-  /** A job succeeded and was acknowledged. */
+/** {@link WorkerOptions} with defaults applied, validated. */
+interface ResolvedWorkerOptions {
+  concurrency: number;
+  consumer: string;
+  blockMs: number;
+  visibilityTimeoutMs: number;
+  backoff: Required<BackoffOptions>;
+  promoteIntervalMs: number;
+  closeTimeoutMs: number;
+}
+
+function resolveOptions(options: WorkerOptions | undefined): ResolvedWorkerOptions {
+  if (options !== undefined && (options === null || typeof options !== 'object')) throw new ValidationError('options', 'must be an object');
+  const o = options ?? {};
+  const resolved: ResolvedWorkerOptions = {
+    concurrency: o.concurrency ?? 1,
+    consumer: o.consumer ?? `${hostname()}-${process.pid}-${randomId(4)}`,
+    blockMs: o.blockMs ?? 1000,
+    visibilityTimeoutMs: o.visibilityTimeoutMs ?? 30_000,
+    backoff: { baseMs: 1000, maxMs: 60_000, factor: 2, jitter: 0.5, ...o.backoff },
+    promoteIntervalMs: o.promoteIntervalMs ?? 500,
+    closeTimeoutMs: o.closeTimeoutMs ?? 10_000,
+  };
+  assertPositiveInteger('concurrency', resolved.concurrency);
+  assertInRange('concurrency', resolved.concurrency, 1, 1000);
+  assertKeyPart('consumer', resolved.consumer);
+  assertPositive('blockMs', resolved.blockMs);
+  assertPositive('visibilityTimeoutMs', resolved.visibilityTimeoutMs);
+  const { backoff } = resolved;
+  assertNonNegative('backoff.baseMs', backoff.baseMs);
+  assertNonNegative('backoff.maxMs', backoff.maxMs);
+  assertPositive('backoff.factor', backoff.factor);
+  assertInRange('backoff.jitter', backoff.jitter, 0, 1);
+  assertPositive('promoteIntervalMs', resolved.promoteIntervalMs);
+  assertNonNegative('closeTimeoutMs', resolved.closeTimeoutMs);
+  return resolved;
+}
+
+/**
+ * Events of a {@link Worker} and their arguments. A listener that throws does not disturb
+ * the worker: its error is reported as an `error` event.
+ */
+export interface WorkerEvents<T = unknown> {
+  /** A job succeeded and was acknowledged (emitted after the ack call, with what the handler returned). */
   completed: [job: Job<T>, result: unknown];
-  /** A try of a job failed (emitted before `retrying` or `dead-lettered`). */
+  /**
+   * A try of a job failed: emitted for every failed try, before `retrying` or `deadLettered`.
+   * `job.data` is `undefined` when the payload could not be deserialized (such a job is
+   * dead-lettered at once: it would not become readable on a retry).
+   */
   failed: [job: Job<T>, error: Error];
   /** A failed job was put back, to run again after `delayMs`. */
   retrying: [job: Job<T>, error: Error, delayMs: number];
-  /** A job used all its tries and moved to the dead-letter stream. */
-  'dead-lettered': [job: Job<T>, error: Error];
-  /** Jobs of a dead worker were taken over by this one. */
+  /**
+   * A job used all its tries and moved to the dead-letter stream: after a failed try, or
+   * when it stalled on its last try (then `error` says so).
+   */
+  deadLettered: [job: Job<T>, error: Error];
+  /** Jobs that another worker fetched and never acknowledged were taken over by this one, and run now. */
   stalled: [jobs: Job<T>[]];
-  /** Redis trouble in the background loop (the worker keeps going). Emitted only when listened to. */
+  /**
+   * Trouble the worker absorbs and keeps going after: Redis failing a fetch, an ack (retried),
+   * a failure record, a maintenance step, or a listener that threw. Emitted only when listened
+   * to, so an unhandled `error` never crashes the process.
+   */
   error: [error: Error];
 }
 
@@ -56,75 +126,76 @@ export interface CloseResult {
   abandoned: number;
 }
 
-// Lua's unpack() takes at most ~8000 values: ack at most this many entries per call.
-const MAX_ACK_BATCH = 2000;
+type Launch = <T>(queue: WorkerQueue, handler: JobHandler<T>, options: WorkerOptions | undefined) => Promise<Worker<T>>;
+let launch: Launch;
 
-interface Done<T> {
-  job: Job<T>;
-  customId: string | undefined;
-  result: unknown;
+/**
+ * Starts a worker (its options validated first) on `queue`: what `StreamQueue.process` calls.
+ * Not part of the public API: the Worker constructor is private so that the queue interface
+ * it takes stays out of the type declarations.
+ */
+export function startWorker<T>(queue: WorkerQueue, handler: JobHandler<T>, options: WorkerOptions | undefined): Promise<Worker<T>> {
+  return launch(queue, handler, options);
 }
 
 /**
- * Runs the jobs of a {@link StreamQueue}: batch reads with `XREADGROUP BLOCK` on its own
- * connection, up to `concurrency` handlers at once, acknowledgements batched into one
- * script call, retries with backoff, dead letters, delayed-job promotion and reclaim of
- * jobs left by dead workers. Create it with {@link StreamQueue.process}.
+ * Runs the jobs of a `StreamQueue`: batch reads with `XREADGROUP BLOCK` on a connection of
+ * its own, up to `concurrency` handlers at once, acknowledgements batched into one script
+ * call, retries with backoff, dead letters, and in the background the promotion of delayed
+ * jobs, a heartbeat for long jobs and the reclaim of jobs left by dead workers. Create it with
+ * `StreamQueue.process`; listen to its {@link WorkerEvents}.
  */
 export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
-  /** This worker's consumer name. */
-  readonly consumer: string;
-  private readonly concurrency: number;
-  private readonly blockMs: number;
-  private readonly visibilityTimeoutMs: number;
-  private readonly backoff: BackoffOptions;
-  private readonly promoteIntervalMs: number;
-  private readonly closeTimeoutMs: number;
-  private readonly connection: RedisConnection;
-  private blocking: RedisConnection | undefined;
-  // Entry id -> start time of every job whose handler runs now.
-  private readonly active = new Map<string, number>();
-  private done: Done<T>[] = [];
-  // Entry ids of jobs that finished and wait for (or are in) an ack call.
-  private readonly finishing = new Set<string>();
-  private acking = 0;
-  private flushing: Promise<void> | undefined;
-  private flushScheduled = false;
-  private ackFailures = 0;
-  private waiters: (() => void)[] = [];
-  private closing = false;
-  private gaveUp = false;
-  private closed: Promise<CloseResult> | undefined;
-  private loopDone: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private lastReclaim = 0;
-  private reclaimCursor = '0-0';
-  private readonly abort = new AbortController();
+  static {
+    launch = async <T>(queue: WorkerQueue, handler: JobHandler<T>, options: WorkerOptions | undefined) => {
+      const worker = new Worker<T>(queue, handler, options);
+      await worker.start();
+      return worker;
+    };
+  }
 
-  constructor(
-    private readonly queue: StreamQueue<T>,
+  /** This worker's consumer name in the group. */
+  readonly consumer: string;
+  private readonly options: ResolvedWorkerOptions;
+  // Entry ids of the jobs whose handler (or failure record) runs now.
+  private readonly active = new Set<string>();
+  private readonly acks: AckBatcher<T>;
+  private readonly maintenance: Maintenance;
+  // Aborted when close() begins: no more fetching, no more maintenance.
+  private readonly stopping = new AbortController();
+  // Aborted when close() gives up waiting: handlers see it, outcomes are no longer recorded.
+  private readonly abandoning = new AbortController();
+  private reader: JobReader | undefined;
+  private fetching: Promise<void> | undefined;
+  private closed: Promise<CloseResult> | undefined;
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly queue: WorkerQueue,
     private readonly handler: JobHandler<T>,
-    options: WorkerOptions = {},
+    options: WorkerOptions | undefined,
   ) {
     super();
     if (typeof handler !== 'function') throw new ValidationError('handler', 'must be a function');
-    this.concurrency = options.concurrency ?? 1;
-    assertPositiveInteger('concurrency', this.concurrency);
-    assertInRange('concurrency', this.concurrency, 1, 1000);
-    this.consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomId(4)}`;
-    assertKeyPart('consumer', this.consumer);
-    this.blockMs = options.blockMs ?? 1000;
-    assertPositive('blockMs', this.blockMs);
-    this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
-    assertPositive('visibilityTimeoutMs', this.visibilityTimeoutMs);
-    this.backoff = { baseMs: 1000, maxMs: 60_000, jitter: 0.5, ...options.backoff };
-    assertNonNegative('backoff.baseMs', this.backoff.baseMs);
-    assertInRange('backoff.jitter', this.backoff.jitter, 0, 1);
-    this.promoteIntervalMs = options.promoteIntervalMs ?? 500;
-    assertPositive('promoteIntervalMs', this.promoteIntervalMs);
-    this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
-    assertNonNegative('closeTimeoutMs', this.closeTimeoutMs);
-    this.connection = queue.connection;
+    this.options = resolveOptions(options);
+    this.consumer = this.options.consumer;
+    this.acks = new AckBatcher<T>(queue, {
+      acked: (batch) => this.completed(batch),
+      failed: (err) => this.report(err),
+      changed: () => this.notify(),
+    });
+    this.maintenance = new Maintenance(
+      queue,
+      {
+        consumer: this.consumer,
+        freeSlots: () => (this.stopping.signal.aborted ? 0 : this.options.concurrency - this.active.size),
+        isOwn: (entryId) => this.isOwn(entryId),
+        stalled: (entries) => this.takeOver(entries),
+        deadLettered: (entries) => this.stalledToDeath(entries),
+        failed: (err) => this.report(err),
+      },
+      this.options,
+    );
   }
 
   /** Jobs whose handler runs now. */
@@ -132,251 +203,172 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     return this.active.size;
   }
 
-  /** Joins the group (creating it if needed), opens the blocking connection and starts fetching. Called by `process`. */
-  async start(): Promise<void> {
-    if (this.blocking) return;
-    await this.queue.ensureGroup();
-    this.blocking = await this.connection.duplicate();
-    this.loopDone = this.loop();
-    void this.maintain();
-  }
-
   /**
-   * Stops fetching, lets running jobs finish (and acknowledges them) for up to
-   * `timeoutMs`, then leaves the group. Jobs still running at the deadline get their
-   * signal aborted and stay pending, so another worker reclaims them: nothing is lost.
+   * Stops fetching, lets running jobs finish (and acknowledges them) for up to `timeoutMs`,
+   * then leaves the consumer group and closes its connection. Jobs still running at the
+   * deadline get their signal aborted and stay pending, so another worker reclaims them:
+   * nothing is lost. Calling it again returns the same promise. Default `timeoutMs`: the
+   * worker's `closeTimeoutMs`.
    */
-  close(timeoutMs = this.closeTimeoutMs): Promise<CloseResult> {
-    this.closed ??= this.shutdown(timeoutMs);
+  close(timeoutMs: number = this.options.closeTimeoutMs): Promise<CloseResult> {
+    if (!this.closed) {
+      try {
+        assertNonNegative('timeoutMs', timeoutMs);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      this.closed = this.shutdown(timeoutMs);
+    }
     return this.closed;
   }
 
+  private async start(): Promise<void> {
+    await this.queue.ensureGroup();
+    this.reader = await this.queue.openReader(this.consumer);
+    this.fetching = this.fetch(this.reader);
+    this.maintenance.start();
+  }
+
   private async shutdown(timeoutMs: number): Promise<CloseResult> {
-    this.closing = true;
-    clearTimeout(this.timer);
+    this.stopping.abort();
+    this.maintenance.stop();
     this.notify();
     // The blocking read ends by itself within blockMs; whatever it delivered runs too.
-    await this.loopDone;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const expired = new Promise((r) => deadline.addEventListener('abort', r, { once: true }));
-    while (!deadline.aborted && (this.active.size > 0 || this.done.length > 0 || this.flushing || this.flushScheduled)) {
-      await Promise.race([this.nextChange(), expired]);
+    await this.fetching;
+    if (!this.idle() && timeoutMs > 0) {
+      await timeLimit(this.drained(), timeoutMs, () => new Error('close timed out')).catch(() => {});
     }
-    const abandoned = this.active.size + this.done.length + this.acking;
+    const abandoned = this.active.size + this.acks.backlog;
     if (abandoned > 0) {
       // From here on, outcomes are not recorded: those jobs stay pending for another worker.
-      this.gaveUp = true;
-      this.abort.abort(new Error('worker closed before the job finished'));
-    } else await this.queue.removeConsumers(0, this.consumer).catch((err) => this.emitError(err));
-    await this.blocking?.close();
+      this.acks.abandon();
+      this.abandoning.abort(new Error('worker closed before the job finished'));
+      this.notify();
+    } else {
+      await this.queue.removeConsumer(this.consumer).catch((err: unknown) => this.report(err));
+    }
+    await this.reader?.close();
     return { abandoned };
   }
 
-  private async loop(): Promise<void> {
+  private async fetch(reader: JobReader): Promise<void> {
+    const { concurrency, blockMs } = this.options;
+    const stop = this.stopping.signal;
     let failures = 0;
-    while (!this.closing) {
-      const free = this.concurrency - this.active.size;
-      if (free <= 0 || this.done.length + this.acking >= 2 * this.concurrency) {
+    while (!stop.aborted) {
+      const free = concurrency - this.active.size;
+      // Backpressure: no new jobs while all slots run, or acknowledgements fall behind.
+      if (free <= 0 || this.acks.backlog >= 2 * concurrency) {
         await this.nextChange();
         continue;
       }
-      let entries: RawEntry[];
+      let entries: StreamEntry[];
       try {
-        entries = await this.read(free);
+        entries = await reader.read(free, blockMs);
         failures = 0;
       } catch (err) {
-        if (this.closing) break;
-        this.emitError(err);
-        // The stream (and with it the group) was deleted: make them again.
-        if (err instanceof RedisCommandError && err.message.includes('NOGROUP')) await this.queue.ensureGroup().catch(() => {});
-        await sleep(backoffDelay(++failures, { baseMs: 100, maxMs: 5000 }));
+        if (stop.aborted) break;
+        this.report(err);
+        await sleep(backoffDelay(++failures, { baseMs: 100, maxMs: 5000 }), stop).catch(() => {});
         continue;
       }
-      for (const [entryId, list] of entries) this.run(String(entryId), list);
+      for (const entry of entries) void this.run(entry);
     }
   }
 
-  private async read(count: number): Promise<RawEntry[]> {
-    const { stream } = this.queue.keys;
-    const timeout = this.connection.commandTimeoutMs === 0 ? 0 : this.blockMs + this.connection.commandTimeoutMs;
-    const reply = (await (this.blocking as RedisConnection).send(
-      ['XREADGROUP', 'GROUP', this.queue.group, this.consumer, 'COUNT', count, 'BLOCK', Math.ceil(this.blockMs), 'STREAMS', stream, '>'],
-      stream,
-      { timeoutMs: timeout },
-    )) as [string, RawEntry[]][] | null;
-    return reply?.[0]?.[1] ?? [];
-  }
-
-  private run(entryId: string, list: unknown[]): void {
+  // Async, but everything before its first await runs at once: the entry counts as active from
+  // the call on. One async function per job, no promise chained on it: this is the hot path.
+  private async run(entry: StreamEntry): Promise<void> {
     // A reclaim can hand back an entry this worker still runs or acknowledges: it counts once.
-    if (this.isOwn(entryId)) return;
-    const fields = fromFieldList(list);
-    let job: Job<T>;
+    if (this.isOwn(entry.id)) return;
+    this.active.add(entry.id);
+    this.maintenance.track(entry.id);
     try {
-      job = toJob<T>(this.connection.serializer, entryId, fields);
-    } catch (err) {
-      // Data that cannot be read will not become readable on a retry.
-      const broken = { id: entryId, name: fields.name, data: undefined as T, attemptsMade: 0, maxAttempts: 1, entryId };
-      void this.fail(broken, fields, toError(err));
-      return;
-    }
-    this.active.set(entryId, Date.now());
-    void (async () => {
+      let job: Job<T>;
       try {
-        const result = await this.handler(job, this.abort.signal);
-        if (this.gaveUp) return;
-        this.done.push({ job, customId: fields.customId, result });
-        this.finishing.add(entryId);
-        this.scheduleFlush();
+        job = toJob<T>(this.queue.serializer, entry);
       } catch (err) {
-        if (!this.gaveUp) await this.fail(job, fields, toError(err));
-      } finally {
-        this.active.delete(entryId);
-        this.notify();
+        // Data that cannot be read will not become readable on a retry: one try, then dead.
+        const unreadable: Job<T> = {
+          id: jobIdOf(entry),
+          name: entry.fields.name,
+          data: undefined as T,
+          attemptsMade: 0,
+          maxAttempts: 1,
+          entryId: entry.id,
+        };
+        await this.fail(entry, unreadable, toError(err));
+        return;
       }
-    })();
+      let result: unknown;
+      try {
+        result = await this.handler(job, this.abandoning.signal);
+      } catch (err) {
+        if (!this.abandoning.signal.aborted) await this.fail(entry, job, toError(err));
+        return;
+      }
+      if (!this.abandoning.signal.aborted) this.acks.add({ job, customId: entry.fields.customId, result });
+    } finally {
+      this.active.delete(entry.id);
+      this.maintenance.untrack(entry.id);
+      this.notify();
+    }
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing || this.gaveUp) return;
-    this.flushScheduled = true;
-    // One tick later, so every job that completed in this tick shares the call.
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flushing = this.flush().finally(() => {
-        this.flushing = undefined;
-        this.notify();
-        if (this.done.length > 0) this.scheduleFlush();
-      });
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.done.splice(0, MAX_ACK_BATCH);
-    if (batch.length === 0) return;
-    this.acking = batch.length;
-    const entryIds = batch.map((d) => d.job.entryId);
-    const customIds = batch.flatMap((d) => (d.customId === undefined ? [] : [d.customId]));
+  private async fail(entry: StreamEntry, job: Job<T>, error: Error): Promise<void> {
+    const attemptsMade = job.attemptsMade + 1;
+    const dead = attemptsMade >= job.maxAttempts;
+    const delayMs = dead ? 0 : backoffDelay(attemptsMade, this.options.backoff);
+    this.fire('failed', job, error);
+    let recorded: boolean;
     try {
-      await this.connection.run(
-        ackScript,
-        [this.queue.keys.stream, this.queue.keys.ids],
-        [this.queue.group, entryIds.length, ...entryIds, ...customIds],
-      );
+      recorded = await this.queue.fail(this.consumer, entry, { jobId: job.id, attemptsMade, dead, delayMs, error });
     } catch (err) {
-      this.acking = 0;
-      // After close gave up they stay pending and are reclaimed; until then, try again.
-      if (this.gaveUp) return;
-      this.done.unshift(...batch);
-      this.emitError(err);
-      await sleep(backoffDelay(++this.ackFailures, { baseMs: 50, maxMs: 2000 }));
+      // The entry stays pending: it is reclaimed after the visibility timeout and counts as a used try.
+      this.report(err);
       return;
     }
-    this.ackFailures = 0;
-    this.acking = 0;
-    for (const id of entryIds) this.finishing.delete(id);
+    // Not recorded: another worker reclaimed the entry meanwhile and owns the outcome now.
+    if (!recorded) return;
+    if (dead) this.fire('deadLettered', job, error);
+    else this.fire('retrying', job, error, delayMs);
+  }
+
+  private completed(batch: readonly Completed<T>[]): void {
     for (const d of batch) this.fire('completed', d.job, d.result);
   }
 
-  private async fail(job: Job<T>, fields: JobFields, error: Error): Promise<void> {
-    const made = job.attemptsMade + 1;
-    const dead = made >= job.maxAttempts;
-    const delay = dead ? 0 : backoffDelay(made, this.backoff);
-    const next = toFieldList({
-      name: fields.name,
-      data: fields.data,
-      maxAttempts: fields.maxAttempts,
-      attemptsMade: made,
-      customId: fields.customId,
-      givenId: fields.customId === undefined ? job.id : undefined,
-      error: dead ? error.message : undefined,
-      stack: dead && error.stack ? error.stack.slice(0, 2000) : undefined,
-    });
-    this.fire('failed', job, error);
-    const { stream, delayed, dead: deadKey } = this.queue.keys;
-    try {
-      const recorded = await this.connection.run(
-        failScript,
-        [stream, delayed, deadKey],
-        [this.queue.group, this.consumer, job.entryId, dead ? 'dead' : 'retry', delay, this.queue.maxLen, ...next],
-      );
-      // 0: another worker reclaimed the entry meanwhile and owns the outcome now.
-      if (Number(recorded) !== 1) return;
-      if (dead) this.fire('dead-lettered', job, error);
-      else this.fire('retrying', job, error, delay);
-    } catch (err) {
-      // The entry stays pending: it is reclaimed after the visibility timeout and counts as a used try.
-      this.emitError(err);
-    }
-  }
-
-  // Background work on the shared connection: promote due delayed jobs, keep long jobs
-  // claimed, reclaim jobs of dead workers. Reschedules itself until close.
-  private async maintain(): Promise<void> {
-    if (this.closing) return;
-    // Often enough for the heartbeat to beat the visibility timeout, too.
-    let next = Math.min(this.promoteIntervalMs, this.visibilityTimeoutMs / 3);
-    const { stream, delayed } = this.queue.keys;
-    try {
-      const [moved, nextDue] = (await this.connection.run(promoteScript, [stream, delayed], [1000, this.queue.maxLen])) as number[];
-      if (Number(moved) >= 1000) next = 0;
-      else if (Number(nextDue) >= 0) next = Math.min(next, Number(nextDue));
-      await this.heartbeat();
-      if (Date.now() - this.lastReclaim >= this.visibilityTimeoutMs / 2) {
-        this.lastReclaim = Date.now();
-        await this.reclaim();
-      }
-    } catch (err) {
-      this.emitError(err);
-    }
-    if (this.closing) return;
-    this.timer = setTimeout(() => void this.maintain(), next);
-  }
-
-  // Resets the idle time of jobs running for a third of the visibility timeout, so that
-  // other workers do not take a slow job from a live worker. JUSTID keeps the delivery count.
-  private async heartbeat(): Promise<void> {
-    const third = Math.floor(this.visibilityTimeoutMs / 3);
-    const old: string[] = [];
-    const cutoff = Date.now() - third;
-    for (const [entryId, started] of this.active) if (started <= cutoff) old.push(entryId);
-    if (old.length === 0) return;
-    const { stream } = this.queue.keys;
-    await this.connection.send(['XCLAIM', stream, this.queue.group, this.consumer, third, ...old, 'JUSTID'], stream);
-    const now = Date.now();
-    for (const entryId of old) if (this.active.has(entryId)) this.active.set(entryId, now);
-  }
-
-  private async reclaim(): Promise<void> {
-    const free = this.concurrency - this.active.size;
-    if (free <= 0 || this.closing) return;
-    const { stream, dead } = this.queue.keys;
-    const [cursor, claimed, deadLettered] = (await this.connection.run(
-      reclaimScript,
-      [stream, dead],
-      [this.queue.group, this.consumer, Math.floor(this.visibilityTimeoutMs), free, this.reclaimCursor],
-    )) as [string, RawEntry[], RawEntry[]];
-    this.reclaimCursor = String(cursor);
-    const serializer = this.connection.serializer;
-    for (const [entryId, list] of deadLettered) {
-      const fields = fromFieldList(list);
-      const job = tryToJob<T>(serializer, String(entryId), fields);
-      if (job) this.fire('dead-lettered', job, new Error(fields.error));
-    }
-    const taken = claimed.filter(([id]) => !this.isOwn(String(id)));
-    if (taken.length === 0) return;
+  private takeOver(entries: readonly StreamEntry[]): void {
+    const serializer = this.queue.serializer;
     this.fire(
       'stalled',
-      taken.map(([id, list]) => tryToJob<T>(serializer, String(id), fromFieldList(list))).filter((j) => j !== undefined),
+      entries.map((e) => tryToJob<T>(serializer, e)).filter((j) => j !== undefined),
     );
-    for (const [entryId, list] of taken) this.run(String(entryId), list);
+    for (const entry of entries) void this.run(entry);
+  }
+
+  private stalledToDeath(entries: readonly StreamEntry[]): void {
+    for (const entry of entries) {
+      const job = tryToJob<T>(this.queue.serializer, entry);
+      if (job) this.fire('deadLettered', job, new Error(entry.fields.error));
+    }
   }
 
   private isOwn(entryId: string): boolean {
-    return this.active.has(entryId) || this.finishing.has(entryId);
+    return this.active.has(entryId) || this.acks.holds(entryId);
+  }
+
+  private idle(): boolean {
+    return this.active.size === 0 && this.acks.idle;
+  }
+
+  // Resolves once no job runs and no acknowledgement is pending (or close gave up).
+  private async drained(): Promise<void> {
+    while (!this.idle() && !this.abandoning.signal.aborted) await this.nextChange();
   }
 
   private notify(): void {
+    if (this.waiters.length === 0) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
@@ -386,28 +378,20 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  // A throwing listener must not break the loop (or ack a batch twice): it becomes an 'error' event.
+  // A throwing listener must not break the worker (or ack a batch twice): it becomes an `error` event.
   private fire<K extends Exclude<keyof WorkerEvents<T>, 'error'>>(event: K, ...args: WorkerEvents<T>[K]): void {
     try {
       (this.emit as (e: K, ...a: WorkerEvents<T>[K]) => boolean)(event, ...args);
     } catch (err) {
-      this.emitError(err);
+      this.report(err);
     }
   }
 
-  private emitError(err: unknown): void {
+  private report(err: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', toError(err));
   }
 }
 
 function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
-}
-
-function tryToJob<T>(serializer: RedisConnection['serializer'], entryId: string, fields: JobFields): Job<T> | undefined {
-  try {
-    return toJob<T>(serializer, entryId, fields);
-  } catch {
-    return undefined;
-  }
 }

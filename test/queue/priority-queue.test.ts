@@ -55,6 +55,8 @@ describe(`PriorityQueue on ${target} via ${driver}`, () => {
       await expect(pq.pop(0)).rejects.toBeInstanceOf(ValidationError);
     });
     expect(total).toBe(0);
+    // BZPOPMIN 0 would block forever, past the reply's time limit: a job popped then would reach nobody.
+    await expect(pq.take(connection, 0)).rejects.toBeInstanceOf(ValidationError);
     expect(() => new PriorityQueue({ connection, name: '' })).toThrow(ValidationError);
   });
 });

@@ -46,9 +46,9 @@ describe(`StreamQueue producer on ${target} via ${driver}`, () => {
     expect((await queue.counts()).waiting).toBe(1);
   });
 
-  it('delay and runAt park the job in the delayed set', async () => {
+  it('delayMs and runAt park the job in the delayed set', async () => {
     const { queue } = await freshQueue();
-    const a = await queue.add('later', 1, { delay: 60_000 });
+    const a = await queue.add('later', 1, { delayMs: 60_000 });
     const b = await queue.add('later', 2, { runAt: new Date(Date.now() + 60_000) });
     expect(a.delayed && b.delayed).toBe(true);
     expect(a.id).not.toBe(b.id);
@@ -63,7 +63,7 @@ describe(`StreamQueue producer on ${target} via ${driver}`, () => {
         { name: 'a', data: 1 },
         { name: 'b', data: 2, options: { jobId: 'b' } },
         { name: 'b', data: 2, options: { jobId: 'b' } },
-        { name: 'c', data: 3, options: { delay: 60_000 } },
+        { name: 'c', data: 3, options: { delayMs: 60_000 } },
         { name: 'd', data: 4, options: { runAt: Date.now() - 1000 } },
       ]),
     );
@@ -96,9 +96,11 @@ describe(`StreamQueue producer on ${target} via ${driver}`, () => {
       await expect(queue.add('x', () => 1)).rejects.toBeInstanceOf(ValidationError);
       await expect(queue.add('x', 1, { attempts: 0 })).rejects.toBeInstanceOf(ValidationError);
       await expect(queue.add('x', 1, { attempts: 1.5 })).rejects.toBeInstanceOf(ValidationError);
-      await expect(queue.add('x', 1, { delay: -1 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.add('x', 1, { delayMs: -1 })).rejects.toBeInstanceOf(ValidationError);
+      // The option's 0.x name: a job meant for later must not run at once.
+      await expect(queue.add('x', 1, { delay: 60_000 } as never)).rejects.toMatchObject({ field: 'options.delay' });
       await expect(queue.add('x', 1, { runAt: new Date('nope') })).rejects.toBeInstanceOf(ValidationError);
-      await expect(queue.add('x', 1, { delay: 1, runAt: Date.now() })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.add('x', 1, { delayMs: 1, runAt: Date.now() })).rejects.toBeInstanceOf(ValidationError);
       await expect(queue.add('', 1)).rejects.toBeInstanceOf(ValidationError);
       await expect(queue.add('x', 1, { jobId: '' })).rejects.toBeInstanceOf(ValidationError);
       // One bad job in a bulk: nothing of the bulk is enqueued.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RedisConnection, ValidationError } from '../../src/index.js';
-import { type Job, StreamQueue, type Worker } from '../../src/queue/index.js';
+import { type Job, StreamQueue, Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { freshQueue, waitFor } from './helpers.js';
@@ -107,7 +107,7 @@ describe(`Worker on ${target} via ${driver}`, () => {
     const retrying: number[] = [];
     const dead: Job<{ rx: number }>[] = [];
     worker.on('retrying', (_job, _err, delay) => retrying.push(delay));
-    worker.on('dead-lettered', (job) => dead.push(job));
+    worker.on('deadLettered', (job) => dead.push(job));
     const { id } = await queue.add('refill', { rx: 7 }, { attempts: 4, jobId: 'refill:7' });
     await waitFor(() => dead.length === 1, 10_000, 'dead letter');
     expect(tries).toEqual([0, 1, 2, 3]);
@@ -165,7 +165,7 @@ describe(`Worker on ${target} via ${driver}`, () => {
       ),
     );
     const t0 = Date.now();
-    await queue.add('remind', 'soon', { delay: 700 });
+    await queue.add('remind', 'soon', { delayMs: 700 });
     await queue.add('remind', 'at', { runAt: t0 + 900 });
     await queue.add('remind', 'now', {});
     await waitFor(() => ran.size === 3, 10_000, 'three runs');
@@ -263,7 +263,7 @@ describe(`Worker on ${target} via ${driver}`, () => {
     const ran: unknown[] = [];
     const dead: unknown[] = [];
     const worker = closing(await queue.process((job) => void ran.push(job.data), { visibilityTimeoutMs: 200 }));
-    worker.on('dead-lettered', (job) => dead.push(job.data));
+    worker.on('deadLettered', (job) => dead.push(job.data));
     await waitFor(() => ran.length === 1 && dead.length === 1, 10_000, 'reclaim');
     expect(ran).toEqual(['lost']);
     expect(dead).toEqual(['poison']);
@@ -314,12 +314,52 @@ describe(`Worker on ${target} via ${driver}`, () => {
     expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
   });
 
-  it('rejects bad worker options with ValidationError', async () => {
+  it('without an error listener, absorbed trouble emits nothing and the worker keeps going', async () => {
     const { queue } = await freshQueue();
-    await expect(queue.process(() => 1, { concurrency: 0 })).rejects.toBeInstanceOf(ValidationError);
-    await expect(queue.process(() => 1, { concurrency: 2.5 })).rejects.toBeInstanceOf(ValidationError);
-    await expect(queue.process(() => 1, { visibilityTimeoutMs: -1 })).rejects.toBeInstanceOf(ValidationError);
-    await expect(queue.process(() => 1, { consumer: '' })).rejects.toBeInstanceOf(ValidationError);
+    let runs = 0;
+    const worker = closing(await queue.process(() => void runs++, { concurrency: 4 }));
+    expect(worker.listenerCount('error')).toBe(0);
+    let completed = 0;
+    worker.on('completed', () => {
+      completed++;
+      throw new Error('listener bug nobody listens for');
+    });
+    await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'x', data: i })));
+    await waitFor(() => completed === 10, 10_000, 'ten completions');
+    expect(runs).toBe(10);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
+  it('rejects bad worker options with ValidationError before sending anything', async () => {
+    const { connection, queue } = await freshQueue();
+    const { byCommand } = await countCommands(connection, async () => {
+      await expect(queue.process(() => 1, { concurrency: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { concurrency: 2.5 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { concurrency: 1001 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { visibilityTimeoutMs: -1 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { blockMs: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { promoteIntervalMs: 0 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { closeTimeoutMs: -1 })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { backoff: { jitter: 2 } })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { backoff: { factor: 0 } })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process(() => 1, { consumer: '' })).rejects.toBeInstanceOf(ValidationError);
+      await expect(queue.process('not a function' as never)).rejects.toBeInstanceOf(ValidationError);
+    });
+    // A starting worker's first command is XGROUP CREATE. (Workers of the tests above still run in
+    // the background until the file ends, so the server's total is not this test's.)
+    expect(byCommand.xgroup).toBeUndefined();
+  });
+
+  it('is a Worker made by process() only; close() validates its timeout and answers the same on every call', async () => {
+    const { queue } = await freshQueue();
+    const worker = await queue.process(() => undefined);
+    expect(worker).toBeInstanceOf(Worker);
+    // @ts-expect-error the constructor is private: workers come from StreamQueue.process
+    expect(() => new Worker()).toThrow();
+    await expect(worker.close(-1)).rejects.toBeInstanceOf(ValidationError);
+    const first = worker.close(1000);
+    expect(worker.close(5)).toBe(first);
+    expect(await first).toEqual({ abandoned: 0 });
   });
 });
 

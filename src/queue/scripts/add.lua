@@ -6,6 +6,7 @@
 -- ARGV[1] maxLen (0 = no trim), ARGV[2] number of jobs, then per job:
 --   job id ('' = none), delay ms, number of fields n, then the n field/value strings
 -- Returns per job: the stream entry id, 'delayed', or '' when the id was already taken.
+--- @include "core/lua/time.lua"
 local maxLen = tonumber(ARGV[1])
 local out = {}
 local now
@@ -17,10 +18,8 @@ for j = 1, tonumber(ARGV[2]) do
   if id ~= '' and redis.call('HSETNX', KEYS[3], id, 1) == 0 then
     out[j] = ''
   elseif delay > 0 then
-    if not now then
-      local t = redis.call('TIME')
-      now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    end
+    -- Read once, and only when a job of the call is delayed.
+    if not now then now = redis_now() end
     redis.call('ZADD', KEYS[2], now + delay, cjson.encode(fields))
     out[j] = 'delayed'
   elseif maxLen > 0 then

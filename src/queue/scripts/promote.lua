@@ -4,8 +4,8 @@
 -- KEYS[1] stream, KEYS[2] delayed set
 -- ARGV[1] most jobs to move, ARGV[2] maxLen (0 = no trim)
 -- Returns {jobs moved, ms until the next delayed job is due (-1 when none is left)}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "core/lua/time.lua"
+local now = redis_now()
 local maxLen = tonumber(ARGV[2])
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, member in ipairs(due) do
