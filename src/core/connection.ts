@@ -1,13 +1,14 @@
 import { type CreateClientOptions, createClient } from './client/create.js';
 import { adaptClient, type SupportedClient } from './client/detect.js';
 import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
-import { ValidationError } from './errors.js';
+import { CommandTimeoutError, ValidationError } from './errors.js';
+import { toTypedError } from './reply-errors.js';
 import { KeySpace } from './keys.js';
 import { definedScripts, type LuaScript } from './script.js';
 import { ScriptRunner } from './script-runner.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import { commandChannel, observeCommand } from './telemetry.js';
-import { within } from './time-limit.js';
+import { timeLimit, within } from './time-limit.js';
 import { assertNonNegative } from './validation.js';
 
 const BRAND = Symbol.for('redis-patterns.connection');
@@ -186,8 +187,17 @@ export class RedisConnection {
    * timeout, owned (and closed) by the caller: for blocking reads such as
    * `XREADGROUP BLOCK` that would otherwise stall every other command.
    */
-  async duplicate(): Promise<RedisConnection> {
-    const client = await this.client.duplicate();
+  async duplicate(options?: CallOptions): Promise<RedisConnection> {
+    const ms = options?.timeoutMs ?? this.commandTimeoutMs;
+    const opening = this.client.duplicate();
+    let client: RedisClient;
+    try {
+      client = await timeLimit(opening, ms, () => new CommandTimeoutError(ms, 'a new connection'));
+    } catch (err) {
+      // Given up on: close the copy if it connects after all, so nothing is left open.
+      opening.then((late) => late.close()).catch(() => {});
+      throw toTypedError(err);
+    }
     return new RedisConnection(client, true, {
       prefix: this.prefix,
       serializer: this.serializer,
