@@ -474,7 +474,14 @@ export class Cache extends EventEmitter<CacheEvents> {
       if (policy.tags) {
         const indexes = policy.tags.map((t) => this.layout.tagIndex(keys.bucket, t));
         // No message: other instances' L1 cannot hold this key fresh, since it was missing from Redis.
-        return this.remote.run(setScript, [keys.entry, keys.guard, ...indexes], [encoded, px, release ? '1' : '0', '', ''], d, 'store', key);
+        return this.remote.run(
+          setScript,
+          [keys.entry, keys.guard, ...indexes],
+          [encoded, px, release ? '1' : '0', '', ''],
+          d,
+          'store',
+          key,
+        );
       }
       const set = ['SET', keys.entry, encoded, 'PX', px];
       if (!release) return this.remote.send(set, keys.entry, d, 'store', key);
@@ -551,7 +558,8 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   private redisFailed(error: RedisPatternsError, operation: CacheOperation, key: string | undefined): void {
     this.counters.errors++;
-    if (this.listenerCount('redisError') !== 0) this.emit('redisError', key === undefined ? { operation, error } : { operation, key, error });
+    if (this.listenerCount('redisError') === 0) return;
+    this.emit('redisError', key === undefined ? { operation, error } : { operation, key, error });
   }
 
   private serializationFailed(operation: 'encode' | 'decode', key: string, error: unknown): void {

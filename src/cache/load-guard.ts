@@ -47,7 +47,13 @@ export class LoadGuard {
    * Takes the guard if it is free: the hold, `'held'` when another caller has it, or
    * `undefined` when Redis failed (reported by the remote tier).
    */
-  async claim(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string, token = randomId(9)): Promise<GuardHold | 'held' | undefined> {
+  async claim(
+    keys: EntryKeys,
+    ttlMs: number,
+    deadline: Deadline,
+    key: string,
+    token = randomId(9),
+  ): Promise<GuardHold | 'held' | undefined> {
     const claimedAt = performance.now();
     try {
       const reply = await this.remote.send(['SET', keys.guard, token, 'NX', 'PX', ttlMs], keys.guard, deadline, 'claim', key);

@@ -77,7 +77,13 @@ export class RemoteTier {
   }
 
   /** One command. */
-  send(args: readonly RedisArg[], routeKey: string | undefined, deadline: Deadline, operation: CacheOperation, key?: string): Promise<RedisReply> {
+  send(
+    args: readonly RedisArg[],
+    routeKey: string | undefined,
+    deadline: Deadline,
+    operation: CacheOperation,
+    key?: string,
+  ): Promise<RedisReply> {
     const ms = this.budget(deadline, operation, key);
     if (typeof ms !== 'number') return ms;
     return this.settle(this.connection.send(args, routeKey, { timeoutMs: ms }), deadline, operation, key);
@@ -98,7 +104,12 @@ export class RemoteTier {
   }
 
   /** Several commands of one slot in one round trip. */
-  pipeline(commands: readonly (readonly RedisArg[])[], routeKey: string, deadline: Deadline, operation: CacheOperation): Promise<RedisReply[]> {
+  pipeline(
+    commands: readonly (readonly RedisArg[])[],
+    routeKey: string,
+    deadline: Deadline,
+    operation: CacheOperation,
+  ): Promise<RedisReply[]> {
     const ms = this.budget<RedisReply[]>(deadline, operation, undefined);
     if (typeof ms !== 'number') return ms;
     return this.settle(this.connection.pipeline(commands, { routeKey, timeoutMs: ms }), deadline, operation, undefined);

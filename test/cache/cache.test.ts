@@ -174,7 +174,10 @@ describe(`Cache on ${target} via ${driver}`, () => {
     const local = new Cache({ connection, ttlMs: 60_000, l1: {} });
     await local.ready();
     expect(await local.wrap('l1:undefined', async () => undefined)).toBeUndefined();
-    const { result, total } = await countCommands(connection, async () => [await local.get('l1:undefined'), await local.mget(['l1:undefined'])]);
+    const { result, total } = await countCommands(connection, async () => [
+      await local.get('l1:undefined'),
+      await local.mget(['l1:undefined']),
+    ]);
     expect(result).toEqual([null, [null]]);
     expect(total).toBe(0);
     await local.close();
@@ -184,7 +187,9 @@ describe(`Cache on ${target} via ${driver}`, () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
     const seen: string[] = [];
-    for (const name of ['hit', 'miss', 'load', 'l1Hit', 'stale', 'refresh'] as const) cache.on(name, ({ key }) => seen.push(`${name} ${key}`));
+    for (const name of ['hit', 'miss', 'load', 'l1Hit', 'stale', 'refresh'] as const) {
+      cache.on(name, (e: { key: string }) => seen.push(`${name} ${e.key}`));
+    }
     await cache.wrap('a', async () => 1);
     await cache.get('a');
     await cache.get('b');

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { Cache, CacheInvalidationError, type CacheEvents, writeThrough } from '../../src/cache/index.js';
+import { Cache, type CacheEvents, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
 import { RedisPatternsError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
