@@ -107,15 +107,8 @@ export class Cache extends EventEmitter<CacheEvents> {
     assertKeyPart('key', key);
     if (typeof loader !== 'function') throw new ValidationError('loader', 'must be a function');
     const policy = resolvePolicy(this.policy, options);
-    const l1 = this.l1;
-    if (l1 !== undefined) {
-      const local = l1.get(key);
-      if (local !== ABSENT) {
-        this.counters.l1Hits++;
-        this.tell('l1Hit', key);
-        return Promise.resolve(local as T);
-      }
-    }
+    const local = this.fromL1(key);
+    if (local !== ABSENT) return Promise.resolve(local as T);
     const pending = this.inflight.get(key);
     if (pending) return pending as Promise<T>;
     const p = this.readThrough(key, loader, policy).finally(() => this.inflight.delete(key));
@@ -130,15 +123,9 @@ export class Cache extends EventEmitter<CacheEvents> {
    */
   async get<T = unknown>(key: string): Promise<T | null | undefined> {
     assertKeyPart('key', key);
+    const local = this.fromL1(key);
+    if (local !== ABSENT) return (local ?? null) as T | null;
     const l1 = this.l1;
-    if (l1 !== undefined) {
-      const local = l1.get(key);
-      if (local !== ABSENT) {
-        this.counters.l1Hits++;
-        this.tell('l1Hit', key);
-        return (local ?? null) as T | null;
-      }
-    }
     const generation = l1?.generation ?? 0;
     const entry = await this.read(key, this.layout.of(key), this.remote.deadline());
     if (entry === undefined || entry.freshUntil <= Date.now()) {
@@ -248,13 +235,9 @@ export class Cache extends EventEmitter<CacheEvents> {
     const generation = l1?.generation ?? 0;
     const misses: { index: number; key: string; keys: EntryKeys }[] = [];
     keys.forEach((key: string, index) => {
-      const local = l1 === undefined ? ABSENT : l1.get(key);
+      const local = this.fromL1(key);
       if (local === ABSENT) misses.push({ index, key, keys: this.layout.of(key) });
-      else {
-        this.counters.l1Hits++;
-        this.tell('l1Hit', key);
-        out[index] = (local ?? null) as T | null;
-      }
+      else out[index] = (local ?? null) as T | null;
     });
     if (misses.length === 0) return out;
     const deadline = this.remote.deadline();
@@ -549,6 +532,18 @@ export class Cache extends EventEmitter<CacheEvents> {
       this.serializationFailed('decode', key, error);
       return undefined;
     }
+  }
+
+  /** The value of `key` in L1, counted and reported as an L1 hit, or {@link ABSENT}. */
+  private fromL1(key: string): unknown {
+    const l1 = this.l1;
+    if (l1 === undefined) return ABSENT;
+    const local = l1.get(key);
+    if (local !== ABSENT) {
+      this.counters.l1Hits++;
+      this.tell('l1Hit', key);
+    }
+    return local;
   }
 
   /** Emits a key-only event, allocating nothing when nobody listens. */
