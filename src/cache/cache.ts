@@ -30,6 +30,18 @@ const INVALIDATE_CHUNK = 256;
 /** Produces the value on a miss. May return `null`/`undefined` ("not found": cached as a negative entry). */
 export type Loader<T> = () => T | Promise<T>;
 
+/** One load of one key, from the miss (or the refresh) to the store. */
+interface Load<T> {
+  readonly key: string;
+  readonly keys: EntryKeys;
+  readonly loader: Loader<T>;
+  readonly policy: EntryPolicy;
+  /** L1's generation when the read began: an invalidation since then keeps the value out of L1. */
+  readonly generation: number;
+  /** The caller's Redis deadline (a refresh's own). */
+  readonly deadline: Deadline;
+}
+
 /** The events that carry only a key. */
 type KeyEventName = 'l1Hit' | 'hit' | 'stale' | 'miss' | 'refresh';
 
@@ -355,7 +367,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     }
     this.counters.misses++;
     this.tell('miss', key);
-    return this.loadGuarded(key, keys, loader, policy, generation, deadline);
+    return this.loadGuarded({ key, keys, loader, policy, generation, deadline });
   }
 
   /** One `GET`; `undefined` on a miss and when Redis is unavailable or out of time. */
@@ -370,55 +382,39 @@ export class Cache extends EventEmitter<CacheEvents> {
     return raw == null ? undefined : this.decode(String(raw), key);
   }
 
-  private async loadGuarded<T>(
-    key: string,
-    keys: EntryKeys,
-    loader: Loader<T>,
-    policy: EntryPolicy,
-    generation: number,
-    deadline: Deadline,
-  ): Promise<T> {
+  private async loadGuarded<T>(load: Load<T>): Promise<T> {
     const guard = this.guard;
-    if (guard === undefined || !this.remote.usable(deadline)) {
-      return this.loadAndStore(key, keys, loader, policy, generation, deadline, undefined);
-    }
-    const outcome = await guard.acquire(keys, Math.min(guard.ttlMs, policy.ttlMs), deadline, key);
+    if (guard === undefined || !this.remote.usable(load.deadline)) return this.loadAndStore(load, undefined);
+    const { key, keys } = load;
+    const outcome = await guard.acquire(keys, Math.min(guard.ttlMs, load.policy.ttlMs), load.deadline, key);
     if (outcome.state === 'stored') {
       const entry = this.decode(outcome.entry, key);
       if (entry !== undefined) {
-        this.l1?.fill(key, entry.value, entry.freshUntil, entry.tags, generation);
+        this.l1?.fill(key, entry.value, entry.freshUntil, entry.tags, load.generation);
         return entry.value as T;
       }
     }
-    const hold = outcome.state === 'claimed' ? outcome.hold : undefined;
-    return this.loadAndStore(key, keys, loader, policy, generation, deadline, hold);
+    return this.loadAndStore(load, outcome.state === 'claimed' ? outcome.hold : undefined);
   }
 
-  private async loadAndStore<T>(
-    key: string,
-    keys: EntryKeys,
-    loader: Loader<T>,
-    policy: EntryPolicy,
-    generation: number,
-    deadline: Deadline,
-    hold: GuardHold | undefined,
-  ): Promise<T> {
+  private async loadAndStore<T>(load: Load<T>, hold: GuardHold | undefined): Promise<T> {
+    const { key, policy } = load;
     const started = performance.now();
     let value: T;
     try {
-      value = await loader();
+      value = await load.loader();
     } catch (err) {
-      if (ownsGuard(hold)) this.guard?.release(keys, key);
+      if (ownsGuard(hold)) this.guard?.release(load.keys, key);
       throw err;
     }
     const loadMs = performance.now() - started;
     // The loader's time is not Redis time: the store gets what the call had left before it.
-    deadline.extend(loadMs);
+    load.deadline.extend(loadMs);
     this.counters.loads++;
     if (this.listenerCount('load') !== 0) this.emit('load', { key, durationMs: loadMs });
-    await this.store(key, keys, value, policy, loadMs, hold, deadline);
+    await this.store(load, value, loadMs, hold);
     const ttl = value == null ? policy.negativeTtlMs : policy.ttlMs;
-    if (ttl > 0) this.l1?.fill(key, value, Date.now() + ttl, policy.tags, generation);
+    if (ttl > 0) this.l1?.fill(key, value, Date.now() + ttl, policy.tags, load.generation);
     return value;
   }
 
@@ -427,16 +423,9 @@ export class Cache extends EventEmitter<CacheEvents> {
    * write failure must not fail the read). With the caller's time for Redis used up, the write
    * goes on in the background under its own `timeoutMs` after the value is returned.
    */
-  private async store(
-    key: string,
-    keys: EntryKeys,
-    value: unknown,
-    policy: EntryPolicy,
-    loadMs: number,
-    hold: GuardHold | undefined,
-    deadline: Deadline,
-  ): Promise<void> {
+  private async store(load: Load<unknown>, value: unknown, loadMs: number, hold: GuardHold | undefined): Promise<void> {
     if (!this.remote.online()) return;
+    const { key, keys, policy } = load;
     const negative = value == null;
     const ttl = negative ? policy.negativeTtlMs : policy.ttlMs;
     const owned = ownsGuard(hold);
@@ -457,36 +446,31 @@ export class Cache extends EventEmitter<CacheEvents> {
       if (policy.tags) {
         const indexes = policy.tags.map((t) => this.layout.tagIndex(keys.bucket, t));
         // No message: other instances' L1 cannot hold this key fresh, since it was missing from Redis.
-        return this.remote.run(
-          setScript,
-          [keys.entry, keys.guard, ...indexes],
-          [encoded, px, release ? '1' : '0', '', ''],
-          d,
-          'store',
-          key,
-        );
+        const flag = release ? '1' : '0';
+        return this.remote.run(setScript, [keys.entry, keys.guard, ...indexes], [encoded, px, flag, '', ''], d, 'store', key);
       }
       const set = ['SET', keys.entry, encoded, 'PX', px];
       if (!release) return this.remote.send(set, keys.entry, d, 'store', key);
       return this.remote.pipeline([set, ['DEL', keys.guard]], keys.entry, d, 'store');
     };
-    if (this.remote.usable(deadline)) await write(deadline, owned).catch(() => undefined);
+    if (this.remote.usable(load.deadline)) await write(load.deadline, owned).catch(() => undefined);
     else if (ttl > 0 && !this.closed) write(this.remote.deadline(true), false).catch(() => undefined);
   }
 
   private refreshInBackground<T>(key: string, keys: EntryKeys, loader: Loader<T>, policy: EntryPolicy): void {
     if (this.closed || this.refreshing.has(key) || !this.remote.online()) return;
     this.refreshing.add(key);
-    this.refresh(key, keys, loader, policy).finally(() => this.refreshing.delete(key));
+    // Its own deadline, which close() waits for: nobody awaits a refresh.
+    const load = { key, keys, loader, policy, generation: this.l1?.generation ?? 0, deadline: this.remote.deadline(true) };
+    this.refresh(load).finally(() => this.refreshing.delete(key));
   }
 
-  /** One background reload: its Redis work has its own deadline, which `close()` waits for. */
-  private async refresh<T>(key: string, keys: EntryKeys, loader: Loader<T>, policy: EntryPolicy): Promise<void> {
-    const deadline = this.remote.deadline(true);
+  private async refresh<T>(load: Load<T>): Promise<void> {
+    const { key, policy } = load;
     let hold: GuardHold | undefined;
     const guard = this.guard;
     if (guard !== undefined) {
-      const claimed = await guard.claim(keys, Math.min(guard.ttlMs, policy.ttlMs + policy.graceMs), deadline, key);
+      const claimed = await guard.claim(load.keys, Math.min(guard.ttlMs, policy.ttlMs + policy.graceMs), load.deadline, key);
       // Redis failed (reported), or another instance is refreshing it.
       if (claimed === undefined || claimed === 'held') return;
       hold = claimed;
@@ -494,7 +478,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.counters.refreshes++;
     this.tell('refresh', key);
     try {
-      await this.loadAndStore(key, keys, loader, policy, this.l1?.generation ?? 0, deadline, hold);
+      await this.loadAndStore(load, hold);
     } catch (error) {
       this.counters.errors++;
       if (this.listenerCount('refreshFailed') !== 0) this.emit('refreshFailed', { key, error });
