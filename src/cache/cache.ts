@@ -75,7 +75,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   private readonly counters: CacheStats = { l1Hits: 0, hits: 0, stale: 0, misses: 0, loads: 0, refreshes: 0, errors: 0 };
   private closed = false;
 
-  /** @throws {@link ValidationError} for bad options, before anything is sent. */
+  /** @throws `ValidationError` for bad options, before anything is sent. */
   constructor(options: CacheOptions) {
     super();
     const o = resolveOptions(options);
@@ -113,7 +113,7 @@ export class Cache extends EventEmitter<CacheEvents> {
    * A loader error rejects this call (nothing is cached); a Redis problem never does: the
    * call waits at most `timeoutMs` for Redis in all, then serves the loader's value.
    *
-   * @throws {@link ValidationError} for a bad key, loader or option, before anything is sent.
+   * @throws `ValidationError` for a bad key, loader or option, before anything is sent.
    */
   wrap<T>(key: string, loader: Loader<T>, options?: WrapOptions): Promise<T> {
     assertKeyPart('key', key);
@@ -156,7 +156,7 @@ export class Cache extends EventEmitter<CacheEvents> {
    * tells other instances' L1 tiers to drop the key. Resolves `false` when Redis
    * was unavailable and the write was skipped.
    *
-   * @throws {@link ValidationError} for bad input, {@link SerializationError} for a value the
+   * @throws `ValidationError` for bad input, `SerializationError` for a value the
    * serializer cannot represent, before anything is sent.
    */
   async set(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
@@ -283,7 +283,7 @@ export class Cache extends EventEmitter<CacheEvents> {
    * (one round trip on standalone, the invalidation message included). Resolves
    * `false` when Redis was unavailable and some writes were skipped.
    *
-   * @throws {@link ValidationError} / {@link SerializationError} for bad input, before anything is sent.
+   * @throws `ValidationError` / `SerializationError` for bad input, before anything is sent.
    */
   async mset(entries: readonly MsetEntry[]): Promise<boolean> {
     if (!Array.isArray(entries)) throw new ValidationError('entries', 'must be an array');

@@ -6,6 +6,7 @@ import { RedisPatternsError } from '../core/errors.js';
  * `result` is what the write returned. Code `CACHE_INVALIDATION`.
  */
 export class CacheInvalidationError extends RedisPatternsError {
+  /** The error's `code`, for `switch` without an instance. */
   static readonly code = 'CACHE_INVALIDATION';
   /** What the write returned. */
   readonly result: unknown;

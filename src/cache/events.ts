@@ -48,7 +48,8 @@ export interface CacheEvents {
   /**
    * Redis failed, was unreachable or did not answer in time. Reads and writes absorb it
    * (reads serve the loader's value, `set` / `mset` resolve `false`); `delete` and
-   * `invalidateTag` also reject with it.
+   * `invalidateTag` also reject with it. At most one per call; a background write or refresh
+   * reports its own.
    */
   redisError: [
     event: {
