@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RedisArg } from '../core/client/types.js';
 import type { RedisConnection } from '../core/connection.js';
-import type { RedisPatternsError } from '../core/errors.js';
-import { ValidationError } from '../core/errors.js';
+import { type RedisPatternsError, ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
 import { assertKeyPart } from '../core/validation.js';
 import { type DecodedEntry, decodeEntry, encodeEntry } from './entry.js';
@@ -41,6 +40,8 @@ interface Load<T> {
   /** The caller's Redis deadline (a refresh's own). */
   readonly deadline: Deadline;
 }
+
+const keyOf = (item: { key: string }): string => item.key;
 
 /** The events that carry only a key. */
 type KeyEventName = 'l1Hit' | 'hit' | 'stale' | 'miss' | 'refresh';
@@ -201,18 +202,11 @@ export class Cache extends EventEmitter<CacheEvents> {
     const deadline = this.remote.deadline();
     const items = list.map((key) => ({ key, keys: this.layout.of(key) }));
     await Promise.all(
-      groupByBucket(items, (i) => i.keys.bucket).map((group) =>
-        this.remote.run(
-          deleteScript,
-          group.flatMap((i) => [i.keys.entry, i.keys.guard]),
-          this.announce(
-            'k',
-            group.map((i) => i.key),
-          ),
-          deadline,
-          'delete',
-        ),
-      ),
+      groupByBucket(items, (i) => i.keys.bucket).map((group) => {
+        const redisKeys = group.flatMap((i) => [i.keys.entry, i.keys.guard]);
+        const announcement = this.announce('k', group.map(keyOf));
+        return this.remote.run(deleteScript, redisKeys, announcement, deadline, 'delete');
+      }),
     );
   }
 
@@ -304,16 +298,8 @@ export class Cache extends EventEmitter<CacheEvents> {
     const written = await Promise.all(
       groupByBucket(items, (i) => i.keys.bucket).map((group) => {
         const commands = group.map((i) => i.command);
-        if (this.broadcast) {
-          commands.push([
-            'PUBLISH',
-            ...this.announce(
-              'k',
-              group.map((i) => i.key),
-            ),
-          ]);
-        }
-        return this.remote.pipeline(commands, (group[0] as (typeof group)[number]).keys.entry, deadline, 'mset').then(
+        if (this.broadcast) commands.push(['PUBLISH', ...this.announce('k', group.map(keyOf))]);
+        return this.remote.pipeline(commands, group[0].keys.entry, deadline, 'mset').then(
           () => true,
           () => false,
         );
@@ -475,6 +461,8 @@ export class Cache extends EventEmitter<CacheEvents> {
       if (claimed === undefined || claimed === 'held') return;
       hold = claimed;
     }
+    // Closed while claiming: the guard expires by itself.
+    if (this.closed) return;
     this.counters.refreshes++;
     this.tell('refresh', key);
     try {

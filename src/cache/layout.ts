@@ -68,8 +68,8 @@ export class CacheLayout {
  * `items` grouped by slot bucket, each group in input order, groups in order of first
  * appearance: one round trip per group, since a bucket's keys share a slot.
  */
-export function groupByBucket<T>(items: readonly T[], bucketOf: (item: T) => string): T[][] {
-  const groups = new Map<string, T[]>();
+export function groupByBucket<T>(items: readonly T[], bucketOf: (item: T) => string): [T, ...T[]][] {
+  const groups = new Map<string, [T, ...T[]]>();
   for (const item of items) {
     const bucket = bucketOf(item);
     const group = groups.get(bucket);
