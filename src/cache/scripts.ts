@@ -37,8 +37,8 @@ export const claimScript = defineScript<[token: string, guardTtlMs: number], Cla
   keys: 2,
   parseReply: (reply) => {
     if (!Array.isArray(reply) || reply.length !== 2) throw new Error('expected a pair');
-    const [found, detail] = reply as [unknown, unknown];
-    if (Number(found) === 1) return { state: 'stored', entry: String(detail) };
+    const detail: unknown = reply[1];
+    if (Number(reply[0]) === 1) return { state: 'stored', entry: String(detail) };
     return Number(detail) === 1 ? { state: 'claimed' } : { state: 'held' };
   },
 });
