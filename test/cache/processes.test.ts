@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { driver, target, testConnection, topology, uniquePrefix } from '../harness/redis.js';
 import { bundleFixture } from './fixtures/bundle.js';
@@ -10,6 +11,9 @@ let wrapChild = '';
 let closeChild = '';
 beforeAll(async () => {
   [wrapChild, closeChild] = await Promise.all([bundleFixture('wrap-child'), bundleFixture('close-child')]);
+});
+afterAll(async () => {
+  await Promise.all([wrapChild, closeChild].filter(Boolean).map((file) => rm(file, { force: true })));
 });
 
 /** Starts `processes` child processes that each fire `callsEach` concurrent wraps of one cold key at the same moment. */
