@@ -26,6 +26,7 @@ await withRedis(async (url) => {
   const matchesB = new Cache({ connection: b, ttlMs: 500, staleWhileRevalidateMs: 5_000 });
   const plansA = new Cache({ connection: a, ttlMs: 3_600_000, l1: { maxEntries: 100, ttlMs: 60_000 } });
   const plansB = new Cache({ connection: b, ttlMs: 3_600_000, l1: { maxEntries: 100, ttlMs: 60_000 } });
+  // Optional: L1 holds nothing until it listens for invalidations; awaiting makes the first reads L1 hits.
   await Promise.all([plansA.ready(), plansB.ready()]);
   try {
     let computations = 0;

@@ -20,6 +20,17 @@ await withRedis(async (url) => {
   const client = new Redis(url);
   const connection = RedisConnection.from(client, { prefix: 'clinic' });
   const cache = new Cache({ connection, ttlMs: 60_000 });
+  // Metrics from the cache's events (an event nobody listens to costs nothing).
+  const seen = { hit: 0, miss: 0, loadMs: 0, redisErrors: 0 };
+  cache.on('hit', () => seen.hit++);
+  cache.on('miss', () => seen.miss++);
+  cache.on('load', ({ durationMs }) => {
+    seen.loadMs += durationMs;
+  });
+  cache.on('redisError', ({ operation, error }) => {
+    seen.redisErrors++;
+    console.warn(`cache fell back on ${operation}: ${error.code}`);
+  });
   try {
     CachingBaseModel.cache = cache;
     // The one change to application code: the base class and two statics.
@@ -48,6 +59,9 @@ await withRedis(async (url) => {
     console.log(`${requests} requests, ${db.selects()} database queries, cache hit ratio ${(hitRatio * 100).toFixed(1)}%`);
     check(db.selects() === 4 + 3, `one query per distinct search and id (got ${db.selects()})`);
     check(hitRatio > 0.9, 'repeated searches are served from Redis');
+    console.log(`events: ${seen.hit} hits, ${seen.miss} misses, ${seen.loadMs.toFixed(0)} ms spent in loaders`);
+    check(seen.hit === stats.hits && seen.miss === stats.misses, 'the events agree with stats()');
+    check(seen.redisErrors === 0, 'Redis never failed');
 
     // A new provider joins: the write goes to the database, then every cached search of the model is dropped.
     const before = db.selects();

@@ -1,111 +1,109 @@
-import { backoffDelay, sleep } from '../core/async.js';
-import { type RedisConnection, toConnection } from '../core/connection.js';
-import { CommandTimeoutError, RedisUnavailableError, ValidationError } from '../core/errors.js';
+import { EventEmitter } from 'node:events';
+import type { RedisArg } from '../core/client/types.js';
+import type { RedisConnection } from '../core/connection.js';
+import { type RedisPatternsError, ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
 import { assertKeyPart } from '../core/validation.js';
 import { type DecodedEntry, decodeEntry, encodeEntry } from './entry.js';
-import { CacheLayout, type EntryKeys } from './layout.js';
-import { ABSENT, Lru } from './lru.js';
+import type { CacheEvents, CacheOperation } from './events.js';
+import { type InvalidationKind, invalidationMessage, LocalTier } from './l1.js';
+import { CacheLayout, type EntryKeys, groupByBucket } from './layout.js';
+import { type GuardHold, LoadGuard, ownsGuard } from './load-guard.js';
+import { ABSENT } from './lru.js';
 import {
-  type CacheEvent,
   type CacheOptions,
   type CacheStats,
   type EntryPolicy,
   type MsetEntry,
+  resolveOptions,
   resolvePolicy,
   type SetOptions,
-  validateCacheOptions,
   type WrapOptions,
 } from './options.js';
-import { claimScript, deleteScript, invalidateScript, setScript } from './scripts.js';
+import { type Deadline, RemoteTier, typed } from './remote.js';
+import { deleteScript, invalidateScript, setScript } from './scripts.js';
 
 // Tag invalidation passes entry and guard keys to one script; chunks keep the argument list reasonable.
 const INVALIDATE_CHUNK = 256;
 
-/** A load guard this instance took, and when (by its own monotonic clock) the guard's TTL runs out. */
-interface Guard {
-  expiresAt: number;
-}
-
-// Releasing is an unconditional DEL, so it is done only while the guard's TTL has surely not run
-// out (then nobody else can hold it); a late loader leaves the guard to expire by itself.
-function ownsGuard(guard: Guard | undefined): boolean {
-  return guard !== undefined && performance.now() < guard.expiresAt - 10;
-}
-
 /** Produces the value on a miss. May return `null`/`undefined` ("not found": cached as a negative entry). */
 export type Loader<T> = () => T | Promise<T>;
+
+/** One load of one key, from the miss (or the refresh) to the store. */
+interface Load<T> {
+  readonly key: string;
+  readonly keys: EntryKeys;
+  readonly loader: Loader<T>;
+  readonly policy: EntryPolicy;
+  /** L1's generation when the read began: an invalidation since then keeps the value out of L1. */
+  readonly generation: number;
+  /** The caller's Redis deadline (a refresh's own). */
+  readonly deadline: Deadline;
+}
+
+const keyOf = (item: { key: string }): string => item.key;
+
+/** The events that carry only a key. */
+type KeyEventName = 'l1Hit' | 'hit' | 'stale' | 'miss' | 'refresh';
 
 /**
  * Cache-aside over Redis with stampede protection, stale-while-revalidate,
  * XFetch early refresh, negative caching, tags and an optional in-process L1
- * tier kept coherent over pub/sub.
+ * tier kept coherent over pub/sub. Reports what happens as events (see {@link CacheEvents}).
  *
- * Fail-open: when Redis is slow or down, reads fall through to the loader and
- * writes are skipped (`set` resolves `false`); invalidations (`delete`,
- * `invalidateTag`) reject, because silently skipping them would leave stale data.
+ * Fail-open: one call waits at most `timeoutMs` for Redis, all its commands together. When
+ * Redis is slow or down, reads fall through to the loader and writes are skipped (`set`
+ * resolves `false`); invalidations (`delete`, `invalidateTag`) reject, because silently
+ * skipping them would leave stale data.
  *
  * @example
  * const cache = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 30_000 });
+ * cache.on('redisError', ({ operation, error }) => log.warn({ operation, err: error }, 'cache degraded'));
  * const slots = await cache.wrap(`availability:${providerId}`, () => db.availability(providerId));
  */
-export class Cache {
+export class Cache extends EventEmitter<CacheEvents> {
   /** The connection the cache runs on. */
   readonly connection: RedisConnection;
   private readonly layout: CacheLayout;
   private readonly policy: EntryPolicy;
-  private readonly lockEnabled: boolean;
-  private readonly lockTtlMs: number;
-  private readonly lockWaitMs: number;
-  private readonly timeoutMs: number;
-  private readonly offlineBackoffMs: number;
+  private readonly remote: RemoteTier;
+  private readonly guard: LoadGuard | undefined;
+  private readonly l1: LocalTier | undefined;
   private readonly broadcast: boolean;
-  private readonly l1: Lru | undefined;
-  private readonly l1TtlMs: number;
-  private readonly onEvent: ((event: CacheEvent) => void) | undefined;
   private readonly instanceId = randomId(9);
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly refreshing = new Set<string>();
   private readonly counters: CacheStats = { l1Hits: 0, hits: 0, stale: 0, misses: 0, loads: 0, refreshes: 0, errors: 0 };
-  // Bumped by every invalidation this instance sees; a read that started before one never fills L1.
-  private generation = 0;
-  private offlineUntil = 0;
-  private subscription: Promise<void> | undefined;
-  private readonly onMessage = (message: string) => this.receive(message);
+  private closed = false;
 
+  /** @throws `ValidationError` for bad options, before anything is sent. */
   constructor(options: CacheOptions) {
-    validateCacheOptions(options);
-    this.connection = toConnection(options.connection);
-    this.layout = new CacheLayout(this.connection.keys('cache'), options.buckets ?? (this.connection.client.isCluster ? 64 : 1));
-    this.policy = {
-      ttlMs: options.ttlMs,
-      negativeTtlMs: options.negativeTtlMs ?? Math.min(options.ttlMs, 10_000),
-      graceMs: options.staleWhileRevalidateMs ?? 0,
-      beta: options.earlyRefreshBeta ?? 0,
-      tags: undefined,
-    };
-    this.lockEnabled = options.distributedLock ?? true;
-    this.lockTtlMs = options.lockTtlMs ?? 5000;
-    this.lockWaitMs = options.lockWaitMs ?? 2 * this.lockTtlMs;
-    this.timeoutMs = options.timeoutMs ?? 500;
-    this.offlineBackoffMs = options.offlineBackoffMs ?? 1000;
-    this.broadcast = options.broadcastInvalidations ?? true;
-    this.onEvent = options.onEvent;
-    if (options.l1) {
-      this.l1 = new Lru(options.l1.maxEntries ?? 1000);
-      this.l1TtlMs = options.l1.ttlMs ?? 5000;
-      this.subscription = this.subscribe();
-    } else {
-      this.l1TtlMs = 0;
-    }
+    super();
+    const o = resolveOptions(options);
+    this.connection = o.connection;
+    this.layout = new CacheLayout(o.connection.keys('cache'), o.buckets);
+    this.policy = o.policy;
+    this.broadcast = o.broadcast;
+    this.remote = new RemoteTier(o.connection, o.timeoutMs, o.offlineBackoffMs, (error, operation, key) =>
+      this.redisFailed(error, operation, key),
+    );
+    this.guard = o.guard && new LoadGuard(this.remote, o.guard.ttlMs, o.guard.waitMs);
+    this.l1 =
+      o.l1 &&
+      new LocalTier(o.connection, this.layout.channel, this.instanceId, o.l1.maxEntries, o.l1.ttlMs, (error) =>
+        this.redisFailed(typed(error), 'subscribe', undefined),
+      );
   }
 
   /**
-   * Resolves once the L1 tier listens for other instances' invalidations (at
-   * once without L1). Until then this instance's L1 may miss remote invalidations.
+   * Resolves once the L1 tier listens for other instances' invalidations and holds entries
+   * (or its subscription failed: it retries on later reads); at once without L1. Optional:
+   * until then L1 simply holds nothing, so no read is ever served a value whose invalidation
+   * was missed. Await it where the first reads should already be L1 hits (tests, benchmarks).
+   * While Redis is unreachable it waits for Redis.
    */
   async ready(): Promise<void> {
-    await this.subscription;
+    await this.l1?.ready();
   }
 
   /**
@@ -113,20 +111,17 @@ export class Cache {
    * returns it. Concurrent calls for one key share one loader call in this
    * process and, with `distributedLock`, across instances.
    *
-   * A loader error rejects this call (nothing is cached); a Redis problem never does.
+   * A loader error rejects this call (nothing is cached); a Redis problem never does: the
+   * call waits at most `timeoutMs` for Redis in all, then serves the loader's value.
+   *
+   * @throws `ValidationError` for a bad key, loader or option, before anything is sent.
    */
   wrap<T>(key: string, loader: Loader<T>, options?: WrapOptions): Promise<T> {
     assertKeyPart('key', key);
     if (typeof loader !== 'function') throw new ValidationError('loader', 'must be a function');
     const policy = resolvePolicy(this.policy, options);
-    if (this.l1) {
-      const local = this.l1.get(key, Date.now());
-      if (local !== ABSENT) {
-        this.counters.l1Hits++;
-        this.onEvent?.({ type: 'l1-hit', key });
-        return Promise.resolve(local as T);
-      }
-    }
+    const local = this.fromL1(key);
+    if (local !== ABSENT) return Promise.resolve(local as T);
     const pending = this.inflight.get(key);
     if (pending) return pending as Promise<T>;
     const p = this.readThrough(key, loader, policy).finally(() => this.inflight.delete(key));
@@ -134,33 +129,36 @@ export class Cache {
     return p;
   }
 
-  /** Alias of {@link Cache.wrap}. */
-  getOrLoad<T>(key: string, loader: Loader<T>, options?: WrapOptions): Promise<T> {
-    return this.wrap(key, loader, options);
-  }
-
   /**
-   * The fresh value of `key`, or `undefined` on a miss, a stale entry, or when
-   * Redis is unavailable (fail-open). A cached "not found" reads as `null`.
+   * The fresh value of `key`; `null` for a cached "not found" (a loader that returned `null`
+   * or `undefined`); `undefined` on a miss, a stale entry, or when Redis is unavailable
+   * (fail-open).
    */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
+  async get<T = unknown>(key: string): Promise<T | null | undefined> {
     assertKeyPart('key', key);
-    if (this.l1) {
-      const local = this.l1.get(key, Date.now());
-      if (local !== ABSENT) return local as T;
+    const local = this.fromL1(key);
+    if (local !== ABSENT) return (local ?? null) as T | null;
+    const l1 = this.l1;
+    const generation = l1?.generation ?? 0;
+    const entry = await this.read(key, this.layout.of(key), this.remote.deadline());
+    if (entry === undefined || entry.freshUntil <= Date.now()) {
+      this.counters.misses++;
+      this.tell('miss', key);
+      return undefined;
     }
-    const gen = this.generation;
-    const entry = await this.read(key, this.layout.of(key));
-    if (!entry || entry.freshUntil <= Date.now()) return undefined;
-    this.fillL1(key, entry.value, entry.freshUntil, entry.tags, gen);
-    return entry.value as T;
+    this.counters.hits++;
+    this.tell('hit', key);
+    l1?.fill(key, entry.value, entry.freshUntil, entry.tags, generation);
+    return (entry.value ?? null) as T | null;
   }
 
   /**
    * Stores `value` under `key` with its TTL (and tags) in one round trip and
    * tells other instances' L1 tiers to drop the key. Resolves `false` when Redis
-   * was unavailable and the write was skipped. Throws before sending anything
-   * for bad input, including a value the serializer cannot represent.
+   * was unavailable and the write was skipped.
+   *
+   * @throws `ValidationError` for bad input, `SerializationError` for a value the
+   * serializer cannot represent, before anything is sent.
    */
   async set(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     assertKeyPart('key', key);
@@ -168,52 +166,47 @@ export class Cache {
     const freshUntil = Date.now() + policy.ttlMs;
     const encoded = encodeEntry(this.connection.serializer, value, freshUntil, 0, policy.tags);
     const keys = this.layout.of(key);
-    this.localInvalidate([key]);
-    if (!this.online()) return false;
-    const idx = policy.tags?.map((t) => this.layout.tagIndex(keys.bucket, t)) ?? [];
-    const [channel, message] = this.broadcast ? [this.layout.channel, this.message('k', JSON.stringify([key]))] : ['', ''];
+    const l1 = this.l1;
+    l1?.invalidate([key]);
+    const generation = l1?.generation ?? 0;
+    const deadline = this.remote.deadline();
+    if (!this.remote.usable(deadline)) return false;
+    const indexes = policy.tags?.map((t) => this.layout.tagIndex(keys.bucket, t)) ?? [];
+    const [channel, message] = this.announce('k', [key]);
     try {
-      await this.guarded(
-        this.connection.run(setScript, [keys.entry, keys.guard, ...idx], [encoded, policy.ttlMs + policy.graceMs, '1', channel, message]),
-        'SET',
+      await this.remote.run(
+        setScript,
+        [keys.entry, keys.guard, ...indexes],
+        [encoded, policy.ttlMs + policy.graceMs, '1', channel, message],
+        deadline,
+        'set',
+        key,
       );
-    } catch (err) {
-      this.failed(err, 'set', key);
-      return false;
+    } catch {
+      return false; // reported by the remote tier
     }
-    this.fillL1(key, value, freshUntil, policy.tags, this.generation);
+    l1?.fill(key, value, freshUntil, policy.tags, generation);
     return true;
   }
 
   /**
    * Deletes entries (one round trip per slot bucket involved; one on standalone)
-   * and tells other instances' L1 tiers. Rejects when Redis is unavailable: an
-   * invalidation must not be skipped silently.
+   * and tells other instances' L1 tiers. Rejects when Redis is unavailable or does not
+   * answer within `timeoutMs`: an invalidation must not be skipped silently.
    */
   async delete(keys: string | readonly string[]): Promise<void> {
     const list = typeof keys === 'string' ? [keys] : [...keys];
     for (const k of list) assertKeyPart('key', k);
     if (list.length === 0) return;
-    this.localInvalidate(list);
-    const byBucket = new Map<string, { redisKeys: string[]; userKeys: string[] }>();
-    for (const k of list) {
-      const ek = this.layout.of(k);
-      let group = byBucket.get(ek.bucket);
-      if (!group) {
-        group = { redisKeys: [], userKeys: [] };
-        byBucket.set(ek.bucket, group);
-      }
-      group.redisKeys.push(ek.entry, ek.guard);
-      group.userKeys.push(k);
-    }
-    await this.reported(
-      'delete',
-      Promise.all(
-        [...byBucket.values()].map(({ redisKeys, userKeys }) => {
-          const [channel, message] = this.broadcast ? [this.layout.channel, this.message('k', JSON.stringify(userKeys))] : ['', ''];
-          return this.guarded(this.connection.run(deleteScript, redisKeys, [channel, message]), 'DEL');
-        }),
-      ),
+    this.l1?.invalidate(list);
+    const deadline = this.remote.deadline();
+    const items = list.map((key) => ({ key, keys: this.layout.of(key) }));
+    await Promise.all(
+      groupByBucket(items, (i) => i.keys.bucket).map((group) => {
+        const redisKeys = group.flatMap((i) => [i.keys.entry, i.keys.guard]);
+        const announcement = this.announce('k', group.map(keyOf));
+        return this.remote.run(deleteScript, redisKeys, announcement, deadline, 'delete');
+      }),
     );
   }
 
@@ -221,83 +214,60 @@ export class Cache {
    * Deletes every entry carrying `tag`, on every slot bucket, and tells other
    * instances' L1 tiers. Cost: one `ZRANGE` per bucket plus one script per bucket
    * that lists tagged entries (per bucket atomic; across buckets not: see the guide).
-   * Resolves the number of entries deleted; rejects when Redis is unavailable.
+   * Resolves the number of entries deleted; rejects when Redis is unavailable or the whole
+   * invalidation does not finish within `timeoutMs`.
    */
   async invalidateTag(tag: string): Promise<number> {
     assertKeyPart('tag', tag);
-    this.generation++;
-    this.l1?.deleteTag(tag);
-    const perBucket = await this.reported(
-      'invalidateTag',
-      Promise.all(
-        this.layout.buckets.map(async (bucket) => {
-          const idx = this.layout.tagIndex(bucket, tag);
-          const members = (await this.guarded(this.connection.send(['ZRANGE', idx, 0, -1], idx), 'ZRANGE')) as string[];
-          let deleted = 0;
-          for (let i = 0; i < members.length; i += INVALIDATE_CHUNK) {
-            const chunk = members.slice(i, i + INVALIDATE_CHUNK);
-            const guards = chunk.map((e) => this.layout.guardOfEntry(bucket, e));
-            const keys = [idx, ...chunk, ...guards];
-            deleted += Number(await this.guarded(this.connection.run(invalidateScript, keys, [chunk.length]), 'invalidate'));
-          }
-          return deleted;
-        }),
-      ),
-    );
+    this.l1?.invalidateTag(tag);
+    const deadline = this.remote.deadline();
+    const perBucket = await Promise.all(this.layout.buckets.map((bucket) => this.invalidateBucket(bucket, tag, deadline)));
     if (this.broadcast) {
-      await this.reported(
-        'invalidateTag',
-        this.guarded(this.connection.send(['PUBLISH', this.layout.channel, this.message('t', tag)]), 'PUBLISH'),
-      );
+      await this.remote.send(['PUBLISH', ...this.announce('t', tag)], undefined, deadline, 'invalidateTag');
     }
     return perBucket.reduce((a, b) => a + b, 0);
   }
 
   /**
    * Fresh values of several keys: one `MGET` per slot bucket involved (one on
-   * standalone), all in flight at once; L1 answers first. `undefined` for misses,
-   * stale entries and when Redis is unavailable.
+   * standalone), all in flight at once; L1 answers first. Like {@link Cache.get}: `null` for
+   * a cached "not found", `undefined` for misses, stale entries and when Redis is unavailable.
    */
-  async mget<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
+  async mget<T = unknown>(keys: readonly string[]): Promise<(T | null | undefined)[]> {
+    if (!Array.isArray(keys)) throw new ValidationError('keys', 'must be an array of strings');
     for (const k of keys) assertKeyPart('key', k);
-    const out = new Array<T | undefined>(keys.length);
-    const now = Date.now();
-    const groups = new Map<string, { index: number[]; redisKeys: string[] }>();
-    keys.forEach((k, i) => {
-      const local = this.l1 ? this.l1.get(k, now) : ABSENT;
-      if (local !== ABSENT) {
-        out[i] = local as T;
-        return;
-      }
-      const ek = this.layout.of(k);
-      let g = groups.get(ek.bucket);
-      if (!g) {
-        g = { index: [], redisKeys: [] };
-        groups.set(ek.bucket, g);
-      }
-      g.index.push(i);
-      g.redisKeys.push(ek.entry);
+    const out = new Array<T | null | undefined>(keys.length);
+    const l1 = this.l1;
+    const generation = l1?.generation ?? 0;
+    const misses: { index: number; key: string; keys: EntryKeys }[] = [];
+    keys.forEach((key: string, index) => {
+      const local = this.fromL1(key);
+      if (local === ABSENT) misses.push({ index, key, keys: this.layout.of(key) });
+      else out[index] = (local ?? null) as T | null;
     });
-    if (groups.size === 0 || !this.online()) return out;
-    const gen = this.generation;
-    try {
+    if (misses.length === 0) return out;
+    const deadline = this.remote.deadline();
+    if (this.remote.usable(deadline)) {
       await Promise.all(
-        [...groups.values()].map(async ({ index, redisKeys }) => {
-          const raws = (await this.connection.send(['MGET', ...redisKeys], redisKeys[0], { timeoutMs: this.timeoutMs })) as (
-            | string
-            | null
-          )[];
-          raws.forEach((raw, j) => {
-            const entry = raw == null ? undefined : this.decode(raw, keys[index[j] as number] as string);
-            if (entry && entry.freshUntil > Date.now()) {
-              out[index[j] as number] = entry.value as T;
-              this.fillL1(keys[index[j] as number] as string, entry.value, entry.freshUntil, entry.tags, gen);
-            }
+        groupByBucket(misses, (m) => m.keys.bucket).map(async (group) => {
+          const entryKeys = group.map((m) => m.keys.entry);
+          const reply = await this.remote.send(['MGET', ...entryKeys], entryKeys[0], deadline, 'mget').catch(() => undefined);
+          if (!Array.isArray(reply)) return; // failed: reported by the remote tier, the keys stay misses
+          group.forEach((m, j) => {
+            const raw: unknown = reply[j];
+            const entry = raw == null ? undefined : this.decode(String(raw), m.key);
+            if (entry === undefined || entry.freshUntil <= Date.now()) return;
+            out[m.index] = (entry.value ?? null) as T | null;
+            l1?.fill(m.key, entry.value, entry.freshUntil, entry.tags, generation);
           });
         }),
       );
-    } catch (err) {
-      this.failed(err, 'mget');
+    }
+    for (const m of misses) {
+      const hit = out[m.index] !== undefined;
+      if (hit) this.counters.hits++;
+      else this.counters.misses++;
+      this.tell(hit ? 'hit' : 'miss', m.key);
     }
     return out;
   }
@@ -306,38 +276,36 @@ export class Cache {
    * Stores several untagged entries: one pipeline of `SET ... PX` per slot bucket
    * (one round trip on standalone, the invalidation message included). Resolves
    * `false` when Redis was unavailable and some writes were skipped.
+   *
+   * @throws `ValidationError` / `SerializationError` for bad input, before anything is sent.
    */
   async mset(entries: readonly MsetEntry[]): Promise<boolean> {
+    if (!Array.isArray(entries)) throw new ValidationError('entries', 'must be an array');
     const now = Date.now();
-    const groups = new Map<string, { route: string; commands: (string | number)[][]; keys: string[] }>();
-    for (const e of entries) {
+    const items = entries.map((e: MsetEntry) => {
+      if (e === null || typeof e !== 'object') throw new ValidationError('entries[]', 'must be { key, value, ttlMs? }');
       assertKeyPart('key', e.key);
-      const policy = resolvePolicy(this.policy, { ttlMs: e.ttlMs });
+      const policy = e.ttlMs === undefined ? this.policy : resolvePolicy(this.policy, { ttlMs: e.ttlMs });
+      const keys = this.layout.of(e.key);
       const encoded = encodeEntry(this.connection.serializer, e.value, now + policy.ttlMs, 0, undefined);
-      const ek = this.layout.of(e.key);
-      let g = groups.get(ek.bucket);
-      if (!g) {
-        g = { route: ek.entry, commands: [], keys: [] };
-        groups.set(ek.bucket, g);
-      }
-      g.commands.push(['SET', ek.entry, encoded, 'PX', policy.ttlMs + policy.graceMs]);
-      g.keys.push(e.key);
-    }
-    this.localInvalidate(entries.map((e) => e.key));
-    if (groups.size === 0) return true;
-    if (!this.online()) return false;
-    try {
-      await Promise.all(
-        [...groups.values()].map(({ route, commands, keys }) => {
-          if (this.broadcast) commands.push(['PUBLISH', this.layout.channel, this.message('k', JSON.stringify(keys))]);
-          return this.guarded(this.connection.batch(commands, { routeKey: route }), 'a pipeline');
-        }),
-      );
-      return true;
-    } catch (err) {
-      this.failed(err, 'mset');
-      return false;
-    }
+      const command: RedisArg[] = ['SET', keys.entry, encoded, 'PX', policy.ttlMs + policy.graceMs];
+      return { key: e.key, keys, command };
+    });
+    this.l1?.invalidate(items.map((i) => i.key));
+    if (items.length === 0) return true;
+    const deadline = this.remote.deadline();
+    if (!this.remote.usable(deadline)) return false;
+    const written = await Promise.all(
+      groupByBucket(items, (i) => i.keys.bucket).map((group) => {
+        const commands = group.map((i) => i.command);
+        if (this.broadcast) commands.push(['PUBLISH', ...this.announce('k', group.map(keyOf))]);
+        return this.remote.pipeline(commands, group[0].keys.entry, deadline, 'mset').then(
+          () => true,
+          () => false,
+        );
+      }),
+    );
+    return written.every(Boolean);
   }
 
   /** Counters since creation (a copy). */
@@ -345,274 +313,224 @@ export class Cache {
     return { ...this.counters };
   }
 
-  /** Stops listening for invalidations and empties L1. Leaves the connection open. */
+  /**
+   * Releases what this cache holds: stops listening for invalidations, empties L1, starts no
+   * more background work (refreshes, late stores) and waits for the background commands in
+   * flight (each bounded by `timeoutMs`); a background loader still running is abandoned (its
+   * value is not stored). Afterwards nothing of the cache keeps the process alive. Calls made
+   * after `close()` still read and write Redis, without L1 or background refreshes. The
+   * connection stays open: it is yours (its pub/sub connection closes with `connection.close()`).
+   */
   async close(): Promise<void> {
-    this.l1?.clear();
-    const sub = this.subscription;
-    this.subscription = undefined;
-    if (!sub) return;
-    await sub.catch(() => undefined);
-    const subscriber = await this.connection.subscriber().catch(() => undefined);
-    await subscriber?.unsubscribe(this.layout.channel, this.onMessage).catch(() => undefined);
+    this.closed = true;
+    this.remote.close();
+    await Promise.all([this.l1?.close(), this.remote.drain()]);
   }
 
   // ---- read path ------------------------------------------------------------
 
   private async readThrough<T>(key: string, loader: Loader<T>, policy: EntryPolicy): Promise<T> {
-    const gen = this.generation;
+    const generation = this.l1?.generation ?? 0;
     const keys = this.layout.of(key);
-    const entry = await this.read(key, keys);
-    if (entry) {
+    const deadline = this.remote.deadline();
+    const entry = await this.read(key, keys, deadline);
+    if (entry !== undefined) {
       const now = Date.now();
       if (now < entry.freshUntil) {
         this.counters.hits++;
-        this.onEvent?.({ type: 'hit', key });
+        this.tell('hit', key);
         if (policy.beta > 0 && now - entry.loadMs * policy.beta * Math.log(Math.random()) >= entry.freshUntil) {
           this.refreshInBackground(key, keys, loader, policy);
         }
-        this.fillL1(key, entry.value, entry.freshUntil, entry.tags, gen);
+        this.l1?.fill(key, entry.value, entry.freshUntil, entry.tags, generation);
         return entry.value as T;
       }
       // Still in Redis but no longer fresh: inside the grace period (Redis expires it after).
       this.counters.stale++;
-      this.onEvent?.({ type: 'stale', key });
+      this.tell('stale', key);
       this.refreshInBackground(key, keys, loader, policy);
       return entry.value as T;
     }
     this.counters.misses++;
-    this.onEvent?.({ type: 'miss', key });
-    return this.loadGuarded(key, keys, loader, policy, gen);
+    this.tell('miss', key);
+    return this.loadGuarded({ key, keys, loader, policy, generation, deadline });
   }
 
-  /** One `GET`; `undefined` on a miss and when Redis is unavailable. */
-  private async read(key: string, keys: EntryKeys): Promise<DecodedEntry | undefined> {
-    if (!this.online()) return undefined;
+  /** One `GET`; `undefined` on a miss and when Redis is unavailable or out of time. */
+  private async read(key: string, keys: EntryKeys, deadline: Deadline): Promise<DecodedEntry | undefined> {
+    if (!this.remote.usable(deadline)) return undefined;
     let raw: unknown;
     try {
-      raw = await this.connection.send(['GET', keys.entry], keys.entry, { timeoutMs: this.timeoutMs });
-    } catch (err) {
-      this.failed(err, 'get', key);
-      return undefined;
+      raw = await this.remote.send(['GET', keys.entry], keys.entry, deadline, 'get', key);
+    } catch {
+      return undefined; // reported by the remote tier
     }
     return raw == null ? undefined : this.decode(String(raw), key);
   }
 
-  private async loadGuarded<T>(key: string, keys: EntryKeys, loader: Loader<T>, policy: EntryPolicy, gen: number): Promise<T> {
-    if (!this.lockEnabled || !this.online()) return this.loadAndStore(key, keys, loader, policy, gen, undefined);
-    const guardTtl = Math.min(this.lockTtlMs, policy.ttlMs);
-    const token = randomId(9);
-    let claimed: Guard | undefined;
-    try {
-      // A plain SET NX after the GET: if another instance stored the value in between, this
-      // instance loads once more (harmless); waiting callers below use the atomic get-or-claim.
-      claimed = await this.claim(keys, guardTtl, token);
-    } catch (err) {
-      this.failed(err, 'lock', key);
-      return this.loadAndStore(key, keys, loader, policy, gen, undefined);
-    }
-    if (claimed) return this.loadAndStore(key, keys, loader, policy, gen, claimed);
-    const deadline = Date.now() + this.lockWaitMs;
-    for (let attempt = 1; Date.now() < deadline; attempt++) {
-      await sleep(Math.min(backoffDelay(attempt, { baseMs: 10, maxMs: 200 }), Math.max(1, deadline - Date.now())));
-      let reply: [number, string | number];
-      const claimedAt = performance.now();
-      try {
-        reply = (await this.guarded(this.connection.run(claimScript, [keys.entry, keys.guard], [token, guardTtl]), 'claim')) as [
-          number,
-          string | number,
-        ];
-      } catch (err) {
-        this.failed(err, 'lock', key);
-        break;
-      }
-      if (Number(reply[0]) === 1) {
-        const entry = this.decode(String(reply[1]), key);
-        if (entry) {
-          this.fillL1(key, entry.value, entry.freshUntil, entry.tags, gen);
-          return entry.value as T;
-        }
-      } else if (Number(reply[1]) === 1) {
-        // The loading instance died or failed (its guard is gone): this one takes over.
-        return this.loadAndStore(key, keys, loader, policy, gen, { expiresAt: claimedAt + guardTtl });
+  private async loadGuarded<T>(load: Load<T>): Promise<T> {
+    const guard = this.guard;
+    if (guard === undefined || !this.remote.usable(load.deadline)) return this.loadAndStore(load, undefined);
+    const { key, keys } = load;
+    const outcome = await guard.acquire(keys, Math.min(guard.ttlMs, load.policy.ttlMs), load.deadline, key);
+    if (outcome.state === 'stored') {
+      const entry = this.decode(outcome.entry, key);
+      if (entry !== undefined) {
+        this.l1?.fill(key, entry.value, entry.freshUntil, entry.tags, load.generation);
+        return entry.value as T;
       }
     }
-    // The holder is alive but slow: stop waiting and serve this caller from the loader.
-    return this.loadAndStore(key, keys, loader, policy, gen, undefined);
+    return this.loadAndStore(load, outcome.state === 'claimed' ? outcome.hold : undefined);
   }
 
-  /** Takes the load guard with `SET NX PX`; the guard held, or `undefined` when another caller holds it. */
-  private async claim(keys: EntryKeys, guardTtl: number, token: string): Promise<Guard | undefined> {
-    const claimedAt = performance.now();
-    const reply = await this.guarded(this.connection.send(['SET', keys.guard, token, 'NX', 'PX', guardTtl], keys.guard), 'SET NX');
-    return reply === 'OK' ? { expiresAt: claimedAt + guardTtl } : undefined;
-  }
-
-  private async loadAndStore<T>(
-    key: string,
-    keys: EntryKeys,
-    loader: Loader<T>,
-    policy: EntryPolicy,
-    gen: number,
-    guard: Guard | undefined,
-  ): Promise<T> {
+  private async loadAndStore<T>(load: Load<T>, hold: GuardHold | undefined): Promise<T> {
+    const { key, policy } = load;
     const started = performance.now();
     let value: T;
     try {
-      value = await loader();
+      value = await load.loader();
     } catch (err) {
-      // Free the guard so that the next caller loads at once instead of waiting for it to expire.
-      if (ownsGuard(guard)) this.connection.send(['DEL', keys.guard], keys.guard).catch((e) => this.failed(e, 'unlock', key));
+      if (ownsGuard(hold)) this.guard?.release(load.keys, key);
       throw err;
     }
     const loadMs = performance.now() - started;
+    // The loader's time is not Redis time: the store gets what the call had left before it.
+    load.deadline.extend(loadMs);
     this.counters.loads++;
-    this.onEvent?.({ type: 'load', key, durationMs: loadMs });
-    await this.store(key, keys, value, policy, loadMs, ownsGuard(guard));
+    if (this.listenerCount('load') !== 0) this.emit('load', { key, durationMs: loadMs });
+    await this.store(load, value, loadMs, hold);
     const ttl = value == null ? policy.negativeTtlMs : policy.ttlMs;
-    if (ttl > 0) this.fillL1(key, value, Date.now() + ttl, policy.tags, gen);
+    if (ttl > 0) this.l1?.fill(key, value, Date.now() + ttl, policy.tags, load.generation);
     return value;
   }
 
   /**
-   * Writes a loaded value and releases the guard in the same round trip; never
-   * throws (a cache write failure must not fail the read).
+   * Writes a loaded value and releases the guard in the same round trip; never throws (a cache
+   * write failure must not fail the read). With the caller's time for Redis used up, the write
+   * goes on in the background under its own `timeoutMs` after the value is returned.
    */
-  private async store(key: string, keys: EntryKeys, value: unknown, policy: EntryPolicy, loadMs: number, release: boolean): Promise<void> {
+  private async store(load: Load<unknown>, value: unknown, loadMs: number, hold: GuardHold | undefined): Promise<void> {
+    if (!this.remote.online()) return;
+    const { key, keys, policy } = load;
     const negative = value == null;
     const ttl = negative ? policy.negativeTtlMs : policy.ttlMs;
-    if (!this.online()) return;
-    try {
-      if (ttl === 0) {
-        if (release) await this.guarded(this.connection.send(['DEL', keys.guard], keys.guard), 'DEL');
+    const owned = ownsGuard(hold);
+    let encoded = '';
+    if (ttl > 0) {
+      try {
+        encoded = encodeEntry(this.connection.serializer, value, Date.now() + ttl, loadMs, policy.tags);
+      } catch (error) {
+        this.serializationFailed('encode', key, error);
+        if (owned) this.guard?.release(keys, key);
         return;
       }
-      const px = negative ? ttl : ttl + policy.graceMs;
-      const encoded = encodeEntry(this.connection.serializer, value, Date.now() + ttl, loadMs, policy.tags);
+    } else if (!owned) return;
+    const px = negative ? ttl : ttl + policy.graceMs;
+    // A late write never releases the guard: by the time it lands the guard may be someone else's.
+    const write = (d: Deadline, release: boolean): Promise<unknown> => {
+      if (ttl === 0) return this.remote.send(['DEL', keys.guard], keys.guard, d, 'store', key);
       if (policy.tags) {
-        const idx = policy.tags.map((t) => this.layout.tagIndex(keys.bucket, t));
-        await this.guarded(
-          this.connection.run(setScript, [keys.entry, keys.guard, ...idx], [encoded, px, release ? '1' : '0', '', '']),
-          'SET',
-        );
-      } else {
+        const indexes = policy.tags.map((t) => this.layout.tagIndex(keys.bucket, t));
         // No message: other instances' L1 cannot hold this key fresh, since it was missing from Redis.
-        const set = ['SET', keys.entry, encoded, 'PX', px];
-        await this.guarded(
-          release ? this.connection.batch([set, ['DEL', keys.guard]], { routeKey: keys.entry }) : this.connection.send(set, keys.entry),
-          'SET',
-        );
+        const flag = release ? '1' : '0';
+        return this.remote.run(setScript, [keys.entry, keys.guard, ...indexes], [encoded, px, flag, '', ''], d, 'store', key);
       }
-    } catch (err) {
-      this.failed(err, 'store', key);
-    }
+      const set = ['SET', keys.entry, encoded, 'PX', px];
+      if (!release) return this.remote.send(set, keys.entry, d, 'store', key);
+      return this.remote.pipeline([set, ['DEL', keys.guard]], keys.entry, d, 'store');
+    };
+    if (this.remote.usable(load.deadline)) await write(load.deadline, owned).catch(() => undefined);
+    else if (ttl > 0 && !this.closed) write(this.remote.deadline(true), false).catch(() => undefined);
   }
 
   private refreshInBackground<T>(key: string, keys: EntryKeys, loader: Loader<T>, policy: EntryPolicy): void {
-    if (this.refreshing.has(key) || !this.online()) return;
+    if (this.closed || this.refreshing.has(key) || !this.remote.online()) return;
     this.refreshing.add(key);
-    const run = async () => {
-      let guard: Guard | undefined;
-      if (this.lockEnabled) {
-        guard = await this.claim(keys, Math.min(this.lockTtlMs, policy.ttlMs + policy.graceMs), randomId(9));
-        if (!guard) return; // another instance is refreshing it
-      }
-      this.counters.refreshes++;
-      this.onEvent?.({ type: 'refresh', key });
-      await this.loadAndStore(key, keys, loader, policy, this.generation, guard);
-    };
-    run()
-      .catch((err) => this.failed(err, 'refresh', key))
-      .finally(() => this.refreshing.delete(key));
+    // Its own deadline, which close() waits for: nobody awaits a refresh.
+    const load = { key, keys, loader, policy, generation: this.l1?.generation ?? 0, deadline: this.remote.deadline(true) };
+    this.refresh(load).finally(() => this.refreshing.delete(key));
   }
 
-  // ---- L1 and invalidation messages ------------------------------------------
-
-  private fillL1(key: string, value: unknown, freshUntil: number, tags: readonly string[] | undefined, gen: number): void {
-    if (!this.l1 || gen !== this.generation) return;
-    const now = Date.now();
-    // L1 never outlives freshness in Redis, so it never serves what Redis would call stale.
-    this.l1.set(key, value, Math.min(now + this.l1TtlMs, freshUntil), tags);
-  }
-
-  private localInvalidate(keys: readonly string[]): void {
-    this.generation++;
-    if (this.l1) for (const k of keys) this.l1.delete(k);
-  }
-
-  private message(kind: 'k' | 't', body: string): string {
-    return `${this.instanceId}|${kind}|${body}`;
-  }
-
-  private receive(message: string): void {
-    const a = message.indexOf('|');
-    if (message.slice(0, a) === this.instanceId) return;
-    const kind = message[a + 1];
-    const body = message.slice(a + 3);
-    this.generation++;
-    if (!this.l1) return;
-    if (kind === 't') this.l1.deleteTag(body);
-    else if (kind === 'k') {
-      try {
-        for (const k of JSON.parse(body) as string[]) this.l1.delete(k);
-      } catch {
-        this.l1.clear(); // unreadable message: dropping everything is the safe answer
-      }
+  private async refresh<T>(load: Load<T>): Promise<void> {
+    const { key, policy } = load;
+    let hold: GuardHold | undefined;
+    const guard = this.guard;
+    if (guard !== undefined) {
+      const claimed = await guard.claim(load.keys, Math.min(guard.ttlMs, policy.ttlMs + policy.graceMs), load.deadline, key);
+      // Redis failed (reported), or another instance is refreshing it.
+      if (claimed === undefined || claimed === 'held') return;
+      hold = claimed;
     }
-  }
-
-  private async subscribe(): Promise<void> {
+    // Closed while claiming: the guard expires by itself.
+    if (this.closed) return;
+    this.counters.refreshes++;
+    this.tell('refresh', key);
     try {
-      const sub = await this.connection.subscriber();
-      await sub.subscribe(this.layout.channel, this.onMessage);
-    } catch (err) {
-      // Without the subscription L1 entries are still bounded by l1.ttlMs.
-      this.failed(err, 'subscribe');
+      await this.loadAndStore(load, hold);
+    } catch (error) {
+      this.counters.errors++;
+      if (this.listenerCount('refreshFailed') !== 0) this.emit('refreshFailed', { key, error });
     }
   }
 
-  // ---- failure handling --------------------------------------------------------
+  // ---- helpers ----------------------------------------------------------------
 
-  private online(): boolean {
-    return this.offlineUntil === 0 || Date.now() >= this.offlineUntil;
+  /** One bucket of `invalidateTag`: its index members, deleted in chunks under the call's deadline. */
+  private async invalidateBucket(bucket: string, tag: string, deadline: Deadline): Promise<number> {
+    const index = this.layout.tagIndex(bucket, tag);
+    const reply = await this.remote.send(['ZRANGE', index, 0, -1], index, deadline, 'invalidateTag');
+    const members = Array.isArray(reply) ? reply.map(String) : [];
+    let deleted = 0;
+    for (let i = 0; i < members.length; i += INVALIDATE_CHUNK) {
+      const chunk = members.slice(i, i + INVALIDATE_CHUNK);
+      const guards = chunk.map((e) => this.layout.guardOfEntry(bucket, e));
+      deleted += await this.remote.run(invalidateScript, [index, ...chunk, ...guards], [chunk.length], deadline, 'invalidateTag');
+    }
+    return deleted;
+  }
+
+  /** The channel and message that announce an invalidation, or two empty strings (no broadcast). */
+  private announce(kind: 'k', keys: readonly string[]): [channel: string, message: string];
+  private announce(kind: 't', tag: string): [channel: string, message: string];
+  private announce(kind: InvalidationKind, what: string | readonly string[]): [channel: string, message: string] {
+    if (!this.broadcast) return ['', ''];
+    return [this.layout.channel, invalidationMessage(this.instanceId, kind, typeof what === 'string' ? what : JSON.stringify(what))];
   }
 
   private decode(raw: string, key: string): DecodedEntry | undefined {
     try {
       return decodeEntry(this.connection.serializer, raw);
-    } catch (err) {
-      this.failed(err, 'decode', key);
+    } catch (error) {
+      this.serializationFailed('decode', key, error);
       return undefined;
     }
   }
 
-  /**
-   * Bounds a Redis call by the cache's own timeout (the connection's may be
-   * longer; core's run() and batch() take no per-call timeout). A late reply or
-   * rejection is absorbed by the race, never unhandled.
-   */
-  private guarded<T>(promise: Promise<T>, what: string): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CommandTimeoutError(this.timeoutMs, what)), this.timeoutMs);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  /** Reports a failed invalidation through `onEvent` and the counters, then rethrows it. */
-  private async reported<T>(operation: string, promise: Promise<T>): Promise<T> {
-    try {
-      return await promise;
-    } catch (err) {
-      this.failed(err, operation);
-      throw err;
+  /** The value of `key` in L1, counted and reported as an L1 hit, or {@link ABSENT}. */
+  private fromL1(key: string): unknown {
+    const l1 = this.l1;
+    if (l1 === undefined) return ABSENT;
+    const local = l1.get(key);
+    if (local !== ABSENT) {
+      this.counters.l1Hits++;
+      this.tell('l1Hit', key);
     }
+    return local;
   }
 
-  private failed(error: unknown, operation: string, key?: string): void {
+  /** Emits a key-only event, allocating nothing when nobody listens. */
+  private tell(name: KeyEventName, key: string): void {
+    if (this.listenerCount(name) !== 0) this.emit(name, { key });
+  }
+
+  private redisFailed(error: RedisPatternsError, operation: CacheOperation, key: string | undefined): void {
     this.counters.errors++;
-    if (error instanceof RedisUnavailableError || error instanceof CommandTimeoutError) {
-      this.offlineUntil = Date.now() + this.offlineBackoffMs;
-    }
-    this.onEvent?.({ type: 'error', key, operation, error });
+    if (this.listenerCount('redisError') === 0) return;
+    this.emit('redisError', key === undefined ? { operation, error } : { operation, key, error });
+  }
+
+  private serializationFailed(operation: 'encode' | 'decode', key: string, error: unknown): void {
+    this.counters.errors++;
+    if (this.listenerCount('serializationError') !== 0) this.emit('serializationError', { key, operation, error });
   }
 }

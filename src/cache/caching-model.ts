@@ -64,7 +64,7 @@ type Finder = 'findAll' | 'findByPk' | 'findOne' | 'count';
  * - Writes (`create`, `update`, `destroy`) go to the source first, then
  *   invalidate every cached result of the model (write-through by invalidation).
  *   If the invalidation fails the write still stands, cached reads may be stale
- *   up to `cacheTtl`, and the cache's `onEvent` reports the error.
+ *   up to `cacheTtl`, and the cache's `redisError` event reports the error.
  * - With caching on, results are what the serializer keeps of the source's rows
  *   (`toJSON()` for ORM instances, Dates as ISO strings with JSON): the same on a
  *   miss, a hit and a bypass. With `useCache = false` finders return the source's
@@ -152,7 +152,7 @@ export class CachingBaseModel {
   /**
    * Drops every cached result of this model (all finders, all options), on every
    * instance. Resolves how many entries were deleted (0 when Redis failed; the
-   * cache's `onEvent` reports it).
+   * cache's `redisError` event reports it).
    */
   static async invalidateCache(this: ModelClass): Promise<number> {
     const cache = this.cache;

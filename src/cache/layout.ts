@@ -63,3 +63,18 @@ export class CacheLayout {
     return this.buckets[(h >>> 0) % n] as string;
   }
 }
+
+/**
+ * `items` grouped by slot bucket, each group in input order, groups in order of first
+ * appearance: one round trip per group, since a bucket's keys share a slot.
+ */
+export function groupByBucket<T>(items: readonly T[], bucketOf: (item: T) => string): [T, ...T[]][] {
+  const groups = new Map<string, [T, ...T[]]>();
+  for (const item of items) {
+    const bucket = bucketOf(item);
+    const group = groups.get(bucket);
+    if (group) group.push(item);
+    else groups.set(bucket, [item]);
+  }
+  return [...groups.values()];
+}

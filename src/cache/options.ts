@@ -1,4 +1,4 @@
-import type { ConnectionLike } from '../core/connection.js';
+import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import { assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 
@@ -42,14 +42,23 @@ export interface CacheOptions {
   lockTtlMs?: number;
   /** Longest a caller waits for another instance's load before calling the loader itself, in ms. Default `2 * lockTtlMs`. */
   lockWaitMs?: number;
-  /** Longest any read or write waits for Redis before giving up on the cache (reads fall through to the loader), in ms. Default `500`. */
+  /**
+   * Longest one cache call waits for Redis, in ms, all its commands together (the time its
+   * loader runs and its waits for another instance's load do not count). Each command gets
+   * what is left; with nothing left the call skips Redis: reads serve the loader's value,
+   * `set` / `mset` resolve `false`, `delete` / `invalidateTag` reject. Default `500`.
+   */
   timeoutMs?: number;
-  /** After Redis failed (down or timed out), the cache skips Redis for this long, in ms, so reads do not each wait for a timeout. Default `1000`. */
+  /**
+   * After Redis failed (unreachable or timed out), reads and writes skip Redis for this long,
+   * in ms, so that they do not each wait for a timeout (`delete` and `invalidateTag` still try).
+   * `0` turns the back-off off. Default `1000`.
+   */
   offlineBackoffMs?: number;
   /** The in-process tier, kept coherent over pub/sub. `false` (default) for none. */
   l1?: L1Options | false;
   /**
-   * Publish invalidation messages on writes (set, delete, invalidateTag) so that
+   * Publish invalidation messages on writes (set, mset, delete, invalidateTag) so that
    * other instances' L1 tiers drop the keys. Must be on in every instance that
    * writes while any instance uses L1. Default `true`.
    */
@@ -59,19 +68,17 @@ export interface CacheOptions {
    * instances must agree. Default `64` on a cluster, `1` on standalone Redis.
    */
   buckets?: number;
-  /** Receives every cache event, for metrics and logs. Must not throw. */
-  onEvent?: (event: CacheEvent) => void;
 }
 
 /** Per-call options of `Cache.wrap`. */
 export interface WrapOptions {
   /** Fresh TTL of this entry, in ms. Default: the cache's `ttlMs`. */
   ttlMs?: number;
-  /** Default: the cache's `negativeTtlMs`. */
+  /** TTL if the loader finds nothing (`null` / `undefined`), in ms; `0` does not cache it. Default: the cache's `negativeTtlMs`. */
   negativeTtlMs?: number;
-  /** Default: the cache's `staleWhileRevalidateMs`. */
+  /** Grace period of this entry, in ms. Default: the cache's `staleWhileRevalidateMs`. */
   staleWhileRevalidateMs?: number;
-  /** Default: the cache's `earlyRefreshBeta`. */
+  /** XFetch factor of this entry. Default: the cache's `earlyRefreshBeta`. */
   earlyRefreshBeta?: number;
   /** Tags the stored entry carries, for `invalidateTag`. Default none. */
   tags?: readonly string[];
@@ -81,7 +88,7 @@ export interface WrapOptions {
 export interface SetOptions {
   /** Fresh TTL, in ms. Default: the cache's `ttlMs`. */
   ttlMs?: number;
-  /** Default: the cache's `staleWhileRevalidateMs`. */
+  /** Grace period of this entry, in ms. Default: the cache's `staleWhileRevalidateMs`. */
   staleWhileRevalidateMs?: number;
   /** Tags the entry carries, for `invalidateTag`. Default none. */
   tags?: readonly string[];
@@ -97,54 +104,27 @@ export interface MsetEntry {
   ttlMs?: number;
 }
 
-/** What happened, for metrics: `l1-hit`, `hit` (Redis), `stale` (served in grace), `miss`, `load` (the loader ran), `refresh` (background reload), `error`. */
-export type CacheEvent =
-  | {
-      /** How a `wrap` call was answered: from the in-process tier, a fresh Redis entry, an entry in its grace period, or not at all (`miss`: a load follows). */
-      type: 'l1-hit' | 'hit' | 'stale' | 'miss';
-      /** The cache key looked up. */
-      key: string;
-    }
-  | {
-      /** The loader resolved (after a miss or in a background refresh); its value is stored next. */
-      type: 'load';
-      /** The cache key loaded. */
-      key: string;
-      /** How long the loader took, in ms. */
-      durationMs: number;
-    }
-  | {
-      /** A background reload started (stale entry or XFetch early refresh). */
-      type: 'refresh';
-      /** The cache key being refreshed. */
-      key: string;
-    }
-  | {
-      /** A Redis operation, an entry decode or a background reload failed. Reads fall back to the loader; `delete` and `invalidateTag` also reject. */
-      type: 'error';
-      /** The cache key involved, when the operation concerned one key. */
-      key?: string;
-      /** What failed, e.g. `get`, `set`, `mget`, `mset`, `lock`, `store`, `refresh`, `delete`, `invalidateTag`, `subscribe`, `decode`. */
-      operation: string;
-      /** The error thrown. */
-      error: unknown;
-    };
-
-/** Counters since the cache was created. */
+/**
+ * Counters since the cache was created. Every read counts once: a `wrap`, a `get`, and
+ * each key of an `mget`.
+ */
 export interface CacheStats {
-  /** `wrap` calls answered from the in-process L1 tier. */
+  /** Reads answered from the in-process L1 tier. */
   l1Hits: number;
-  /** `wrap` calls answered from a fresh entry in Redis. */
+  /** Reads answered from a fresh entry in Redis. */
   hits: number;
   /** `wrap` calls answered from an entry in its stale-while-revalidate grace period. */
   stale: number;
-  /** `wrap` calls that found no usable entry in L1 or Redis (absent, undecodable, or Redis unavailable), so load or wait for another instance's load. */
+  /**
+   * Reads that found no usable entry in L1 or Redis (absent, undecodable, not fresh for
+   * `get` / `mget`, or Redis unavailable): a `wrap` then loads or waits for another instance's load.
+   */
   misses: number;
-  /** Loader calls (foreground and background). */
+  /** Loader calls that resolved (foreground and background). */
   loads: number;
   /** Background reloads started (stale entries and XFetch early refreshes). */
   refreshes: number;
-  /** Redis failures and background loader failures. */
+  /** Failures the cache absorbed or reported: each `redisError`, `serializationError` and `refreshFailed` event. */
   errors: number;
 }
 
@@ -157,22 +137,60 @@ export interface EntryPolicy {
   tags: readonly string[] | undefined;
 }
 
-/** Validates cache-wide options; throws {@link ValidationError}. */
-export function validateCacheOptions(o: CacheOptions): void {
+/** Every cache-wide option, defaulted and validated. */
+export interface ResolvedCacheOptions {
+  connection: RedisConnection;
+  /** The defaults of every entry. */
+  policy: EntryPolicy;
+  /** The distributed load guard, or `undefined` when `distributedLock` is off. */
+  guard: { ttlMs: number; waitMs: number } | undefined;
+  timeoutMs: number;
+  offlineBackoffMs: number;
+  /** The L1 tier, or `undefined` without one. */
+  l1: { maxEntries: number; ttlMs: number } | undefined;
+  broadcast: boolean;
+  buckets: number;
+}
+
+/** Defaults and validates a cache's options in one place; throws {@link ValidationError}. */
+export function resolveOptions(o: CacheOptions): ResolvedCacheOptions {
   if (o == null || typeof o !== 'object') throw new ValidationError('options', 'are required');
+  const connection = toConnection(o.connection);
   assertPositiveInteger('ttlMs', o.ttlMs);
-  if (o.negativeTtlMs !== undefined) assertNonNegativeInteger('negativeTtlMs', o.negativeTtlMs);
-  if (o.staleWhileRevalidateMs !== undefined) assertNonNegativeInteger('staleWhileRevalidateMs', o.staleWhileRevalidateMs);
-  if (o.earlyRefreshBeta !== undefined) assertNonNegative('earlyRefreshBeta', o.earlyRefreshBeta);
-  if (o.lockTtlMs !== undefined) assertPositiveInteger('lockTtlMs', o.lockTtlMs);
-  if (o.lockWaitMs !== undefined) assertNonNegativeInteger('lockWaitMs', o.lockWaitMs);
-  if (o.timeoutMs !== undefined) assertPositiveInteger('timeoutMs', o.timeoutMs);
-  if (o.offlineBackoffMs !== undefined) assertNonNegativeInteger('offlineBackoffMs', o.offlineBackoffMs);
-  if (o.buckets !== undefined) assertPositiveInteger('buckets', o.buckets);
-  if (o.l1) {
-    if (o.l1.maxEntries !== undefined) assertPositiveInteger('l1.maxEntries', o.l1.maxEntries);
-    if (o.l1.ttlMs !== undefined) assertPositiveInteger('l1.ttlMs', o.l1.ttlMs);
+  const negativeTtlMs = o.negativeTtlMs ?? Math.min(o.ttlMs, 10_000);
+  assertNonNegativeInteger('negativeTtlMs', negativeTtlMs);
+  const graceMs = o.staleWhileRevalidateMs ?? 0;
+  assertNonNegativeInteger('staleWhileRevalidateMs', graceMs);
+  const beta = o.earlyRefreshBeta ?? 0;
+  assertNonNegative('earlyRefreshBeta', beta);
+  const lock = flag('distributedLock', o.distributedLock, true);
+  const lockTtlMs = o.lockTtlMs ?? 5000;
+  assertPositiveInteger('lockTtlMs', lockTtlMs);
+  const lockWaitMs = o.lockWaitMs ?? 2 * lockTtlMs;
+  assertNonNegativeInteger('lockWaitMs', lockWaitMs);
+  const timeoutMs = o.timeoutMs ?? 500;
+  assertPositiveInteger('timeoutMs', timeoutMs);
+  const offlineBackoffMs = o.offlineBackoffMs ?? 1000;
+  assertNonNegativeInteger('offlineBackoffMs', offlineBackoffMs);
+  const buckets = o.buckets ?? (connection.client.isCluster ? 64 : 1);
+  assertPositiveInteger('buckets', buckets);
+  let l1: ResolvedCacheOptions['l1'];
+  if (o.l1 !== undefined && o.l1 !== false) {
+    if (o.l1 === null || typeof o.l1 !== 'object') throw new ValidationError('l1', 'must be an object or false');
+    l1 = { maxEntries: o.l1.maxEntries ?? 1000, ttlMs: o.l1.ttlMs ?? 5000 };
+    assertPositiveInteger('l1.maxEntries', l1.maxEntries);
+    assertPositiveInteger('l1.ttlMs', l1.ttlMs);
   }
+  return {
+    connection,
+    policy: { ttlMs: o.ttlMs, negativeTtlMs, graceMs, beta, tags: undefined },
+    guard: lock ? { ttlMs: lockTtlMs, waitMs: lockWaitMs } : undefined,
+    timeoutMs,
+    offlineBackoffMs,
+    l1,
+    broadcast: flag('broadcastInvalidations', o.broadcastInvalidations, true),
+    buckets,
+  };
 }
 
 /** Merges per-call options over the cache's defaults, validating what the caller passed. */
@@ -194,4 +212,10 @@ export function resolvePolicy(defaults: EntryPolicy, o: WrapOptions | SetOptions
     beta: w.earlyRefreshBeta ?? defaults.beta,
     tags: w.tags && w.tags.length > 0 ? [...new Set(w.tags)] : undefined,
   };
+}
+
+function flag(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ValidationError(field, 'must be a boolean');
+  return value;
 }

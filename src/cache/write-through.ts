@@ -1,6 +1,7 @@
-import { RedisPatternsError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { assertKeyPart } from '../core/validation.js';
 import type { Cache } from './cache.js';
+import { CacheInvalidationError } from './errors.js';
 
 /** What {@link writeThrough} drops after the write. */
 export interface WriteThroughTargets {
@@ -8,21 +9,6 @@ export interface WriteThroughTargets {
   keys?: readonly string[];
   /** Tags to invalidate. Default none. */
   tags?: readonly string[];
-}
-
-/**
- * The write went to the source of truth, but dropping the cached copies failed
- * (Redis unavailable): readers may see the old value until its TTL runs out.
- * `result` is what the write returned.
- */
-export class CacheInvalidationError extends RedisPatternsError {
-  /** What the write returned. */
-  readonly result: unknown;
-
-  constructor(result: unknown, cause: unknown) {
-    super('CACHE_INVALIDATION', 'the write succeeded but the cache could not be invalidated', { cause });
-    this.result = result;
-  }
 }
 
 /**

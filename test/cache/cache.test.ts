@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Cache, type CacheEvent, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
+import { Cache, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import { type RedisConnection, SerializationError, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
@@ -157,10 +157,53 @@ describe(`Cache on ${target} via ${driver}`, () => {
     expect(undef.calls).toBe(2);
   });
 
+  it('get and mget read a cached "not found" as null, whether the loader returned null or undefined', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    expect(await cache.wrap('none:null', async () => null)).toBeNull();
+    expect(await cache.wrap('none:undefined', async () => undefined)).toBeUndefined();
+    // wrap hands back what the loader returned, from Redis too.
+    expect(await cache.wrap('none:undefined', async () => 'reloaded')).toBeUndefined();
+    expect(await cache.get('none:null')).toBeNull();
+    expect(await cache.get('none:undefined')).toBeNull();
+    expect(await cache.get('none:never-cached')).toBeUndefined();
+    expect(await cache.mget(['none:null', 'none:undefined', 'none:never-cached'])).toEqual([null, null, undefined]);
+    await cache.set('none:set', undefined);
+    expect(await cache.get('none:set')).toBeNull();
+    // The same from the L1 tier.
+    const local = new Cache({ connection, ttlMs: 60_000, l1: {} });
+    await local.ready();
+    expect(await local.wrap('l1:undefined', async () => undefined)).toBeUndefined();
+    const { result, total } = await countCommands(connection, async () => [
+      await local.get('l1:undefined'),
+      await local.mget(['l1:undefined']),
+    ]);
+    expect(result).toEqual([null, [null]]);
+    expect(total).toBe(0);
+    await local.close();
+  });
+
+  it('stats and events count every read: wrap, get and each key of mget', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    const seen: string[] = [];
+    for (const name of ['hit', 'miss', 'load', 'l1Hit', 'stale', 'refresh'] as const) {
+      cache.on(name, (e: { key: string }) => seen.push(`${name} ${e.key}`));
+    }
+    await cache.wrap('a', async () => 1);
+    await cache.get('a');
+    await cache.get('b');
+    await cache.mget(['a', 'b']);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 3, loads: 1, l1Hits: 0, errors: 0 });
+    expect(seen).toEqual(['miss a', 'load a', 'hit a', 'miss b', 'hit a', 'miss b']);
+  });
+
   it('stale-while-revalidate serves stale within grace, refreshes once, reloads beyond grace', async () => {
     const connection = await testConnection();
-    const events: CacheEvent[] = [];
-    const cache = new Cache({ connection, ttlMs: 300, staleWhileRevalidateMs: 1000, onEvent: (e) => events.push(e) });
+    const events: string[] = [];
+    const cache = new Cache({ connection, ttlMs: 300, staleWhileRevalidateMs: 1000 });
+    cache.on('stale', () => events.push('stale'));
+    cache.on('refresh', () => events.push('refresh'));
     const other = new Cache({ connection, ttlMs: 300, staleWhileRevalidateMs: 1000 });
     const load = counter((n) => `v${n}`, 100);
     expect(await cache.wrap('s', load)).toBe('v1');
@@ -173,8 +216,8 @@ describe(`Cache on ${target} via ${driver}`, () => {
     await sleep(300);
     expect(load.calls).toBe(2); // one refresh across both instances
     expect(await cache.wrap('s', load)).toBe('v2');
-    expect(events.some((e) => e.type === 'stale')).toBe(true);
-    expect(events.some((e) => e.type === 'refresh')).toBe(true);
+    expect(events).toContain('stale');
+    expect(events).toContain('refresh');
     // Beyond ttl + grace the entry is gone: a foreground reload.
     await sleep(1500);
     expect(await cache.wrap('s', load)).toBe('v3');
@@ -257,11 +300,13 @@ describe(`Cache on ${target} via ${driver}`, () => {
 
   it('a loader value the serializer rejects is returned but not cached, and reported', async () => {
     const connection = await testConnection();
-    const events: CacheEvent[] = [];
-    const cache = new Cache({ connection, ttlMs: 60_000, onEvent: (e) => events.push(e) });
+    const events: unknown[] = [];
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    cache.on('serializationError', (e) => events.push(e));
     const value = { big: 10n };
     expect(await cache.wrap('bigint', async () => value)).toBe(value);
-    expect(events.find((e) => e.type === 'error')).toMatchObject({ operation: 'store', key: 'bigint' });
+    expect(events).toEqual([expect.objectContaining({ operation: 'encode', key: 'bigint' })]);
+    expect(cache.stats().errors).toBe(1);
     expect(await cache.get('bigint')).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { Cache, type CacheEvent, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
+import { Cache, type CacheEvents, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
 import { RedisPatternsError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
@@ -21,15 +21,9 @@ describe(`Cache with Redis down via ${driver}`, () => {
     const server = await startRedis();
     servers.push(server);
     const { connection, close } = await privateConnection(server);
-    const events: CacheEvent[] = [];
-    const cache = new Cache({
-      connection,
-      ttlMs: 60_000,
-      timeoutMs: 200,
-      offlineBackoffMs: 300,
-      l1: { ttlMs: 50 },
-      onEvent: (e) => events.push(e),
-    });
+    const events: CacheEvents['redisError'][0][] = [];
+    const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200, offlineBackoffMs: 300, l1: { ttlMs: 50 } });
+    cache.on('redisError', (e) => events.push(e));
     try {
       await cache.ready();
       let calls = 0;
@@ -55,7 +49,8 @@ describe(`Cache with Redis down via ${driver}`, () => {
       const failed = await writeThrough(cache, async () => 'written', { keys: ['k'] }).catch((e) => e);
       expect(failed).toBeInstanceOf(CacheInvalidationError);
       expect(failed.result).toBe('written');
-      expect(events.some((e) => e.type === 'error')).toBe(true);
+      expect(events.map((e) => e.operation)).toEqual(expect.arrayContaining(['get', 'delete', 'invalidateTag']));
+      expect(events.every((e) => e.error instanceof RedisPatternsError)).toBe(true);
       expect(cache.stats().errors).toBeGreaterThan(0);
 
       const restarted = await startRedis({ port: server.port });

@@ -131,6 +131,36 @@ describe(`Cache L1 tier on ${target} via ${driver}`, () => {
     await within(2000, async () => (await b.get('z')) === 'v2');
   });
 
+  it('get and mget answered from L1 are counted and reported like wrap', async () => {
+    const { a } = await pair();
+    const l1Hits: string[] = [];
+    a.on('l1Hit', ({ key }) => l1Hits.push(key));
+    await a.set('k', 1);
+    await a.set('j', 2);
+    const { total } = await countCommands(a.connection, async () => {
+      expect(await a.get('k')).toBe(1);
+      expect(await a.mget(['k', 'j'])).toEqual([1, 2]);
+    });
+    expect(total).toBe(0);
+    expect(a.stats()).toMatchObject({ l1Hits: 3, hits: 0, misses: 0 });
+    expect(l1Hits).toEqual(['k', 'k', 'j']);
+  });
+
+  it('an instance used before ready() never serves a value whose invalidation it missed', async () => {
+    const prefix = uniquePrefix('l1');
+    const writer = new Cache({ connection: await testConnection({ prefix }), ttlMs: 60_000 });
+    await writer.set('x', 'old');
+    const reader = new Cache({ connection: await testConnection({ prefix }), ttlMs: 60_000, l1: { ttlMs: 30_000 } });
+    // Right away, while the reader's subscription is most likely still being set up.
+    expect(await reader.get('x')).toBe('old');
+    await writer.set('x', 'new');
+    await reader.ready();
+    await within(2000, async () => (await reader.get('x')) === 'new');
+    // Once it listens, L1 serves the key with no round trip.
+    await within(2000, async () => (await countCommands(reader.connection, () => reader.get('x'))).total === 0);
+    await reader.close();
+  });
+
   it('L1 is bounded (LRU) and expires on its own TTL', async () => {
     const { a } = await pair(200);
     for (let i = 0; i < 150; i++) await a.set(`k${i}`, i);

@@ -11,6 +11,7 @@
 -- ARGV[4]     pub/sub channel for invalidation messages, '' for none
 -- ARGV[5]     the message to publish
 -- Returns 1.
+--- @include "core/lua/time.lua"
 local px = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', px)
 if ARGV[3] == '1' then
@@ -18,8 +19,7 @@ if ARGV[3] == '1' then
 end
 if #KEYS > 2 then
   -- Redis time, so index scores and their trimming agree across app instances.
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = redis_now()
   for i = 3, #KEYS do
     redis.call('ZADD', KEYS[i], now + px, KEYS[1])
     -- Members whose entries expired by themselves: drop them so the index stays bounded.

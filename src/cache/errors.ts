@@ -1,0 +1,18 @@
+import { RedisPatternsError } from '../core/errors.js';
+
+/**
+ * The write went to the source of truth, but dropping the cached copies failed
+ * (Redis unavailable or too slow): readers may see the old value until its TTL runs out.
+ * `result` is what the write returned. Code `CACHE_INVALIDATION`.
+ */
+export class CacheInvalidationError extends RedisPatternsError {
+  /** The error's `code`, for `switch` without an instance. */
+  static readonly code = 'CACHE_INVALIDATION';
+  /** What the write returned. */
+  readonly result: unknown;
+
+  constructor(result: unknown, cause: unknown) {
+    super(CacheInvalidationError.code, 'the write succeeded but the cache could not be invalidated', { cause });
+    this.result = result;
+  }
+}

@@ -1,0 +1,100 @@
+import { backoffDelay, sleep } from '../core/async.js';
+import { randomId } from '../core/ids.js';
+import type { EntryKeys } from './layout.js';
+import type { Deadline, RemoteTier } from './remote.js';
+import { claimScript } from './scripts.js';
+
+/** A load guard this caller took, and when (by its own monotonic clock) the guard's TTL runs out. */
+export interface GuardHold {
+  readonly expiresAt: number;
+}
+
+/** How a miss gets its value: load (holding the guard or not), or take what another instance stored meanwhile. */
+export type GuardOutcome =
+  /** This caller holds the guard: it loads and stores, and its store releases the guard. */
+  | { state: 'claimed'; hold: GuardHold }
+  /** Another instance stored the entry while this caller waited: its raw value. */
+  | { state: 'stored'; entry: string }
+  /** No guard: Redis failed or ran out of time, or the holder is too slow. The caller loads by itself. */
+  | { state: 'unguarded' };
+
+const UNGUARDED: GuardOutcome = { state: 'unguarded' };
+
+/**
+ * Releasing is an unconditional `DEL`, so it is done only while the guard's TTL has surely not
+ * run out (then nobody else can hold it); a late loader leaves the guard to expire by itself.
+ */
+export function ownsGuard(hold: GuardHold | undefined): boolean {
+  return hold !== undefined && performance.now() < hold.expiresAt - 10;
+}
+
+/**
+ * The distributed stampede guard: on a miss one caller across all instances takes a short
+ * guard key (`SET NX PX`) and loads; the others poll an atomic get-or-claim script until the
+ * value appears, take the guard over if it disappears (its holder died or failed), or give up
+ * after `waitMs` and load by themselves. Polling sleeps do not count against the caller's
+ * Redis deadline; the polls themselves do.
+ */
+export class LoadGuard {
+  constructor(
+    private readonly remote: RemoteTier,
+    /** The guard's TTL, in ms (capped by the caller at the entry's TTL). */
+    readonly ttlMs: number,
+    private readonly waitMs: number,
+  ) {}
+
+  /**
+   * Takes the guard if it is free: the hold, `'held'` when another caller has it, or
+   * `undefined` when Redis failed (reported by the remote tier).
+   */
+  async claim(
+    keys: EntryKeys,
+    ttlMs: number,
+    deadline: Deadline,
+    key: string,
+    token = randomId(9),
+  ): Promise<GuardHold | 'held' | undefined> {
+    const claimedAt = performance.now();
+    try {
+      const reply = await this.remote.send(['SET', keys.guard, token, 'NX', 'PX', ttlMs], keys.guard, deadline, 'claim', key);
+      return reply === 'OK' ? { expiresAt: claimedAt + ttlMs } : 'held';
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The miss path: claim the guard, or wait for its holder's value. A plain `SET NX` comes
+   * first, right after the caller's `GET`: if another instance stored the value in between,
+   * this caller loads once more (harmless), and a miss stays at three round trips.
+   */
+  async acquire(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardOutcome> {
+    const token = randomId(9);
+    const first = await this.claim(keys, ttlMs, deadline, key, token);
+    if (first === undefined) return UNGUARDED;
+    if (first !== 'held') return { state: 'claimed', hold: first };
+    const giveUpAt = Date.now() + this.waitMs;
+    for (let attempt = 1; Date.now() < giveUpAt; attempt++) {
+      const pausedAt = performance.now();
+      await sleep(Math.min(backoffDelay(attempt, { baseMs: 10, maxMs: 200 }), Math.max(1, giveUpAt - Date.now())));
+      deadline.extend(performance.now() - pausedAt);
+      if (!this.remote.usable(deadline)) break;
+      const claimedAt = performance.now();
+      try {
+        const reply = await this.remote.run(claimScript, [keys.entry, keys.guard], [token, ttlMs], deadline, 'claim', key);
+        if (reply.state === 'stored') return reply;
+        // The holder died or failed (its guard is gone): this caller takes over.
+        if (reply.state === 'claimed') return { state: 'claimed', hold: { expiresAt: claimedAt + ttlMs } };
+      } catch {
+        break;
+      }
+    }
+    // The holder is alive but slow, or Redis failed: stop waiting and let the caller load.
+    return UNGUARDED;
+  }
+
+  /** Frees a guard this caller holds (its loader failed), so the next caller loads at once. Not awaited. */
+  release(keys: EntryKeys, key: string): void {
+    this.remote.send(['DEL', keys.guard], keys.guard, this.remote.deadline(true), 'release', key).catch(() => undefined);
+  }
+}
