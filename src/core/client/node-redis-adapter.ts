@@ -96,7 +96,7 @@ export class NodeRedisClient implements RedisClient {
 
   async close(): Promise<void> {
     const c = (this.single ?? this.cluster) as NodeRedisSingle;
-    if (!(await settlesWithin(c.close(), CLOSE_WAIT_MS))) c.destroy();
+    if (!(await settlesWithin(c.close(), CLOSE_WAIT_MS))) forceClose(c);
   }
 }
 
@@ -118,7 +118,7 @@ class NodeRedisSubscriber extends ChannelSubscriber {
   }
 
   protected destroy(): void {
-    this.sub.destroy();
+    forceClose(this.sub);
   }
 }
 
@@ -130,4 +130,14 @@ function stringify(args: readonly RedisArg[]): RedisArg[] {
     out[i] = typeof a === 'number' ? String(a) : a;
   }
   return out;
+}
+
+// After a graceful close() that never finished (a frozen server), node-redis refuses destroy() as
+// "already closed" while the socket stays open: unref it then, so it cannot keep the process alive.
+function forceClose(client: { destroy(): void }): void {
+  try {
+    client.destroy();
+  } catch {
+    (client as { unref?: () => void }).unref?.();
+  }
 }
