@@ -31,16 +31,17 @@ export const uniqueTrackScript = defineScript<[expireAtMs: number, ...members: s
   { keys: 1, parseReply: (reply) => Number(reply) === 1 },
 );
 
-export const windowIncrementScript = defineScript<
-  [amount: number, windowMs: number, windows: number],
-  { start: number; value: number }
->('counters/window-increment', windowIncrementSource, {
-  keys: 1,
-  parseReply: (reply) => {
-    const [start, value] = entries(reply);
-    return { start: Number(start), value: Number(value) };
+export const windowIncrementScript = defineScript<[amount: number, windowMs: number, windows: number], { start: number; value: number }>(
+  'counters/window-increment',
+  windowIncrementSource,
+  {
+    keys: 1,
+    parseReply: (reply) => {
+      const [start, value] = entries(reply);
+      return { start: Number(start), value: Number(value) };
+    },
   },
-});
+);
 
 export const windowReadScript = defineScript<[windowMs: number, windows: number], WindowRead>('counters/window-read', windowReadSource, {
   keys: 1,
