@@ -15,6 +15,7 @@ export {
   CommandTimeoutError,
   type ErrorCode,
   RedisCommandError,
+  RedisOutOfMemoryError,
   RedisPatternsError,
   RedisUnavailableError,
   SerializationError,

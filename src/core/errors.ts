@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'REDIS_UNAVAILABLE'
   | 'REDIS_TIMEOUT'
   | 'REDIS_ERROR'
+  | 'REDIS_OOM'
   | 'SERIALIZATION'
   // cache
   | 'CACHE_INVALIDATION'
@@ -44,7 +45,7 @@ export class RedisPatternsError extends Error {
 
 /** Bad input, rejected before anything is sent to Redis. Code `VALIDATION`. */
 export class ValidationError extends RedisPatternsError {
-  static readonly code = 'VALIDATION';
+  static readonly code: ErrorCode = 'VALIDATION';
   /** Name of the offending option or argument. */
   readonly field: string;
 
@@ -86,10 +87,26 @@ export class CommandTimeoutError extends RedisPatternsError {
 
 /** Redis answered with an error reply that no module turned into a typed error. Code `REDIS_ERROR`. */
 export class RedisCommandError extends RedisPatternsError {
-  static readonly code = 'REDIS_ERROR';
+  static readonly code: ErrorCode = 'REDIS_ERROR';
+
+  /** @param code - a subclass's more specific code; default `REDIS_ERROR` */
+  constructor(message: string, options?: { cause?: unknown }, code: ErrorCode = RedisCommandError.code) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * Redis refused a write because it reached `maxmemory` under the `noeviction` policy
+ * (`OOM command not allowed ...`). Redis is up and answering: this is not an outage, and no
+ * module treats it as one (a rate limiter does not fail open on it unless told to). A script
+ * can only fail this way at its first write, so it never leaves a half-done change. Code
+ * `REDIS_OOM`.
+ */
+export class RedisOutOfMemoryError extends RedisCommandError {
+  static override readonly code: ErrorCode = 'REDIS_OOM';
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(RedisCommandError.code, message, options);
+    super(message, options, RedisOutOfMemoryError.code);
   }
 }
 

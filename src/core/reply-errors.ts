@@ -1,4 +1,4 @@
-import { RedisCommandError, RedisPatternsError, RedisUnavailableError } from './errors.js';
+import { RedisCommandError, RedisOutOfMemoryError, RedisPatternsError, RedisUnavailableError } from './errors.js';
 
 /**
  * The typed errors of one script's Lua status codes: a script that ends with
@@ -39,6 +39,8 @@ export function toTypedError(err: unknown, errors?: ScriptErrors): Error {
     const factory = errors[message.slice(3, space === -1 ? undefined : space)];
     if (factory) return factory(space === -1 ? '' : message.slice(space + 1));
   }
+  // Redis is up and answering, only full: not an outage.
+  if (message.startsWith('OOM ')) return new RedisOutOfMemoryError(message, { cause: err });
   if (UNAVAILABLE_NAMES.has(err.name) || UNAVAILABLE_NAMES.has(err.constructor.name) || UNAVAILABLE_MESSAGE.test(message)) {
     return new RedisUnavailableError(`Redis is unavailable: ${message}`, { cause: err });
   }

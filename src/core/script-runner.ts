@@ -132,14 +132,16 @@ function finish(call: Call): boolean {
 function succeed(script: AnyScript, call: Call, reply: RedisReply): void {
   if (!finish(call)) return;
   const parse = script.parseReply;
-  if (!parse) return call.resolve(reply);
+  if (!parse) {
+    call.resolve(reply);
+    return;
+  }
   let result: unknown;
   try {
     result = parse(reply);
   } catch (err) {
-    return call.reject(
-      new RedisCommandError(`script ${script.name} answered an unexpected reply: ${(err as Error).message}`, { cause: err }),
-    );
+    call.reject(new RedisCommandError(`script ${script.name} answered an unexpected reply: ${(err as Error).message}`, { cause: err }));
+    return;
   }
   call.resolve(result);
 }

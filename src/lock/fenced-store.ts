@@ -13,6 +13,9 @@ export interface FencedStoreOptions {
   ttlMs?: number;
 }
 
+/** Most fields one {@link FencedStore.write} sets. */
+export const MAX_FENCED_FIELDS = 10_000;
+
 /** Outcome of {@link FencedStore.write}. */
 export interface FencedWriteResult {
   /** True when the fields were written. */
@@ -55,7 +58,9 @@ export class FencedStore {
     assertKeyPart('resource', resource);
     assertPositiveInteger('token', token);
     const entries = Object.entries(fields ?? {});
-    if (entries.length === 0) throw new ValidationError('fields', 'must have at least one field');
+    if (entries.length === 0 || entries.length > MAX_FENCED_FIELDS) {
+      throw new ValidationError('fields', `must have 1 to ${MAX_FENCED_FIELDS} fields`);
+    }
     const pairs: string[] = [];
     for (const [field, value] of entries) {
       assertKeyPart('field', field);

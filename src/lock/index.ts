@@ -8,7 +8,7 @@
 
 export { LockLostError, LockNotAcquiredError } from './errors.js';
 export { type FencedAcquireOptions, FencedLock, type FencedLockOptions } from './fenced-lock.js';
-export { FencedStore, type FencedStoreOptions, type FencedWriteResult } from './fenced-store.js';
+export { FencedStore, type FencedStoreOptions, type FencedWriteResult, MAX_FENCED_FIELDS } from './fenced-store.js';
 export type { FencedLease, FencedLockContext, Lease, LockContext } from './lease.js';
 export { Redlock, type RedlockAcquireOptions, type RedlockOptions } from './redlock.js';
 export { Semaphore, type SemaphoreAcquireOptions, type SemaphoreOptions } from './semaphore.js';

@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { RedisReply } from '../core/client/types.js';
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
-import { CommandTimeoutError, RedisCommandError, type RedisPatternsError, RedisUnavailableError, ValidationError } from '../core/errors.js';
+import {
+  CommandTimeoutError,
+  RedisCommandError,
+  RedisOutOfMemoryError,
+  type RedisPatternsError,
+  RedisUnavailableError,
+  ValidationError,
+} from '../core/errors.js';
 import { encodeKeyPart, type KeySpace } from '../core/keys.js';
 import { defineScript, type LuaScript } from '../core/script.js';
 import { assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
@@ -9,10 +16,11 @@ import { BlockCache } from './block-cache.js';
 import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } from './result.js';
 
 /**
- * What a limiter answers when Redis cannot answer (unreachable, no reply within the
- * timeout, or a reply such as `READONLY`, `OOM`, `BUSY` that means "not now"): `'open'` lets
- * the request through, `'closed'` rejects it, `'throw'` rejects the call with the typed
- * error. Other error replies (`WRONGTYPE`, ...) are bugs and always throw.
+ * What a limiter answers when Redis cannot answer (unreachable, no reply within the timeout,
+ * or a reply such as `READONLY`, `BUSY`, `MASTERDOWN` that means "not now"), or, for
+ * `outOfMemoryPolicy`, when Redis is full: `'open'` lets the request through, `'closed'`
+ * rejects it, `'throw'` rejects the call with the typed error. Other error replies
+ * (`WRONGTYPE`, ...) are bugs and always throw.
  */
 export type OutagePolicy = 'open' | 'closed' | 'throw';
 
@@ -23,6 +31,11 @@ export interface RateLimiterEvents {
    * `'throw'` the call rejects instead): for logs and metrics.
    */
   outage: [event: { error: RedisPatternsError; policy: 'open' | 'closed' }];
+  /**
+   * Redis refused a check because it is full (`RedisOutOfMemoryError`) and the out-of-memory
+   * policy answered it (`'open'` or `'closed'`).
+   */
+  outOfMemory: [event: { error: RedisOutOfMemoryError; policy: 'open' | 'closed' }];
 }
 
 /** Options every limiter takes. */
@@ -41,6 +54,14 @@ export interface RateLimiterOptions {
    * reported with an `outage` event.
    */
   outagePolicy?: OutagePolicy;
+  /**
+   * What to answer when Redis refuses a check because it reached `maxmemory` under
+   * `noeviction` (`RedisOutOfMemoryError`). A full Redis still answers, and anyone able to
+   * fill it must not be able to switch rate limiting off that way, so this is separate from
+   * `outagePolicy` and never lets requests through unless set to `'open'`. Default
+   * `'closed'`. Each such answer is reported with an `outOfMemory` event.
+   */
+  outOfMemoryPolicy?: OutagePolicy;
   /**
    * Longest wait for Redis per call, in ms, before the outage policy applies. Default: the
    * connection's `commandTimeoutMs`. Every wait is bounded by core's one shared deadline timer, so a
@@ -134,6 +155,7 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
   private readonly limitArgs: readonly (string | number)[];
   private readonly maxCost: number;
   private readonly outagePolicy: OutagePolicy;
+  private readonly outOfMemoryPolicy: OutagePolicy;
   private readonly timeoutMs: number;
   private readonly blocks: BlockCache | undefined;
 
@@ -142,11 +164,8 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     this.connection = toConnection(options.connection);
     this.name = options.name ?? algorithm.name;
     assertKeyPart('name', this.name);
-    const policy = options.outagePolicy ?? 'open';
-    if (policy !== 'open' && policy !== 'closed' && policy !== 'throw') {
-      throw new ValidationError('outagePolicy', `must be 'open', 'closed' or 'throw', got ${String(policy)}`);
-    }
-    this.outagePolicy = policy;
+    this.outagePolicy = policyOption('outagePolicy', options.outagePolicy, 'open');
+    this.outOfMemoryPolicy = policyOption('outOfMemoryPolicy', options.outOfMemoryPolicy, 'closed');
     const timeout = options.timeoutMs ?? 0;
     assertNonNegative('timeoutMs', timeout);
     // A timer only when it is shorter than the connection's own; otherwise that one already bounds the wait.
@@ -237,6 +256,12 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     return this.connection.run(this.script, this.keysOf(identity), [cost, mode, ...this.limitArgs], timeout).then(
       (reply) => this.toResult(reply),
       (err: unknown) => {
+        if (err instanceof RedisOutOfMemoryError) {
+          const policy = this.outOfMemoryPolicy;
+          if (policy === 'throw') throw err;
+          this.emit('outOfMemory', { error: err, policy });
+          return this.outageResult(policy === 'open' ? 'oom-open' : 'oom-closed');
+        }
         const policy = this.outagePolicy;
         if (policy === 'throw' || !isOutage(err)) throw err;
         this.emit('outage', { error: err, policy });
@@ -260,7 +285,7 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
   }
 
   private outageResult(source: ResultSource): RateLimitResult {
-    const open = source === 'fail-open';
+    const open = source === 'fail-open' || source === 'oom-open';
     // Closed: ask callers to come back after the shortest period, when Redis may be back.
     const wait = open ? 0 : Math.min(...this.specs.map((s) => s.periodMs));
     const limits = this.specs.map((s) => ({ limit: s.limit, remaining: open ? s.limit : 0, resetMs: wait, retryAfterMs: wait }));
@@ -268,9 +293,9 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
   }
 }
 
-// Error replies that mean "Redis cannot answer now" rather than a bug: a failover in progress, out of
-// memory, a busy script. (Core already types CLUSTERDOWN and LOADING as unavailable.)
-const OUTAGE_REPLY = /^(OOM|READONLY|BUSY|MASTERDOWN|TRYAGAIN)\b/;
+// Error replies that mean "Redis cannot answer now" rather than a bug: a failover in progress, a busy
+// script. (Core already types CLUSTERDOWN and LOADING as unavailable, and OOM as out of memory.)
+const OUTAGE_REPLY = /^(READONLY|BUSY|MASTERDOWN|TRYAGAIN)\b/;
 
 function isOutage(err: unknown): err is RedisPatternsError {
   if (err instanceof RedisUnavailableError || err instanceof CommandTimeoutError) return true;
@@ -286,4 +311,12 @@ function blockCacheOf(option: RateLimiterOptions['blockCache']): BlockCache | un
 
 function numbers(reply: RedisReply): number[] {
   return (reply as unknown[]).map(Number);
+}
+
+function policyOption(field: string, value: OutagePolicy | undefined, fallback: OutagePolicy): OutagePolicy {
+  const policy = value ?? fallback;
+  if (policy !== 'open' && policy !== 'closed' && policy !== 'throw') {
+    throw new ValidationError(field, `must be 'open', 'closed' or 'throw', got ${String(policy)}`);
+  }
+  return policy;
 }

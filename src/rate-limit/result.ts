@@ -4,10 +4,14 @@ export type ResultSource =
   | 'redis'
   /** The in-process block cache answered: the identity was rejected moments ago and is still waiting. */
   | 'block-cache'
-  /** Redis did not answer in time and the limiter's outage policy let the request through. */
+  /** Redis could not answer (down, no reply in time) and the limiter's outage policy let the request through. */
   | 'fail-open'
-  /** Redis did not answer in time and the limiter's outage policy rejected the request. */
-  | 'fail-closed';
+  /** Redis could not answer (down, no reply in time) and the limiter's outage policy rejected the request. */
+  | 'fail-closed'
+  /** Redis is full (`maxmemory`, `noeviction`) and the limiter's out-of-memory policy let the request through. */
+  | 'oom-open'
+  /** Redis is full (`maxmemory`, `noeviction`) and the limiter's out-of-memory policy rejected the request. */
+  | 'oom-closed';
 
 /** The state of one configured limit after a call. */
 export interface LimitStatus {

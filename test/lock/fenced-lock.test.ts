@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
-import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError } from '../../src/lock/index.js';
+import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
@@ -177,6 +177,21 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     expect(freshWrite.byCommand.evalsha).toBe(1);
     expect(await store.read('refill:9')).toEqual({ status: 'sent', by: 'fresh' });
     expect(await locks.tryAcquire('refill:9')).toBeNull(); // the stale release did not free it
+  });
+
+  it(`a fenced write sets up to MAX_FENCED_FIELDS (${MAX_FENCED_FIELDS}) fields in one EVALSHA, and refuses one more`, async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const store = new FencedStore({ connection });
+    const lease = await locks.acquire('wide');
+    const fields = Object.fromEntries(Array.from({ length: MAX_FENCED_FIELDS }, (_, i) => [`f${i}`, i]));
+    const { result, byCommand } = await countCommands(connection, () => store.write('wide', lease.token, fields));
+    expect(result.written).toBe(true);
+    expect(byCommand.evalsha).toBe(1);
+    const stored = await store.read('wide');
+    expect(Object.keys(stored ?? {})).toHaveLength(MAX_FENCED_FIELDS);
+    expect(stored?.[`f${MAX_FENCED_FIELDS - 1}`]).toBe(MAX_FENCED_FIELDS - 1);
+    await expectRejectedBeforeSending(connection, [() => store.write('wide', lease.token, { ...fields, extra: 1 })]);
   });
 
   it('rejects bad input before sending anything', async () => {

@@ -12,7 +12,7 @@ const modules = Object.keys(pkg.exports)
   .filter((k) => k.startsWith('./') && k !== './package.json')
   .map((k) => k.slice(2));
 
-// Real dependencies between modules, through the other module's public entry (DESIGN.md).
+// Real dependencies between modules, through the other module's public entry (docs/architecture.md).
 const dependsOn: Record<string, string[]> = {};
 
 function luaMarkers(module: string): string[] {

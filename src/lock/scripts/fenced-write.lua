@@ -7,8 +7,9 @@
 -- ARGV[1] token, ARGV[2] TTL of the record in ms ('0' = keep the current TTL / none),
 -- ARGV[3..] field, value, field, value, ...
 -- Returns {1, newest token} when written, {0, newest token} when rejected as stale.
+--- @include "core/lua/chunked.lua"
 local newest = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) < newest then return {0, newest} end
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+call_chunked('HSET', KEYS[2], ARGV, 3)
 if ARGV[2] ~= '0' then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return {1, newest}

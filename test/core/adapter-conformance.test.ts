@@ -1,0 +1,147 @@
+// One contract for every client adapter (src/core/client/types.ts `RedisClient`): each project
+// runs it on its own adapter, so the four projects cover ioredis and node-redis, standalone and
+// cluster. Modules rely on exactly these behaviours and nothing else of a client.
+import { describe, expect, it } from 'vitest';
+import { adaptClient } from '../../src/core/client/detect.js';
+import type { RedisClient } from '../../src/index.js';
+import { driver, rawClient, target, uniquePrefix } from '../harness/redis.js';
+
+async function adapter(): Promise<RedisClient> {
+  return adaptClient(await rawClient());
+}
+
+// Keys of one hash tag, so multi-key commands and pipelines stay in one slot on a cluster.
+function keys(): { a: string; b: string; list: string } {
+  const tag = `{${uniquePrefix('conformance')}}`;
+  return { a: `${tag}:a`, b: `${tag}:b`, list: `${tag}:list` };
+}
+
+describe(`client adapter contract on ${target} via ${driver}`, () => {
+  it('describes itself', async () => {
+    const client = await adapter();
+    expect(client.driver).toBe(driver);
+    expect(client.isCluster).toBe(target === 'cluster');
+  });
+
+  it('send: string, number and Buffer arguments; integer, bulk, nil and array replies', async () => {
+    const client = await adapter();
+    const { a, b } = keys();
+    expect(await client.send(['SET', a, 'value'], a)).toBe('OK');
+    expect(await client.send(['GET', a], a)).toBe('value');
+    expect(await client.send(['GET', b], b)).toBeNull();
+    expect(await client.send(['INCRBY', b, 5], b)).toBe(5);
+    expect(await client.send(['SET', a, Buffer.from('bytes')], a)).toBe('OK');
+    expect(await client.send(['GET', a], a)).toBe('bytes');
+    expect(await client.send(['MGET', a, b], a)).toEqual(['bytes', '5']);
+    expect(await client.send(['EVAL', 'return {1, "two", false}', 1, a], a)).toEqual([1, 'two', null]);
+  });
+
+  it('send: an error reply rejects with the server message', async () => {
+    const client = await adapter();
+    const { a } = keys();
+    await client.send(['SET', a, 'text'], a);
+    await expect(client.send(['INCR', a], a)).rejects.toThrow(/not an integer/);
+    await expect(client.send(['LPUSH', a, 'x'], a)).rejects.toThrow(/^WRONGTYPE/);
+  });
+
+  it('pipeline: replies in order; MULTI is atomic; the first error reply rejects', async () => {
+    const client = await adapter();
+    const { a, b, list } = keys();
+    const plain = await client.pipeline(
+      [
+        ['SET', a, '1'],
+        ['INCR', a],
+        ['RPUSH', list, 'x', 'y'],
+        ['LRANGE', list, 0, -1],
+        ['GET', b],
+      ],
+      { routeKey: a },
+    );
+    expect(plain).toEqual(['OK', 2, 2, ['x', 'y'], null]);
+    const atomic = await client.pipeline(
+      [
+        ['INCR', a],
+        ['INCR', a],
+      ],
+      { atomic: true, routeKey: a },
+    );
+    expect(atomic).toEqual([3, 4]);
+    await client.send(['SET', b, 'text'], b);
+    await expect(
+      client.pipeline(
+        [
+          ['INCR', a],
+          ['INCR', b],
+        ],
+        { routeKey: a },
+      ),
+    ).rejects.toThrow(/not an integer/);
+    // The pipeline ran up to and past the failing command: the first INCR landed.
+    expect(await client.send(['GET', a], a)).toBe('5');
+  });
+
+  it('primaries: one client per primary, each answering as a master', async () => {
+    const client = await adapter();
+    const nodes = await client.primaries();
+    expect(nodes).toHaveLength(target === 'cluster' ? 3 : 1);
+    for (const node of nodes) {
+      const role = (await node.send(['ROLE'])) as unknown[];
+      expect(role[0]).toBe('master');
+    }
+    const ports = await Promise.all(nodes.map(async (n) => String(await n.send(['CONFIG', 'GET', 'port']))));
+    expect(new Set(ports).size).toBe(nodes.length);
+  });
+
+  it('duplicate: an independent connection a blocking read cannot stall, closed on its own', async () => {
+    const client = await adapter();
+    const { list } = keys();
+    const copy = await client.duplicate();
+    const blocked = copy.send(['BLPOP', list, 1], list);
+    const started = Date.now();
+    expect(await client.send(['PING'])).toBe('PONG');
+    expect(Date.now() - started).toBeLessThan(500);
+    await client.send(['RPUSH', list, 'job'], list);
+    expect(await blocked).toEqual([list, 'job']);
+    await copy.close();
+    expect(await client.send(['PING'])).toBe('PONG');
+  });
+
+  it('createSubscriber: subscribe resolves once confirmed; handlers of one channel share it; unsubscribe and close', async () => {
+    const client = await adapter();
+    const channel = `${uniquePrefix('chan')}`;
+    const sub = await client.createSubscriber();
+    const first: string[] = [];
+    const second: string[] = [];
+    const onFirst = (message: string, ch: string) => first.push(`${ch}:${message}`);
+    await sub.subscribe(channel, onFirst);
+    await sub.subscribe(channel, (message) => second.push(message));
+    // Confirmed subscription: a message published right away arrives.
+    await client.send(['PUBLISH', channel, 'one']);
+    await waitFor(() => first.length === 1 && second.length === 1);
+    expect(first).toEqual([`${channel}:one`]);
+    await sub.unsubscribe(channel, onFirst);
+    await client.send(['PUBLISH', channel, 'two']);
+    await waitFor(() => second.length === 2);
+    expect(first).toHaveLength(1);
+    await sub.close();
+    await client.send(['PUBLISH', channel, 'three']);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(second).toEqual(['one', 'two']);
+  });
+
+  it('close: closes the client it wraps', async () => {
+    const client = await adapter();
+    const copy = await client.duplicate();
+    expect(await copy.send(['PING'])).toBe('PONG');
+    await copy.close();
+    await expect(copy.send(['PING'])).rejects.toThrow();
+  });
+});
+
+async function waitFor(done: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

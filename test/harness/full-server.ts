@@ -1,0 +1,57 @@
+// A private redis-server with a small `maxmemory` that a test fills to the limit, to see what
+// each module does when Redis is full (`noeviction`: writes fail with OOM) or evicts keys.
+import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import type { RedisConnection, RedisConnectionOptions } from '../../src/index.js';
+import { privateConnection } from './private-server.js';
+
+export interface FullServer {
+  server: RedisServer;
+  connection: RedisConnection;
+  /** Writes filler values until Redis refuses a write with OOM. */
+  fill(): Promise<void>;
+  /** Deletes the filler, so writes work again. */
+  free(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// Big values first, then smaller ones: a refused write's own request buffer counts against
+// maxmemory until it is freed, so only a small write refused proves that Redis is really full.
+const FILLERS = [64 * 1024, 4096, 256, 16].map((n) => 'x'.repeat(n));
+
+/** A server limited to `maxmemoryMb` with the given eviction policy, and a connection to it. */
+export async function startFullServer(
+  policy: 'noeviction' | 'allkeys-lru' | 'allkeys-lfu' | 'allkeys-random' | 'volatile-lru' = 'noeviction',
+  options: RedisConnectionOptions & { maxmemoryMb?: number } = {},
+): Promise<FullServer> {
+  const { maxmemoryMb = 4, ...connectionOptions } = options;
+  const server = await startRedis({ extraArgs: ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', policy] });
+  const { connection, close } = await privateConnection(server, connectionOptions);
+  let fillers = 0;
+  return {
+    server,
+    connection,
+    async fill() {
+      // Under noeviction a refused write of each size ends that size; an evicting server never
+      // refuses, so each size stops once it alone is well past the limit.
+      for (const filler of FILLERS) {
+        for (let i = 0; i < (maxmemoryMb * 1024 * 1024 * 4) / filler.length; i++) {
+          try {
+            await connection.send(['SET', `filler:${fillers}`, filler]);
+            fillers++;
+          } catch (err) {
+            if ((err as Error).message.startsWith('OOM')) break;
+            throw err;
+          }
+        }
+      }
+    },
+    async free() {
+      for (let i = 0; i < fillers; i++) await connection.send(['DEL', `filler:${i}`]);
+      fillers = 0;
+    },
+    async close() {
+      close();
+      await server.stop();
+    },
+  };
+}
