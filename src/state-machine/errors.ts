@@ -14,8 +14,7 @@ export class InvalidTransitionError extends ValidationError {
 
   constructor(from: string, to: string, reason: 'from-not-a-state' | 'to-not-a-state' | 'not-allowed') {
     const field = reason === 'from-not-a-state' ? 'from' : 'to';
-    const why =
-      reason === 'not-allowed' ? 'is not allowed' : `is not allowed: ${reason === 'from-not-a-state' ? from : to} is not a state`;
+    const why = reason === 'not-allowed' ? 'is not allowed' : `is not allowed: ${reason === 'from-not-a-state' ? from : to} is not a state`;
     super(field, `transition ${from} -> ${to} ${why}`, InvalidTransitionError.code);
     this.from = from;
     this.to = to;
