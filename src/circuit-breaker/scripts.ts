@@ -56,21 +56,22 @@ export const checkScript = defineScript<[probeId: string, leaseMs: number, maxPr
   },
 );
 
-export const recordScript = defineScript<
-  [
-    successes: number,
-    failures: number,
-    probeId: string,
-    bucketMs: number,
-    windowBuckets: number,
-    failureThreshold: number,
-    failureRate: string,
-    minimumRequests: number,
-    openMs: number,
-    idleTtlMs: number,
-  ],
-  StateReply
->('circuit-breaker/record', recordSource, { keys: 3, parseReply: stateReply });
+/** The breaker's policy as `record.lua` takes it: the same for every record of one breaker. */
+export type PolicyArgs = [
+  bucketMs: number,
+  windowBuckets: number,
+  failureThreshold: number,
+  failureRate: string,
+  minimumRequests: number,
+  openMs: number,
+  idleTtlMs: number,
+];
+
+export const recordScript = defineScript<[successes: number, failures: number, probeId: string, ...policy: PolicyArgs], StateReply>(
+  'circuit-breaker/record',
+  recordSource,
+  { keys: 3, parseReply: stateReply },
+);
 
 export const openScript = defineScript<[durationMs: number, idleTtlMs: number], StateReply>('circuit-breaker/open', openSource, {
   keys: 3,

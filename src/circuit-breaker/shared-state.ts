@@ -1,6 +1,6 @@
 import type { CallOptions, RedisConnection } from '../core/connection.js';
 import type { ResolvedOptions } from './options.js';
-import { checkScript, openScript, recordScript, statusScript } from './scripts.js';
+import { checkScript, openScript, type PolicyArgs, recordScript, statusScript } from './scripts.js';
 import { type CircuitStatus, type StateReply, sumWindow, type Verdict } from './types.js';
 
 /**
@@ -16,15 +16,7 @@ import { type CircuitStatus, type StateReply, sumWindow, type Verdict } from './
 export class SharedState {
   private readonly keys: [state: string, window: string, probes: string];
   private readonly checkArgs: [leaseMs: number, maxProbes: number, idleTtlMs: number];
-  private readonly policyArgs: [
-    bucketMs: number,
-    windowBuckets: number,
-    failureThreshold: number,
-    failureRate: string,
-    minimumRequests: number,
-    openMs: number,
-    idleTtlMs: number,
-  ];
+  private readonly policyArgs: PolicyArgs;
   private readonly hot: CallOptions;
 
   constructor(

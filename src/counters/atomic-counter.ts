@@ -59,16 +59,13 @@ function resolveOptions(options: AtomicCounterOptions): Resolved {
  * const lastHour = await sent.total('sms:reminders');
  */
 export class AtomicCounter {
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly windowMs: number;
-  private readonly windows: number;
 
   constructor(options: AtomicCounterOptions) {
-    const resolved = resolveOptions(options);
-    this.connection = resolved.connection;
-    this.windowMs = resolved.windowMs;
-    this.windows = resolved.windows;
+    this.options = resolveOptions(options);
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
   }
 
@@ -76,17 +73,17 @@ export class AtomicCounter {
   async increment(counter: string, amount = 1): Promise<WindowCount> {
     assertKeyPart('counter', counter);
     if (!Number.isSafeInteger(amount)) throw new ValidationError('amount', `must be a safe integer, got ${amount}`);
-    return this.connection.run(windowIncrementScript, [this.key(counter)], [amount, this.windowMs, this.windows]);
+    return this.connection.run(windowIncrementScript, [this.key(counter)], [amount, this.options.windowMs, this.options.windows]);
   }
 
   /** Counts of the latest `n` windows (1 to `windows`, default all kept), newest first; the first is the current window. */
-  async series(counter: string, n = this.windows): Promise<WindowCount[]> {
+  async series(counter: string, n = this.options.windows): Promise<WindowCount[]> {
     const { start, values } = await this.read(counter, n);
-    return values.map((value, i) => ({ start: start - i * this.windowMs, value }));
+    return values.map((value, i) => ({ start: start - i * this.options.windowMs, value }));
   }
 
   /** Sum of the latest `n` windows (1 to `windows`, default all kept), including the current one. */
-  async total(counter: string, n = this.windows): Promise<number> {
+  async total(counter: string, n = this.options.windows): Promise<number> {
     const { values } = await this.read(counter, n);
     let sum = 0;
     for (const value of values) sum += value;
@@ -96,8 +93,8 @@ export class AtomicCounter {
   private async read(counter: string, n: number) {
     assertKeyPart('counter', counter);
     assertPositiveInteger('n', n);
-    if (n > this.windows) throw new ValidationError('n', `must be at most windows (${this.windows}), got ${n}`);
-    return this.connection.run(windowReadScript, [this.key(counter)], [this.windowMs, n]);
+    if (n > this.options.windows) throw new ValidationError('n', `must be at most windows (${this.options.windows}), got ${n}`);
+    return this.connection.run(windowReadScript, [this.key(counter)], [this.options.windowMs, n]);
   }
 
   private key(counter: string): string {

@@ -76,25 +76,16 @@ const detected = new WeakMap<RedisConnection, Promise<boolean>>();
 export class BloomFilter {
   /** Bits and hash functions of the Lua bit array (what `capacity` and `errorRate` require). */
   readonly size: BloomSize;
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly name: string;
-  private readonly capacity: number;
-  private readonly errorRate: number;
-  private readonly ttlMs: number;
-  private readonly wanted: 'auto' | BloomBackend;
   private resolved: Promise<BloomBackend> | undefined;
 
   constructor(options: BloomFilterOptions) {
-    const resolved = resolveOptions(options);
-    this.size = resolved.size;
-    this.connection = resolved.connection;
+    this.options = resolveOptions(options);
+    this.size = this.options.size;
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
-    this.name = resolved.name;
-    this.capacity = resolved.capacity;
-    this.errorRate = resolved.errorRate;
-    this.ttlMs = resolved.ttlMs;
-    this.wanted = resolved.backend;
   }
 
   /** The implementation in use (detects RedisBloom on first call). */
@@ -118,14 +109,14 @@ export class BloomFilter {
     assertItems(items);
     if ((await this.backend()) === 'module') {
       const key = this.moduleKey();
-      const insert = ['BF.INSERT', key, 'CAPACITY', this.capacity, 'ERROR', this.errorRate, 'ITEMS', ...items];
-      const reply = this.ttlMs
-        ? (await this.connection.pipeline([insert, ['PEXPIRE', key, this.ttlMs]], { atomic: true, routeKey: key }))[0]
+      const insert = ['BF.INSERT', key, 'CAPACITY', this.options.capacity, 'ERROR', this.options.errorRate, 'ITEMS', ...items];
+      const reply = this.options.ttlMs
+        ? (await this.connection.pipeline([insert, ['PEXPIRE', key, this.options.ttlMs]], { atomic: true, routeKey: key }))[0]
         : await this.connection.send(insert, key);
       return moduleFlags(reply);
     }
     const positions = items.flatMap((i) => bloomPositions(i, this.size));
-    return this.connection.run(bloomAddScript, this.luaKeys(), [this.size.bits, this.size.hashes, this.ttlMs, ...positions]);
+    return this.connection.run(bloomAddScript, this.luaKeys(), [this.size.bits, this.size.hashes, this.options.ttlMs, ...positions]);
   }
 
   /** Whether `item` may have been added (`false` is certain; `true` is wrong at about `errorRate`). */
@@ -151,18 +142,18 @@ export class BloomFilter {
   }
 
   private async resolveBackend(): Promise<BloomBackend> {
-    if (this.wanted === 'lua') return 'lua';
+    if (this.options.backend === 'lua') return 'lua';
     const has = await hasBloomModule(this.connection, this.moduleKey());
-    if (this.wanted === 'module' && !has) throw new BloomModuleMissingError();
+    if (this.options.backend === 'module' && !has) throw new BloomModuleMissingError();
     return has ? 'module' : 'lua';
   }
 
   private luaKeys(): [string, string] {
-    return [this.ks.key(this.name, 'bloom', 'bits'), this.ks.key(this.name, 'bloom', 'meta')];
+    return [this.ks.key(this.options.name, 'bloom', 'bits'), this.ks.key(this.options.name, 'bloom', 'meta')];
   }
 
   private moduleKey(): string {
-    return this.ks.key(this.name, 'bloom', 'bf');
+    return this.ks.key(this.options.name, 'bloom', 'bf');
   }
 }
 

@@ -51,14 +51,13 @@ export interface DaySelector {
  * const lastWeek = await visitors.countRange('portal', '2026-11-16', '2026-11-22');
  */
 export class UniqueCounter {
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly retentionMs: number;
 
   constructor(options: UniqueCounterOptions) {
-    const resolved = resolveOptions(options);
-    this.connection = resolved.connection;
-    this.retentionMs = resolved.retentionMs;
+    this.options = resolveOptions(options);
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
   }
 
@@ -78,11 +77,11 @@ export class UniqueCounter {
     }
     for (const m of list) assertKeyPart('members', m);
     const start = dayStart('day', selector.day ?? new Date());
-    const expireAt = start + DAY_MS + this.retentionMs;
+    const expireAt = start + DAY_MS + this.options.retentionMs;
     if (expireAt <= Date.now()) {
       throw new ValidationError(
         'day',
-        `${dayId(start)} ended more than retentionDays (${this.retentionMs / DAY_MS}) ago; its counter has expired`,
+        `${dayId(start)} ended more than retentionDays (${this.options.retentionMs / DAY_MS}) ago; its counter has expired`,
       );
     }
     return this.connection.run(uniqueTrackScript, [this.dayKey(counter, start)], [expireAt, ...list]);

@@ -125,18 +125,13 @@ export type FlushFn = (records: OffloadRecord[]) => Promise<void>;
  * await store.sync((records) => db.upsertAppointments(records));
  */
 export class OffloadStore {
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly name: string;
-  private readonly shards: number;
-  private readonly cleanTtlMs: number;
 
   constructor(options: OffloadStoreOptions) {
-    const resolved = resolveOptions(options);
-    this.connection = resolved.connection;
-    this.name = resolved.name;
-    this.shards = resolved.shards;
-    this.cleanTtlMs = resolved.cleanTtlMs;
+    this.options = resolveOptions(options);
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('offload');
   }
 
@@ -160,14 +155,14 @@ export class OffloadStore {
     if (args.length > 2 * MAX_UPDATE_FIELDS) {
       throw new ValidationError('fields', `must set at most ${MAX_UPDATE_FIELDS} fields, got ${args.length / 2}`);
     }
-    const shard = shardOf(id, this.shards);
+    const shard = shardOf(id, this.options.shards);
     return this.connection.run(updateScript, [this.recordKey(shard, id), this.dirtyKey(shard)], [id, ...args]);
   }
 
   /** Record `id` with its dirty flag, or `null` when Redis does not hold it. One round trip. */
   async get(id: string): Promise<StoredRecord | null> {
     assertKeyPart('id', id);
-    const shard = shardOf(id, this.shards);
+    const shard = shardOf(id, this.options.shards);
     const key = this.recordKey(shard, id);
     const [flat, score] = await this.connection.pipeline(
       [
@@ -183,7 +178,7 @@ export class OffloadStore {
   /** Records waiting to be synced, over all shards (one `ZCARD` per shard: monitoring, not a hot path). */
   async dirtyCount(): Promise<number> {
     let total = 0;
-    for (let s = 0; s < this.shards; s++) {
+    for (let s = 0; s < this.options.shards; s++) {
       const key = this.dirtyKey(s);
       total += Number(await this.connection.send(['ZCARD', key], key));
     }
@@ -206,7 +201,7 @@ export class OffloadStore {
     // before this instant are drained, so writers that never pause cannot keep a sync running.
     const cutoff = `(${microseconds(await this.connection.send(['TIME']))}`;
     const result: SyncResult = { flushed: 0, cleared: 0, changedDuringFlush: 0, failed: 0, retries: 0, errors: [] };
-    for (let shard = 0; shard < this.shards; shard++) {
+    for (let shard = 0; shard < this.options.shards; shard++) {
       await this.syncShard(shard, cutoff, flush, resolved, result);
     }
     return result;
@@ -238,7 +233,7 @@ export class OffloadStore {
         }
         result.flushed += records.length;
       }
-      const cleared = await this.connection.run(ackScript, [dirty, ...keys], [this.cleanTtlMs, ...acks]);
+      const cleared = await this.connection.run(ackScript, [dirty, ...keys], [this.options.cleanTtlMs, ...acks]);
       result.cleared += cleared;
       result.changedDuringFlush += ids.length - cleared;
     }
@@ -274,11 +269,11 @@ export class OffloadStore {
   }
 
   private recordKey(shard: number, id: string): string {
-    return this.ks.key(`${this.name}#${shard}`, 'record', id);
+    return this.ks.key(`${this.options.name}#${shard}`, 'record', id);
   }
 
   private dirtyKey(shard: number): string {
-    return this.ks.key(`${this.name}#${shard}`, 'dirty');
+    return this.ks.key(`${this.options.name}#${shard}`, 'dirty');
   }
 }
 

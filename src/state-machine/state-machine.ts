@@ -175,22 +175,15 @@ function resolveOptions<S extends string>(options: StateMachineOptions<S>): Reso
  * if (!result.moved) console.log(`someone else moved it: now ${result.state}`);
  */
 export class StateMachine<S extends string> {
+  private readonly options: Resolved<S>;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly name: string;
-  private readonly initial: S;
   private readonly moves: Map<S, ReadonlySet<S>>;
-  private readonly ttlMs: number;
-  private readonly historyLimit: number;
 
   constructor(options: StateMachineOptions<S>) {
-    const resolved = resolveOptions(options);
-    this.connection = resolved.connection;
-    this.name = resolved.name;
-    this.initial = resolved.initial;
-    this.moves = resolved.moves;
-    this.ttlMs = resolved.ttlMs;
-    this.historyLimit = resolved.historyLimit;
+    this.options = resolveOptions(options);
+    this.connection = this.options.connection;
+    this.moves = this.options.moves;
     this.ks = this.connection.keys('state-machine');
   }
 
@@ -207,10 +200,15 @@ export class StateMachine<S extends string> {
   async start(id: string, data: FlowData = {}): Promise<StartResult<S>> {
     assertKeyPart('id', id);
     const fields = this.dataArgs(data);
-    const reply = await this.connection.run(startScript, this.keysOf(id), [this.initial, this.ttlMs, this.historyLimit, ...fields]);
+    const reply = await this.connection.run(startScript, this.keysOf(id), [
+      this.options.initial,
+      this.options.ttlMs,
+      this.options.historyLimit,
+      ...fields,
+    ]);
     const { version, at } = reply;
-    if (reply.changed) return { started: true, id, state: this.initial, version, at };
-    return { started: false, id, state: this.stateOf(reply) ?? this.initial, version, at };
+    if (reply.changed) return { started: true, id, state: this.options.initial, version, at };
+    return { started: false, id, state: this.stateOf(reply) ?? this.options.initial, version, at };
   }
 
   /**
@@ -228,7 +226,13 @@ export class StateMachine<S extends string> {
     if (!this.moves.has(to)) throw new InvalidTransitionError(String(from), String(to), 'to-not-a-state');
     if (!targets.has(to)) throw new InvalidTransitionError(from, to, 'not-allowed');
     const fields = this.dataArgs(data);
-    const reply = await this.connection.run(transitionScript, this.keysOf(id), [from, to, this.ttlMs, this.historyLimit, ...fields]);
+    const reply = await this.connection.run(transitionScript, this.keysOf(id), [
+      from,
+      to,
+      this.options.ttlMs,
+      this.options.historyLimit,
+      ...fields,
+    ]);
     const { version, at } = reply;
     if (reply.changed) return { moved: true, id, state: to, version, at };
     return { moved: false, id, state: this.stateOf(reply), version, at };
@@ -278,7 +282,7 @@ export class StateMachine<S extends string> {
   }
 
   private keysOf(id: string): [string, string] {
-    return [this.ks.key(id, this.name, 'flow'), this.ks.key(id, this.name, 'history')];
+    return [this.ks.key(id, this.options.name, 'flow'), this.ks.key(id, this.options.name, 'history')];
   }
 
   private dataArgs(data: FlowData): string[] {
