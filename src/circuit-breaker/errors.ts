@@ -6,6 +6,7 @@ import type { CircuitState } from './options.js';
  * slot taken. Code `CIRCUIT_OPEN`.
  */
 export class CircuitOpenError extends RedisPatternsError {
+  /** The `code` of every error of this class: `CIRCUIT_OPEN`. */
   static readonly code = 'CIRCUIT_OPEN';
   /** Name of the breaker that rejected the call. */
   readonly breaker: string;
@@ -30,6 +31,7 @@ export class CircuitOpenError extends RedisPatternsError {
  * failure and its `AbortSignal` is aborted with this error. Code `CALL_TIMEOUT`.
  */
 export class CallTimeoutError extends RedisPatternsError {
+  /** The `code` of every error of this class: `CALL_TIMEOUT`. */
   static readonly code = 'CALL_TIMEOUT';
   /** The timeout that elapsed, in milliseconds. */
   readonly timeoutMs: number;

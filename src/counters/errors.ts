@@ -6,6 +6,7 @@ import { RedisPatternsError } from '../core/errors.js';
  * Code `BLOOM_CONFIG`.
  */
 export class BloomConfigError extends RedisPatternsError {
+  /** The `code` of every error of this class: `BLOOM_CONFIG`. */
   static readonly code = 'BLOOM_CONFIG';
 
   constructor(detail: string) {
@@ -15,6 +16,7 @@ export class BloomConfigError extends RedisPatternsError {
 
 /** `backend: 'module'` was asked for, but the server has no RedisBloom (`BF.*`) commands. Code `BLOOM_MODULE_MISSING`. */
 export class BloomModuleMissingError extends RedisPatternsError {
+  /** The `code` of every error of this class: `BLOOM_MODULE_MISSING`. */
   static readonly code = 'BLOOM_MODULE_MISSING';
 
   constructor() {

@@ -6,6 +6,7 @@ import { type ErrorCode, ValidationError } from '../core/errors.js';
  * `field` is `from` when `from` is not a state, `to` otherwise.
  */
 export class InvalidTransitionError extends ValidationError {
+  /** The `code` of every error of this class: `INVALID_TRANSITION`. */
   static override readonly code: ErrorCode = 'INVALID_TRANSITION';
   /** The state the caller tried to move the flow out of. */
   readonly from: string;
