@@ -30,7 +30,8 @@ export default async function circuitBreakerBench(ctx: BenchContext): Promise<vo
       });
     }
   } finally {
-    await cached.shutdown();
+    await shared.close();
+    await cached.close();
     opossum.shutdown();
     await client.quit();
   }

@@ -58,9 +58,9 @@ withRedis(async (url) => {
       timeoutMs: 300,
       redisTimeoutMs: 1000, // the demo may share a busy machine
     });
-    breaker.on('open', ({ retryAfterMs }) => log(name, `circuit OPEN for everyone (probes in ${retryAfterMs} ms)`));
-    breaker.on('halfOpen', () => log(name, 'circuit HALF-OPEN: one probe may test the service'));
-    breaker.on('close', () => log(name, 'circuit CLOSED'));
+    breaker.on('opened', ({ retryAfterMs }) => log(name, `circuit OPEN for everyone (probes in ${retryAfterMs} ms)`));
+    breaker.on('halfOpened', () => log(name, 'circuit HALF-OPEN: one probe may test the service'));
+    breaker.on('closed', () => log(name, 'circuit CLOSED'));
     breaker.on('timeout', ({ timeoutMs }) => log(name, `call timed out after ${timeoutMs} ms`));
     let rx = 0;
     const send = async (): Promise<'sent' | 'failed' | 'rejected'> => {
@@ -82,7 +82,15 @@ withRedis(async (url) => {
         return 'failed';
       }
     };
-    return { breaker, send, close: () => connection.close() };
+    // close() releases this instance only (the shared circuit stays as it is), then the connection goes.
+    return {
+      breaker,
+      send,
+      close: async () => {
+        await breaker.close();
+        await connection.close();
+      },
+    };
   }
 
   const app1 = await appInstance('app-1');
@@ -124,6 +132,12 @@ withRedis(async (url) => {
       [app1, app2].every((app) => app.breaker.state === 'closed'),
       'both instances see the circuit closed',
     );
+
+    console.log('-- an operator switches the service off for the whole fleet, then back on');
+    await app1.breaker.forceOpen(60_000);
+    check((await app2.send()) === 'rejected', 'forceOpen on app-1 stops app-2 too');
+    await app2.breaker.forceClose();
+    check((await app1.send()) === 'sent', 'forceClose on app-2 lets app-1 call again');
   } finally {
     await app1.close();
     await app2.close();

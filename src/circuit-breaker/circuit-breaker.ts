@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { toConnection } from '../core/connection.js';
-import { CommandTimeoutError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
+import { callWithin } from '../core/time-limit.js';
 import { assertPositiveInteger } from '../core/validation.js';
-import { withDeadline } from './deadline.js';
 import { CallTimeoutError, CircuitOpenError } from './errors.js';
 import type { CircuitBreakerEvents } from './events.js';
 import { LocalState } from './local-state.js';
@@ -41,6 +41,9 @@ const ALLOWED_BY_CACHE: Admission = { verdict: 'allow', state: 'closed', waitMs:
  * `redisUnavailable`), never delaying a call by more than `redisTimeoutMs`, and goes
  * back to the shared state when Redis answers again (event `redisRestored`).
  *
+ * `forceOpen`, `forceClose` and `reset` change the shared circuit, for every instance;
+ * `close` only releases what this instance holds (it sends its buffered successes first).
+ *
  * @example
  * const breaker = new CircuitBreaker({ connection, name: 'eprescribe', failureRate: 0.5, minimumRequests: 20 });
  * const rx = await breaker.execute((signal) => fetch(url, { signal }).then((r) => r.json()));
@@ -64,7 +67,10 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   private flushTimer: NodeJS.Timeout | undefined;
   private degraded = false;
   private nextRedisAttempt = 0;
-  private reconnecting = false;
+  /** The background read of the shared state in flight while degraded, if any. */
+  private reconnecting: Promise<void> | undefined;
+  /** After {@link close}: successes are no longer buffered, so nothing waits on a timer. */
+  private closed = false;
 
   /** @throws ValidationError for any bad option (nothing is sent to Redis). */
   constructor(options: CircuitBreakerOptions) {
@@ -86,10 +92,10 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   }
 
   /**
-   * Runs `fn` if the circuit admits it, with the call timeout, and records the outcome.
-   * If `fn` declares a parameter, it receives an `AbortSignal` that aborts when the call
-   * times out (a function without parameters gets none: creating one is the costliest
-   * part of a cached call).
+   * Runs `fn` if the circuit admits it, with the call timeout (on core's one deadline timer),
+   * and records the outcome. If `fn` declares a parameter, it receives an `AbortSignal` that
+   * aborts when the call times out (a function without parameters gets none: creating one is
+   * the costliest part of a cached call).
    *
    * @throws CircuitOpenError when rejected (unless `fallback` is given)
    * @throws CallTimeoutError when `fn` took longer than `timeoutMs` (unless `fallback` is given)
@@ -110,7 +116,7 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     const started = performance.now();
     let value: T;
     try {
-      value = await this.callWithTimeout(fn);
+      value = await callWithin(fn, this.options.timeoutMs, this.onTimeout);
     } catch (error) {
       const durationMs = performance.now() - started;
       const timedOut = error instanceof CallTimeoutError;
@@ -130,36 +136,39 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   }
 
   /**
-   * Opens the circuit for every instance for `durationMs` (default `openMs`), then it
-   * turns half-open as usual. Forgets the failure window and probes. This instance
-   * changes at once; rejects with the Redis error if the shared state could not be changed.
+   * Opens the shared circuit **for every instance** for `durationMs` (a positive integer,
+   * default `openMs`), then it turns half-open as usual; forgets the failure window and
+   * probes. One `EVALSHA`. This instance changes at once; rejects with the Redis error if
+   * the shared state could not be changed (the other instances did not get it).
    */
-  async open(durationMs: number = this.options.openMs): Promise<void> {
+  async forceOpen(durationMs: number = this.options.openMs): Promise<void> {
     assertPositiveInteger('durationMs', durationMs);
     this.applyLocally(this.local.open(durationMs, Date.now()));
     this.observe(await this.manual(() => this.shared.open(durationMs)), true);
   }
 
   /**
-   * Closes the circuit for every instance and forgets the failure window and probes
-   * (one `DEL`). This instance changes at once; rejects with the Redis error if the
-   * shared state could not be changed.
+   * Closes the shared circuit **for every instance** and forgets its failure window and
+   * probes (one `DEL` of the breaker's keys). This instance changes at once; rejects with the
+   * Redis error if the shared state could not be changed (the other instances did not get it).
+   * Successes this instance buffered (`cacheMs`) are kept and sent later, into the new window.
    */
-  async close(): Promise<void> {
+  async forceClose(): Promise<void> {
     this.applyLocally({ state: 'closed', waitMs: 0 });
-    await this.manual(() => this.shared.close());
+    await this.manual(() => this.shared.reset());
   }
 
   /**
-   * {@link close}, and also forgets what this instance holds on its own: buffered
-   * successes, the cached state and any Redis outage it was riding out (the next
-   * call asks Redis again).
+   * Puts the shared circuit back to where a new one starts, **for every instance**, and
+   * this instance with it: {@link forceClose} (closed, empty window, no probes), and this
+   * instance also drops its buffered successes and its cached state and stops riding out a
+   * Redis outage (its next call asks Redis again), as a new breaker would.
    */
   async reset(): Promise<void> {
     this.takePending();
     this.degraded = false;
     this.nextRedisAttempt = 0;
-    await this.close();
+    await this.forceClose();
   }
 
   /**
@@ -169,7 +178,7 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   async status(): Promise<CircuitStatus> {
     if (!this.degraded) {
       try {
-        return await this.fromRedis(this.shared.status(), 'status');
+        return await this.shared.status();
       } catch (error) {
         this.degrade(error);
       }
@@ -183,9 +192,17 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     if (successes > 0 && !this.degraded) await this.recordShared(successes, 0, '');
   }
 
-  /** Flushes buffered successes and stops the flush timer; for a clean process exit. */
-  async shutdown(): Promise<void> {
-    await this.flush();
+  /**
+   * Releases what this instance holds: sends its buffered successes (one `EVALSHA`, with
+   * `cacheMs`), stops its flush timer and waits for its background read of Redis, if one is
+   * in flight. It never changes the shared circuit: the other instances, and this one's next
+   * calls, see it as before (use {@link forceClose} or {@link reset} to change it). Calls made
+   * after `close()` still work, recording each success at once instead of buffering it.
+   * Afterwards nothing of the breaker keeps the process alive. The connection stays open: it is yours.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([this.flush(), this.reconnecting]);
   }
 
   private async admit(): Promise<Admission> {
@@ -203,7 +220,7 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     const probeId = `${this.instanceId}:${++this.sequence}`;
     if (!this.degraded) {
       try {
-        const request = this.fromRedis(this.shared.check(probeId), 'check');
+        const request = this.shared.check(probeId);
         if (this.options.cacheMs > 0) this.shareCheck(request);
         const verdict = await request;
         this.observe(verdict, true);
@@ -234,7 +251,7 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
       this.observe(this.local.record(successes, 1 - successes, probeId, Date.now()), false);
       return;
     }
-    if (ok && probeId === '' && this.options.cacheMs > 0) {
+    if (ok && probeId === '' && this.options.cacheMs > 0 && !this.closed) {
       this.pendingSuccesses++;
       this.flushTimer ??= setTimeout(() => void this.flush(), this.options.cacheMs).unref();
       return;
@@ -245,7 +262,7 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
 
   private async recordShared(successes: number, failures: number, probeId: string): Promise<void> {
     try {
-      const reply = await this.fromRedis(this.shared.record(successes, failures, probeId), 'record');
+      const reply = await this.shared.record(successes, failures, probeId);
       this.observe(reply, true);
     } catch (error) {
       this.degrade(error);
@@ -290,9 +307,9 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     }
     if (reply.state === this.known) return;
     this.known = reply.state;
-    if (reply.state === 'open') this.emit('open', { retryAfterMs: reply.waitMs });
-    else if (reply.state === 'half-open') this.emit('halfOpen');
-    else this.emit('close');
+    if (reply.state === 'open') this.emit('opened', { retryAfterMs: reply.waitMs });
+    else if (reply.state === 'half-open') this.emit('halfOpened');
+    else this.emit('closed');
   }
 
   private degrade(error: unknown): void {
@@ -308,47 +325,23 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   /** While degraded: at most every `redisRetryMs`, reads the shared state in the background; success ends the outage. */
   private retryRedis(): void {
     if (this.reconnecting || Date.now() < this.nextRedisAttempt) return;
-    this.reconnecting = true;
     this.nextRedisAttempt = Date.now() + this.options.redisRetryMs;
-    this.fromRedis(this.shared.status(), 'status')
-      .then(
-        (status) => {
-          if (!this.degraded) return;
-          this.degraded = false;
-          this.emit('redisRestored');
-          this.observe({ state: status.state, waitMs: status.retryAfterMs }, true);
-        },
-        () => {},
-      )
-      .finally(() => {
-        this.reconnecting = false;
-      });
+    this.reconnecting = this.shared.status().then(
+      (status) => {
+        this.reconnecting = undefined;
+        if (!this.degraded) return;
+        this.degraded = false;
+        this.emit('redisRestored');
+        this.observe({ state: status.state, waitMs: status.retryAfterMs }, true);
+      },
+      () => {
+        this.reconnecting = undefined;
+      },
+    );
   }
 
-  /** Waits for a shared-state call at most `redisTimeoutMs`: a frozen Redis must not hold calls back longer. */
-  private fromRedis<T>(request: Promise<T>, what: string): Promise<T> {
-    const ms = this.options.redisTimeoutMs;
-    return withDeadline(request, ms, () => new CommandTimeoutError(ms, `circuit-breaker ${what}`));
-  }
-
-  private callWithTimeout<T>(fn: (signal: AbortSignal) => T | Promise<T>): Promise<T> {
-    // Making an AbortSignal costs more than all the rest of a cached call, so only a
-    // function that declares the parameter gets one (mocha spots `done` the same way).
-    const controller = fn.length > 0 ? new AbortController() : undefined;
-    const { timeoutMs } = this.options;
-    let call: Promise<T>;
-    try {
-      call = Promise.resolve(controller ? fn(controller.signal) : (fn as () => T | Promise<T>)());
-    } catch (error) {
-      call = Promise.reject(error);
-    }
-    if (timeoutMs === 0) return call;
-    return withDeadline(call, timeoutMs, () => {
-      const error = new CallTimeoutError(this.name, timeoutMs);
-      controller?.abort(error);
-      return error;
-    });
-  }
+  // One function for every call rather than a closure per call: the cached path is this short.
+  private readonly onTimeout = (): CallTimeoutError => new CallTimeoutError(this.name, this.options.timeoutMs);
 
   /** `isFailure(error)`, where a throwing `isFailure` counts the error as a failure rather than leaving the outcome unrecorded. */
   private countsAsFailure(error: unknown): boolean {

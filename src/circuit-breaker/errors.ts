@@ -6,6 +6,8 @@ import type { CircuitState } from './options.js';
  * slot taken. Code `CIRCUIT_OPEN`.
  */
 export class CircuitOpenError extends RedisPatternsError {
+  /** The `code` of every error of this class: `CIRCUIT_OPEN`. */
+  static readonly code = 'CIRCUIT_OPEN';
   /** Name of the breaker that rejected the call. */
   readonly breaker: string;
   /** State that rejected the call: `open`, or `half-open` when all probes are in flight. */
@@ -17,7 +19,7 @@ export class CircuitOpenError extends RedisPatternsError {
   readonly retryAfterMs: number;
 
   constructor(breaker: string, state: Exclude<CircuitState, 'closed'>, retryAfterMs: number) {
-    super('CIRCUIT_OPEN', `circuit ${breaker} is ${state}; retry in ${retryAfterMs} ms`);
+    super(CircuitOpenError.code, `circuit ${breaker} is ${state}; retry in ${retryAfterMs} ms`);
     this.breaker = breaker;
     this.state = state;
     this.retryAfterMs = retryAfterMs;
@@ -29,11 +31,13 @@ export class CircuitOpenError extends RedisPatternsError {
  * failure and its `AbortSignal` is aborted with this error. Code `CALL_TIMEOUT`.
  */
 export class CallTimeoutError extends RedisPatternsError {
+  /** The `code` of every error of this class: `CALL_TIMEOUT`. */
+  static readonly code = 'CALL_TIMEOUT';
   /** The timeout that elapsed, in milliseconds. */
   readonly timeoutMs: number;
 
   constructor(breaker: string, timeoutMs: number) {
-    super('CALL_TIMEOUT', `call through circuit ${breaker} did not settle within ${timeoutMs} ms`);
+    super(CallTimeoutError.code, `call through circuit ${breaker} did not settle within ${timeoutMs} ms`);
     this.timeoutMs = timeoutMs;
   }
 }

@@ -1,20 +1,22 @@
 /**
- * Events of a {@link CircuitBreaker} and their arguments. State events (`open`,
- * `halfOpen`, `close`) are emitted by every instance when it first sees the new shared
- * state, whether its own call caused the transition or another instance's did.
+ * Events of a {@link CircuitBreaker} (an `EventEmitter`) and their arguments. State events
+ * (`opened`, `halfOpened`, `closed`) are emitted by every instance when it first sees the new
+ * shared state, whether its own call caused the transition or another instance's did. They
+ * are about the circuit: `CircuitBreaker.close()`, which releases the instance, emits nothing.
+ * The breaker never emits `'error'`.
  */
 export interface CircuitBreakerEvents {
   /** The circuit opened; calls fail fast for `retryAfterMs`. */
-  open: [
+  opened: [
     {
       /** How long the circuit stays open before it turns half-open, in ms. */
       retryAfterMs: number;
     },
   ];
   /** The open period ended: probes may run. */
-  halfOpen: [];
-  /** The circuit closed (a probe succeeded, or `close()` / `reset()`). */
-  close: [];
+  halfOpened: [];
+  /** The circuit closed: a probe succeeded, or `forceClose()` / `reset()` (of this instance, or seen from another's). */
+  closed: [];
   /** A call was rejected without running. */
   reject: [
     {

@@ -37,7 +37,10 @@ export interface CircuitBreakerOptions {
   openMs?: number;
   /** Trial calls a half-open circuit admits at once, across all instances. Default `1`. */
   halfOpenMaxProbes?: number;
-  /** Call timeout in ms; a call that takes longer fails with `CallTimeoutError`. `0` = none. Default `10000`. */
+  /**
+   * Call timeout in ms; a call that takes longer fails with `CallTimeoutError` (its
+   * `AbortSignal` aborts with it) and counts as a failure. `0` = none. Default `10000`.
+   */
   timeoutMs?: number;
   /**
    * How long a probe holds its slot if it never reports back (its process died), in ms;
@@ -57,8 +60,9 @@ export interface CircuitBreakerOptions {
    */
   cacheMs?: number;
   /**
-   * How long a call waits for Redis before the breaker carries on with its local state,
-   * in ms. Default `250`.
+   * How long a call waits for Redis (the check before it, the record after it, and
+   * `status()`) before the breaker carries on with its local state, in ms; never longer than
+   * the connection's `commandTimeoutMs`. Default `250`.
    */
   redisTimeoutMs?: number;
   /** While Redis is unavailable, how often to try it again, in ms. Default `1000`. */

@@ -1,24 +1,25 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
-import { defineScript } from '../core/script.js';
 import { assertKeyPart, assertPositiveInteger } from '../core/validation.js';
-import incrementSource from './scripts/window-increment.lua';
-import readSource from './scripts/window-read.lua';
+import { windowIncrementScript, windowReadScript } from './scripts.js';
 
-const incrementScript = defineScript('counters/window-increment', incrementSource, 1);
-const readScript = defineScript('counters/window-read', readSource, 1);
-
-/** Most windows an {@link AtomicCounter} keeps. */
+/**
+ * Most windows an {@link AtomicCounter} keeps (its `windows` option), and so the most
+ * {@link AtomicCounter.series} and {@link AtomicCounter.total} read in one call.
+ */
 export const MAX_WINDOWS = 10_000;
 
 /** Options of {@link AtomicCounter}. */
 export interface AtomicCounterOptions {
-  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** Length of one window in ms (aligned to the epoch, Redis time). Default `60_000` (a minute). */
+  /** Length of one window in ms (aligned to the epoch, Redis time), a positive integer. Default `60_000` (a minute). */
   windowMs?: number;
-  /** Windows kept; older ones are dropped and an idle counter expires after `windowMs * windows`. Default `60`. */
+  /**
+   * Windows kept, 1 to {@link MAX_WINDOWS}; older ones are dropped and an idle counter expires
+   * after `windowMs * windows`. Default `60`.
+   */
   windows?: number;
 }
 
@@ -28,6 +29,22 @@ export interface WindowCount {
   start: number;
   /** The counter's total in this window (after the increment, for `increment`); `0` for a window with no increments. */
   value: number;
+}
+
+interface Resolved {
+  connection: RedisConnection;
+  windowMs: number;
+  windows: number;
+}
+
+function resolveOptions(options: AtomicCounterOptions): Resolved {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const windowMs = options.windowMs ?? 60_000;
+  const windows = options.windows ?? 60;
+  assertPositiveInteger('windowMs', windowMs);
+  assertPositiveInteger('windows', windows);
+  if (windows > MAX_WINDOWS) throw new ValidationError('windows', `must be at most ${MAX_WINDOWS}, got ${windows}`);
+  return { connection: toConnection(options.connection), windowMs, windows };
 }
 
 /**
@@ -42,18 +59,13 @@ export interface WindowCount {
  * const lastHour = await sent.total('sms:reminders');
  */
 export class AtomicCounter {
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly windowMs: number;
-  private readonly windows: number;
 
   constructor(options: AtomicCounterOptions) {
-    this.windowMs = options.windowMs ?? 60_000;
-    this.windows = options.windows ?? 60;
-    assertPositiveInteger('windowMs', this.windowMs);
-    assertPositiveInteger('windows', this.windows);
-    if (this.windows > MAX_WINDOWS) throw new ValidationError('windows', `must be at most ${MAX_WINDOWS}`);
-    this.connection = toConnection(options.connection);
+    this.options = resolveOptions(options);
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
   }
 
@@ -61,25 +73,28 @@ export class AtomicCounter {
   async increment(counter: string, amount = 1): Promise<WindowCount> {
     assertKeyPart('counter', counter);
     if (!Number.isSafeInteger(amount)) throw new ValidationError('amount', `must be a safe integer, got ${amount}`);
-    const [start, value] = (await this.connection.run(incrementScript, [this.key(counter)], [amount, this.windowMs, this.windows])) as [
-      number,
-      number,
-    ];
-    return { start: Number(start), value: Number(value) };
+    return this.connection.run(windowIncrementScript, [this.key(counter)], [amount, this.options.windowMs, this.options.windows]);
   }
 
-  /** Counts of the latest `n` windows (default all kept), newest first; the first is the current window. */
-  async series(counter: string, n = this.windows): Promise<WindowCount[]> {
+  /** Counts of the latest `n` windows (1 to `windows`, default all kept), newest first; the first is the current window. */
+  async series(counter: string, n = this.options.windows): Promise<WindowCount[]> {
+    const { start, values } = await this.read(counter, n);
+    return values.map((value, i) => ({ start: start - i * this.options.windowMs, value }));
+  }
+
+  /** Sum of the latest `n` windows (1 to `windows`, default all kept), including the current one. */
+  async total(counter: string, n = this.options.windows): Promise<number> {
+    const { values } = await this.read(counter, n);
+    let sum = 0;
+    for (const value of values) sum += value;
+    return sum;
+  }
+
+  private async read(counter: string, n: number) {
     assertKeyPart('counter', counter);
     assertPositiveInteger('n', n);
-    if (n > this.windows) throw new ValidationError('n', `must be at most windows (${this.windows})`);
-    const [start, ...values] = (await this.connection.run(readScript, [this.key(counter)], [this.windowMs, n])) as [number, ...unknown[]];
-    return values.map((v, i) => ({ start: Number(start) - i * this.windowMs, value: v == null || v === false ? 0 : Number(v) }));
-  }
-
-  /** Sum of the latest `n` windows (default all kept), including the current one. */
-  async total(counter: string, n = this.windows): Promise<number> {
-    return (await this.series(counter, n)).reduce((sum, w) => sum + w.value, 0);
+    if (n > this.options.windows) throw new ValidationError('n', `must be at most windows (${this.options.windows}), got ${n}`);
+    return this.connection.run(windowReadScript, [this.key(counter)], [this.options.windowMs, n]);
   }
 
   private key(counter: string): string {

@@ -1,15 +1,10 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
-import { defineScript } from '../core/script.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
 import { type BloomSize, bloomPositions, bloomSize } from './bloom-math.js';
 import { BloomModuleMissingError } from './errors.js';
-import addSource from './scripts/bloom-add.lua';
-import existsSource from './scripts/bloom-exists.lua';
-
-const addScript = defineScript('counters/bloom-add', addSource, 2);
-const existsScript = defineScript('counters/bloom-exists', existsSource, 2);
+import { bloomAddScript, bloomExistsScript, moduleFlags } from './scripts.js';
 
 /** Most items per {@link BloomFilter.add} or {@link BloomFilter.exists} call. */
 export const MAX_BLOOM_BATCH = 1000;
@@ -19,15 +14,15 @@ export type BloomBackend = 'module' | 'lua';
 
 /** Options of {@link BloomFilter}. */
 export interface BloomFilterOptions {
-  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** Name of the filter (its hash tag). */
+  /** Name of the filter (its hash tag), 1 to 1,024 UTF-8 bytes. Required. */
   name: string;
-  /** Items the filter is sized for; beyond it the false-positive rate rises. */
+  /** Items the filter is sized for, a positive integer; beyond it the false-positive rate rises. Required. */
   capacity: number;
   /** Wanted false-positive rate at `capacity`, in (0, 0.5). Default `0.01`. */
   errorRate?: number;
-  /** Expire the filter this many ms after its last `add`; `0` = never. Default `0`. */
+  /** Expire the filter this many ms after its last `add` (an integer); `0` = never. Default `0`. */
   ttlMs?: number;
   /**
    * `auto` uses RedisBloom's `BF.*` when the server has it (checked once per
@@ -35,6 +30,31 @@ export interface BloomFilterOptions {
    * `module` force one (`module` fails with {@link BloomModuleMissingError} without it). Default `auto`.
    */
   backend?: 'auto' | BloomBackend;
+}
+
+interface Resolved {
+  connection: RedisConnection;
+  name: string;
+  capacity: number;
+  errorRate: number;
+  ttlMs: number;
+  backend: 'auto' | BloomBackend;
+  size: BloomSize;
+}
+
+function resolveOptions(options: BloomFilterOptions): Resolved {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  assertKeyPart('name', options.name);
+  assertPositiveInteger('capacity', options.capacity);
+  const errorRate = options.errorRate ?? 0.01;
+  if (typeof errorRate !== 'number' || !(errorRate > 0 && errorRate < 0.5)) throw new ValidationError('errorRate', 'must be in (0, 0.5)');
+  const ttlMs = options.ttlMs ?? 0;
+  assertNonNegativeInteger('ttlMs', ttlMs);
+  const backend = options.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'module' && backend !== 'lua') throw new ValidationError('backend', 'must be auto, module or lua');
+  // The size first: it rejects a capacity too large for one Redis string before any connection is wrapped.
+  const size = bloomSize(options.capacity, errorRate);
+  return { connection: toConnection(options.connection), name: options.name, capacity: options.capacity, errorRate, ttlMs, backend, size };
 }
 
 const detected = new WeakMap<RedisConnection, Promise<boolean>>();
@@ -56,32 +76,16 @@ const detected = new WeakMap<RedisConnection, Promise<boolean>>();
 export class BloomFilter {
   /** Bits and hash functions of the Lua bit array (what `capacity` and `errorRate` require). */
   readonly size: BloomSize;
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly name: string;
-  private readonly capacity: number;
-  private readonly errorRate: number;
-  private readonly ttlMs: number;
-  private readonly wanted: 'auto' | BloomBackend;
   private resolved: Promise<BloomBackend> | undefined;
 
   constructor(options: BloomFilterOptions) {
-    assertKeyPart('name', options.name);
-    assertPositiveInteger('capacity', options.capacity);
-    const errorRate = options.errorRate ?? 0.01;
-    if (typeof errorRate !== 'number' || !(errorRate > 0 && errorRate < 0.5)) throw new ValidationError('errorRate', 'must be in (0, 0.5)');
-    const ttlMs = options.ttlMs ?? 0;
-    assertNonNegativeInteger('ttlMs', ttlMs);
-    const backend = options.backend ?? 'auto';
-    if (!['auto', 'module', 'lua'].includes(backend)) throw new ValidationError('backend', 'must be auto, module or lua');
-    this.size = bloomSize(options.capacity, errorRate);
-    this.connection = toConnection(options.connection);
+    this.options = resolveOptions(options);
+    this.size = this.options.size;
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
-    this.name = options.name;
-    this.capacity = options.capacity;
-    this.errorRate = errorRate;
-    this.ttlMs = ttlMs;
-    this.wanted = backend;
   }
 
   /** The implementation in use (detects RedisBloom on first call). */
@@ -105,15 +109,14 @@ export class BloomFilter {
     assertItems(items);
     if ((await this.backend()) === 'module') {
       const key = this.moduleKey();
-      const insert = ['BF.INSERT', key, 'CAPACITY', this.capacity, 'ERROR', this.errorRate, 'ITEMS', ...items];
-      const replies = this.ttlMs
-        ? ((await this.connection.batch([insert, ['PEXPIRE', key, this.ttlMs]], { atomic: true, routeKey: key }))[0] as unknown[])
-        : ((await this.connection.send(insert, key)) as unknown[]);
-      return replies.map((r) => Number(r) === 1);
+      const insert = ['BF.INSERT', key, 'CAPACITY', this.options.capacity, 'ERROR', this.options.errorRate, 'ITEMS', ...items];
+      const reply = this.options.ttlMs
+        ? (await this.connection.pipeline([insert, ['PEXPIRE', key, this.options.ttlMs]], { atomic: true, routeKey: key }))[0]
+        : await this.connection.send(insert, key);
+      return moduleFlags(reply);
     }
-    const args = [this.size.bits, this.size.hashes, this.ttlMs, ...items.flatMap((i) => bloomPositions(i, this.size))];
-    const replies = (await this.connection.run(addScript, this.luaKeys(), args)) as number[];
-    return replies.map((r) => Number(r) === 1);
+    const positions = items.flatMap((i) => bloomPositions(i, this.size));
+    return this.connection.run(bloomAddScript, this.luaKeys(), [this.size.bits, this.size.hashes, this.options.ttlMs, ...positions]);
   }
 
   /** Whether `item` may have been added (`false` is certain; `true` is wrong at about `errorRate`). */
@@ -126,10 +129,10 @@ export class BloomFilter {
     assertItems(items);
     if ((await this.backend()) === 'module') {
       const key = this.moduleKey();
-      return ((await this.connection.send(['BF.MEXISTS', key, ...items], key)) as unknown[]).map((r) => Number(r) === 1);
+      return moduleFlags(await this.connection.send(['BF.MEXISTS', key, ...items], key));
     }
-    const args = [this.size.bits, this.size.hashes, ...items.flatMap((i) => bloomPositions(i, this.size))];
-    return ((await this.connection.run(existsScript, this.luaKeys(), args)) as number[]).map((r) => Number(r) === 1);
+    const positions = items.flatMap((i) => bloomPositions(i, this.size));
+    return this.connection.run(bloomExistsScript, this.luaKeys(), [this.size.bits, this.size.hashes, ...positions]);
   }
 
   /** Deletes the filter. */
@@ -139,18 +142,18 @@ export class BloomFilter {
   }
 
   private async resolveBackend(): Promise<BloomBackend> {
-    if (this.wanted === 'lua') return 'lua';
+    if (this.options.backend === 'lua') return 'lua';
     const has = await hasBloomModule(this.connection, this.moduleKey());
-    if (this.wanted === 'module' && !has) throw new BloomModuleMissingError();
+    if (this.options.backend === 'module' && !has) throw new BloomModuleMissingError();
     return has ? 'module' : 'lua';
   }
 
   private luaKeys(): [string, string] {
-    return [this.ks.key(this.name, 'bloom', 'bits'), this.ks.key(this.name, 'bloom', 'meta')];
+    return [this.ks.key(this.options.name, 'bloom', 'bits'), this.ks.key(this.options.name, 'bloom', 'meta')];
   }
 
   private moduleKey(): string {
-    return this.ks.key(this.name, 'bloom', 'bf');
+    return this.ks.key(this.options.name, 'bloom', 'bf');
   }
 }
 

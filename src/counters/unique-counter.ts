@@ -1,24 +1,36 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
-import { defineScript } from '../core/script.js';
 import { assertKeyPart, assertPositiveInteger } from '../core/validation.js';
 import { DAY_MS, type DayLike, dayId, dayStart } from './days.js';
-import trackSource from './scripts/unique-track.lua';
-
-const trackScript = defineScript('counters/unique-track', trackSource, 1);
+import { uniqueTrackScript } from './scripts.js';
 
 /** Longest range {@link UniqueCounter.countRange} merges in one call, in days. */
 export const MAX_RANGE_DAYS = 400;
-/** Most members {@link UniqueCounter.track} accepts per call. */
+/**
+ * Most members {@link UniqueCounter.track} accepts per call; more are rejected with a
+ * `ValidationError` before anything is sent.
+ */
 export const MAX_TRACK_MEMBERS = 10_000;
 
 /** Options of {@link UniqueCounter}. */
 export interface UniqueCounterOptions {
-  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** Days a day's counter is kept after the day ends (UTC). Default `90`. */
+  /** Days a day's counter is kept after the day ends (UTC), a positive integer. Default `90`. */
   retentionDays?: number;
+}
+
+interface Resolved {
+  connection: RedisConnection;
+  retentionMs: number;
+}
+
+function resolveOptions(options: UniqueCounterOptions): Resolved {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const retentionDays = options.retentionDays ?? 90;
+  assertPositiveInteger('retentionDays', retentionDays);
+  return { connection: toConnection(options.connection), retentionMs: retentionDays * DAY_MS };
 }
 
 /** Selects the day of a call. */
@@ -39,20 +51,19 @@ export interface DaySelector {
  * const lastWeek = await visitors.countRange('portal', '2026-11-16', '2026-11-22');
  */
 export class UniqueCounter {
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly retentionMs: number;
 
   constructor(options: UniqueCounterOptions) {
-    const retentionDays = options.retentionDays ?? 90;
-    assertPositiveInteger('retentionDays', retentionDays);
-    this.retentionMs = retentionDays * DAY_MS;
-    this.connection = toConnection(options.connection);
+    this.options = resolveOptions(options);
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
   }
 
   /**
-   * Counts `members` (one or many) as seen on the day. Returns whether any of them was new to the estimate.
+   * Counts `members` (one, or 1 to {@link MAX_TRACK_MEMBERS}) as seen on the day. Returns whether
+   * any of them was new to the estimate. One `EVALSHA`, whatever the number of members.
    *
    * A day whose counter has already expired (it ended more than `retentionDays` ago by this
    * process's clock) is rejected with a {@link ValidationError} before anything is sent: such a
@@ -66,14 +77,14 @@ export class UniqueCounter {
     }
     for (const m of list) assertKeyPart('members', m);
     const start = dayStart('day', selector.day ?? new Date());
-    const expireAt = start + DAY_MS + this.retentionMs;
+    const expireAt = start + DAY_MS + this.options.retentionMs;
     if (expireAt <= Date.now()) {
       throw new ValidationError(
         'day',
-        `${dayId(start)} ended more than retentionDays (${this.retentionMs / DAY_MS}) ago; its counter has expired`,
+        `${dayId(start)} ended more than retentionDays (${this.options.retentionMs / DAY_MS}) ago; its counter has expired`,
       );
     }
-    return Number(await this.connection.run(trackScript, [this.dayKey(counter, start)], [expireAt, ...list])) === 1;
+    return this.connection.run(uniqueTrackScript, [this.dayKey(counter, start)], [expireAt, ...list]);
   }
 
   /** Distinct members of one day. */

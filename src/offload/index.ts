@@ -7,6 +7,8 @@
  */
 export {
   type FlushFn,
+  MAX_SYNC_BATCH,
+  MAX_UPDATE_FIELDS,
   type OffloadRecord,
   OffloadStore,
   type OffloadStoreOptions,

@@ -1,43 +1,76 @@
 import { backoffDelay, sleep } from '../core/async.js';
+import type { RedisReply } from '../core/client/types.js';
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
-import { ValidationError } from '../core/errors.js';
+import { RedisCommandError, ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
-import { defineScript, VARIADIC_KEYS } from '../core/script.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
-import ackSource from './scripts/ack.lua';
-import updateSource from './scripts/update.lua';
+import { ackScript, updateScript } from './scripts.js';
 import { shardOf } from './shard.js';
 
-const updateScript = defineScript('offload/update', updateSource, 2);
-const ackScript = defineScript('offload/ack', ackSource, VARIADIC_KEYS);
-
 const VERSION = '_v';
-const MAX_BATCH = 1000;
+
+/** Most records per `flush` call (the largest {@link SyncOptions.batchSize}). */
+export const MAX_SYNC_BATCH = 1000;
+
+/**
+ * Most fields one {@link OffloadStore.update} sets; more are rejected with a `ValidationError`
+ * before anything is sent.
+ */
+export const MAX_UPDATE_FIELDS = 10_000;
 
 /** Options of {@link OffloadStore}. */
 export interface OffloadStoreOptions {
-  /** A {@link RedisConnection} or a raw ioredis / node-redis client. */
+  /** A `RedisConnection` or a raw ioredis / node-redis client. */
   connection: ConnectionLike;
-  /** Name of the record kind (e.g. `appointments`); part of every key. */
+  /** Name of the record kind (e.g. `appointments`), 1 to 1,024 UTF-8 bytes; part of every key. Required. */
   name: string;
   /**
    * Number of dirty-index shards. A record and its dirty entry share the shard's
    * hash tag, so on a cluster the records spread over `shards` slots. Fixed for the
-   * life of the data: changing it hides records already stored. Default `16`.
+   * life of the data: changing it hides records already stored. A positive integer. Default `16`.
    */
   shards?: number;
-  /** How long a record is kept after it was synced (and not changed since), in ms; `0` = forever. Default 1 day. */
+  /** How long a record is kept after it was synced (and not changed since), in ms; `0` = forever. Default `86_400_000` (1 day). */
   cleanTtlMs?: number;
+}
+
+interface Resolved {
+  connection: RedisConnection;
+  name: string;
+  shards: number;
+  cleanTtlMs: number;
+}
+
+function resolveOptions(options: OffloadStoreOptions): Resolved {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  assertKeyPart('name', options.name);
+  const shards = options.shards ?? 16;
+  assertPositiveInteger('shards', shards);
+  const cleanTtlMs = options.cleanTtlMs ?? 86_400_000;
+  assertNonNegativeInteger('cleanTtlMs', cleanTtlMs);
+  return { connection: toConnection(options.connection), name: options.name, shards, cleanTtlMs };
 }
 
 /** Options of {@link OffloadStore.sync}. */
 export interface SyncOptions {
-  /** Records per `flush` call. Default `100`. */
+  /** Records per `flush` call, 1 to {@link MAX_SYNC_BATCH}. Default `100`. */
   batchSize?: number;
-  /** Attempts per batch before giving up on it for this sync. Default `3`. */
+  /** Attempts per batch before giving up on it for this sync, a positive integer. Default `3`. */
   maxAttempts?: number;
-  /** Delay before the first retry, doubled (with jitter) per attempt, in ms. Default `100`. */
+  /** Delay before the first retry, doubled (with jitter, at most 30 s) per attempt, in ms. Default `100`. */
   retryBaseMs?: number;
+}
+
+type ResolvedSync = Required<SyncOptions>;
+
+function resolveSyncOptions(options: SyncOptions): ResolvedSync {
+  if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const { batchSize = 100, maxAttempts = 3, retryBaseMs = 100 } = options;
+  assertPositiveInteger('batchSize', batchSize);
+  if (batchSize > MAX_SYNC_BATCH) throw new ValidationError('batchSize', `must be at most ${MAX_SYNC_BATCH}, got ${batchSize}`);
+  assertPositiveInteger('maxAttempts', maxAttempts);
+  assertNonNegativeInteger('retryBaseMs', retryBaseMs);
+  return { batchSize, maxAttempts, retryBaseMs };
 }
 
 /** A record handed to the flush function. */
@@ -92,26 +125,21 @@ export type FlushFn = (records: OffloadRecord[]) => Promise<void>;
  * await store.sync((records) => db.upsertAppointments(records));
  */
 export class OffloadStore {
+  private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
-  private readonly name: string;
-  private readonly shards: number;
-  private readonly cleanTtlMs: number;
 
   constructor(options: OffloadStoreOptions) {
-    assertKeyPart('name', options.name);
-    this.shards = options.shards ?? 16;
-    assertPositiveInteger('shards', this.shards);
-    this.cleanTtlMs = options.cleanTtlMs ?? 86_400_000;
-    assertNonNegativeInteger('cleanTtlMs', this.cleanTtlMs);
-    this.connection = toConnection(options.connection);
+    this.options = resolveOptions(options);
+    this.connection = this.options.connection;
     this.ks = this.connection.keys('offload');
-    this.name = options.name;
   }
 
   /**
    * Sets some fields of record `id` (others are kept), bumps its version and
-   * marks it dirty. Field names starting with `_` are reserved. Returns the new version.
+   * marks it dirty. Sets 1 to {@link MAX_UPDATE_FIELDS} fields (fields whose value is
+   * `undefined` are skipped); field names starting with `_` are reserved. Returns the new
+   * version. One `EVALSHA`.
    */
   async update(id: string, fields: Record<string, unknown>): Promise<number> {
     assertKeyPart('id', id);
@@ -124,16 +152,19 @@ export class OffloadStore {
       if (value !== undefined) args.push(field, this.connection.serializer.serialize(value));
     }
     if (!args.length) throw new ValidationError('fields', 'must set at least one field');
-    const shard = shardOf(id, this.shards);
-    return Number(await this.connection.run(updateScript, [this.recordKey(shard, id), this.dirtyKey(shard)], [id, ...args]));
+    if (args.length > 2 * MAX_UPDATE_FIELDS) {
+      throw new ValidationError('fields', `must set at most ${MAX_UPDATE_FIELDS} fields, got ${args.length / 2}`);
+    }
+    const shard = shardOf(id, this.options.shards);
+    return this.connection.run(updateScript, [this.recordKey(shard, id), this.dirtyKey(shard)], [id, ...args]);
   }
 
   /** Record `id` with its dirty flag, or `null` when Redis does not hold it. One round trip. */
   async get(id: string): Promise<StoredRecord | null> {
     assertKeyPart('id', id);
-    const shard = shardOf(id, this.shards);
+    const shard = shardOf(id, this.options.shards);
     const key = this.recordKey(shard, id);
-    const [flat, score] = await this.connection.batch(
+    const [flat, score] = await this.connection.pipeline(
       [
         ['HGETALL', key],
         ['ZSCORE', this.dirtyKey(shard), id],
@@ -147,7 +178,10 @@ export class OffloadStore {
   /** Records waiting to be synced, over all shards (one `ZCARD` per shard: monitoring, not a hot path). */
   async dirtyCount(): Promise<number> {
     let total = 0;
-    for (let s = 0; s < this.shards; s++) total += Number(await this.connection.send(['ZCARD', this.dirtyKey(s)], this.dirtyKey(s)));
+    for (let s = 0; s < this.options.shards; s++) {
+      const key = this.dirtyKey(s);
+      total += Number(await this.connection.send(['ZCARD', key], key));
+    }
     return total;
   }
 
@@ -162,35 +196,24 @@ export class OffloadStore {
    */
   async sync(flush: FlushFn, options: SyncOptions = {}): Promise<SyncResult> {
     if (typeof flush !== 'function') throw new ValidationError('flush', 'must be a function');
-    const { batchSize = 100, maxAttempts = 3, retryBaseMs = 100 } = options;
-    assertPositiveInteger('batchSize', batchSize);
-    if (batchSize > MAX_BATCH) throw new ValidationError('batchSize', `must be at most ${MAX_BATCH}`);
-    assertPositiveInteger('maxAttempts', maxAttempts);
-    assertNonNegativeInteger('retryBaseMs', retryBaseMs);
+    const resolved = resolveSyncOptions(options);
     // Redis time in µs, the unit of the update script's scores. Only changes made strictly
     // before this instant are drained, so writers that never pause cannot keep a sync running.
-    const [sec, usec] = (await this.connection.send(['TIME'])) as [string, string];
-    const cutoff = `(${Number(sec) * 1_000_000 + Number(usec)}`;
+    const cutoff = `(${microseconds(await this.connection.send(['TIME']))}`;
     const result: SyncResult = { flushed: 0, cleared: 0, changedDuringFlush: 0, failed: 0, retries: 0, errors: [] };
-    for (let shard = 0; shard < this.shards; shard++) {
-      await this.syncShard(shard, cutoff, flush, { batchSize, maxAttempts, retryBaseMs }, result);
+    for (let shard = 0; shard < this.options.shards; shard++) {
+      await this.syncShard(shard, cutoff, flush, resolved, result);
     }
     return result;
   }
 
-  private async syncShard(
-    shard: number,
-    cutoff: string,
-    flush: FlushFn,
-    options: Required<SyncOptions>,
-    result: SyncResult,
-  ): Promise<void> {
+  private async syncShard(shard: number, cutoff: string, flush: FlushFn, options: ResolvedSync, result: SyncResult): Promise<void> {
     const dirty = this.dirtyKey(shard);
     for (;;) {
-      const ids = (await this.connection.send(['ZRANGEBYSCORE', dirty, '-inf', cutoff, 'LIMIT', 0, options.batchSize], dirty)) as string[];
+      const ids = strings(await this.connection.send(['ZRANGEBYSCORE', dirty, '-inf', cutoff, 'LIMIT', 0, options.batchSize], dirty));
       if (!ids.length) return;
       const keys = ids.map((id) => this.recordKey(shard, id));
-      const replies = await this.connection.batch(
+      const replies = await this.connection.pipeline(
         keys.map((k) => ['HGETALL', k]),
         { routeKey: dirty },
       );
@@ -210,19 +233,14 @@ export class OffloadStore {
         }
         result.flushed += records.length;
       }
-      const cleared = Number(await this.connection.run(ackScript, [dirty, ...keys], [this.cleanTtlMs, ...acks]));
+      const cleared = await this.connection.run(ackScript, [dirty, ...keys], [this.options.cleanTtlMs, ...acks]);
       result.cleared += cleared;
       result.changedDuringFlush += ids.length - cleared;
     }
   }
 
   /** Returns `undefined` on success, or the last error after `maxAttempts` failures. */
-  private async flushWithRetries(
-    flush: FlushFn,
-    records: OffloadRecord[],
-    options: Required<SyncOptions>,
-    result: SyncResult,
-  ): Promise<unknown> {
+  private async flushWithRetries(flush: FlushFn, records: OffloadRecord[], options: ResolvedSync, result: SyncResult): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
         await flush(records);
@@ -236,24 +254,37 @@ export class OffloadStore {
   }
 
   /** A record from an `HGETALL` reply (a flat field, value array with both adapters), or `null` when empty. */
-  private toRecord(id: string, flat: unknown): OffloadRecord | null {
-    const list = flat as string[];
+  private toRecord(id: string, flat: RedisReply): OffloadRecord | null {
+    const list = strings(flat);
     if (!list.length) return null;
     const fields: Record<string, unknown> = {};
     let version = 0;
     for (let i = 0; i < list.length; i += 2) {
       const field = list[i] as string;
-      if (field === VERSION) version = Number(list[i + 1]);
-      else fields[field] = this.connection.serializer.deserialize(list[i + 1] as string);
+      const value = list[i + 1] ?? '';
+      if (field === VERSION) version = Number(value);
+      else fields[field] = this.connection.serializer.deserialize(value);
     }
     return { id, version, fields };
   }
 
   private recordKey(shard: number, id: string): string {
-    return this.ks.key(`${this.name}#${shard}`, 'record', id);
+    return this.ks.key(`${this.options.name}#${shard}`, 'record', id);
   }
 
   private dirtyKey(shard: number): string {
-    return this.ks.key(`${this.name}#${shard}`, 'dirty');
+    return this.ks.key(`${this.options.name}#${shard}`, 'dirty');
   }
+}
+
+/** The strings of an array reply (`ZRANGEBYSCORE`, a flat `HGETALL`). */
+function strings(reply: RedisReply): string[] {
+  if (!Array.isArray(reply)) throw new RedisCommandError(`expected an array reply, got ${typeof reply}`);
+  return reply.map(String);
+}
+
+/** Epoch µs of a `TIME` reply (seconds, microseconds). */
+function microseconds(reply: RedisReply): number {
+  const [sec, usec] = strings(reply);
+  return Number(sec) * 1_000_000 + Number(usec);
 }

@@ -1,36 +1,23 @@
-import { RedisPatternsError, ValidationError } from '../core/errors.js';
-import { registerScriptError } from '../core/reply-errors.js';
+import { type ErrorCode, ValidationError } from '../core/errors.js';
 
 /**
- * The compare-and-set failed: the flow was not in the expected state (another
- * caller moved it first, it expired, or it already exists on `start`).
+ * The definition does not allow `from -> to`, or `from` or `to` is not a state of it; thrown
+ * before anything is sent. A {@link ValidationError} with its own code `INVALID_TRANSITION`;
+ * `field` is `from` when `from` is not a state, `to` otherwise.
  */
-export class StateConflictError extends RedisPatternsError {
-  /** The state the caller expected (`null`: expected no flow, i.e. `start`). */
-  readonly expected: string | null;
-  /** The state the flow is in (`null`: no such flow, or it expired). */
-  readonly actual: string | null;
-
-  constructor(expected: string | null, actual: string | null) {
-    super('STATE_CONFLICT', `expected state ${expected ?? '(no flow)'}, found ${actual ?? '(no flow)'}`);
-    this.expected = expected;
-    this.actual = actual;
-  }
-}
-
-/** The definition does not allow `from -> to`; thrown before anything is sent. */
 export class InvalidTransitionError extends ValidationError {
-  constructor(
-    /** The state the caller tried to move the flow out of. */
-    readonly from: string,
-    /** The target state the definition does not allow from `from`. */
-    readonly to: string,
-  ) {
-    super('to', `transition ${from} -> ${to} is not allowed`);
+  /** The `code` of every error of this class: `INVALID_TRANSITION`. */
+  static override readonly code: ErrorCode = 'INVALID_TRANSITION';
+  /** The state the caller tried to move the flow out of. */
+  readonly from: string;
+  /** The target state the definition does not allow from `from`. */
+  readonly to: string;
+
+  constructor(from: string, to: string, reason: 'from-not-a-state' | 'to-not-a-state' | 'not-allowed') {
+    const field = reason === 'from-not-a-state' ? 'from' : 'to';
+    const why = reason === 'not-allowed' ? 'is not allowed' : `is not allowed: ${reason === 'from-not-a-state' ? from : to} is not a state`;
+    super(field, `transition ${from} -> ${to} ${why}`, InvalidTransitionError.code);
+    this.from = from;
+    this.to = to;
   }
 }
-
-registerScriptError('STATE_CONFLICT', (detail) => {
-  const { expected, actual } = JSON.parse(detail) as { expected: string | null; actual: string | null };
-  return new StateConflictError(expected, actual);
-});

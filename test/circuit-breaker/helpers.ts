@@ -35,7 +35,7 @@ export function attempt<T>(breaker: CircuitBreaker, fn: (signal: AbortSignal) =>
 /** Records the names of the state events a breaker emits, in order. */
 export function stateEvents(breaker: CircuitBreaker): (keyof CircuitBreakerEvents)[] {
   const log: (keyof CircuitBreakerEvents)[] = [];
-  for (const name of ['open', 'halfOpen', 'close'] as const) breaker.on(name, () => log.push(name));
+  for (const name of ['opened', 'halfOpened', 'closed'] as const) breaker.on(name, () => log.push(name));
   return log;
 }
 

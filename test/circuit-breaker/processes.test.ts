@@ -1,6 +1,7 @@
 // Separate processes importing the built package (dist/: `npm run build` first, as
 // `npm test` does) share one circuit through Redis.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
@@ -26,9 +27,15 @@ async function instance(calls: number, succeed: boolean, callMs: number): Promis
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
   expect((await lines.next()).value).toBe('ready');
+  const exited = once(child, 'exit');
   return async () => {
     child.stdin?.write('go\n');
     const line = (await lines.next()).value as string;
+    child.stdin?.end();
+    // The fixture ends with breaker.close() and connection.close(), no process.exit(): nothing may keep it alive.
+    const [code] = await Promise.race([exited, sleep(10_000).then(() => ['still running'])]);
+    if (code === 'still running') child.kill();
+    expect(code, 'the process exits by itself after close()').toBe(0);
     return JSON.parse(line) as Outcome;
   };
 }
@@ -44,11 +51,11 @@ describe(`CircuitBreaker across processes on ${target} via ${driver}`, () => {
     const failing = await startFailing();
     const openedAt = Date.now();
     expect(failing.results).toEqual(['failed', 'failed', 'failed']);
-    expect(failing.events).toEqual(['open']);
+    expect(failing.events).toEqual(['opened']);
 
     const other = await startOther();
     expect(other.results).toEqual(['rejected']);
-    expect(other.events).toEqual(['open']);
+    expect(other.events).toEqual(['opened']);
 
     // Two processes, 25 callers each, released together into the half-open circuit.
     const [startA, startB] = await Promise.all([instance(25, true, 400), instance(25, true, 400)]);

@@ -70,22 +70,36 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
   it('with cacheMs, another instance opening the circuit is seen within cacheMs', async () => {
     const [a, b] = await instances({ failureThreshold: 1, openMs: 60_000, cacheMs: 300 });
     await a.execute(ok);
-    await b.open();
+    await b.forceOpen();
     // Still trusted from the cache: the documented staleness.
     expect(await a.execute(ok)).toBe('ok');
     await sleep(350);
     expect(await attempt(a, ok)).toBeInstanceOf(CircuitOpenError);
   });
 
-  it('status, open and close cost one command each', async () => {
+  it('status, forceOpen, forceClose and reset cost one command each; close sends nothing without buffered successes', async () => {
     const [a] = await instances({ failureThreshold: 1 });
     await a.status();
-    await a.open(1000);
+    await a.forceOpen(1000);
     const status = await countCommands(counter, () => a.status());
     expect(status.byCommand.evalsha).toBe(1);
-    const open = await countCommands(counter, () => a.open(1000));
+    const open = await countCommands(counter, () => a.forceOpen(1000));
     expect(open.byCommand.evalsha).toBe(1);
+    const forceClose = await countCommands(counter, () => a.forceClose());
+    expect(forceClose.byCommand).toEqual({ del: 1 });
+    const reset = await countCommands(counter, () => a.reset());
+    expect(reset.byCommand).toEqual({ del: 1 });
     const close = await countCommands(counter, () => a.close());
-    expect(close.byCommand).toEqual({ del: 1 });
+    expect(close.total).toBe(0);
+  });
+
+  it('with cacheMs, close() sends the buffered successes in one EVALSHA', async () => {
+    const [a] = await instances({ failureThreshold: 3, cacheMs: 60_000 });
+    await a.execute(ok);
+    for (let i = 0; i < 5; i++) await a.execute(ok);
+    const close = await countCommands(counter, () => a.close());
+    expect(close.byCommand.evalsha).toBe(1);
+    expect(close.byCommand.del).toBeUndefined();
+    expect(await a.status()).toMatchObject({ state: 'closed', successes: 6 });
   });
 });

@@ -12,7 +12,7 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     // Below the threshold the other instance still calls through.
     expect(await b.execute(ok)).toBe('ok');
     await attempt(a, down);
-    expect(eventsA).toEqual(['open']);
+    expect(eventsA).toEqual(['opened']);
     let ran = false;
     const err = await attempt(b, async () => {
       ran = true;
@@ -23,7 +23,7 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     expect((err as CircuitOpenError).state).toBe('open');
     expect((err as CircuitOpenError).retryAfterMs).toBeGreaterThan(50_000);
     expect((err as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(60_000);
-    expect(eventsB).toEqual(['open']);
+    expect(eventsB).toEqual(['opened']);
     expect(b.state).toBe('open');
   });
 
@@ -69,7 +69,7 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     expect(await attempt(b, ok)).toBeInstanceOf(CircuitOpenError);
     await sleep(400);
     expect(await b.execute(ok)).toBe('ok');
-    expect(events).toEqual(['open', 'halfOpen', 'close']);
+    expect(events).toEqual(['opened', 'halfOpened', 'closed']);
     expect(await a.status()).toMatchObject({ state: 'closed', successes: 0, failures: 0, probesInFlight: 0 });
     expect(await a.execute(ok)).toBe('ok');
     expect(a.state).toBe('closed');
@@ -81,21 +81,21 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     await sleep(400);
     const events = stateEvents(b);
     expect(await attempt(b, down)).toBeInstanceOf(Error);
-    expect(events).toEqual(['halfOpen', 'open']);
+    expect(events).toEqual(['halfOpened', 'opened']);
     const err = await attempt(a, ok);
     expect(err).toBeInstanceOf(CircuitOpenError);
     expect((err as CircuitOpenError).retryAfterMs).toBeGreaterThan(100);
   });
 
-  it('open(), close() and reset() act on every instance', async () => {
+  it('forceOpen(), forceClose() and reset() act on every instance', async () => {
     const [a, b] = await instances({ failureThreshold: 5 });
     const events = stateEvents(b);
-    await a.open(60_000);
+    await a.forceOpen(60_000);
     expect(a.state).toBe('open');
     const err = await attempt(b, ok);
     expect(err).toBeInstanceOf(CircuitOpenError);
     expect((err as CircuitOpenError).retryAfterMs).toBeGreaterThan(50_000);
-    await b.close();
+    await b.forceClose();
     expect(await a.execute(ok)).toBe('ok');
     expect(a.state).toBe('closed');
     for (let i = 0; i < 4; i++) await attempt(a, down);
@@ -103,7 +103,28 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     // The window was forgotten: four more failures do not reach five.
     for (let i = 0; i < 4; i++) await attempt(b, down);
     expect(await a.status()).toMatchObject({ state: 'closed', failures: 4 });
-    expect(events).toEqual(['open', 'close']);
+    expect(events).toEqual(['opened', 'closed']);
+  });
+
+  it('close() releases one instance and never changes the shared circuit', async () => {
+    const [a, b] = await instances({ failureThreshold: 2, openMs: 60_000, cacheMs: 60_000 });
+    const events = stateEvents(a);
+    await a.execute(ok);
+    await a.execute(ok); // both successes are buffered (cacheMs)
+    expect(await b.status()).toMatchObject({ successes: 0 });
+    await a.close();
+    expect(await b.status()).toMatchObject({ state: 'closed', successes: 2 }); // sent by close()
+    // After close() calls still work, each success recorded at once: nothing is buffered, no timer waits.
+    expect(await a.execute(ok)).toBe('ok');
+    expect(await b.status()).toMatchObject({ state: 'closed', successes: 3 });
+    // An open circuit stays open through close(), for every instance.
+    await attempt(b, down);
+    await attempt(b, down);
+    await a.close();
+    await b.close();
+    expect(await a.status()).toMatchObject({ state: 'open', source: 'redis' });
+    expect(await attempt(b, ok)).toBeInstanceOf(CircuitOpenError);
+    expect(events).toEqual([]); // closing the instance is not the circuit closing
   });
 
   it('times out a slow call, aborts its signal and counts it as a failure', async () => {

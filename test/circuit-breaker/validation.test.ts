@@ -45,15 +45,16 @@ describe(`CircuitBreaker validation on ${target} via ${driver}`, () => {
     expect(total).toBe(0);
   });
 
-  it('rejects bad execute and open arguments before sending anything', async () => {
+  it('rejects bad execute and forceOpen arguments before sending anything', async () => {
     const connection = await testConnection();
     await connection.send(['PING']);
     const breaker = new CircuitBreaker({ connection, name: 'svc' });
     const { total } = await countCommands(connection, async () => {
       await expect(breaker.execute('nope' as unknown as () => Promise<void>)).rejects.toBeInstanceOf(ValidationError);
       await expect(breaker.execute(async () => 1, { fallback: 5 as unknown as () => number })).rejects.toBeInstanceOf(ValidationError);
-      await expect(breaker.open(0)).rejects.toBeInstanceOf(ValidationError);
-      await expect(breaker.open(Number.NaN)).rejects.toBeInstanceOf(ValidationError);
+      await expect(breaker.forceOpen(0)).rejects.toBeInstanceOf(ValidationError);
+      await expect(breaker.forceOpen(Number.NaN)).rejects.toBeInstanceOf(ValidationError);
+      await expect(breaker.forceOpen(1.5)).rejects.toBeInstanceOf(ValidationError);
     });
     expect(total).toBe(0);
     expect(breaker.state).toBe('closed');

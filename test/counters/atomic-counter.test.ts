@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AtomicCounter } from '../../src/counters/index.js';
+import { AtomicCounter, MAX_WINDOWS } from '../../src/counters/index.js';
 import { ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
@@ -58,6 +58,30 @@ describe(`AtomicCounter on ${target} via ${driver}`, () => {
     const read = await countCommands(connection, () => c.total('x', 10));
     expect(read.byCommand).toEqual({ evalsha: 1, time: 1, hmget: 1 });
     expect(read.result).toBe(3);
+  });
+
+  it('reads MAX_WINDOWS (10,000) windows in one EVALSHA, and rejects one more, sending nothing', async () => {
+    const connection = await readyConnection();
+    expect(MAX_WINDOWS).toBe(10_000);
+    const c = new AtomicCounter({ connection, windowMs: 86_400_000, windows: MAX_WINDOWS });
+    await c.increment('long', 3);
+    await c.series('long', 1); // loads the script on the key's node (a cluster has several)
+    // More fields than one Lua `unpack` returns (~8,000): the script reads them in chunks.
+    const series = await countCommands(connection, () => c.series('long'));
+    expect(series.byCommand).toEqual({ evalsha: 1, time: 1, hmget: 3 });
+    expect(series.result).toHaveLength(MAX_WINDOWS);
+    expect(series.result[0]?.value).toBe(3);
+    expect(series.result.slice(1).every((w) => w.value === 0)).toBe(true);
+    expect((series.result[0]?.start ?? 0) - (series.result[MAX_WINDOWS - 1]?.start ?? 0)).toBe((MAX_WINDOWS - 1) * 86_400_000);
+    const total = await countCommands(connection, () => c.total('long'));
+    expect(total.result).toBe(3);
+    expect(total.byCommand).toEqual({ evalsha: 1, time: 1, hmget: 3 });
+    const over = await countCommands(connection, async () => {
+      expect(() => new AtomicCounter({ connection, windows: MAX_WINDOWS + 1 })).toThrow(ValidationError);
+      await expect(c.series('long', MAX_WINDOWS + 1)).rejects.toBeInstanceOf(ValidationError);
+      await expect(c.total('long', MAX_WINDOWS + 1)).rejects.toBeInstanceOf(ValidationError);
+    });
+    expect(over.byCommand).toEqual({});
   });
 
   it('rejects bad input before sending anything', async () => {

@@ -74,6 +74,15 @@ describe(`BloomFilter on ${target} via ${driver}`, () => {
     expect(await new BloomFilter({ connection, name: 'empty', capacity: 10 }).exists('a')).toBe(false);
   });
 
+  it('works at the most hashes any error rate gives (k = 1,074 at errorRate 5e-324)', async () => {
+    const connection = await readyConnection();
+    // One BITFIELD per item carries 4k values: still below what one Lua `unpack` returns.
+    const f = new BloomFilter({ connection, name: 'many-hashes', capacity: 2, errorRate: Number.MIN_VALUE, backend: 'lua' });
+    expect(f.size.hashes).toBe(1074);
+    expect(await f.addMany(['a', 'b'])).toEqual([true, true]);
+    expect(await f.existsMany(['a', 'b', 'c'])).toEqual([true, true, false]);
+  });
+
   it('refuses to mix sizes: the same name with another capacity is a BloomConfigError', async () => {
     const connection = await readyConnection();
     await new BloomFilter({ connection, name: 'shared', capacity: 1000 }).add('x');

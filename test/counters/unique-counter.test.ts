@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UniqueCounter } from '../../src/counters/index.js';
+import { MAX_TRACK_MEMBERS, UniqueCounter } from '../../src/counters/index.js';
 import { ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
@@ -77,6 +77,24 @@ describe(`UniqueCounter on ${target} via ${driver}`, () => {
     });
     expect(byCommand).toEqual({});
     expect(await uc.count('c', { day: daysAgo(4) })).toBe(0);
+  });
+
+  it('tracks MAX_TRACK_MEMBERS (10,000) members in one EVALSHA and rejects one more, sending nothing', async () => {
+    const connection = await readyConnection();
+    const uc = new UniqueCounter({ connection });
+    await uc.track('big', 'warm');
+    expect(MAX_TRACK_MEMBERS).toBe(10_000);
+    const members = Array.from({ length: MAX_TRACK_MEMBERS }, (_, i) => `patient-${i}`);
+    // More members than one Lua `unpack` returns (~8,000): the script adds them in chunks.
+    const { result, byCommand } = await countCommands(connection, () => uc.track('big', members));
+    expect(result).toBe(true);
+    expect(byCommand).toEqual({ evalsha: 1, pfadd: 3, pexpireat: 1 });
+    expect(Math.abs((await uc.count('big')) - 10_001) / 10_001).toBeLessThan(0.03);
+    expect(await uc.track('big', members)).toBe(false);
+    const over = await countCommands(connection, () =>
+      expect(uc.track('big', [...members, 'one-more'])).rejects.toBeInstanceOf(ValidationError),
+    );
+    expect(over.byCommand).toEqual({});
   });
 
   it('rejects bad input before sending anything', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
-import { type OffloadRecord, OffloadStore, shardOf } from '../../src/offload/index.js';
+import { MAX_UPDATE_FIELDS, type OffloadRecord, OffloadStore, shardOf } from '../../src/offload/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 
@@ -158,7 +158,7 @@ describe(`OffloadStore on ${target} via ${driver}`, () => {
     await s.update('w', { a: 1 });
     await s.sync(async () => {});
     const update = await countCommands(connection, () => s.update('c1', { status: 'x', room: 2 }));
-    expect(update.byCommand).toMatchObject({ evalsha: 1, hset: 1, hincrby: 1, persist: 1, zadd: 1 });
+    expect(update.byCommand).toEqual({ evalsha: 1, hset: 1, hincrby: 1, persist: 1, time: 1, zadd: 1 });
     const get = await countCommands(connection, () => s.get('c1'));
     expect(get.byCommand).toEqual({ hgetall: 1, zscore: 1 });
     await s.update('c2', { a: 1 });
@@ -166,6 +166,25 @@ describe(`OffloadStore on ${target} via ${driver}`, () => {
     const sync = await countCommands(connection, () => s.sync(async () => {}, { batchSize: 10 }));
     // TIME, one batch (range, 3 reads, ack), then the empty range that ends the shard.
     expect(sync.byCommand).toMatchObject({ time: 1, zrangebyscore: 2, hgetall: 3, evalsha: 1 });
+  });
+
+  it('sets MAX_UPDATE_FIELDS (10,000) fields in one EVALSHA and rejects one more, sending nothing', async () => {
+    const { connection, store: s } = await store({ shards: 1 });
+    await s.update('wide', { warm: 1 });
+    expect(MAX_UPDATE_FIELDS).toBe(10_000);
+    const fields = Object.fromEntries(Array.from({ length: MAX_UPDATE_FIELDS }, (_, i) => [`f${i}`, i]));
+    // 20,000 field and value arguments, more than one Lua `unpack` returns: the script sets them in chunks of whole pairs.
+    const update = await countCommands(connection, () => s.update('wide', fields));
+    expect(update.result).toBe(2);
+    expect(update.byCommand).toEqual({ evalsha: 1, hset: 5, hincrby: 1, persist: 1, time: 1, zadd: 1 });
+    const stored = await s.get('wide');
+    expect(stored?.fields).toEqual({ warm: 1, ...fields });
+    const over = await countCommands(connection, () =>
+      expect(s.update('wide', { ...fields, oneMore: 1 })).rejects.toBeInstanceOf(ValidationError),
+    );
+    expect(over.byCommand).toEqual({});
+    // Fields set to undefined are not sent, so they do not count against the limit.
+    expect(await s.update('wide', { ...fields, skipped: undefined })).toBe(3);
   });
 
   it('spreads records over shards, each shard in one slot', async () => {

@@ -4,7 +4,7 @@ import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src
 import {
   compileDefinition,
   InvalidTransitionError,
-  StateConflictError,
+  MAX_DATA_FIELDS,
   StateMachine,
   type StateMachineDefinition,
 } from '../../src/state-machine/index.js';
@@ -34,13 +34,13 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
   it('walks the intake flow, merging data and recording history', async () => {
     const { sm } = await machine();
     const started = await sm.start('p1', { patient: 'Ana' });
-    expect(started).toMatchObject({ id: 'p1', state: 'InsuranceCheck', version: 1 });
+    expect(started).toMatchObject({ started: true, id: 'p1', state: 'InsuranceCheck', version: 1 });
     expect(started.at).toBeGreaterThan(Date.now() - 60_000);
     await sm.transition('p1', 'InsuranceCheck', 'CoverageVerified', { payer: 'Aetna', copay: 25 });
     await sm.transition('p1', 'CoverageVerified', 'InitialQuestions');
     await sm.transition('p1', 'InitialQuestions', 'SchedulingOffered', { answers: { smoker: false } });
     const done = await sm.transition('p1', 'SchedulingOffered', 'Completed', { copay: 30 });
-    expect(done).toMatchObject({ state: 'Completed', version: 5 });
+    expect(done).toMatchObject({ moved: true, state: 'Completed', version: 5 });
     const flow = await sm.get('p1');
     expect(flow).toMatchObject({
       id: 'p1',
@@ -48,6 +48,8 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
       version: 5,
       data: { patient: 'Ana', payer: 'Aetna', copay: 30, answers: { smoker: false } },
     });
+    // The first entry is the start entry: it has no `from`.
+    expect(flow?.history[0]).toEqual({ to: 'InsuranceCheck', at: started.at });
     expect(flow?.history.map((h) => `${h.from ?? ''}>${h.to}`)).toEqual([
       '>InsuranceCheck',
       'InsuranceCheck>CoverageVerified',
@@ -59,25 +61,24 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
     expect(flow?.createdAt).toBe(started.at);
   });
 
-  it('rejects a transition from the wrong state with StateConflictError, changing nothing', async () => {
+  it('answers a transition from the wrong state with moved: false and the actual state, changing nothing', async () => {
     const { sm } = await machine();
-    await sm.start('p2');
-    const err = await sm.transition('p2', 'CoverageVerified', 'InitialQuestions').catch((e) => e);
-    expect(err).toBeInstanceOf(StateConflictError);
-    expect(err).toMatchObject({ code: 'STATE_CONFLICT', expected: 'CoverageVerified', actual: 'InsuranceCheck' });
-    expect(await sm.get('p2')).toMatchObject({ state: 'InsuranceCheck', version: 1 });
-    const missing = await sm.transition('nobody', 'InsuranceCheck', 'CoverageVerified').catch((e) => e);
-    expect(missing).toMatchObject({ expected: 'InsuranceCheck', actual: null });
+    const started = await sm.start('p2', { a: 1 });
+    const lost = await sm.transition('p2', 'CoverageVerified', 'InitialQuestions', { a: 2 });
+    expect(lost).toEqual({ moved: false, id: 'p2', state: 'InsuranceCheck', version: 1, at: started.at });
+    expect(await sm.get('p2')).toMatchObject({ state: 'InsuranceCheck', version: 1, data: { a: 1 } });
+    const missing = await sm.transition('nobody', 'InsuranceCheck', 'CoverageVerified');
+    expect(missing).toEqual({ moved: false, id: 'nobody', state: null, version: 0, at: 0 });
     expect(await sm.get('nobody')).toBeNull();
   });
 
-  it('start() refuses to overwrite an existing flow', async () => {
+  it('start() leaves an existing flow alone and answers started: false with its state', async () => {
     const { sm } = await machine();
     await sm.start('p3');
-    await sm.transition('p3', 'InsuranceCheck', 'CoverageVerified');
-    const err = await sm.start('p3').catch((e) => e);
-    expect(err).toBeInstanceOf(StateConflictError);
-    expect(err).toMatchObject({ expected: null, actual: 'CoverageVerified' });
+    const moved = await sm.transition('p3', 'InsuranceCheck', 'CoverageVerified', { kept: true });
+    const again = await sm.start('p3', { kept: false });
+    expect(again).toEqual({ started: false, id: 'p3', state: 'CoverageVerified', version: 2, at: moved.at });
+    expect(await sm.get('p3')).toMatchObject({ state: 'CoverageVerified', version: 2, data: { kept: true } });
   });
 
   it('of concurrent transitions out of one state, exactly one wins', async () => {
@@ -87,14 +88,16 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
     await sm.transition('p4', 'CoverageVerified', 'InitialQuestions');
     await sm.transition('p4', 'InitialQuestions', 'SchedulingOffered');
     // 30 racers, half trying to complete, half trying to go back to the questions.
-    const results = await Promise.allSettled(
+    const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         sm.transition('p4', 'SchedulingOffered', i % 2 ? 'Completed' : 'InitialQuestions', { winner: i }),
       ),
     );
-    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    const won = results.flatMap((r, i) => (r.moved ? [i] : []));
     expect(won).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StateConflictError);
+    const winner = results[won[0] as number];
+    // Every loser learns the state the winner put the flow in.
+    for (const r of results) if (!r.moved) expect(r).toMatchObject({ state: winner?.state, version: 5, at: winner?.at });
     const flow = await sm.get('p4');
     expect(flow?.data.winner).toBe(won[0]);
     expect(flow?.version).toBe(5);
@@ -142,12 +145,19 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
     for (const [op, fn] of [
       ['start', () => sm.start('c1', { a: 1 })],
       ['transition', () => sm.transition('c1', 'InsuranceCheck', 'CoverageVerified', { b: 2 })],
-      ['conflict', () => sm.transition('c1', 'InsuranceCheck', 'CoverageVerified').catch(() => null)],
+      ['conflict', () => sm.transition('c1', 'InsuranceCheck', 'CoverageVerified')],
+      ['start of an existing flow', () => sm.start('c1')],
     ] as const) {
       const { byCommand } = await countCommands(connection, fn as () => Promise<unknown>);
       expect(byCommand.evalsha, op).toBe(1);
       expect(byCommand.eval, op).toBeUndefined();
     }
+    const start = await countCommands(connection, () => sm.start('c2', { a: 1 }));
+    expect(start.byCommand).toEqual({ evalsha: 1, hmget: 1, time: 1, hset: 1, del: 1, rpush: 1, ltrim: 1, pexpire: 2 });
+    const move = await countCommands(connection, () => sm.transition('c2', 'InsuranceCheck', 'CoverageVerified', { b: 2 }));
+    expect(move.byCommand).toEqual({ evalsha: 1, hmget: 1, time: 1, hincrby: 1, hset: 1, rpush: 1, ltrim: 1, pexpire: 2 });
+    const lost = await countCommands(connection, () => sm.transition('c2', 'InsuranceCheck', 'CoverageVerified'));
+    expect(lost.byCommand).toEqual({ evalsha: 1, hmget: 1 });
     const get = await countCommands(connection, () => sm.get('c1'));
     expect(get.byCommand).toEqual({ multi: 1, hgetall: 1, lrange: 1, exec: 1 });
   });
@@ -159,8 +169,15 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
       expect(notAllowed).toBeInstanceOf(InvalidTransitionError);
       expect(notAllowed).toBeInstanceOf(ValidationError);
       expect(notAllowed).toMatchObject({ from: 'InsuranceCheck', to: 'Completed' });
+      expect(notAllowed).toMatchObject({ code: 'INVALID_TRANSITION', field: 'to' });
       await expect(sm.transition('p7', 'Completed', 'InsuranceCheck')).rejects.toBeInstanceOf(InvalidTransitionError);
-      await expect(sm.transition('p7', 'Nope' as Step, 'Completed')).rejects.toBeInstanceOf(ValidationError);
+      // A name that is not a state is an InvalidTransitionError too, as documented.
+      const notAState = await sm.transition('p7', 'Nope' as Step, 'Completed').catch((e) => e);
+      expect(notAState).toBeInstanceOf(InvalidTransitionError);
+      expect(notAState).toMatchObject({ code: 'INVALID_TRANSITION', field: 'from', from: 'Nope', to: 'Completed' });
+      const toNowhere = await sm.transition('p7', 'InsuranceCheck', 'Nope' as Step).catch((e) => e);
+      expect(toNowhere).toBeInstanceOf(InvalidTransitionError);
+      expect(toNowhere).toMatchObject({ code: 'INVALID_TRANSITION', field: 'to', from: 'InsuranceCheck', to: 'Nope' });
       await expect(sm.transition('', 'InsuranceCheck', 'CoverageVerified')).rejects.toBeInstanceOf(ValidationError);
       await expect(sm.start('p7', [] as unknown as Record<string, unknown>)).rejects.toBeInstanceOf(ValidationError);
       await expect(sm.start('p7', { '': 1 })).rejects.toBeInstanceOf(ValidationError);
@@ -169,6 +186,34 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
     expect(byCommand).toEqual({});
     expect(sm.canTransition('SchedulingOffered', 'InitialQuestions')).toBe(true);
     expect(sm.canTransition('Completed', 'InsuranceCheck')).toBe(false);
+  });
+
+  it('merges MAX_DATA_FIELDS (10,000) data fields in one EVALSHA and rejects one more, sending nothing', async () => {
+    const { connection, sm } = await machine();
+    // Loads both scripts on the flow's node (a cluster has several).
+    await sm.start('wide');
+    await sm.transition('wide', 'InsuranceCheck', 'CoverageVerified');
+    expect(MAX_DATA_FIELDS).toBe(10_000);
+    const data = Object.fromEntries(Array.from({ length: MAX_DATA_FIELDS }, (_, i) => [`f${i}`, i]));
+    // 20,000 field and value arguments, more than one Lua `unpack` returns: the scripts set them in chunks of whole pairs.
+    await sm.delete('wide');
+    const start = await countCommands(connection, () => sm.start('wide', data));
+    expect(start.result).toMatchObject({ started: true });
+    expect(start.byCommand).toEqual({ evalsha: 1, hmget: 1, time: 1, hset: 5, del: 1, rpush: 1, ltrim: 1, pexpire: 2 });
+    const move = await countCommands(connection, () => sm.transition('wide', 'InsuranceCheck', 'CoverageVerified', data));
+    expect(move.result).toMatchObject({ moved: true, version: 2 });
+    expect(move.byCommand).toEqual({ evalsha: 1, hmget: 1, time: 1, hincrby: 1, hset: 5, rpush: 1, ltrim: 1, pexpire: 2 });
+    expect((await sm.get('wide'))?.data).toEqual(data);
+    const over = { ...data, oneMore: 1 };
+    const { byCommand } = await countCommands(connection, async () => {
+      await expect(sm.start('wide-2', over)).rejects.toBeInstanceOf(ValidationError);
+      await expect(sm.transition('wide', 'CoverageVerified', 'InitialQuestions', over)).rejects.toBeInstanceOf(ValidationError);
+    });
+    expect(byCommand).toEqual({});
+    // Undefined values are not sent and do not count.
+    expect(await sm.transition('wide', 'CoverageVerified', 'InitialQuestions', { ...data, skipped: undefined })).toMatchObject({
+      moved: true,
+    });
   });
 
   it('validates the definition up front', () => {

@@ -12,8 +12,8 @@
 -- Returns {verdict, state, waitMs}: verdict 'allow' | 'probe' | 'reject'; state
 -- 'closed' | 'open' | 'half-open'; waitMs is how long until a call may be admitted
 -- (0 unless rejected).
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "core/lua/time.lua"
+local now = redis_now()
 local fields = redis.call('HMGET', KEYS[1], 'state', 'openUntil')
 local state = fields[1]
 if not state then

@@ -7,8 +7,8 @@
 -- ARGV[1] how long to stay open, in ms
 -- ARGV[2] idle TTL in ms of the state key once the open period has ended
 -- Returns {state, waitMs}: always {'open', ARGV[1]}.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "core/lua/time.lua"
+local now = redis_now()
 local duration = tonumber(ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'open', 'openUntil', now + duration)
 redis.call('PEXPIRE', KEYS[1], duration + tonumber(ARGV[2]))

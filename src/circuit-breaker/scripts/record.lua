@@ -15,8 +15,9 @@
 -- ARGV[9] openMs, ARGV[10] idle TTL in ms of the state key
 -- Returns {state, waitMs}: the state after this record; waitMs until an open circuit
 -- admits probes (0 otherwise).
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "core/lua/time.lua"
+--- @include "core/lua/chunked.lua"
+local now = redis_now()
 local fields = redis.call('HMGET', KEYS[1], 'state', 'openUntil')
 local state = fields[1] or 'closed'
 local successes = tonumber(ARGV[1])
@@ -69,9 +70,9 @@ for i = 1, #entries, 2 do
     totalF = totalF + tonumber(entries[i + 1])
   end
 end
-if #stale > 0 then
-  redis.call('HDEL', KEYS[2], unpack(stale))
-end
+-- Every record trims, so few fields are stale here; instances of one name configured with other
+-- windows could leave more, so HDEL runs in chunks rather than risk an oversized `unpack`.
+call_chunked('HDEL', KEYS[2], stale, 1)
 redis.call('PEXPIRE', KEYS[2], bucketMs * (tonumber(ARGV[5]) + 1))
 
 local total = totalS + totalF

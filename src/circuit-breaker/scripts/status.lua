@@ -7,8 +7,8 @@
 -- ARGV: none
 -- Returns {now, state or '', openUntil or '', live probe leases, window entries...}:
 -- now in ms, the stored state ('' = closed), then the window hash as field, value pairs.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "core/lua/time.lua"
+local now = redis_now()
 local fields = redis.call('HMGET', KEYS[1], 'state', 'openUntil')
 local probes = redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
 local reply = {now, fields[1] or '', fields[2] or '', probes}

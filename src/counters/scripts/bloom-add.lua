@@ -4,6 +4,8 @@
 -- ARGV[1] m, ARGV[2] k, ARGV[3] ttl ms ('0' = none), ARGV[4..] k positions per item
 -- Returns one integer per item: 1 if it was (probably) new, 0 if it may have been present
 -- Error RP_BLOOM_CONFIG when the stored filter has another m or k
+-- One BITFIELD per item unpacks 4k values: k = round(m/n * ln 2) is at most 1,075 for any error
+-- rate a double can hold (> 5e-324), so 4k stays far below the ~8,000 one `unpack` returns.
 local meta = redis.call('HMGET', KEYS[2], 'm', 'k')
 if not meta[1] then
   redis.call('HSET', KEYS[2], 'm', ARGV[1], 'k', ARGV[2])

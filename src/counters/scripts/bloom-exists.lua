@@ -4,6 +4,7 @@
 -- ARGV[1] m, ARGV[2] k, ARGV[3..] k positions per item
 -- Returns one integer per item: 1 if it may be present, 0 if it is certainly absent
 -- Error RP_BLOOM_CONFIG when the stored filter has another m or k
+-- One BITFIELD_RO per item unpacks 3k values, k at most 1,075 (see bloom-add.lua): below the ~8,000 limit.
 local meta = redis.call('HMGET', KEYS[2], 'm', 'k')
 if meta[1] and (meta[1] ~= ARGV[1] or meta[2] ~= ARGV[2]) then
   return redis.error_reply('RP_BLOOM_CONFIG ' .. meta[1] .. ' ' .. meta[2])

@@ -3,8 +3,8 @@
 -- KEYS[1] hash: window start (epoch ms) -> count
 -- ARGV[1] amount (integer), ARGV[2] window length ms, ARGV[3] windows kept
 -- Returns {window start ms, the window's new count}
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--- @include "core/lua/time.lua"
+local now = redis_now()
 local size, kept = tonumber(ARGV[2]), tonumber(ARGV[3])
 local start = now - now % size
 local value = redis.call('HINCRBY', KEYS[1], start, ARGV[1])
