@@ -25,7 +25,6 @@ export type ErrorCode =
   | 'LOCK_NOT_ACQUIRED'
   | 'LOCK_LOST'
   // state-machine
-  | 'STATE_CONFLICT'
   | 'INVALID_TRANSITION';
 
 /**
@@ -45,6 +44,7 @@ export class RedisPatternsError extends Error {
 
 /** Bad input, rejected before anything is sent to Redis. Code `VALIDATION`. */
 export class ValidationError extends RedisPatternsError {
+  /** `VALIDATION` */
   static readonly code: ErrorCode = 'VALIDATION';
   /** Name of the offending option or argument. */
   readonly field: string;
@@ -62,6 +62,7 @@ export class ValidationError extends RedisPatternsError {
  * `REDIS_UNAVAILABLE`.
  */
 export class RedisUnavailableError extends RedisPatternsError {
+  /** `REDIS_UNAVAILABLE` */
   static readonly code = 'REDIS_UNAVAILABLE';
 
   constructor(message: string, options?: { cause?: unknown }) {
@@ -75,6 +76,7 @@ export class RedisUnavailableError extends RedisPatternsError {
  * designed so that a late execution is harmless (owner checks, TTLs). Code `REDIS_TIMEOUT`.
  */
 export class CommandTimeoutError extends RedisPatternsError {
+  /** `REDIS_TIMEOUT` */
   static readonly code = 'REDIS_TIMEOUT';
   /** The timeout that elapsed, in milliseconds. */
   readonly timeoutMs: number;
@@ -87,6 +89,7 @@ export class CommandTimeoutError extends RedisPatternsError {
 
 /** Redis answered with an error reply that no module turned into a typed error. Code `REDIS_ERROR`. */
 export class RedisCommandError extends RedisPatternsError {
+  /** `REDIS_ERROR` */
   static readonly code: ErrorCode = 'REDIS_ERROR';
 
   /** @param code - a subclass's more specific code; default `REDIS_ERROR` */
@@ -103,6 +106,7 @@ export class RedisCommandError extends RedisPatternsError {
  * `REDIS_OOM`.
  */
 export class RedisOutOfMemoryError extends RedisCommandError {
+  /** `REDIS_OOM` */
   static override readonly code: ErrorCode = 'REDIS_OOM';
 
   constructor(message: string, options?: { cause?: unknown }) {
@@ -112,6 +116,7 @@ export class RedisOutOfMemoryError extends RedisCommandError {
 
 /** A value could not be serialized or deserialized. Code `SERIALIZATION`. */
 export class SerializationError extends RedisPatternsError {
+  /** `SERIALIZATION` */
   static readonly code = 'SERIALIZATION';
 
   constructor(message: string, options?: { cause?: unknown }) {
