@@ -12,12 +12,13 @@ import { moduleArg, testsUseBuild } from './lib/module-tests.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const name = moduleArg(root, 'npm run mutate:ts --');
-const sh = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
+const sh = (cmd, args, env = process.env) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env }).status ?? 1;
 
 if (sh('node', ['scripts/ensure-redis.mjs']) !== 0) process.exit(1);
 // Stryker mutates only the sources vitest loads; tests of the built package still need a dist/
 // to pass (they run the original code there and cannot kill a mutant).
 if (testsUseBuild(root, name) && !existsSync(resolve(root, 'dist')) && sh('npm', ['run', 'build']) !== 0) process.exit(1);
+// vitest.stryker.config.ts picks the module's tests from RP_MUTATE_MODULE.
 process.exit(
-  sh('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', `src/${name}/**/*.ts`, '--testFiles', `test/${name}/**/*.test.ts`]),
+  sh('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', `src/${name}/**/*.ts`], { ...process.env, RP_MUTATE_MODULE: name }),
 );
