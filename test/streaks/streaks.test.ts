@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/index.js';
 import { Streaks, type StreaksOptions } from '../../src/streaks/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { expectScriptsNamedAfterFiles } from '../harness/scripts.js';
+import { expectInvalid } from '../harness/validation.js';
 
 const NY = { timeZone: 'America/New_York' };
-
-/** `call` throws (or rejects with) a ValidationError that names `field` and says what is wrong with it. */
-async function expectInvalid(call: () => unknown, field: string): Promise<void> {
-  const error = await (async () => call())().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, field).toBeInstanceOf(ValidationError);
-  expect(error, field).toMatchObject({ field, message: expect.stringMatching(new RegExp(`^${field}: \\S`)) });
-}
 
 describe(`Streaks on ${target} via ${driver}`, () => {
   it('records one day per call in one EVALSHA, idempotent within the day', async () => {
@@ -142,6 +133,10 @@ describe(`Streaks on ${target} via ${driver}`, () => {
       [{ timeZone: 'Bad/Zone' }, 'timeZone'],
     ];
     for (const [option, field] of options) await expectInvalid(() => new Streaks({ connection, ...option }), field);
+  });
+
+  it('names its script after its file', () => {
+    expectScriptsNamedAfterFiles('streaks');
   });
 
   // The private server is standalone whatever the target: run once per driver.
