@@ -74,7 +74,8 @@ export class AtomicCounter {
     assertPositiveInteger('n', n);
     if (n > this.windows) throw new ValidationError('n', `must be at most windows (${this.windows})`);
     const [start, ...values] = (await this.connection.run(readScript, [this.key(counter)], [this.windowMs, n])) as [number, ...unknown[]];
-    return values.map((v, i) => ({ start: Number(start) - i * this.windowMs, value: v == null || v === false ? 0 : Number(v) }));
+    // An empty window reads as nil (null here).
+    return values.map((v, i) => ({ start: Number(start) - i * this.windowMs, value: Number(v ?? 0) }));
   }
 
   /** Sum of the latest `n` windows (default all kept), including the current one. */
