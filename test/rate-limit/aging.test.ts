@@ -82,8 +82,9 @@ describe(`units aging out of a live sliding window on ${target} via ${driver}`, 
     const limiter = new SlidingWindowLogLimiter({ connection, limit: LIMIT, windowMs: WINDOW });
     const key = connection.keys('rate-limit').key('client', 'sliding-log', 'sl0');
     const { admitted, exact } = await steadyTraffic(connection, { limiter, key, model: logModel(WINDOW), exactRetry: true });
-    // Without aging only LIMIT could pass while the key lives; here about one per STEP once the first units leave.
+    // Without aging only LIMIT could pass while the key lives; here LIMIT more in every window after the first.
     expect(admitted).toBeGreaterThanOrEqual(2 * LIMIT);
+    // Most answers were pinned to one value, not merely within bounds.
     expect(exact).toBeGreaterThanOrEqual(STEPS / 2);
   });
 
