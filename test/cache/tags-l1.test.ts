@@ -45,6 +45,26 @@ describe(`Cache tags on ${target} via ${driver}`, () => {
     expect(await cache.invalidateTag('clinics')).toBe(40);
   });
 
+  it('invalidateTag empties the tag in every slot bucket, standalone included (buckets option)', async () => {
+    const connection = await testConnection();
+    // Standalone defaults to one bucket: ask for several so this runs the multi-bucket path on every project.
+    const buckets = 8;
+    const cache = new Cache({ connection, ttlMs: 60_000, buckets });
+    const layout = new CacheLayout(connection.keys('cache'), buckets);
+    const tagged = Array.from({ length: 64 }, (_, i) => `patient:${i}`);
+    // The keys really fall into every bucket (the spread is a fixed hash of the key).
+    expect(new Set(tagged.map((k) => layout.of(k).bucket))).toEqual(new Set(layout.buckets));
+    for (const k of tagged) await cache.set(k, k, { tags: ['ward:3'] });
+    await cache.set('patient:other-ward', 1, { tags: ['ward:4'] });
+    const exists = (key: string) => connection.send(['EXISTS', key], key);
+    for (const bucket of layout.buckets) expect(await exists(layout.tagIndex(bucket, 'ward:3')), bucket).toBe(1);
+    expect(await cache.invalidateTag('ward:3')).toBe(tagged.length);
+    for (const k of tagged) expect(await exists(layout.of(k).entry), k).toBe(0);
+    for (const bucket of layout.buckets) expect(await exists(layout.tagIndex(bucket, 'ward:3')), bucket).toBe(0);
+    expect(await cache.get('patient:other-ward')).toBe(1);
+    expect(await cache.invalidateTag('ward:3')).toBe(0);
+  });
+
   it('invalidateTag on standalone costs one ZRANGE and one script', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });

@@ -48,6 +48,41 @@ describe(`AtomicCounter on ${target} via ${driver}`, () => {
     expect(await c.total('w')).toBe(0);
   });
 
+  it('keeps exactly the latest `windows` windows when a new one opens', async () => {
+    const connection = await readyConnection();
+    const day = 86_400_000;
+    const c = new AtomicCounter({ connection, windowMs: day, windows: 3 });
+    const key = connection.keys('counters').key('h', 'windows');
+    // Older windows as earlier increments left them; retried in the rare case the day turns in between.
+    let now = await c.increment('h');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await connection.send(['HSET', key, now.start - 3 * day, 30, now.start - 2 * day, 20, now.start - day, 10], key);
+      const next = await c.increment('h');
+      if (next.start === now.start) break;
+      now = next;
+    }
+    const fields = ((await connection.send(['HKEYS', key], key)) as string[]).map(Number).sort((a, b) => b - a);
+    expect(fields).toEqual([now.start, now.start - day, now.start - 2 * day]);
+    expect((await c.series('h')).map((w) => w.value)).toEqual([2, 10, 20]);
+  });
+
+  it('scans for old windows only when a new one opens, not on every increment', async () => {
+    const connection = await readyConnection();
+    const c = new AtomicCounter({ connection, windowMs: 86_400_000, windows: 1 });
+    // Two increments in one window (retried in the rare case the day turns in between): the hash already holds `windows` fields.
+    let first = await c.increment('once');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { result, byCommand } = await countCommands(connection, () => c.increment('once'));
+      if (result.start !== first.start) {
+        first = result;
+        continue;
+      }
+      expect(byCommand).toEqual({ evalsha: 1, time: 1, hincrby: 1, hlen: 1, pexpire: 1 });
+      return;
+    }
+    expect.unreachable('two increments never landed in one window');
+  });
+
   it('costs one EVALSHA per call', async () => {
     const connection = await readyConnection();
     const c = new AtomicCounter({ connection });

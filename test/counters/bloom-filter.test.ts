@@ -28,6 +28,34 @@ describe(`BloomFilter on ${target} via ${driver}`, () => {
     expect(() => bloomSize(1e9, 1e-9)).toThrow(ValidationError);
   });
 
+  it('puts an item on the same bits in every version: filters already stored stay readable', () => {
+    expect(bloomPositions('patient-42', { bits: 9586, hashes: 7 })).toEqual([8041, 8099, 8157, 8215, 8273, 8331, 8389]);
+    // With a prime number of bits every step is coprime to it: k positions are k distinct bits.
+    for (const bits of [2, 3, 13, 9587]) {
+      for (let i = 0; i < 200; i++) {
+        const hashes = Math.min(bits, 7);
+        const pos = bloomPositions(`item-${i}`, { bits, hashes });
+        expect(new Set(pos).size, `item-${i} in ${bits} bits`).toBe(hashes);
+        for (const p of pos) expect(p >= 0 && p < bits && Number.isInteger(p)).toBe(true);
+      }
+    }
+  });
+
+  it('backend lua asks the server nothing; clear also removes a filter the module backend left', async () => {
+    const connection = await readyConnection();
+    const lua = new BloomFilter({ connection, name: 'forced', capacity: 100, backend: 'lua' });
+    const { result, total } = await countCommands(connection, () => lua.backend());
+    expect(result).toBe('lua');
+    expect(total).toBe(0);
+    await lua.add('x');
+    // What BF.INSERT would have stored under the module backend's key (RedisBloom is not on the test servers).
+    const moduleKey = connection.keys('counters').key('forced', 'bloom', 'bf');
+    await connection.send(['SET', moduleKey, 'module filter'], moduleKey);
+    await lua.clear();
+    expect(await connection.send(['EXISTS', moduleKey], moduleKey)).toBe(0);
+    expect(await lua.exists('x')).toBe(false);
+  });
+
   it('uses the Lua bit array on a server without RedisBloom, detected once per connection', async () => {
     const connection = await readyConnection();
     const a = new BloomFilter({ connection, name: 'a', capacity: 100 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/index.js';
-import { Streaks } from '../../src/streaks/index.js';
+import { Streaks, type StreaksOptions } from '../../src/streaks/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { expectScriptsNamedAfterFiles } from '../harness/scripts.js';
+import { expectInvalid } from '../harness/validation.js';
 
 const NY = { timeZone: 'America/New_York' };
 
@@ -83,6 +84,9 @@ describe(`Streaks on ${target} via ${driver}`, () => {
     const streaks = new Streaks({ connection, historyLimit: 3, ttlMs: 1_000_000 });
     for (let d = 1; d <= 6; d++) await streaks.record('u', 'k', Date.UTC(2026, 5, d));
     expect(await streaks.history('u', 'k')).toEqual(['2026-06-06', '2026-06-05', '2026-06-04']);
+    // Older periods are dropped from Redis, not just left unread.
+    const history = connection.keys('streaks').key('u', 'k', 'day', 'history');
+    expect(await connection.send(['ZCARD', history], history)).toBe(3);
     for (const part of ['state', 'history']) {
       const key = connection.keys('streaks').key('u', 'k', 'day', part);
       const ttl = Number(await connection.send(['PTTL', key], key));
@@ -101,25 +105,39 @@ describe(`Streaks on ${target} via ${driver}`, () => {
     expect(results.every((r) => r.current === 2)).toBe(true);
   });
 
-  it('rejects bad input before sending anything', async () => {
+  it('rejects bad input before sending anything, naming the offending argument', async () => {
     const connection = await testConnection();
     const streaks = new Streaks({ connection });
+    const bad: [() => unknown, string][] = [
+      [() => streaks.record('', 'k', Date.now()), 'userId'],
+      [() => streaks.record('u', '', Date.now()), 'kind'],
+      [() => streaks.record('u', 'k', new Date('nope')), 'at'],
+      [() => streaks.record('u', 'k', Number.NaN), 'at'],
+      // A date string is neither a Date nor epoch ms, even one that Date would parse.
+      [() => streaks.record('u', 'k', '2026-01-01' as unknown as number), 'at'],
+      [() => streaks.record('u', 'k', Date.now(), { timeZone: 'Mars/Olympus' }), 'timeZone'],
+      // Only a string names a zone, even an object that Intl would turn into one.
+      [() => streaks.record('u', 'k', Date.now(), { timeZone: new String('UTC') as unknown as string }), 'timeZone'],
+      [() => streaks.get('u', 'k', Date.now(), { timeZone: 'Nowhere' }), 'timeZone'],
+      [() => streaks.history('u', 'k', 0), 'limit'],
+    ];
     const { total } = await countCommands(connection, async () => {
-      await expect(streaks.record('', 'k', Date.now())).rejects.toThrow(ValidationError);
-      await expect(streaks.record('u', '', Date.now())).rejects.toThrow(ValidationError);
-      await expect(streaks.record('u', 'k', new Date('nope'))).rejects.toThrow(ValidationError);
-      await expect(streaks.record('u', 'k', Number.NaN)).rejects.toThrow(ValidationError);
-      await expect(streaks.record('u', 'k', Date.now(), { timeZone: 'Mars/Olympus' })).rejects.toThrow(ValidationError);
-      await expect(streaks.get('u', 'k', Date.now(), { timeZone: 'Nowhere' })).rejects.toThrow(ValidationError);
-      await expect(streaks.history('u', 'k', 0)).rejects.toThrow(ValidationError);
+      for (const [call, field] of bad) await expectInvalid(call, field);
     });
     expect(total).toBe(0);
-    expect(() => new Streaks({ connection, period: 'month' as 'day' })).toThrow(ValidationError);
-    expect(() => new Streaks({ connection, grace: -1 })).toThrow(ValidationError);
-    expect(() => new Streaks({ connection, historyLimit: 0 })).toThrow(ValidationError);
-    expect(() => new Streaks({ connection, ttlMs: 0 })).toThrow(ValidationError);
-    expect(() => new Streaks({ connection, ttlMs: 1.5 })).toThrow(ValidationError);
-    expect(() => new Streaks({ connection, timeZone: 'Bad/Zone' })).toThrow(ValidationError);
+    const options: [Partial<StreaksOptions>, string][] = [
+      [{ period: 'month' as 'day' }, 'period'],
+      [{ grace: -1 }, 'grace'],
+      [{ historyLimit: 0 }, 'historyLimit'],
+      [{ ttlMs: 0 }, 'ttlMs'],
+      [{ ttlMs: 1.5 }, 'ttlMs'],
+      [{ timeZone: 'Bad/Zone' }, 'timeZone'],
+    ];
+    for (const [option, field] of options) await expectInvalid(() => new Streaks({ connection, ...option }), field);
+  });
+
+  it('names its script after its file', () => {
+    expectScriptsNamedAfterFiles('streaks');
   });
 
   // The private server is standalone whatever the target: run once per driver.

@@ -1,0 +1,24 @@
+// TypeScript mutation testing of one module with StrykerJS: mutates src/<module>/**/*.ts and
+// runs only test/<module> on the standalone project (vitest.stryker.config.ts), one test
+// runner at a time, so a run fits a shared 2-core machine. Too slow for CI: run it by hand
+// after changing a module (docs/contributing.md, "Mutation testing").
+//
+//   npm run mutate:ts -- counters
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { moduleArg, testsUseBuild } from './lib/module-tests.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const name = moduleArg(root, 'npm run mutate:ts --');
+const sh = (cmd, args, env = process.env) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env }).status ?? 1;
+
+if (sh('node', ['scripts/ensure-redis.mjs']) !== 0) process.exit(1);
+// Stryker mutates only the sources vitest loads; tests of the built package still need a dist/
+// to pass (they run the original code there and cannot kill a mutant).
+if (testsUseBuild(root, name) && !existsSync(resolve(root, 'dist')) && sh('npm', ['run', 'build']) !== 0) process.exit(1);
+// vitest.stryker.config.ts picks the module's tests from RP_MUTATE_MODULE.
+process.exit(
+  sh('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', `src/${name}/**/*.ts`], { ...process.env, RP_MUTATE_MODULE: name }),
+);

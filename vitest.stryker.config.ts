@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+import { luaText } from './test/harness/lua-plugin.js';
+
+// StrykerJS runs one module's tests on the standalone project only: a single redis-server
+// set per run keeps mutation testing within a 2-core machine. See scripts/mutate-ts.mjs.
+// The module's tests are chosen here, not with Stryker's `testFiles`: with a test filter,
+// Stryker 9.6 activates static mutants (module-level values) only after their module has
+// loaded and reports them as survived (stryker-js#6144).
+const module = process.env.RP_MUTATE_MODULE;
+
+export default defineConfig({
+  plugins: [luaText],
+  test: {
+    include: [module ? `test/${module}/**/*.test.ts` : 'test/**/*.test.ts'],
+    // One file at a time: command counts read INFO commandstats, which is per server.
+    fileParallelism: false,
+    testTimeout: 30000,
+    hookTimeout: 60000,
+    env: { RP_TARGET: 'standalone', RP_DRIVER: 'ioredis' },
+    globalSetup: ['test/harness/global-setup.ts'],
+  },
+});
