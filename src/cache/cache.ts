@@ -3,6 +3,7 @@ import type { RedisArg } from '../core/client/types.js';
 import type { RedisConnection } from '../core/connection.js';
 import { type RedisPatternsError, ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
+import type { OperationContext } from '../core/telemetry.js';
 import { assertKeyPart } from '../core/validation.js';
 import { type DecodedEntry, decodeEntry, encodeEntry } from './entry.js';
 import type { CacheEvents, CacheOperation } from './events.js';
@@ -22,6 +23,7 @@ import {
 } from './options.js';
 import { type Deadline, RemoteTier, typed } from './remote.js';
 import { deleteScript, invalidateScript, setScript } from './scripts.js';
+import { instrument, NO_ATTRIBUTES } from './telemetry.js';
 
 // Tag invalidation passes entry and guard keys to one script; chunks keep the argument list reasonable.
 const INVALIDATE_CHUNK = 256;
@@ -39,6 +41,8 @@ interface Load<T> {
   readonly generation: number;
   /** The caller's Redis deadline (a refresh's own). */
   readonly deadline: Deadline;
+  /** The traced operation this load serves, while someone listens: gets the loader's time. */
+  readonly context?: OperationContext | undefined;
 }
 
 const keyOf = (item: { key: string }): string => item.key;
@@ -120,11 +124,23 @@ export class Cache extends EventEmitter<CacheEvents> {
     assertKeyPart('key', key);
     if (typeof loader !== 'function') throw new ValidationError('loader', 'must be a function');
     const policy = resolvePolicy(this.policy, options);
+    if (!instrument.enabled) return this.wrapNow(key, loader, policy, undefined);
+    return instrument.trace('wrap', NO_ATTRIBUTES, key, (context) => this.wrapNow(key, loader, policy, context));
+  }
+
+  private wrapNow<T>(key: string, loader: Loader<T>, policy: EntryPolicy, context: OperationContext | undefined): Promise<T> {
     const local = this.fromL1(key);
-    if (local !== ABSENT) return Promise.resolve(local as T);
+    if (local !== ABSENT) {
+      if (context) context.outcome = 'l1-hit';
+      return Promise.resolve(local as T);
+    }
     const pending = this.inflight.get(key);
-    if (pending) return pending as Promise<T>;
-    const p = this.readThrough(key, loader, policy).finally(() => this.inflight.delete(key));
+    if (pending) {
+      // Served by another call's read (and load) of the same key.
+      if (context) context.outcome = 'miss';
+      return pending as Promise<T>;
+    }
+    const p = this.readThrough(key, loader, policy, context).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
   }
@@ -136,18 +152,28 @@ export class Cache extends EventEmitter<CacheEvents> {
    */
   async get<T = unknown>(key: string): Promise<T | null | undefined> {
     assertKeyPart('key', key);
+    if (!instrument.enabled) return this.getNow(key, undefined);
+    return instrument.trace('get', NO_ATTRIBUTES, key, (context) => this.getNow(key, context));
+  }
+
+  private async getNow<T>(key: string, context: OperationContext | undefined): Promise<T | null | undefined> {
     const local = this.fromL1(key);
-    if (local !== ABSENT) return (local ?? null) as T | null;
+    if (local !== ABSENT) {
+      if (context) context.outcome = 'l1-hit';
+      return (local ?? null) as T | null;
+    }
     const l1 = this.l1;
     const generation = l1?.generation ?? 0;
     const entry = await this.read(key, this.layout.of(key), this.remote.deadline());
     if (entry === undefined || entry.freshUntil <= Date.now()) {
       this.counters.misses++;
       this.tell('miss', key);
+      if (context) context.outcome = 'miss';
       return undefined;
     }
     this.counters.hits++;
     this.tell('hit', key);
+    if (context) context.outcome = 'hit';
     l1?.fill(key, entry.value, entry.freshUntil, entry.tags, generation);
     return (entry.value ?? null) as T | null;
   }
@@ -169,6 +195,23 @@ export class Cache extends EventEmitter<CacheEvents> {
     const l1 = this.l1;
     l1?.invalidate([key]);
     const generation = l1?.generation ?? 0;
+    return instrument.trace('set', NO_ATTRIBUTES, key, async (context) => {
+      const stored = await this.setNow(key, value, keys, encoded, freshUntil, policy, generation);
+      if (context) context.outcome = stored ? 'stored' : 'skipped';
+      return stored;
+    });
+  }
+
+  private async setNow(
+    key: string,
+    value: unknown,
+    keys: EntryKeys,
+    encoded: string,
+    freshUntil: number,
+    policy: EntryPolicy,
+    generation: number,
+  ): Promise<boolean> {
+    const l1 = this.l1;
     const deadline = this.remote.deadline();
     if (!this.remote.usable(deadline)) return false;
     const indexes = policy.tags?.map((t) => this.layout.tagIndex(keys.bucket, t)) ?? [];
@@ -201,13 +244,15 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.l1?.invalidate(list);
     const deadline = this.remote.deadline();
     const items = list.map((key) => ({ key, keys: this.layout.of(key) }));
-    await Promise.all(
-      groupByBucket(items, (i) => i.keys.bucket).map((group) => {
-        const redisKeys = group.flatMap((i) => [i.keys.entry, i.keys.guard]);
-        const announcement = this.announce('k', group.map(keyOf));
-        return this.remote.run(deleteScript, redisKeys, announcement, deadline, 'delete');
-      }),
-    );
+    await instrument.trace('delete', NO_ATTRIBUTES, list.length === 1 ? list[0] : undefined, async () => {
+      await Promise.all(
+        groupByBucket(items, (i) => i.keys.bucket).map((group) => {
+          const redisKeys = group.flatMap((i) => [i.keys.entry, i.keys.guard]);
+          const announcement = this.announce('k', group.map(keyOf));
+          return this.remote.run(deleteScript, redisKeys, announcement, deadline, 'delete');
+        }),
+      );
+    });
   }
 
   /**
@@ -221,11 +266,13 @@ export class Cache extends EventEmitter<CacheEvents> {
     assertKeyPart('tag', tag);
     this.l1?.invalidateTag(tag);
     const deadline = this.remote.deadline();
-    const perBucket = await Promise.all(this.layout.buckets.map((bucket) => this.invalidateBucket(bucket, tag, deadline)));
-    if (this.broadcast) {
-      await this.remote.send(['PUBLISH', ...this.announce('t', tag)], undefined, deadline, 'invalidateTag');
-    }
-    return perBucket.reduce((a, b) => a + b, 0);
+    return instrument.trace('invalidateTag', NO_ATTRIBUTES, tag, async () => {
+      const perBucket = await Promise.all(this.layout.buckets.map((bucket) => this.invalidateBucket(bucket, tag, deadline)));
+      if (this.broadcast) {
+        await this.remote.send(['PUBLISH', ...this.announce('t', tag)], undefined, deadline, 'invalidateTag');
+      }
+      return perBucket.reduce((a, b) => a + b, 0);
+    });
   }
 
   /**
@@ -236,6 +283,10 @@ export class Cache extends EventEmitter<CacheEvents> {
   async mget<T = unknown>(keys: readonly string[]): Promise<(T | null | undefined)[]> {
     if (!Array.isArray(keys)) throw new ValidationError('keys', 'must be an array of strings');
     for (const k of keys) assertKeyPart('key', k);
+    return instrument.trace('mget', NO_ATTRIBUTES, undefined, () => this.mgetNow<T>(keys));
+  }
+
+  private async mgetNow<T>(keys: readonly string[]): Promise<(T | null | undefined)[]> {
     const out = new Array<T | null | undefined>(keys.length);
     const l1 = this.l1;
     const generation = l1?.generation ?? 0;
@@ -293,19 +344,25 @@ export class Cache extends EventEmitter<CacheEvents> {
     });
     this.l1?.invalidate(items.map((i) => i.key));
     if (items.length === 0) return true;
-    const deadline = this.remote.deadline();
-    if (!this.remote.usable(deadline)) return false;
-    const written = await Promise.all(
-      groupByBucket(items, (i) => i.keys.bucket).map((group) => {
-        const commands = group.map((i) => i.command);
-        if (this.broadcast) commands.push(['PUBLISH', ...this.announce('k', group.map(keyOf))]);
-        return this.remote.pipeline(commands, group[0].keys.entry, deadline, 'mset').then(
-          () => true,
-          () => false,
-        );
-      }),
-    );
-    return written.every(Boolean);
+    return instrument.trace('mset', NO_ATTRIBUTES, undefined, async (context) => {
+      const deadline = this.remote.deadline();
+      const written =
+        this.remote.usable(deadline) &&
+        (
+          await Promise.all(
+            groupByBucket(items, (i) => i.keys.bucket).map((group) => {
+              const commands = group.map((i) => i.command);
+              if (this.broadcast) commands.push(['PUBLISH', ...this.announce('k', group.map(keyOf))]);
+              return this.remote.pipeline(commands, group[0].keys.entry, deadline, 'mset').then(
+                () => true,
+                () => false,
+              );
+            }),
+          )
+        ).every(Boolean);
+      if (context) context.outcome = written ? 'stored' : 'skipped';
+      return written;
+    });
   }
 
   /** Counters since creation (a copy). */
@@ -329,7 +386,7 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   // ---- read path ------------------------------------------------------------
 
-  private async readThrough<T>(key: string, loader: Loader<T>, policy: EntryPolicy): Promise<T> {
+  private async readThrough<T>(key: string, loader: Loader<T>, policy: EntryPolicy, context: OperationContext | undefined): Promise<T> {
     const generation = this.l1?.generation ?? 0;
     const keys = this.layout.of(key);
     const deadline = this.remote.deadline();
@@ -339,6 +396,7 @@ export class Cache extends EventEmitter<CacheEvents> {
       if (now < entry.freshUntil) {
         this.counters.hits++;
         this.tell('hit', key);
+        if (context) context.outcome = 'hit';
         if (policy.beta > 0 && now - entry.loadMs * policy.beta * Math.log(Math.random()) >= entry.freshUntil) {
           this.refreshInBackground(key, keys, loader, policy);
         }
@@ -348,12 +406,14 @@ export class Cache extends EventEmitter<CacheEvents> {
       // Still in Redis but no longer fresh: inside the grace period (Redis expires it after).
       this.counters.stale++;
       this.tell('stale', key);
+      if (context) context.outcome = 'stale';
       this.refreshInBackground(key, keys, loader, policy);
       return entry.value as T;
     }
     this.counters.misses++;
     this.tell('miss', key);
-    return this.loadGuarded({ key, keys, loader, policy, generation, deadline });
+    if (context) context.outcome = 'miss';
+    return this.loadGuarded({ key, keys, loader, policy, generation, deadline, context });
   }
 
   /** One `GET`; `undefined` on a miss and when Redis is unavailable or out of time. */
@@ -398,6 +458,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     load.deadline.extend(loadMs);
     this.counters.loads++;
     if (this.listenerCount('load') !== 0) this.emit('load', { key, durationMs: loadMs });
+    if (load.context) load.context.measurements = { loadMs };
     await this.store(load, value, loadMs, hold);
     const ttl = value == null ? policy.negativeTtlMs : policy.ttlMs;
     if (ttl > 0) this.l1?.fill(key, value, Date.now() + ttl, policy.tags, load.generation);
