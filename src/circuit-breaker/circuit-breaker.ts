@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
+import { addGaugeSource, type GaugeSource, type OperationContext, type TelemetryAttributes } from '../core/telemetry.js';
 import { callWithin } from '../core/time-limit.js';
 import { assertPositiveInteger } from '../core/validation.js';
 import { CallTimeoutError, CircuitOpenError } from './errors.js';
@@ -9,6 +10,7 @@ import type { CircuitBreakerEvents } from './events.js';
 import { LocalState } from './local-state.js';
 import { type CircuitBreakerOptions, type CircuitState, type ResolvedOptions, resolveOptions } from './options.js';
 import { SharedState } from './shared-state.js';
+import { instrument, STATE_GAUGE } from './telemetry.js';
 import type { CircuitStatus, StateReply, Verdict } from './types.js';
 
 /** Options of one {@link CircuitBreaker.execute} call. */
@@ -51,6 +53,9 @@ const ALLOWED_BY_CACHE: Admission = { verdict: 'allow', state: 'closed', waitMs:
 export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   /** The breaker's name (the shared circuit it belongs to). */
   readonly name: string;
+  private readonly telemetry: TelemetryAttributes;
+  // Read by telemetry subscribers for the state gauge; lives as long as this breaker.
+  private readonly gauge: GaugeSource;
   private readonly options: ResolvedOptions;
   private readonly shared: SharedState;
   private readonly local: LocalState;
@@ -77,6 +82,13 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     super();
     this.options = resolveOptions(options);
     this.name = this.options.name;
+    this.telemetry = { breaker: this.name };
+    this.gauge = {
+      module: 'circuit-breaker',
+      attributes: this.telemetry,
+      read: () => ({ 'circuit_breaker.state': STATE_GAUGE[this.known] }),
+    };
+    addGaugeSource(this.gauge);
     this.shared = new SharedState(toConnection(options.connection), this.options);
     this.local = new LocalState(this.options);
   }
@@ -106,11 +118,21 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     if (options.fallback !== undefined && typeof options.fallback !== 'function') {
       throw new ValidationError('fallback', 'must be a function');
     }
+    if (!instrument.enabled) return this.run(fn, options, undefined);
+    return instrument.trace('execute', this.telemetry, undefined, (context) => this.run(fn, options, context));
+  }
+
+  private async run<T>(
+    fn: (signal: AbortSignal) => T | Promise<T>,
+    options: ExecuteOptions<T>,
+    context: OperationContext | undefined,
+  ): Promise<T> {
     const admission = await this.admit();
     if (admission.verdict === 'reject') {
       // Only an open or half-open circuit rejects.
       const state = admission.state as 'open' | 'half-open';
       this.emit('reject', { state, retryAfterMs: admission.waitMs });
+      if (context) context.outcome = options.fallback ? 'fallback' : 'rejected';
       return this.failWith(new CircuitOpenError(this.name, state, admission.waitMs), options.fallback);
     }
     const started = performance.now();
@@ -124,14 +146,17 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
       if (timedOut || this.countsAsFailure(error)) {
         this.emit('failure', { error, durationMs });
         await this.settle(admission, false);
+        if (context) context.outcome = options.fallback ? 'fallback' : 'failure';
       } else {
         this.emit('success', { durationMs });
         await this.settle(admission, true);
+        if (context) context.outcome = 'success';
       }
       return this.failWith(error, options.fallback);
     }
     this.emit('success', { durationMs: performance.now() - started });
     await this.settle(admission, true);
+    if (context) context.outcome = 'success';
     return value;
   }
 
@@ -310,6 +335,13 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     if (reply.state === 'open') this.emit('opened', { retryAfterMs: reply.waitMs });
     else if (reply.state === 'half-open') this.emit('halfOpened');
     else this.emit('closed');
+    if (instrument.enabled) {
+      // A transition is no call: published as an operation that is over as it starts.
+      const state = reply.state;
+      void instrument.trace('transition', this.telemetry, undefined, async (context) => {
+        if (context) context.outcome = state;
+      });
+    }
   }
 
   private degrade(error: unknown): void {

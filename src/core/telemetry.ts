@@ -163,13 +163,16 @@ export class Instrument {
   /**
    * Runs `fn` as the traced operation `operation`. `fn` gets the context to set `outcome` and
    * `measurements` on (`undefined` when nobody listens, so nothing is built then).
-   * `identifier` is published only as a keyed hash, and only when a key was set.
+   * `identifier` is published only as a keyed hash, and only when a key was set. `carrier` is
+   * the trace context a message carries: empty for a producer (subscribers fill it), the
+   * stored one for a consumer.
    */
   trace<T>(
     operation: string,
     attributes: TelemetryAttributes,
     identifier: string | undefined,
     fn: (context: OperationContext | undefined) => Promise<T>,
+    carrier?: Record<string, string>,
   ): Promise<T> {
     if (!this.enabled) return fn(undefined);
     const context: OperationContext = {
@@ -177,6 +180,7 @@ export class Instrument {
       operation,
       attributes,
       ...(identifier !== undefined && identifierKey ? { subject: hashIdentifier(identifier, identifierKey) } : {}),
+      ...(carrier ? { carrier } : {}),
     };
     return this.channel.tracePromise(() => fn(context), context);
   }

@@ -1,8 +1,10 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertPositiveInteger } from '../core/validation.js';
 import { windowIncrementScript, windowReadScript } from './scripts.js';
+import { instrument } from './telemetry.js';
 
 /**
  * Most windows an {@link AtomicCounter} keeps (its `windows` option), and so the most
@@ -59,6 +61,7 @@ function resolveOptions(options: AtomicCounterOptions): Resolved {
  * const lastHour = await sent.total('sms:reminders');
  */
 export class AtomicCounter {
+  private readonly telemetry: TelemetryAttributes;
   private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
@@ -67,27 +70,34 @@ export class AtomicCounter {
     this.options = resolveOptions(options);
     this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
+    this.telemetry = { kind: 'atomic' };
   }
 
   /** Adds `amount` (a safe integer, may be negative) to the current window. Returns that window's new count. */
   async increment(counter: string, amount = 1): Promise<WindowCount> {
-    assertKeyPart('counter', counter);
-    if (!Number.isSafeInteger(amount)) throw new ValidationError('amount', `must be a safe integer, got ${amount}`);
-    return this.connection.run(windowIncrementScript, [this.key(counter)], [amount, this.options.windowMs, this.options.windows]);
+    return instrument.trace('increment', this.telemetry, counter, async () => {
+      assertKeyPart('counter', counter);
+      if (!Number.isSafeInteger(amount)) throw new ValidationError('amount', `must be a safe integer, got ${amount}`);
+      return this.connection.run(windowIncrementScript, [this.key(counter)], [amount, this.options.windowMs, this.options.windows]);
+    });
   }
 
   /** Counts of the latest `n` windows (1 to `windows`, default all kept), newest first; the first is the current window. */
   async series(counter: string, n = this.options.windows): Promise<WindowCount[]> {
-    const { start, values } = await this.read(counter, n);
-    return values.map((value, i) => ({ start: start - i * this.options.windowMs, value }));
+    return instrument.trace('series', this.telemetry, counter, async () => {
+      const { start, values } = await this.read(counter, n);
+      return values.map((value, i) => ({ start: start - i * this.options.windowMs, value }));
+    });
   }
 
   /** Sum of the latest `n` windows (1 to `windows`, default all kept), including the current one. */
   async total(counter: string, n = this.options.windows): Promise<number> {
-    const { values } = await this.read(counter, n);
-    let sum = 0;
-    for (const value of values) sum += value;
-    return sum;
+    return instrument.trace('total', this.telemetry, counter, async () => {
+      const { values } = await this.read(counter, n);
+      let sum = 0;
+      for (const value of values) sum += value;
+      return sum;
+    });
   }
 
   private async read(counter: string, n: number) {

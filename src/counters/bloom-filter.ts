@@ -1,10 +1,12 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
 import { type BloomSize, bloomPositions, bloomSize } from './bloom-math.js';
 import { BloomModuleMissingError } from './errors.js';
 import { bloomAddScript, bloomExistsScript, moduleFlags } from './scripts.js';
+import { instrument } from './telemetry.js';
 
 /** Most items per {@link BloomFilter.add} or {@link BloomFilter.exists} call. */
 export const MAX_BLOOM_BATCH = 1000;
@@ -74,6 +76,7 @@ const detected = new WeakMap<RedisConnection, Promise<boolean>>();
  * await surveyed.add('patient-42');
  */
 export class BloomFilter {
+  private readonly telemetry: TelemetryAttributes;
   /** Bits and hash functions of the Lua bit array (what `capacity` and `errorRate` require). */
   readonly size: BloomSize;
   private readonly options: Resolved;
@@ -86,6 +89,7 @@ export class BloomFilter {
     this.size = this.options.size;
     this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
+    this.telemetry = { kind: 'bloom', filter: this.options.name };
   }
 
   /** The implementation in use (detects RedisBloom on first call). */
@@ -102,44 +106,54 @@ export class BloomFilter {
 
   /** Adds `item`; returns `true` if it was certainly not there before. */
   async add(item: string): Promise<boolean> {
-    return (await this.addMany([item]))[0] as boolean;
+    return instrument.trace('add', this.telemetry, undefined, async () => {
+      return (await this.addMany([item]))[0] as boolean;
+    });
   }
 
   /** Adds items; per item, `true` if it was certainly not there before. */
   async addMany(items: readonly string[]): Promise<boolean[]> {
-    assertItems(items);
-    if ((await this.backend()) === 'module') {
-      const key = this.moduleKey();
-      const insert = ['BF.INSERT', key, 'CAPACITY', this.options.capacity, 'ERROR', this.options.errorRate, 'ITEMS', ...items];
-      const reply = this.options.ttlMs
-        ? (await this.connection.pipeline([insert, ['PEXPIRE', key, this.options.ttlMs]], { atomic: true, routeKey: key }))[0]
-        : await this.connection.send(insert, key);
-      return moduleFlags(reply);
-    }
-    const positions = items.flatMap((i) => bloomPositions(i, this.size));
-    return this.connection.run(bloomAddScript, this.luaKeys(), [this.size.bits, this.size.hashes, this.options.ttlMs, ...positions]);
+    return instrument.trace('addMany', this.telemetry, undefined, async () => {
+      assertItems(items);
+      if ((await this.backend()) === 'module') {
+        const key = this.moduleKey();
+        const insert = ['BF.INSERT', key, 'CAPACITY', this.options.capacity, 'ERROR', this.options.errorRate, 'ITEMS', ...items];
+        const reply = this.options.ttlMs
+          ? (await this.connection.pipeline([insert, ['PEXPIRE', key, this.options.ttlMs]], { atomic: true, routeKey: key }))[0]
+          : await this.connection.send(insert, key);
+        return moduleFlags(reply);
+      }
+      const positions = items.flatMap((i) => bloomPositions(i, this.size));
+      return this.connection.run(bloomAddScript, this.luaKeys(), [this.size.bits, this.size.hashes, this.options.ttlMs, ...positions]);
+    });
   }
 
   /** Whether `item` may have been added (`false` is certain; `true` is wrong at about `errorRate`). */
   async exists(item: string): Promise<boolean> {
-    return (await this.existsMany([item]))[0] as boolean;
+    return instrument.trace('exists', this.telemetry, undefined, async () => {
+      return (await this.existsMany([item]))[0] as boolean;
+    });
   }
 
   /** {@link exists} for many items in one round trip. */
   async existsMany(items: readonly string[]): Promise<boolean[]> {
-    assertItems(items);
-    if ((await this.backend()) === 'module') {
-      const key = this.moduleKey();
-      return moduleFlags(await this.connection.send(['BF.MEXISTS', key, ...items], key));
-    }
-    const positions = items.flatMap((i) => bloomPositions(i, this.size));
-    return this.connection.run(bloomExistsScript, this.luaKeys(), [this.size.bits, this.size.hashes, ...positions]);
+    return instrument.trace('existsMany', this.telemetry, undefined, async () => {
+      assertItems(items);
+      if ((await this.backend()) === 'module') {
+        const key = this.moduleKey();
+        return moduleFlags(await this.connection.send(['BF.MEXISTS', key, ...items], key));
+      }
+      const positions = items.flatMap((i) => bloomPositions(i, this.size));
+      return this.connection.run(bloomExistsScript, this.luaKeys(), [this.size.bits, this.size.hashes, ...positions]);
+    });
   }
 
   /** Deletes the filter. */
   async clear(): Promise<void> {
-    const [bits, meta] = this.luaKeys();
-    await this.connection.send(['DEL', bits, meta, this.moduleKey()], bits);
+    return instrument.trace('clear', this.telemetry, undefined, async () => {
+      const [bits, meta] = this.luaKeys();
+      await this.connection.send(['DEL', bits, meta, this.moduleKey()], bits);
+    });
   }
 
   private async resolveBackend(): Promise<BloomBackend> {

@@ -1,9 +1,11 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertPositiveInteger } from '../core/validation.js';
 import { DAY_MS, type DayLike, dayId, dayStart } from './days.js';
 import { uniqueTrackScript } from './scripts.js';
+import { instrument } from './telemetry.js';
 
 /** Longest range {@link UniqueCounter.countRange} merges in one call, in days. */
 export const MAX_RANGE_DAYS = 400;
@@ -51,6 +53,7 @@ export interface DaySelector {
  * const lastWeek = await visitors.countRange('portal', '2026-11-16', '2026-11-22');
  */
 export class UniqueCounter {
+  private readonly telemetry: TelemetryAttributes;
   private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
@@ -59,6 +62,7 @@ export class UniqueCounter {
     this.options = resolveOptions(options);
     this.connection = this.options.connection;
     this.ks = this.connection.keys('counters');
+    this.telemetry = { kind: 'unique' };
   }
 
   /**
@@ -70,41 +74,47 @@ export class UniqueCounter {
    * write would vanish at once, so a backfill learns that it is out of range instead of losing data silently.
    */
   async track(counter: string, members: string | readonly string[], selector: DaySelector = {}): Promise<boolean> {
-    assertKeyPart('counter', counter);
-    const list = typeof members === 'string' ? [members] : members;
-    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_TRACK_MEMBERS) {
-      throw new ValidationError('members', `must be a string or 1-${MAX_TRACK_MEMBERS} strings`);
-    }
-    for (const m of list) assertKeyPart('members', m);
-    const start = dayStart('day', selector.day ?? new Date());
-    const expireAt = start + DAY_MS + this.options.retentionMs;
-    // Stryker disable next-line EqualityOperator: equivalent in practice, `<` differs only for a day expiring in this very millisecond
-    if (expireAt <= Date.now()) {
-      throw new ValidationError(
-        'day',
-        `${dayId(start)} ended more than retentionDays (${this.options.retentionMs / DAY_MS}) ago; its counter has expired`,
-      );
-    }
-    return this.connection.run(uniqueTrackScript, [this.dayKey(counter, start)], [expireAt, ...list]);
+    return instrument.trace('track', this.telemetry, counter, async () => {
+      assertKeyPart('counter', counter);
+      const list = typeof members === 'string' ? [members] : members;
+      if (!Array.isArray(list) || list.length === 0 || list.length > MAX_TRACK_MEMBERS) {
+        throw new ValidationError('members', `must be a string or 1-${MAX_TRACK_MEMBERS} strings`);
+      }
+      for (const m of list) assertKeyPart('members', m);
+      const start = dayStart('day', selector.day ?? new Date());
+      const expireAt = start + DAY_MS + this.options.retentionMs;
+      // Stryker disable next-line EqualityOperator: equivalent in practice, `<` differs only for a day expiring in this very millisecond
+      if (expireAt <= Date.now()) {
+        throw new ValidationError(
+          'day',
+          `${dayId(start)} ended more than retentionDays (${this.options.retentionMs / DAY_MS}) ago; its counter has expired`,
+        );
+      }
+      return this.connection.run(uniqueTrackScript, [this.dayKey(counter, start)], [expireAt, ...list]);
+    });
   }
 
   /** Distinct members of one day. */
   async count(counter: string, selector: DaySelector = {}): Promise<number> {
-    assertKeyPart('counter', counter);
-    const key = this.dayKey(counter, dayStart('day', selector.day ?? new Date()));
-    return Number(await this.connection.send(['PFCOUNT', key], key));
+    return instrument.trace('count', this.telemetry, counter, async () => {
+      assertKeyPart('counter', counter);
+      const key = this.dayKey(counter, dayStart('day', selector.day ?? new Date()));
+      return Number(await this.connection.send(['PFCOUNT', key], key));
+    });
   }
 
   /** Distinct members over the days `from` to `to` inclusive (a member seen on several days counts once). One round trip. */
   async countRange(counter: string, from: DayLike, to: DayLike): Promise<number> {
-    assertKeyPart('counter', counter);
-    const first = dayStart('from', from);
-    const last = dayStart('to', to);
-    if (last < first) throw new ValidationError('to', 'must not be before from');
-    const days = (last - first) / DAY_MS + 1;
-    if (days > MAX_RANGE_DAYS) throw new ValidationError('to', `range must be at most ${MAX_RANGE_DAYS} days`);
-    const keys = Array.from({ length: days }, (_, i) => this.dayKey(counter, first + i * DAY_MS));
-    return Number(await this.connection.send(['PFCOUNT', ...keys], keys[0]));
+    return instrument.trace('countRange', this.telemetry, counter, async () => {
+      assertKeyPart('counter', counter);
+      const first = dayStart('from', from);
+      const last = dayStart('to', to);
+      if (last < first) throw new ValidationError('to', 'must not be before from');
+      const days = (last - first) / DAY_MS + 1;
+      if (days > MAX_RANGE_DAYS) throw new ValidationError('to', `range must be at most ${MAX_RANGE_DAYS} days`);
+      const keys = Array.from({ length: days }, (_, i) => this.dayKey(counter, first + i * DAY_MS));
+      return Number(await this.connection.send(['PFCOUNT', ...keys], keys[0]));
+    });
   }
 
   private dayKey(counter: string, start: number): string {

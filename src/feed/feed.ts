@@ -1,9 +1,11 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { addScript, markReadScript, pageScript, unreadScript } from './scripts.js';
+import { instrument } from './telemetry.js';
 
 const DAY_MS = 86_400_000;
 
@@ -90,6 +92,7 @@ export interface FanOutResult {
  * const { items, next } = await feed.page('patient-7', { limit: 20 });
  */
 export class Feed<T = unknown> {
+  private readonly telemetry: TelemetryAttributes;
   /** The connection in use. */
   readonly connection: RedisConnection;
   private readonly keys: KeySpace;
@@ -102,12 +105,15 @@ export class Feed<T = unknown> {
     this.keys = this.connection.keys('feed');
     this.maxItems = resolved.maxItems;
     this.ttlMs = resolved.ttlMs;
+    this.telemetry = {};
   }
 
   /** Adds `item` to `ownerId`'s feed (no-op if its id is there), trims, refreshes the TTL: one round trip. */
   async add(ownerId: string, item: NewFeedItem<T>): Promise<AddResult> {
-    const keys = this.keysOf(ownerId);
-    return this.addEncoded(keys, this.encode(item));
+    return instrument.trace('add', this.telemetry, ownerId, async () => {
+      const keys = this.keysOf(ownerId);
+      return this.addEncoded(keys, this.encode(item));
+    });
   }
 
   /**
@@ -117,13 +123,15 @@ export class Feed<T = unknown> {
    * since adds are idempotent by id.
    */
   async fanOut(ownerIds: readonly string[], item: NewFeedItem<T>): Promise<FanOutResult> {
-    if (!Array.isArray(ownerIds)) throw new ValidationError('ownerIds', 'must be an array');
-    const targets = [...new Set(ownerIds)].map((owner) => ({ owner, keys: this.keysOf(owner) }));
-    const args = this.encode(item);
-    const results = await Promise.all(targets.map(async (t) => ({ owner: t.owner, added: (await this.addEncoded(t.keys, args)).added })));
-    const out: FanOutResult = { added: [], alreadyPresent: [] };
-    for (const r of results) (r.added ? out.added : out.alreadyPresent).push(r.owner);
-    return out;
+    return instrument.trace('fanOut', this.telemetry, undefined, async () => {
+      if (!Array.isArray(ownerIds)) throw new ValidationError('ownerIds', 'must be an array');
+      const targets = [...new Set(ownerIds)].map((owner) => ({ owner, keys: this.keysOf(owner) }));
+      const args = this.encode(item);
+      const results = await Promise.all(targets.map(async (t) => ({ owner: t.owner, added: (await this.addEncoded(t.keys, args)).added })));
+      const out: FanOutResult = { added: [], alreadyPresent: [] };
+      for (const r of results) (r.added ? out.added : out.alreadyPresent).push(r.owner);
+      return out;
+    });
   }
 
   /**
@@ -131,33 +139,37 @@ export class Feed<T = unknown> {
    * after `before` (a cursor) in that order when given. One round trip.
    */
   async page(ownerId: string, options: PageOptions = {}): Promise<FeedPage<T>> {
-    const [items, payloads] = this.keysOf(ownerId);
-    const limit = options.limit ?? 20;
-    assertPositiveInteger('limit', limit);
-    if (limit > 1000) throw new ValidationError('limit', 'must be at most 1000');
-    const before = options.before === undefined ? undefined : decodeCursor('before', options.before);
-    const rows = await this.connection.run(pageScript, [items, payloads], [limit, before?.at ?? '', before?.id ?? '']);
-    const serializer = this.connection.serializer;
-    const out: FeedItem<T>[] = [];
-    for (const { id, at, data } of rows.slice(0, limit)) {
-      // A missing payload (never written by this module) reads as null, whatever T says.
-      out.push({ id, at, data: data === null ? (null as T) : serializer.deserialize<T>(data), cursor: encodeCursor({ at, id }) });
-    }
-    return { items: out, next: rows.length > limit ? (out[out.length - 1]?.cursor ?? null) : null };
+    return instrument.trace('page', this.telemetry, ownerId, async () => {
+      const [items, payloads] = this.keysOf(ownerId);
+      const limit = options.limit ?? 20;
+      assertPositiveInteger('limit', limit);
+      if (limit > 1000) throw new ValidationError('limit', 'must be at most 1000');
+      const before = options.before === undefined ? undefined : decodeCursor('before', options.before);
+      const rows = await this.connection.run(pageScript, [items, payloads], [limit, before?.at ?? '', before?.id ?? '']);
+      const serializer = this.connection.serializer;
+      const out: FeedItem<T>[] = [];
+      for (const { id, at, data } of rows.slice(0, limit)) {
+        // A missing payload (never written by this module) reads as null, whatever T says.
+        out.push({ id, at, data: data === null ? (null as T) : serializer.deserialize<T>(data), cursor: encodeCursor({ at, id }) });
+      }
+      return { items: out, next: rows.length > limit ? (out[out.length - 1]?.cursor ?? null) : null };
+    });
   }
 
   /** Removes one item. Resolves `true` if it was there. One round trip (`MULTI`). */
   async remove(ownerId: string, itemId: string): Promise<boolean> {
-    const [items, payloads] = this.keysOf(ownerId);
-    assertKeyPart('itemId', itemId);
-    const [removed] = await this.connection.pipeline(
-      [
-        ['ZREM', items, itemId],
-        ['HDEL', payloads, itemId],
-      ],
-      { atomic: true, routeKey: items },
-    );
-    return Number(removed) === 1;
+    return instrument.trace('remove', this.telemetry, ownerId, async () => {
+      const [items, payloads] = this.keysOf(ownerId);
+      assertKeyPart('itemId', itemId);
+      const [removed] = await this.connection.pipeline(
+        [
+          ['ZREM', items, itemId],
+          ['HDEL', payloads, itemId],
+        ],
+        { atomic: true, routeKey: items },
+      );
+      return Number(removed) === 1;
+    });
   }
 
   /**
@@ -165,27 +177,35 @@ export class Feed<T = unknown> {
    * marker only moves forward. Refreshes the TTL. Resolves the number still unread. One round trip.
    */
   async markRead(ownerId: string, upTo?: string): Promise<number> {
-    const keys = this.keysOf(ownerId);
-    const position = upTo === undefined ? undefined : decodeCursor('upTo', upTo);
-    return this.connection.run(markReadScript, keys, [this.ttlMs, position?.at ?? '', position?.id ?? '']);
+    return instrument.trace('markRead', this.telemetry, ownerId, async () => {
+      const keys = this.keysOf(ownerId);
+      const position = upTo === undefined ? undefined : decodeCursor('upTo', upTo);
+      return this.connection.run(markReadScript, keys, [this.ttlMs, position?.at ?? '', position?.id ?? '']);
+    });
   }
 
   /** Items newer than the read marker (all items if nothing was marked read). One round trip. */
   async unreadCount(ownerId: string): Promise<number> {
-    const [items, , marker] = this.keysOf(ownerId);
-    return this.connection.run(unreadScript, [items, marker], []);
+    return instrument.trace('unreadCount', this.telemetry, ownerId, async () => {
+      const [items, , marker] = this.keysOf(ownerId);
+      return this.connection.run(unreadScript, [items, marker], []);
+    });
   }
 
   /** Number of items in the feed. One `ZCARD`. */
   async size(ownerId: string): Promise<number> {
-    const [items] = this.keysOf(ownerId);
-    return Number(await this.connection.send(['ZCARD', items], items));
+    return instrument.trace('size', this.telemetry, ownerId, async () => {
+      const [items] = this.keysOf(ownerId);
+      return Number(await this.connection.send(['ZCARD', items], items));
+    });
   }
 
   /** Deletes an owner's whole feed and read marker. */
   async clear(ownerId: string): Promise<void> {
-    const keys = this.keysOf(ownerId);
-    await this.connection.send(['DEL', ...keys], keys[0]);
+    return instrument.trace('clear', this.telemetry, ownerId, async () => {
+      const keys = this.keysOf(ownerId);
+      await this.connection.send(['DEL', ...keys], keys[0]);
+    });
   }
 
   private addEncoded(keys: string[], [id, at, data]: EncodedItem): Promise<AddResult> {

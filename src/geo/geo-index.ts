@@ -2,8 +2,10 @@ import { type ConnectionLike, type RedisConnection, toConnection } from '../core
 import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertPositive, assertPositiveInteger } from '../core/validation.js';
 import { addScript, listReply, nearbyScript, removeScript, swapScript } from './scripts.js';
+import { instrument } from './telemetry.js';
 import { assertMember, assertPoint, assertUnit, type GeoPoint, type GeoUnit } from './validate.js';
 
 /** Most members per script call: keeps every Lua `unpack` far below its stack limit. */
@@ -95,6 +97,7 @@ export interface NearbyResult<P = unknown> {
  * const near = await pharmacies.nearby({ lon: -73.99, lat: 40.74 }, { radius: 5, unit: 'km', count: 10 });
  */
 export class GeoIndex<P = unknown> {
+  private readonly telemetry: TelemetryAttributes;
   /** The connection in use. */
   readonly connection: RedisConnection;
   /** The index name. */
@@ -114,11 +117,14 @@ export class GeoIndex<P = unknown> {
     this.keySpace = this.connection.keys('geo');
     this.pointsKey = this.keySpace.key(this.name, 'points');
     this.payloadsKey = this.keySpace.key(this.name, 'payloads');
+    this.telemetry = { index: this.name };
   }
 
   /** Adds a member or moves it (replacing its payload; none given removes it). One round trip. Resolves `true` if it was new. */
   async add(item: GeoItem<P>): Promise<boolean> {
-    return (await this.addMany([item])) === 1;
+    return instrument.trace('add', this.telemetry, undefined, async () => {
+      return (await this.addMany([item])) === 1;
+    });
   }
 
   /**
@@ -127,16 +133,20 @@ export class GeoIndex<P = unknown> {
    * some chunks applied; calling again is safe. Resolves the number of new members.
    */
   async addMany(items: readonly GeoItem<P>[]): Promise<number> {
-    return this.load(this.pointsKey, this.payloadsKey, this.encode(items), 0);
+    return instrument.trace('addMany', this.telemetry, undefined, async () => {
+      return this.load(this.pointsKey, this.payloadsKey, this.encode(items), 0);
+    });
   }
 
   /** Removes members and their payloads. Resolves how many were in the index. */
   async remove(...members: string[]): Promise<number> {
-    for (const [i, m] of members.entries()) assertMember(`members[${i}]`, m);
-    const counts = await Promise.all(
-      chunks(members, MAX_CHUNK).map((part) => this.connection.run(removeScript, [this.pointsKey, this.payloadsKey], part)),
-    );
-    return counts.reduce((sum, n) => sum + n, 0);
+    return instrument.trace('remove', this.telemetry, undefined, async () => {
+      for (const [i, m] of members.entries()) assertMember(`members[${i}]`, m);
+      const counts = await Promise.all(
+        chunks(members, MAX_CHUNK).map((part) => this.connection.run(removeScript, [this.pointsKey, this.payloadsKey], part)),
+      );
+      return counts.reduce((sum, n) => sum + n, 0);
+    });
   }
 
   /**
@@ -149,19 +159,21 @@ export class GeoIndex<P = unknown> {
    * @throws {@link GeoRebuildError} when the temporary index was incomplete at the swap.
    */
   async replaceAll(items: readonly GeoItem<P>[]): Promise<number> {
-    const encoded = this.encode(items);
-    const distinct = encoded.reduce((n, chunk) => n + chunk.length / ARGS_PER_ITEM, 0);
-    const id = randomId(8);
-    const tmpPoints = this.keySpace.key(this.name, 'rebuild', id, 'points');
-    const tmpPayloads = this.keySpace.key(this.name, 'rebuild', id, 'payloads');
-    try {
-      await this.load(tmpPoints, tmpPayloads, encoded, this.rebuildTtlMs);
-      return await this.connection.run(swapScript, [tmpPoints, tmpPayloads, this.pointsKey, this.payloadsKey], [distinct]);
-    } catch (err) {
-      // Best effort: the temporary keys expire by themselves anyway.
-      await this.connection.send(['DEL', tmpPoints, tmpPayloads], tmpPoints).catch(() => undefined);
-      throw err;
-    }
+    return instrument.trace('replaceAll', this.telemetry, undefined, async () => {
+      const encoded = this.encode(items);
+      const distinct = encoded.reduce((n, chunk) => n + chunk.length / ARGS_PER_ITEM, 0);
+      const id = randomId(8);
+      const tmpPoints = this.keySpace.key(this.name, 'rebuild', id, 'points');
+      const tmpPayloads = this.keySpace.key(this.name, 'rebuild', id, 'payloads');
+      try {
+        await this.load(tmpPoints, tmpPayloads, encoded, this.rebuildTtlMs);
+        return await this.connection.run(swapScript, [tmpPoints, tmpPayloads, this.pointsKey, this.payloadsKey], [distinct]);
+      } catch (err) {
+        // Best effort: the temporary keys expire by themselves anyway.
+        await this.connection.send(['DEL', tmpPoints, tmpPayloads], tmpPoints).catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   /**
@@ -171,75 +183,83 @@ export class GeoIndex<P = unknown> {
    * @throws {@link GeoMemberNotFoundError} when searching from a member not in the index.
    */
   async nearby(center: NearbyCenter, options: NearbyOptions): Promise<NearbyResult<P>[]> {
-    if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
-    const { unit = 'm', sort = 'asc', withDistance = true, withCoordinates = false, withPayload = true } = options;
-    const args: (string | number)[] = [];
-    // Coordinates win, so a stored item ({ member, lon, lat }) searches from its own position.
-    if (center !== null && typeof center === 'object' && !('lon' in center) && 'member' in center) {
-      assertMember('center.member', center.member);
-      args.push('FROMMEMBER', center.member);
-    } else {
-      assertPoint('center', center);
-      args.push('FROMLONLAT', center.lon, center.lat);
-    }
-    assertUnit(unit);
-    const { radius, box } = options;
-    if (radius !== undefined && box === undefined) {
-      assertPositive('radius', radius);
-      args.push('BYRADIUS', radius, unit);
-    } else if (box !== undefined && radius === undefined) {
-      if (box === null || typeof box !== 'object') throw new ValidationError('box', 'must be { width, height }');
-      assertPositive('box.width', box.width);
-      assertPositive('box.height', box.height);
-      args.push('BYBOX', box.width, box.height, unit);
-    } else {
-      throw new ValidationError('options', 'give exactly one of radius or box');
-    }
-    if (sort === 'asc' || sort === 'desc') args.push(sort.toUpperCase());
-    else if (sort !== 'none') throw new ValidationError('sort', "must be 'asc', 'desc' or 'none'");
-    if (options.count !== undefined) {
-      assertPositiveInteger('count', options.count);
-      args.push('COUNT', options.count);
-      if (options.any) args.push('ANY');
-    } else if (options.any) {
-      throw new ValidationError('any', 'needs count');
-    }
-    if (withDistance) args.push('WITHDIST');
-    if (withCoordinates) args.push('WITHCOORD');
+    return instrument.trace('nearby', this.telemetry, undefined, async () => {
+      if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+      const { unit = 'm', sort = 'asc', withDistance = true, withCoordinates = false, withPayload = true } = options;
+      const args: (string | number)[] = [];
+      // Coordinates win, so a stored item ({ member, lon, lat }) searches from its own position.
+      if (center !== null && typeof center === 'object' && !('lon' in center) && 'member' in center) {
+        assertMember('center.member', center.member);
+        args.push('FROMMEMBER', center.member);
+      } else {
+        assertPoint('center', center);
+        args.push('FROMLONLAT', center.lon, center.lat);
+      }
+      assertUnit(unit);
+      const { radius, box } = options;
+      if (radius !== undefined && box === undefined) {
+        assertPositive('radius', radius);
+        args.push('BYRADIUS', radius, unit);
+      } else if (box !== undefined && radius === undefined) {
+        if (box === null || typeof box !== 'object') throw new ValidationError('box', 'must be { width, height }');
+        assertPositive('box.width', box.width);
+        assertPositive('box.height', box.height);
+        args.push('BYBOX', box.width, box.height, unit);
+      } else {
+        throw new ValidationError('options', 'give exactly one of radius or box');
+      }
+      if (sort === 'asc' || sort === 'desc') args.push(sort.toUpperCase());
+      else if (sort !== 'none') throw new ValidationError('sort', "must be 'asc', 'desc' or 'none'");
+      if (options.count !== undefined) {
+        assertPositiveInteger('count', options.count);
+        args.push('COUNT', options.count);
+        if (options.any) args.push('ANY');
+      } else if (options.any) {
+        throw new ValidationError('any', 'needs count');
+      }
+      if (withDistance) args.push('WITHDIST');
+      if (withCoordinates) args.push('WITHCOORD');
 
-    const flags = [withPayload ? '1' : '0', withDistance ? '1' : '0', withCoordinates ? '1' : '0'] as const;
-    const hits = await this.connection.run(nearbyScript, [this.pointsKey, this.payloadsKey], [...flags, ...args]);
-    const serializer = this.connection.serializer;
-    return hits.map((hit) => {
-      const r: NearbyResult<P> = { member: hit.member };
-      if (hit.distance !== undefined) r.distance = hit.distance;
-      if (hit.position !== undefined) r.position = hit.position;
-      if (hit.payload !== undefined) r.payload = serializer.deserialize<P>(hit.payload);
-      return r;
+      const flags = [withPayload ? '1' : '0', withDistance ? '1' : '0', withCoordinates ? '1' : '0'] as const;
+      const hits = await this.connection.run(nearbyScript, [this.pointsKey, this.payloadsKey], [...flags, ...args]);
+      const serializer = this.connection.serializer;
+      return hits.map((hit) => {
+        const r: NearbyResult<P> = { member: hit.member };
+        if (hit.distance !== undefined) r.distance = hit.distance;
+        if (hit.position !== undefined) r.position = hit.position;
+        if (hit.payload !== undefined) r.payload = serializer.deserialize<P>(hit.payload);
+        return r;
+      });
     });
   }
 
   /** Distance between two members in `unit` (default `'m'`), or `null` if either is missing. One `GEODIST`. */
   async distance(a: string, b: string, unit: GeoUnit = 'm'): Promise<number | null> {
-    assertMember('a', a);
-    assertMember('b', b);
-    assertUnit(unit);
-    const reply = await this.connection.send(['GEODIST', this.pointsKey, a, b, unit], this.pointsKey);
-    return reply == null ? null : Number(reply);
+    return instrument.trace('distance', this.telemetry, undefined, async () => {
+      assertMember('a', a);
+      assertMember('b', b);
+      assertUnit(unit);
+      const reply = await this.connection.send(['GEODIST', this.pointsKey, a, b, unit], this.pointsKey);
+      return reply == null ? null : Number(reply);
+    });
   }
 
   /** Stored position of `member` (precise to about 0.6 m), or `null`. One `GEOPOS`. */
   async position(member: string): Promise<GeoPoint | null> {
-    assertMember('member', member);
-    const [pos] = listReply(await this.connection.send(['GEOPOS', this.pointsKey, member], this.pointsKey));
-    if (pos == null) return null;
-    const [lon, lat] = listReply(pos);
-    return { lon: Number(lon), lat: Number(lat) };
+    return instrument.trace('position', this.telemetry, member, async () => {
+      assertMember('member', member);
+      const [pos] = listReply(await this.connection.send(['GEOPOS', this.pointsKey, member], this.pointsKey));
+      if (pos == null) return null;
+      const [lon, lat] = listReply(pos);
+      return { lon: Number(lon), lat: Number(lat) };
+    });
   }
 
   /** Number of members. One `ZCARD`. */
   async size(): Promise<number> {
-    return Number(await this.connection.send(['ZCARD', this.pointsKey], this.pointsKey));
+    return instrument.trace('size', this.telemetry, undefined, async () => {
+      return Number(await this.connection.send(['ZCARD', this.pointsKey], this.pointsKey));
+    });
   }
 
   /**

@@ -1,9 +1,11 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { type LeaderboardPeriod, type PeriodWindow, periodOf } from './period.js';
 import { aroundScript, listReply, rangeScript, removeScript, setScript, toEntries } from './scripts.js';
+import { instrument } from './telemetry.js';
 
 /** Largest `n` of `top`, `around` and page sizes: one reply stays small. */
 export const MAX_LEADERBOARD_PAGE = 1000;
@@ -64,6 +66,7 @@ export interface LeaderboardPage {
  * const podium = await board.top(3);
  */
 export class Leaderboard {
+  private readonly telemetry: TelemetryAttributes;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
   private readonly name: string;
@@ -79,28 +82,37 @@ export class Leaderboard {
     this.period = resolved.period;
     this.retainMs = resolved.retainMs;
     this.ttlMs = resolved.ttlMs;
+    this.telemetry = { board: this.name };
   }
 
   /** Sets `member`'s score (its tie-break time changes only if the score does). Returns its new place. */
   add(member: string, score: number, selector: PeriodSelector = {}): Promise<LeaderboardEntry> {
-    return this.write(member, score, 'set', selector);
+    return instrument.trace('add', this.telemetry, member, async () => {
+      return this.write(member, score, 'set', selector);
+    });
   }
 
   /** Adds `amount` (may be negative) to `member`'s score, starting from 0. Returns its new place. */
   increment(member: string, amount: number, selector: PeriodSelector = {}): Promise<LeaderboardEntry> {
-    return this.write(member, amount, 'incr', selector);
+    return instrument.trace('increment', this.telemetry, member, async () => {
+      return this.write(member, amount, 'incr', selector);
+    });
   }
 
   /** `member`'s place, or `null` when it is not on the board. */
   async rank(member: string, selector: PeriodSelector = {}): Promise<LeaderboardEntry | null> {
-    return (await this.around(member, 0, selector))?.[0] ?? null;
+    return instrument.trace('rank', this.telemetry, member, async () => {
+      return (await this.around(member, 0, selector))?.[0] ?? null;
+    });
   }
 
   /** The best `n` entries (one `ZREVRANGE`: unlike {@link page} it does not count the board). */
   async top(n: number, selector: PeriodSelector = {}): Promise<LeaderboardEntry[]> {
-    assertPageSize('n', n);
-    const [zset] = this.keysFor(this.window(selector));
-    return toEntries(listReply(await this.connection.send(['ZREVRANGE', zset, 0, n - 1, 'WITHSCORES'], zset)), 0);
+    return instrument.trace('top', this.telemetry, undefined, async () => {
+      assertPageSize('n', n);
+      const [zset] = this.keysFor(this.window(selector));
+      return toEntries(listReply(await this.connection.send(['ZREVRANGE', zset, 0, n - 1, 'WITHSCORES'], zset)), 0);
+    });
   }
 
   /**
@@ -108,11 +120,13 @@ export class Leaderboard {
    * the board), or `null` when it is not on the board.
    */
   async around(member: string, n: number, selector: PeriodSelector = {}): Promise<LeaderboardEntry[] | null> {
-    assertMember(member);
-    if (n !== 0) assertPositiveInteger('n', n);
-    if (n > MAX_LEADERBOARD_PAGE) throw new ValidationError('n', `must be at most ${MAX_LEADERBOARD_PAGE}`);
-    const [zset, index] = this.keysFor(this.window(selector));
-    return this.connection.run(aroundScript, [zset, index], [member, n]);
+    return instrument.trace('around', this.telemetry, member, async () => {
+      assertMember(member);
+      if (n !== 0) assertPositiveInteger('n', n);
+      if (n > MAX_LEADERBOARD_PAGE) throw new ValidationError('n', `must be at most ${MAX_LEADERBOARD_PAGE}`);
+      const [zset, index] = this.keysFor(this.window(selector));
+      return this.connection.run(aroundScript, [zset, index], [member, n]);
+    });
   }
 
   /**
@@ -120,24 +134,30 @@ export class Leaderboard {
    * numbered from 1: page 1 holds ranks 1 to `size`, page 2 the next `size`.
    */
   async page(page: number, size: number, selector: PeriodSelector = {}): Promise<LeaderboardPage> {
-    assertPositiveInteger('page', page);
-    assertPageSize('size', size);
-    const first = (page - 1) * size;
-    const [zset] = this.keysFor(this.window(selector));
-    return this.connection.run(rangeScript, [zset], [first, first + size - 1]);
+    return instrument.trace('page', this.telemetry, undefined, async () => {
+      assertPositiveInteger('page', page);
+      assertPageSize('size', size);
+      const first = (page - 1) * size;
+      const [zset] = this.keysFor(this.window(selector));
+      return this.connection.run(rangeScript, [zset], [first, first + size - 1]);
+    });
   }
 
   /** Removes `member`; returns whether it was on the board. */
   async remove(member: string, selector: PeriodSelector = {}): Promise<boolean> {
-    assertMember(member);
-    const keys = this.keysFor(this.window(selector));
-    return this.connection.run(removeScript, keys, [member]);
+    return instrument.trace('remove', this.telemetry, member, async () => {
+      assertMember(member);
+      const keys = this.keysFor(this.window(selector));
+      return this.connection.run(removeScript, keys, [member]);
+    });
   }
 
   /** Deletes the board (of the selected period). */
   async clear(selector: PeriodSelector = {}): Promise<void> {
-    const [zset, index] = this.keysFor(this.window(selector));
-    await this.connection.send(['DEL', zset, index], zset);
+    return instrument.trace('clear', this.telemetry, undefined, async () => {
+      const [zset, index] = this.keysFor(this.window(selector));
+      await this.connection.send(['DEL', zset, index], zset);
+    });
   }
 
   private async write(member: string, amount: number, mode: 'set' | 'incr', selector: PeriodSelector): Promise<LeaderboardEntry> {

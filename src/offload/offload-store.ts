@@ -3,9 +3,11 @@ import type { RedisReply } from '../core/client/types.js';
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { RedisCommandError, ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
 import { ackScript, updateScript } from './scripts.js';
 import { shardOf } from './shard.js';
+import { instrument } from './telemetry.js';
 
 const VERSION = '_v';
 
@@ -125,6 +127,7 @@ export type FlushFn = (records: OffloadRecord[]) => Promise<void>;
  * await store.sync((records) => db.upsertAppointments(records));
  */
 export class OffloadStore {
+  private readonly telemetry: TelemetryAttributes;
   private readonly options: Resolved;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
@@ -133,6 +136,7 @@ export class OffloadStore {
     this.options = resolveOptions(options);
     this.connection = this.options.connection;
     this.ks = this.connection.keys('offload');
+    this.telemetry = { store: this.options.name };
   }
 
   /**
@@ -142,47 +146,53 @@ export class OffloadStore {
    * version. One `EVALSHA`.
    */
   async update(id: string, fields: Record<string, unknown>): Promise<number> {
-    assertKeyPart('id', id);
-    if (fields == null || typeof fields !== 'object' || Array.isArray(fields))
-      throw new ValidationError('fields', 'must be a plain object');
-    const args: string[] = [];
-    for (const [field, value] of Object.entries(fields)) {
-      assertText('fields', field);
-      if (field.length === 0 || field.startsWith('_')) throw new ValidationError('fields', `invalid field name ${JSON.stringify(field)}`);
-      if (value !== undefined) args.push(field, this.connection.serializer.serialize(value));
-    }
-    if (!args.length) throw new ValidationError('fields', 'must set at least one field');
-    if (args.length > 2 * MAX_UPDATE_FIELDS) {
-      throw new ValidationError('fields', `must set at most ${MAX_UPDATE_FIELDS} fields, got ${args.length / 2}`);
-    }
-    const shard = shardOf(id, this.options.shards);
-    return this.connection.run(updateScript, [this.recordKey(shard, id), this.dirtyKey(shard)], [id, ...args]);
+    return instrument.trace('update', this.telemetry, id, async () => {
+      assertKeyPart('id', id);
+      if (fields == null || typeof fields !== 'object' || Array.isArray(fields))
+        throw new ValidationError('fields', 'must be a plain object');
+      const args: string[] = [];
+      for (const [field, value] of Object.entries(fields)) {
+        assertText('fields', field);
+        if (field.length === 0 || field.startsWith('_')) throw new ValidationError('fields', `invalid field name ${JSON.stringify(field)}`);
+        if (value !== undefined) args.push(field, this.connection.serializer.serialize(value));
+      }
+      if (!args.length) throw new ValidationError('fields', 'must set at least one field');
+      if (args.length > 2 * MAX_UPDATE_FIELDS) {
+        throw new ValidationError('fields', `must set at most ${MAX_UPDATE_FIELDS} fields, got ${args.length / 2}`);
+      }
+      const shard = shardOf(id, this.options.shards);
+      return this.connection.run(updateScript, [this.recordKey(shard, id), this.dirtyKey(shard)], [id, ...args]);
+    });
   }
 
   /** Record `id` with its dirty flag, or `null` when Redis does not hold it. One round trip. */
   async get(id: string): Promise<StoredRecord | null> {
-    assertKeyPart('id', id);
-    const shard = shardOf(id, this.options.shards);
-    const key = this.recordKey(shard, id);
-    const [flat, score] = await this.connection.pipeline(
-      [
-        ['HGETALL', key],
-        ['ZSCORE', this.dirtyKey(shard), id],
-      ],
-      { routeKey: key },
-    );
-    const record = this.toRecord(id, flat);
-    return record && { ...record, dirty: score !== null && score !== undefined };
+    return instrument.trace('get', this.telemetry, id, async () => {
+      assertKeyPart('id', id);
+      const shard = shardOf(id, this.options.shards);
+      const key = this.recordKey(shard, id);
+      const [flat, score] = await this.connection.pipeline(
+        [
+          ['HGETALL', key],
+          ['ZSCORE', this.dirtyKey(shard), id],
+        ],
+        { routeKey: key },
+      );
+      const record = this.toRecord(id, flat);
+      return record && { ...record, dirty: score !== null && score !== undefined };
+    });
   }
 
   /** Records waiting to be synced, over all shards (one `ZCARD` per shard: monitoring, not a hot path). */
   async dirtyCount(): Promise<number> {
-    let total = 0;
-    for (let s = 0; s < this.options.shards; s++) {
-      const key = this.dirtyKey(s);
-      total += Number(await this.connection.send(['ZCARD', key], key));
-    }
-    return total;
+    return instrument.trace('dirtyCount', this.telemetry, undefined, async () => {
+      let total = 0;
+      for (let s = 0; s < this.options.shards; s++) {
+        const key = this.dirtyKey(s);
+        total += Number(await this.connection.send(['ZCARD', key], key));
+      }
+      return total;
+    });
   }
 
   /**
@@ -195,16 +205,18 @@ export class OffloadStore {
    * Round trips per batch: one `ZRANGEBYSCORE`, one pipelined `HGETALL` per record, one `EVALSHA` acknowledgement.
    */
   async sync(flush: FlushFn, options: SyncOptions = {}): Promise<SyncResult> {
-    if (typeof flush !== 'function') throw new ValidationError('flush', 'must be a function');
-    const resolved = resolveSyncOptions(options);
-    // Redis time in µs, the unit of the update script's scores. Only changes made strictly
-    // before this instant are drained, so writers that never pause cannot keep a sync running.
-    const cutoff = `(${microseconds(await this.connection.send(['TIME']))}`;
-    const result: SyncResult = { flushed: 0, cleared: 0, changedDuringFlush: 0, failed: 0, retries: 0, errors: [] };
-    for (let shard = 0; shard < this.options.shards; shard++) {
-      await this.syncShard(shard, cutoff, flush, resolved, result);
-    }
-    return result;
+    return instrument.trace('sync', this.telemetry, undefined, async () => {
+      if (typeof flush !== 'function') throw new ValidationError('flush', 'must be a function');
+      const resolved = resolveSyncOptions(options);
+      // Redis time in µs, the unit of the update script's scores. Only changes made strictly
+      // before this instant are drained, so writers that never pause cannot keep a sync running.
+      const cutoff = `(${microseconds(await this.connection.send(['TIME']))}`;
+      const result: SyncResult = { flushed: 0, cleared: 0, changedDuringFlush: 0, failed: 0, retries: 0, errors: [] };
+      for (let shard = 0; shard < this.options.shards; shard++) {
+        await this.syncShard(shard, cutoff, flush, resolved, result);
+      }
+      return result;
+    });
   }
 
   private async syncShard(shard: number, cutoff: string, flush: FlushFn, options: ResolvedSync, result: SyncResult): Promise<void> {

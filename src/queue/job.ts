@@ -31,7 +31,7 @@ export interface DeadJob<T = unknown> extends Job<T> {
 /**
  * The fields of a job's stream entry. Short names keep entries small:
  * `n` name, `d` data, `m` max attempts, `a` attempts made, `i` caller's job id (deduplicated),
- * `j` id given at the first enqueue, `e` last error, `s` its stack.
+ * `j` id given at the first enqueue, `e` last error, `s` its stack, `t` the producer's trace context.
  */
 export interface JobFields {
   name: string;
@@ -42,6 +42,8 @@ export interface JobFields {
   givenId?: string;
   error?: string;
   stack?: string;
+  /** Trace context of the producer (JSON of a W3C carrier), only while tracing is on. */
+  trace?: string;
 }
 
 /** Flattens {@link JobFields} into XADD's field/value list. */
@@ -52,6 +54,7 @@ export function toFieldList(f: JobFields): string[] {
   if (f.givenId !== undefined) out.push('j', f.givenId);
   if (f.error !== undefined) out.push('e', f.error);
   if (f.stack !== undefined) out.push('s', f.stack);
+  if (f.trace !== undefined) out.push('t', f.trace);
   return out;
 }
 
@@ -78,6 +81,9 @@ export function fromFieldList(list: readonly unknown[]): JobFields {
         break;
       case 'j':
         f.givenId = value;
+        break;
+      case 't':
+        f.trace = value;
         break;
       case 'e':
         f.error = value;

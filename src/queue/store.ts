@@ -44,6 +44,7 @@ export class QueueStore implements WorkerQueue {
 
   constructor(
     private readonly connection: RedisConnection,
+    readonly name: string,
     private readonly keys: QueueKeys,
     private readonly group: string,
     private readonly maxLen: number,
@@ -124,6 +125,8 @@ export class QueueStore implements WorkerQueue {
       givenId: fields.customId === undefined ? failure.jobId : undefined,
       error: dead ? error.message : undefined,
       stack: dead && error.stack ? error.stack.slice(0, MAX_STACK) : undefined,
+      // A retry stays in its producer's trace.
+      trace: fields.trace,
     });
     const { stream, delayed, dead: deadKey } = this.keys;
     return this.connection.run(

@@ -1,11 +1,13 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
+import { addGaugeSource, type GaugeSource, type TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { type DeadJob, toDeadJob, toFieldList } from './job.js';
 import { type QueueKeys, queueKeys } from './keys.js';
 import type { QueueCounts } from './scripts.js';
 import { type PreparedJob, QueueStore } from './store.js';
+import { carryTrace, instrument } from './telemetry.js';
 import { type JobHandler, startWorker, type Worker, type WorkerOptions } from './worker.js';
 
 /** Options of {@link StreamQueue}. */
@@ -110,6 +112,9 @@ export class StreamQueue<T = unknown> {
   /** Approximate stream cap (`0` = none). */
   readonly maxLen: number;
   private readonly store: QueueStore;
+  private readonly telemetry: TelemetryAttributes;
+  // Read by telemetry subscribers for the backlog gauges; lives as long as this queue.
+  private readonly gauges: GaugeSource;
 
   constructor(options: StreamQueueOptions) {
     const { connection, name, group, defaultAttempts, maxLen } = resolveOptions(options);
@@ -119,7 +124,17 @@ export class StreamQueue<T = unknown> {
     this.defaultAttempts = defaultAttempts;
     this.maxLen = maxLen;
     this.keys = queueKeys(connection, name);
-    this.store = new QueueStore(connection, this.keys, group, maxLen);
+    this.store = new QueueStore(connection, name, this.keys, group, maxLen);
+    this.telemetry = { queue: name };
+    this.gauges = {
+      module: 'queue',
+      attributes: this.telemetry,
+      read: async () => {
+        const c = await this.store.counts();
+        return { 'queue.waiting': c.waiting, 'queue.delayed': c.delayed, 'queue.active': c.pending, 'queue.dead': c.dead };
+      },
+    };
+    addGaugeSource(this.gauges);
   }
 
   /**
@@ -128,6 +143,22 @@ export class StreamQueue<T = unknown> {
    */
   async add(name: string, data: T, options: AddOptions = {}): Promise<AddResult> {
     const job = this.prepare(name, data, options, 'options');
+    if (!instrument.enabled) return this.enqueue(job);
+    return instrument.trace(
+      'add',
+      this.telemetry,
+      undefined,
+      async (context) => {
+        carryTrace(context, [job]);
+        const result = await this.enqueue(job);
+        if (context) context.outcome = result.added ? 'added' : 'duplicate';
+        return result;
+      },
+      {},
+    );
+  }
+
+  private async enqueue(job: PreparedJob): Promise<AddResult> {
     if (job.customId === '' && job.delayMs === 0) {
       return { id: await this.store.append(job.fields), added: true, delayed: false };
     }
@@ -140,8 +171,19 @@ export class StreamQueue<T = unknown> {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const prepared = jobs.map((j, i) => this.prepare(j?.name, j?.data, j?.options ?? {}, `jobs[${i}]`));
     if (prepared.length === 0) return [];
-    const replies = await this.store.enqueue(prepared);
-    return prepared.map((job, i) => toResult(job, replies[i] ?? ''));
+    return instrument.trace(
+      'addBulk',
+      this.telemetry,
+      undefined,
+      async (context) => {
+        carryTrace(context, prepared);
+        const replies = await this.store.enqueue(prepared);
+        const results = prepared.map((job, i) => toResult(job, replies[i] ?? ''));
+        if (context) context.measurements = { jobs: results.filter((r) => r.added).length };
+        return results;
+      },
+      {},
+    );
   }
 
   /** Creates the consumer group if it does not exist yet (idempotent), reading from the stream's start. */

@@ -53,6 +53,8 @@ export interface Failure {
 
 /** Everything a Worker needs from its queue. */
 export interface WorkerQueue extends AckQueue, MaintenanceQueue {
+  /** The queue's name (what its workers' telemetry is attributed to). */
+  readonly name: string;
   /** Decodes job data. */
   readonly serializer: Serializer;
   /** Creates the consumer group if needed. */

@@ -9,11 +9,13 @@ import { hostname } from 'node:os';
 import { type BackoffOptions, backoffDelay, sleep } from '../core/async.js';
 import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
+import type { OperationContext, TelemetryAttributes } from '../core/telemetry.js';
 import { timeLimit } from '../core/time-limit.js';
 import { assertInRange, assertKeyPart, assertNonNegative, assertPositive, assertPositiveInteger } from '../core/validation.js';
 import { AckBatcher, type Completed } from './ack-batcher.js';
 import { type Job, jobIdOf, type StreamEntry, toJob, tryToJob } from './job.js';
 import { Maintenance } from './maintenance.js';
+import { carriedTrace, instrument } from './telemetry.js';
 import type { JobReader, WorkerQueue } from './worker-queue.js';
 
 /**
@@ -157,6 +159,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   /** This worker's consumer name in the group. */
   readonly consumer: string;
   private readonly options: ResolvedWorkerOptions;
+  private readonly telemetry: TelemetryAttributes;
   // Entry ids of the jobs whose handler (or failure record) runs now.
   private readonly active = new Set<string>();
   private readonly acks: AckBatcher<T>;
@@ -179,6 +182,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     if (typeof handler !== 'function') throw new ValidationError('handler', 'must be a function');
     this.options = resolveOptions(options);
     this.consumer = this.options.consumer;
+    this.telemetry = { queue: queue.name };
     this.acks = new AckBatcher<T>(queue, {
       acked: (batch) => this.completed(batch),
       failed: (err) => this.report(err),
@@ -283,6 +287,22 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     if (this.isOwn(entry.id)) return;
     this.active.add(entry.id);
     this.maintenance.track(entry.id);
+    if (!instrument.enabled) return this.execute(entry, undefined);
+    // From the entry's id (Redis time of the enqueue, or of the promotion of a delayed job) to now.
+    const waitMs = Math.max(0, Date.now() - Number.parseInt(entry.id, 10));
+    return instrument.trace(
+      'process',
+      this.telemetry,
+      undefined,
+      (context) => {
+        if (context) context.measurements = { waitMs };
+        return this.execute(entry, context);
+      },
+      carriedTrace(entry),
+    );
+  }
+
+  private async execute(entry: StreamEntry, context: OperationContext | undefined): Promise<void> {
     try {
       let job: Job<T>;
       try {
@@ -297,17 +317,24 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
           maxAttempts: 1,
           entryId: entry.id,
         };
-        await this.fail(entry, unreadable, toError(err));
+        const outcome = await this.fail(entry, unreadable, toError(err));
+        if (context) context.outcome = outcome;
         return;
       }
       let result: unknown;
       try {
         result = await this.handler(job, this.abandoning.signal);
       } catch (err) {
-        if (!this.abandoning.signal.aborted) await this.fail(entry, job, toError(err));
+        if (!this.abandoning.signal.aborted) {
+          const outcome = await this.fail(entry, job, toError(err));
+          if (context) context.outcome = outcome;
+        }
         return;
       }
-      if (!this.abandoning.signal.aborted) this.acks.add({ job, customId: entry.fields.customId, result });
+      if (!this.abandoning.signal.aborted) {
+        this.acks.add({ job, customId: entry.fields.customId, result });
+        if (context) context.outcome = 'completed';
+      }
     } finally {
       this.active.delete(entry.id);
       this.maintenance.untrack(entry.id);
@@ -315,7 +342,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     }
   }
 
-  private async fail(entry: StreamEntry, job: Job<T>, error: Error): Promise<void> {
+  // What happened to the job: `retrying`, `dead-lettered`, or `failed` when the outcome could not be recorded.
+  private async fail(entry: StreamEntry, job: Job<T>, error: Error): Promise<'retrying' | 'dead-lettered' | 'failed'> {
     const attemptsMade = job.attemptsMade + 1;
     const dead = attemptsMade >= job.maxAttempts;
     const delayMs = dead ? 0 : backoffDelay(attemptsMade, this.options.backoff);
@@ -326,12 +354,13 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     } catch (err) {
       // The entry stays pending: it is reclaimed after the visibility timeout and counts as a used try.
       this.report(err);
-      return;
+      return 'failed';
     }
     // Not recorded: another worker reclaimed the entry meanwhile and owns the outcome now.
-    if (!recorded) return;
+    if (!recorded) return 'failed';
     if (dead) this.fire('deadLettered', job, error);
     else this.fire('retrying', job, error, delayMs);
+    return dead ? 'dead-lettered' : 'retrying';
   }
 
   private completed(batch: readonly Completed<T>[]): void {

@@ -1,9 +1,11 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
 import { F, type SessionKeys } from './layout.js';
 import { SessionRecords } from './records.js';
 import { createScript, type GetReply, listScript, rotateScript, updateScript } from './scripts.js';
+import { instrument } from './telemetry.js';
 import { newToken, parseToken, tokenId, userTag } from './token.js';
 
 /** Longest ip / user agent kept with a session, in characters; longer values are cut (they come from the client). */
@@ -105,6 +107,7 @@ export interface Session<T extends SessionData = SessionData> extends SessionInf
  * await sessions.destroyAll('user-42');     // log out everywhere
  */
 export class SessionStore {
+  private readonly telemetry: TelemetryAttributes;
   /** The connection in use. */
   readonly connection: RedisConnection;
   /** Resolved idle timeout, ms. */
@@ -126,6 +129,7 @@ export class SessionStore {
     this.tagSecret = resolved.tagSecret;
     this.records = new SessionRecords(this.connection);
     this.keys = this.records.keys;
+    this.telemetry = {};
   }
 
   /** The routing tag of a user's keys and tokens (see the guide on its privacy trade-off). */
@@ -141,32 +145,34 @@ export class SessionStore {
    * before anything is sent.
    */
   async create(userId: string, data: SessionData = {}, options: CreateSessionOptions = {}): Promise<CreatedSession> {
-    const tag = this.tagOf(userId);
-    const idle = options.idleTimeoutMs ?? this.idleTimeoutMs;
-    const absolute = options.absoluteTimeoutMs ?? this.absoluteTimeoutMs;
-    assertPositiveInteger('idleTimeoutMs', idle);
-    assertPositiveInteger('absoluteTimeoutMs', absolute);
-    if (absolute > this.absoluteTimeoutMs)
-      throw new ValidationError('absoluteTimeoutMs', `must be at most the store's ${this.absoluteTimeoutMs}`);
-    const fields = this.encodeFields(data).sets;
-    for (const [name, value] of [
-      [F.ip, options.ip],
-      [F.userAgent, options.userAgent],
-    ] as const) {
-      if (value === undefined) continue;
-      assertText(name === F.ip ? 'ip' : 'userAgent', value);
-      fields.push(name, clip(value, MAX_CLIENT_INFO));
-    }
-    const token = newToken(tag);
-    const id = tokenId(token);
-    const index = this.keys.index(tag);
-    const known = this.maxSessionsPerUser > 0 ? await this.records.readIndex(index) : [];
-    const created = await this.connection.run(
-      createScript,
-      [this.keys.session(tag, id), index, ...known.map((k) => this.keys.session(tag, k))],
-      [id, idle, absolute, this.maxSessionsPerUser, userId, fields.length, ...fields, ...known],
-    );
-    return { token, id, ...created };
+    return instrument.trace('create', this.telemetry, userId, async () => {
+      const tag = this.tagOf(userId);
+      const idle = options.idleTimeoutMs ?? this.idleTimeoutMs;
+      const absolute = options.absoluteTimeoutMs ?? this.absoluteTimeoutMs;
+      assertPositiveInteger('idleTimeoutMs', idle);
+      assertPositiveInteger('absoluteTimeoutMs', absolute);
+      if (absolute > this.absoluteTimeoutMs)
+        throw new ValidationError('absoluteTimeoutMs', `must be at most the store's ${this.absoluteTimeoutMs}`);
+      const fields = this.encodeFields(data).sets;
+      for (const [name, value] of [
+        [F.ip, options.ip],
+        [F.userAgent, options.userAgent],
+      ] as const) {
+        if (value === undefined) continue;
+        assertText(name === F.ip ? 'ip' : 'userAgent', value);
+        fields.push(name, clip(value, MAX_CLIENT_INFO));
+      }
+      const token = newToken(tag);
+      const id = tokenId(token);
+      const index = this.keys.index(tag);
+      const known = this.maxSessionsPerUser > 0 ? await this.records.readIndex(index) : [];
+      const created = await this.connection.run(
+        createScript,
+        [this.keys.session(tag, id), index, ...known.map((k) => this.keys.session(tag, k))],
+        [id, idle, absolute, this.maxSessionsPerUser, userId, fields.length, ...fields, ...known],
+      );
+      return { token, id, ...created };
+    });
   }
 
   /**
@@ -175,17 +181,22 @@ export class SessionStore {
    * expired, revoked or malformed token; a malformed one costs no Redis call.
    */
   async get<T extends SessionData = SessionData>(token: string): Promise<Session<T> | null> {
-    const parsed = parseToken(token);
-    if (!parsed) return null;
-    const reply = await this.records.read(parsed, '');
-    return reply ? this.decode<T>(parsed.id, reply) : null;
+    return instrument.trace('get', this.telemetry, undefined, async (context) => {
+      const parsed = parseToken(token);
+      const reply = parsed ? await this.records.read(parsed, '') : null;
+      if (context) context.outcome = reply ? 'found' : 'missing';
+      return parsed && reply ? this.decode<T>(parsed.id, reply) : null;
+    });
   }
 
   /** Slides the session's expiry like {@link get} without reading its data. `false` when not live. */
   async touch(token: string): Promise<boolean> {
-    const parsed = parseToken(token);
-    if (!parsed) return false;
-    return (await this.records.read(parsed, '')) !== null;
+    return instrument.trace('touch', this.telemetry, undefined, async (context) => {
+      const parsed = parseToken(token);
+      const found = parsed !== null && (await this.records.read(parsed, '')) !== null;
+      if (context) context.outcome = found ? 'found' : 'missing';
+      return found;
+    });
   }
 
   /**
@@ -194,22 +205,27 @@ export class SessionStore {
    * the expiry. `false` when the session is not live (nothing written).
    */
   async update(token: string, fields: SessionData): Promise<boolean> {
-    const { sets, deletes } = this.encodeFields(fields);
-    const parsed = parseToken(token);
-    if (!parsed) return false;
-    if (sets.length === 0 && deletes.length === 0) return false;
-    return this.connection.run(
-      updateScript,
-      [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
-      [parsed.id, sets.length / 2, ...sets, ...deletes],
-    );
+    return instrument.trace('update', this.telemetry, undefined, async () => {
+      const { sets, deletes } = this.encodeFields(fields);
+      const parsed = parseToken(token);
+      if (!parsed) return false;
+      if (sets.length === 0 && deletes.length === 0) return false;
+      return this.connection.run(
+        updateScript,
+        [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
+        [parsed.id, sets.length / 2, ...sets, ...deletes],
+      );
+    });
   }
 
   /** Revokes one session (logout): one round trip. `true` when it was live. */
   async destroy(token: string): Promise<boolean> {
-    const parsed = parseToken(token);
-    if (!parsed) return false;
-    return this.records.destroy(parsed.tag, parsed.id, 0);
+    return instrument.trace('destroy', this.telemetry, undefined, async (context) => {
+      const parsed = parseToken(token);
+      const revoked = parsed !== null && (await this.records.destroy(parsed.tag, parsed.id, 0));
+      if (context) context.outcome = revoked ? 'revoked' : 'missing';
+      return revoked;
+    });
   }
 
   /**
@@ -217,9 +233,11 @@ export class SessionStore {
    * out that device". `true` when it was live.
    */
   async destroyById(userId: string, sessionId: string): Promise<boolean> {
-    const tag = this.tagOf(userId);
-    if (typeof sessionId !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return false;
-    return this.records.destroy(tag, sessionId, 0);
+    return instrument.trace('destroyById', this.telemetry, userId, async () => {
+      const tag = this.tagOf(userId);
+      if (typeof sessionId !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return false;
+      return this.records.destroy(tag, sessionId, 0);
+    });
   }
 
   /**
@@ -230,7 +248,9 @@ export class SessionStore {
    * sessions the index held.
    */
   async destroyAll(userId: string): Promise<number> {
-    return this.records.destroyAll(this.tagOf(userId), 0);
+    return instrument.trace('destroyAll', this.telemetry, userId, async () => {
+      return this.records.destroyAll(this.tagOf(userId), 0);
+    });
   }
 
   /**
@@ -239,12 +259,14 @@ export class SessionStore {
    * index entries of expired sessions are removed on the way. Two round trips.
    */
   async list(userId: string): Promise<SessionInfo[]> {
-    const tag = this.tagOf(userId);
-    const index = this.keys.index(tag);
-    const ids = await this.records.readIndex(index);
-    if (ids.length === 0) return [];
-    const rows = await this.connection.run(listScript, [index, ...ids.map((id) => this.keys.session(tag, id))], ids);
-    return rows.map(({ ip, userAgent, ...times }) => ({ ...times, ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}) }));
+    return instrument.trace('list', this.telemetry, userId, async () => {
+      const tag = this.tagOf(userId);
+      const index = this.keys.index(tag);
+      const ids = await this.records.readIndex(index);
+      if (ids.length === 0) return [];
+      const rows = await this.connection.run(listScript, [index, ...ids.map((id) => this.keys.session(tag, id))], ids);
+      return rows.map(({ ip, userAgent, ...times }) => ({ ...times, ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}) }));
+    });
   }
 
   /**
@@ -253,16 +275,20 @@ export class SessionStore {
    * carry over. `null` when the old token is not live (nothing changed).
    */
   async rotate(token: string): Promise<string | null> {
-    const parsed = parseToken(token);
-    if (!parsed) return null;
-    const next = newToken(parsed.tag);
-    const nextId = tokenId(next);
-    const rotated = await this.connection.run(
-      rotateScript,
-      [this.keys.session(parsed.tag, parsed.id), this.keys.session(parsed.tag, nextId), this.keys.index(parsed.tag)],
-      [parsed.id, nextId],
-    );
-    return rotated ? next : null;
+    return instrument.trace('rotate', this.telemetry, undefined, async (context) => {
+      const parsed = parseToken(token);
+      if (context) context.outcome = 'missing';
+      if (!parsed) return null;
+      const next = newToken(parsed.tag);
+      const nextId = tokenId(next);
+      const rotated = await this.connection.run(
+        rotateScript,
+        [this.keys.session(parsed.tag, parsed.id), this.keys.session(parsed.tag, nextId), this.keys.index(parsed.tag)],
+        [parsed.id, nextId],
+      );
+      if (context && rotated) context.outcome = 'rotated';
+      return rotated ? next : null;
+    });
   }
 
   private encodeFields(fields: SessionData): { sets: string[]; deletes: string[] } {

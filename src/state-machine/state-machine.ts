@@ -2,10 +2,12 @@ import type { RedisReply } from '../core/client/types.js';
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { RedisCommandError, ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertPositiveInteger, assertText } from '../core/validation.js';
 import { compileDefinition, type StateMachineDefinition } from './definition.js';
 import { InvalidTransitionError } from './errors.js';
 import { type CasReply, startScript, transitionScript } from './scripts.js';
+import { instrument } from './telemetry.js';
 
 // User data lives in the same hash as the bookkeeping fields, behind this prefix so it can never overwrite them.
 const DATA = 'data:';
@@ -175,6 +177,7 @@ function resolveOptions<S extends string>(options: StateMachineOptions<S>): Reso
  * if (!result.moved) console.log(`someone else moved it: now ${result.state}`);
  */
 export class StateMachine<S extends string> {
+  private readonly telemetry: TelemetryAttributes;
   private readonly options: Resolved<S>;
   private readonly connection: RedisConnection;
   private readonly ks: KeySpace;
@@ -185,6 +188,7 @@ export class StateMachine<S extends string> {
     this.connection = this.options.connection;
     this.moves = this.options.moves;
     this.ks = this.connection.keys('state-machine');
+    this.telemetry = { machine: this.options.name };
   }
 
   /** Whether the definition allows `from -> to` (`false` when either is not a state). */
@@ -198,17 +202,19 @@ export class StateMachine<S extends string> {
    * result says `started: false` with its state. One `EVALSHA`.
    */
   async start(id: string, data: FlowData = {}): Promise<StartResult<S>> {
-    assertKeyPart('id', id);
-    const fields = this.dataArgs(data);
-    const reply = await this.connection.run(startScript, this.keysOf(id), [
-      this.options.initial,
-      this.options.ttlMs,
-      this.options.historyLimit,
-      ...fields,
-    ]);
-    const { version, at } = reply;
-    if (reply.changed) return { started: true, id, state: this.options.initial, version, at };
-    return { started: false, id, state: this.stateOf(reply) ?? this.options.initial, version, at };
+    return instrument.trace('start', this.telemetry, id, async () => {
+      assertKeyPart('id', id);
+      const fields = this.dataArgs(data);
+      const reply = await this.connection.run(startScript, this.keysOf(id), [
+        this.options.initial,
+        this.options.ttlMs,
+        this.options.historyLimit,
+        ...fields,
+      ]);
+      const { version, at } = reply;
+      if (reply.changed) return { started: true, id, state: this.options.initial, version, at };
+      return { started: false, id, state: this.stateOf(reply) ?? this.options.initial, version, at };
+    });
   }
 
   /**
@@ -220,60 +226,66 @@ export class StateMachine<S extends string> {
    * or either is not a state (nothing sent)
    */
   async transition(id: string, from: S, to: S, data: FlowData = {}): Promise<TransitionResult<S>> {
-    assertKeyPart('id', id);
-    const targets = this.moves.get(from);
-    if (!targets) throw new InvalidTransitionError(String(from), String(to), 'from-not-a-state');
-    if (!this.moves.has(to)) throw new InvalidTransitionError(String(from), String(to), 'to-not-a-state');
-    if (!targets.has(to)) throw new InvalidTransitionError(from, to, 'not-allowed');
-    const fields = this.dataArgs(data);
-    const reply = await this.connection.run(transitionScript, this.keysOf(id), [
-      from,
-      to,
-      this.options.ttlMs,
-      this.options.historyLimit,
-      ...fields,
-    ]);
-    const { version, at } = reply;
-    if (reply.changed) return { moved: true, id, state: to, version, at };
-    return { moved: false, id, state: this.stateOf(reply), version, at };
+    return instrument.trace('transition', this.telemetry, id, async () => {
+      assertKeyPart('id', id);
+      const targets = this.moves.get(from);
+      if (!targets) throw new InvalidTransitionError(String(from), String(to), 'from-not-a-state');
+      if (!this.moves.has(to)) throw new InvalidTransitionError(String(from), String(to), 'to-not-a-state');
+      if (!targets.has(to)) throw new InvalidTransitionError(from, to, 'not-allowed');
+      const fields = this.dataArgs(data);
+      const reply = await this.connection.run(transitionScript, this.keysOf(id), [
+        from,
+        to,
+        this.options.ttlMs,
+        this.options.historyLimit,
+        ...fields,
+      ]);
+      const { version, at } = reply;
+      if (reply.changed) return { moved: true, id, state: to, version, at };
+      return { moved: false, id, state: this.stateOf(reply), version, at };
+    });
   }
 
   /** The flow with its data and history, or `null` if there is none (never started, or expired). */
   async get(id: string): Promise<Flow<S> | null> {
-    assertKeyPart('id', id);
-    const [flowKey, historyKey] = this.keysOf(id);
-    // MULTI: the hash and the history are read at one instant, in one round trip.
-    const [fields, history] = await this.connection.pipeline(
-      [
-        ['HGETALL', flowKey],
-        ['LRANGE', historyKey, 0, -1],
-      ],
-      { atomic: true, routeKey: flowKey },
-    );
-    const flat = strings(fields);
-    if (!flat.length) return null;
-    const hash = new Map<string, string>();
-    for (let i = 0; i < flat.length; i += 2) hash.set(flat[i] as string, flat[i + 1] ?? '');
-    const data: FlowData = {};
-    for (const [field, value] of hash) {
-      if (field.startsWith(DATA)) data[field.slice(DATA.length)] = this.connection.serializer.deserialize(value);
-    }
-    return {
-      id,
-      state: hash.get('state') as S,
-      version: Number(hash.get('version')),
-      createdAt: Number(hash.get('createdAt')),
-      updatedAt: Number(hash.get('updatedAt')),
-      data,
-      history: strings(history).map((h) => JSON.parse(h) as HistoryEntry<S>),
-    };
+    return instrument.trace('get', this.telemetry, id, async () => {
+      assertKeyPart('id', id);
+      const [flowKey, historyKey] = this.keysOf(id);
+      // MULTI: the hash and the history are read at one instant, in one round trip.
+      const [fields, history] = await this.connection.pipeline(
+        [
+          ['HGETALL', flowKey],
+          ['LRANGE', historyKey, 0, -1],
+        ],
+        { atomic: true, routeKey: flowKey },
+      );
+      const flat = strings(fields);
+      if (!flat.length) return null;
+      const hash = new Map<string, string>();
+      for (let i = 0; i < flat.length; i += 2) hash.set(flat[i] as string, flat[i + 1] ?? '');
+      const data: FlowData = {};
+      for (const [field, value] of hash) {
+        if (field.startsWith(DATA)) data[field.slice(DATA.length)] = this.connection.serializer.deserialize(value);
+      }
+      return {
+        id,
+        state: hash.get('state') as S,
+        version: Number(hash.get('version')),
+        createdAt: Number(hash.get('createdAt')),
+        updatedAt: Number(hash.get('updatedAt')),
+        data,
+        history: strings(history).map((h) => JSON.parse(h) as HistoryEntry<S>),
+      };
+    });
   }
 
   /** Deletes flow `id` (e.g. after its outcome was stored elsewhere). Returns whether it existed. */
   async delete(id: string): Promise<boolean> {
-    assertKeyPart('id', id);
-    const keys = this.keysOf(id);
-    return Number(await this.connection.send(['DEL', ...keys], keys[0])) > 0;
+    return instrument.trace('delete', this.telemetry, id, async () => {
+      assertKeyPart('id', id);
+      const keys = this.keysOf(id);
+      return Number(await this.connection.send(['DEL', ...keys], keys[0])) > 0;
+    });
   }
 
   // The scripts answer states this machine wrote, so they are states of S (or null: no flow).

@@ -1,9 +1,11 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { KeySpace } from '../core/keys.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { periodIndex, periodLabel, type StreakPeriod } from './periods.js';
 import { listReply, recordScript } from './scripts.js';
+import { instrument } from './telemetry.js';
 
 const DAY_MS = 86_400_000;
 
@@ -74,6 +76,7 @@ export interface StreakState {
  * const { current, longest } = await streaks.record('patient-7', 'check-in', new Date(), { timeZone: 'Europe/Berlin' });
  */
 export class Streaks {
+  private readonly telemetry: TelemetryAttributes;
   /** The connection in use. */
   readonly connection: RedisConnection;
   /** The period length of this instance. */
@@ -93,6 +96,7 @@ export class Streaks {
     this.historyLimit = resolved.historyLimit;
     this.ttlMs = resolved.ttlMs;
     this.timeZone = resolved.timeZone;
+    this.telemetry = {};
   }
 
   /**
@@ -100,15 +104,17 @@ export class Streaks {
    * streak: one round trip. Several records in one period count once.
    */
   async record(userId: string, kind: string, at: Date | number, options: StreakCallOptions = {}): Promise<RecordResult> {
-    const keys = this.keysOf(userId, kind);
-    const index = periodIndexAt(this.period, at, options.timeZone ?? this.timeZone);
-    const { current, longest, status, last } = await this.connection.run(recordScript, keys, [
-      index,
-      this.grace,
-      this.historyLimit,
-      this.ttlMs,
-    ]);
-    return { current, longest, status, lastPeriod: periodLabel(this.period, last) };
+    return instrument.trace('record', this.telemetry, userId, async () => {
+      const keys = this.keysOf(userId, kind);
+      const index = periodIndexAt(this.period, at, options.timeZone ?? this.timeZone);
+      const { current, longest, status, last } = await this.connection.run(recordScript, keys, [
+        index,
+        this.grace,
+        this.historyLimit,
+        this.ttlMs,
+      ]);
+      return { current, longest, status, lastPeriod: periodLabel(this.period, last) };
+    });
   }
 
   /**
@@ -116,26 +122,32 @@ export class Streaks {
    * than `grace` periods have passed since the last record. One `HMGET`.
    */
   async get(userId: string, kind: string, at: Date | number = Date.now(), options: StreakCallOptions = {}): Promise<StreakState> {
-    const [state] = this.keysOf(userId, kind);
-    const index = periodIndexAt(this.period, at, options.timeZone ?? this.timeZone);
-    const [last, current, longest] = listReply(await this.connection.send(['HMGET', state, 'last', 'current', 'longest'], state));
-    if (last == null) return { current: 0, longest: 0, lastPeriod: null };
-    const alive = index - Number(last) <= this.grace + 1;
-    return { current: alive ? Number(current) : 0, longest: Number(longest), lastPeriod: periodLabel(this.period, Number(last)) };
+    return instrument.trace('get', this.telemetry, userId, async () => {
+      const [state] = this.keysOf(userId, kind);
+      const index = periodIndexAt(this.period, at, options.timeZone ?? this.timeZone);
+      const [last, current, longest] = listReply(await this.connection.send(['HMGET', state, 'last', 'current', 'longest'], state));
+      if (last == null) return { current: 0, longest: 0, lastPeriod: null };
+      const alive = index - Number(last) <= this.grace + 1;
+      return { current: alive ? Number(current) : 0, longest: Number(longest), lastPeriod: periodLabel(this.period, Number(last)) };
+    });
   }
 
   /** The most recent active periods of `userId` in `kind`, newest first (at most `historyLimit`). */
   async history(userId: string, kind: string, limit = this.historyLimit): Promise<string[]> {
-    const [, key] = this.keysOf(userId, kind);
-    assertPositiveInteger('limit', limit);
-    const members = listReply(await this.connection.send(['ZRANGE', key, 0, limit - 1, 'REV'], key));
-    return members.map((m) => periodLabel(this.period, Number(m)));
+    return instrument.trace('history', this.telemetry, userId, async () => {
+      const [, key] = this.keysOf(userId, kind);
+      assertPositiveInteger('limit', limit);
+      const members = listReply(await this.connection.send(['ZRANGE', key, 0, limit - 1, 'REV'], key));
+      return members.map((m) => periodLabel(this.period, Number(m)));
+    });
   }
 
   /** Deletes the streak data of `userId` in `kind`. */
   async reset(userId: string, kind: string): Promise<void> {
-    const [state, history] = this.keysOf(userId, kind);
-    await this.connection.send(['DEL', state, history], state);
+    return instrument.trace('reset', this.telemetry, userId, async () => {
+      const [state, history] = this.keysOf(userId, kind);
+      await this.connection.send(['DEL', state, history], state);
+    });
   }
 
   /** The state hash and history set of one user and kind. */
