@@ -3,14 +3,17 @@ import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
+import { bundleFixture } from '../harness/bundle-fixture.js';
 import { driver, target, testConnection, topology, uniquePrefix } from '../harness/redis.js';
-import { bundleFixture } from './fixtures/bundle.js';
 
 const run = promisify(execFile);
 let wrapChild = '';
 let closeChild = '';
 beforeAll(async () => {
-  [wrapChild, closeChild] = await Promise.all([bundleFixture('wrap-child'), bundleFixture('close-child')]);
+  [wrapChild, closeChild] = await Promise.all([
+    bundleFixture('test/cache/fixtures/wrap-child.ts'),
+    bundleFixture('test/cache/fixtures/close-child.ts'),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([wrapChild, closeChild].filter(Boolean).map((file) => rm(file, { force: true })));

@@ -1,7 +1,8 @@
 // The real OpenTelemetry SDK, recording in memory: spans in an exporter, metrics in a reader
 // the test collects on demand.
-import { context } from '@opentelemetry/api';
+import { context, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type CollectionResult, type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { instrumentRedisPatterns, type RedisPatternsInstrumentationOptions } from '../../src/otel/index.js';
@@ -26,6 +27,8 @@ export function recordTelemetry(options: Omit<RedisPatternsInstrumentationOption
   if (!registered) {
     // Parent/child relations across awaits need an async context manager, as in any Node app.
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    // What the OpenTelemetry Node SDK registers by default: W3C trace context, for the queue's jobs.
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     registered = true;
   }
   const exporter = new InMemorySpanExporter();
