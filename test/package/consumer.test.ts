@@ -57,8 +57,6 @@ function npmEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-
 /** Header and body of one snippet in one language. */
 function sourceOf(subpath: string, snippet: Snippet, system: 'ts' | 'esm' | 'cjs', js: string): string {
   const values: Record<string, Set<string>> = { ioredis: new Set(['Redis']), [pkg.name]: new Set(['RedisConnection']) };
@@ -115,7 +113,7 @@ describe.runIf(target === 'standalone' && driver === 'ioredis')('consumer instal
     await mkdir(join(app, 'src'), { recursive: true });
 
     let t = performance.now();
-    const pack = await run(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
+    const pack = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
       cwd: repo,
       env: npmEnv(),
       timeoutMs: 60_000,
@@ -137,7 +135,17 @@ describe.runIf(target === 'standalone' && driver === 'ioredis')('consumer instal
       await writeFile(join(app, 'src', `${name}.mjs`), sourceOf(subpath, snippet, 'esm', js));
       await writeFile(join(app, 'src', `${name}.cjs`), sourceOf(subpath, snippet, 'cjs', js));
     }
-    const compilerOptions = { target: 'es2022', lib: ['es2023'], types: ['node'], strict: true, skipLibCheck: false, noEmit: true };
+    // As strict as an app may be: the declarations must hold under every flag a consumer can set.
+    const compilerOptions = {
+      target: 'es2022',
+      lib: ['es2023'],
+      types: ['node'],
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      skipLibCheck: false,
+      noEmit: true,
+    };
     const ts = subpaths.map((s) => `src/${fileOf(s)}.ts`);
     await writeFile(
       join(app, 'tsconfig.node16.json'),
@@ -153,7 +161,7 @@ describe.runIf(target === 'standalone' && driver === 'ioredis')('consumer instal
 
     t = performance.now();
     await run(
-      npm,
+      'npm',
       [
         'install',
         '--prefer-offline',
@@ -229,13 +237,14 @@ describe.runIf(target === 'standalone' && driver === 'ioredis')('consumer instal
       it(`${specifierOf(subpath)} works through ${system === 'mjs' ? 'import' : 'require'}`, async () => {
         const env = { ...process.env, REDIS_URL: topology().standaloneUrl };
         // The script exits by itself once done: nothing of the library may keep the process open.
-        await run(process.execPath, [join('src', `${name}.${system}`)], { cwd: app, env, timeoutMs: 30_000 });
+        await run(process.execPath, [join('src', `${name}.${system}`)], { cwd: app, env, timeoutMs: 20_000 });
       });
     }
   }
 
   for (const resolution of resolutions) {
-    it(`every entry typechecks under moduleResolution ${resolution} (strict, no skipLibCheck)`, async () => {
+    it(`every entry typechecks under moduleResolution ${resolution} (strict, exactOptionalPropertyTypes, no skipLibCheck)`, async () => {
+      expect(typechecks[resolution], 'started by beforeAll').toBeDefined();
       await typechecks[resolution];
     }, 180_000);
   }
