@@ -6,6 +6,8 @@ interface Entry {
   /** Local time the result was received, to age its durations. */
   at: number;
   result: RateLimitResult;
+  /** The limits the rejection was for (per-call limits): another plan's check must ask Redis. */
+  signature: string;
 }
 
 /**
@@ -19,10 +21,10 @@ export class BlockCache {
 
   constructor(private readonly maxEntries: number) {}
 
-  /** The cached rejection of `identity`, its durations aged to now, or `undefined`. */
-  get(identity: string): RateLimitResult | undefined {
+  /** The cached rejection of `identity` under the limits `signature`, its durations aged to now, or `undefined`. */
+  get(identity: string, signature: string): RateLimitResult | undefined {
     const entry = this.entries.get(identity);
-    if (!entry) return undefined;
+    if (!entry || entry.signature !== signature) return undefined;
     const now = performance.now();
     if (now >= entry.until) {
       this.entries.delete(identity);
@@ -40,8 +42,8 @@ export class BlockCache {
     };
   }
 
-  /** Remembers a rejection from Redis for its `retryAfterMs`. */
-  block(identity: string, result: RateLimitResult): void {
+  /** Remembers a rejection from Redis under the limits `signature` for its `retryAfterMs`. */
+  block(identity: string, result: RateLimitResult, signature: string): void {
     if (result.retryAfterMs <= 0) return;
     this.entries.delete(identity);
     if (this.entries.size >= this.maxEntries) {
@@ -49,7 +51,7 @@ export class BlockCache {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     const at = performance.now();
-    this.entries.set(identity, { until: at + result.retryAfterMs, at, result });
+    this.entries.set(identity, { until: at + result.retryAfterMs, at, result, signature });
   }
 
   /** Forgets `identity` (after a reset or reward made room, or a penalty changed the state). */

@@ -1,6 +1,6 @@
 import { type AlgorithmSpec, RateLimiter } from './limiter.js';
 import source from './scripts/fixed-window.lua';
-import { type WindowLimiterOptions, windowSpecs } from './window-limit.js';
+import { type WindowLimit, type WindowLimiterOptions, windowSpec } from './window-limit.js';
 
 const ALGORITHM: AlgorithmSpec = { name: 'fixed-window', keyCode: 'fw', scriptName: 'fixed-window', source };
 
@@ -14,8 +14,8 @@ const ALGORITHM: AlgorithmSpec = { name: 'fixed-window', keyCode: 'fw', scriptNa
  * const limiter = new FixedWindowLimiter({ connection, name: 'messages', limit: 20, windowMs: 60_000 });
  * const { allowed, retryAfterMs } = await limiter.check(`patient:${id}`);
  */
-export class FixedWindowLimiter extends RateLimiter {
+export class FixedWindowLimiter extends RateLimiter<WindowLimit> {
   constructor(options: WindowLimiterOptions) {
-    super(ALGORITHM, options, windowSpecs(options));
+    super(ALGORITHM, options, windowSpec);
   }
 }

@@ -1,5 +1,6 @@
+import { ValidationError } from '../core/errors.js';
 import { assertPositiveInteger } from '../core/validation.js';
-import { type AlgorithmSpec, type LimitSpec, type OneOrMoreLimits, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
+import { type AlgorithmSpec, type LimitSpec, type OneOrMoreLimits, RateLimiter, type RateLimiterOptions } from './limiter.js';
 import source from './scripts/gcra.lua';
 
 const ALGORITHM: AlgorithmSpec = { name: 'gcra', keyCode: 'gcra', scriptName: 'gcra', source };
@@ -25,19 +26,18 @@ export type GcraOptions = RateLimiterOptions & OneOrMoreLimits<GcraLimit>;
  * @example
  * const sms = new GcraLimiter({ connection, name: 'sms', limit: 60, periodMs: 60_000, burst: 5 });
  */
-export class GcraLimiter extends RateLimiter {
+export class GcraLimiter extends RateLimiter<GcraLimit> {
   constructor(options: GcraOptions) {
-    super(ALGORITHM, options, gcraSpecs(options));
+    super(ALGORITHM, options, gcraSpec);
   }
 }
 
-function gcraSpecs(options: GcraOptions): LimitSpec[] {
-  return specsOf<GcraLimit>(options, (g, at) => {
-    assertPositiveInteger(at('limit'), g.limit);
-    assertPositiveInteger(at('periodMs'), g.periodMs);
-    const burst = g.burst ?? g.limit;
-    assertPositiveInteger(at('burst'), burst);
-    const interval = g.periodMs / g.limit;
-    return { limit: burst, args: [String(interval), String(burst * interval)], periodMs: g.periodMs };
-  });
+function gcraSpec(g: GcraLimit, at: (name: string) => string): LimitSpec {
+  if (g == null || typeof g !== 'object') throw new ValidationError(at('limit'), 'must be an object');
+  assertPositiveInteger(at('limit'), g.limit);
+  assertPositiveInteger(at('periodMs'), g.periodMs);
+  const burst = g.burst ?? g.limit;
+  assertPositiveInteger(at('burst'), burst);
+  const interval = g.periodMs / g.limit;
+  return { limit: burst, args: [String(interval), String(burst * interval)], periodMs: g.periodMs, windowMs: Math.ceil(burst * interval) };
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { sleep } from '../core/async.js';
 import type { RedisReply } from '../core/client/types.js';
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import {
@@ -12,9 +13,12 @@ import {
 import { encodeKeyPart, type KeySpace } from '../core/keys.js';
 import { defineScript, type LuaScript } from '../core/script.js';
 import { Instrument, type TelemetryAttributes } from '../core/telemetry.js';
-import { assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
+import { assertInRange, assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
+import { type IdentityList, identityMatcher } from './access-lists.js';
 import { BlockCache } from './block-cache.js';
+import { Insurance, type InsuranceOptions } from './insurance.js';
 import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } from './result.js';
+import { WaitTurns } from './wait-turns.js';
 
 /**
  * What a limiter answers when Redis cannot answer (unreachable, no reply within the timeout,
@@ -23,15 +27,24 @@ import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } 
  * rejects it, `'throw'` rejects the call with the typed error. Other error replies
  * (`WRONGTYPE`, ...) are bugs and always throw.
  */
-export type OutagePolicy = 'open' | 'closed' | 'throw';
+export type FailurePolicy = 'open' | 'closed' | 'throw';
+
+/**
+ * What a limiter answers when Redis cannot answer: a {@link FailurePolicy}, or
+ * `{ insurance: { share } }`, an in-process limiter granting that share of every limit until
+ * Redis answers again (see {@link InsuranceOptions}).
+ */
+export type OutagePolicy = FailurePolicy | { insurance: InsuranceOptions };
 
 /** Events of every limiter (it is an `EventEmitter`). */
 export interface RateLimiterEvents {
   /**
-   * Redis failed a check and the outage policy answered it (`'open'` or `'closed'`; with
-   * `'throw'` the call rejects instead): for logs and metrics.
+   * Redis failed a check and the outage policy answered it (`'open'`, `'closed'` or
+   * `'insurance'`; with `'throw'` the call rejects instead): for logs and metrics. With
+   * insurance, only the calls that tried Redis report it, not those answered in process
+   * between two probes.
    */
-  outage: [event: { error: RedisPatternsError; policy: 'open' | 'closed' }];
+  outage: [event: { error: RedisPatternsError; policy: 'open' | 'closed' | 'insurance' }];
   /**
    * Redis refused a check because it is full (`RedisOutOfMemoryError`) and the out-of-memory
    * policy answered it (`'open'` or `'closed'`).
@@ -51,8 +64,11 @@ export interface RateLimiterOptions {
   /**
    * What to answer when Redis is down or slow. Default `'open'`: a rate limiter protects a
    * service and should not take it down with Redis; use `'closed'` where letting requests
-   * through is the bigger risk (login attempts, costly operations). Each such answer is
-   * reported with an `outage` event.
+   * through is the bigger risk (login attempts, costly operations), or
+   * `{ insurance: { share: 0.2 } }` to keep limiting in process with that share of every
+   * limit until Redis answers again (a fail-open limiter lets brute force through during an
+   * outage, a fail-closed one locks everyone out). Each such answer is reported with an
+   * `outage` event.
    */
   outagePolicy?: OutagePolicy;
   /**
@@ -62,7 +78,7 @@ export interface RateLimiterOptions {
    * `outagePolicy` and never lets requests through unless set to `'open'`. Default
    * `'closed'`. Each such answer is reported with an `outOfMemory` event.
    */
-  outOfMemoryPolicy?: OutagePolicy;
+  outOfMemoryPolicy?: FailurePolicy;
   /**
    * Longest wait for Redis per call, in ms, before the outage policy applies. Default: the
    * connection's `commandTimeoutMs`. Every wait is bounded by core's one shared deadline timer, so a
@@ -79,13 +95,55 @@ export interface RateLimiterOptions {
         /** Most identities kept; when full, the oldest block is dropped. Default `10000`. */
         maxEntries?: number;
       };
+  /**
+   * Identities that are never limited: checks of them answer `allowed` in process, with
+   * `source: 'allow-list'`, no round trip and nothing taken (internal services, health
+   * checks). A list or set is copied when the limiter is made; pass a function to change it
+   * later. Default: none.
+   */
+  allowList?: IdentityList;
+  /**
+   * Identities that are always rejected, in process, with `source: 'deny-list'` and no round
+   * trip (banned keys, abusive addresses). Wins over `allowList`. Default: none.
+   */
+  denyList?: IdentityList;
 }
 
-/** Options of {@link RateLimiter.check} and {@link RateLimiter.peek}. */
-export interface CheckOptions {
+/**
+ * Options of {@link RateLimiter.check} and {@link RateLimiter.peek}. `L` is the limiter's
+ * kind of limit (`WindowLimit`, `BucketLimit`, `GcraLimit`).
+ */
+export interface CheckOptions<L = unknown> {
   /** Units this request takes (its weight), an integer from 1 to the smallest limit. Default `1`. */
   cost?: number;
+  /**
+   * This call's own limits, in place of the configured ones (a tenant's plan, a user's tier),
+   * with as many limits as the limiter was configured with, in the same order (they count in
+   * the same keys). Validated like the constructor's. Default: the configured limits.
+   */
+  limits?: L | readonly L[];
 }
+
+/** Options of {@link RateLimiter.penalty} and {@link RateLimiter.reward}. */
+export interface ForceOptions<L = unknown> {
+  /** The limits to count against, as {@link CheckOptions.limits}. Default: the configured limits. */
+  limits?: L | readonly L[];
+}
+
+/** Options of {@link RateLimiter.waitFor}. */
+export interface WaitForOptions<L = unknown> extends CheckOptions<L> {
+  /**
+   * Longest time to wait for a slot, in ms (an integer from 0 to 86,400,000, one day); `0`
+   * tries once. When the next slot is further away than what is left of it, `waitFor` stops
+   * at once and resolves the rejection. Default `10000`.
+   */
+  maxWaitMs?: number;
+  /** Stops waiting when aborted: `waitFor` rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Longest `maxWaitMs` of {@link RateLimiter.waitFor}: one day. */
+export const MAX_WAIT_MS = 86_400_000;
 
 /** One configured limit as its script sees it. */
 export interface LimitSpec {
@@ -95,6 +153,8 @@ export interface LimitSpec {
   args: readonly [string | number, string | number];
   /** Its window or refill period in ms: how long a fail-closed answer asks callers to wait. */
   periodMs: number;
+  /** What results report as `windowMs`: the window, or the time to refill from empty to `limit`. */
+  windowMs: number;
 }
 
 /** What a subclass tells the base about its algorithm. */
@@ -128,12 +188,15 @@ export type OneOrMoreLimits<L> =
       limits: readonly L[];
     };
 
+/** Turns one limit into its spec, naming its options in errors through `field`. */
+export type ToSpec<L> = (limit: L, field: (name: string) => string) => LimitSpec;
+
 /**
  * Builds the specs of a limiter's limits: from `options.limits` when given, otherwise from
  * the single limit described by the options themselves. `field` names an option in
  * validation errors (`limits[1].windowMs` or `windowMs`).
  */
-export function specsOf<T>(options: OneOrMoreLimits<T>, toSpec: (limit: T, field: (name: string) => string) => LimitSpec): LimitSpec[] {
+export function specsOf<T>(options: OneOrMoreLimits<T>, toSpec: ToSpec<T>): LimitSpec[] {
   if (options == null || typeof options !== 'object') throw new ValidationError('options', 'are required');
   const many = (options as { limits?: readonly T[] }).limits;
   if (many === undefined) return [toSpec(options as T, (name) => name)];
@@ -141,12 +204,28 @@ export function specsOf<T>(options: OneOrMoreLimits<T>, toSpec: (limit: T, field
   return many.map((l: T, i) => toSpec(l, (name) => `limits[${i}].${name}`));
 }
 
+/** The limits one call counts against: the configured ones, or a call's own. */
+interface Plan {
+  readonly specs: readonly LimitSpec[];
+  /** Every limit's two script arguments, in order. */
+  readonly args: readonly (string | number)[];
+  /** The largest cost that could ever pass: the smallest limit. */
+  readonly maxCost: number;
+  /** Tells plans apart in the block cache: `''` for the configured limits. */
+  readonly signature: string;
+}
+
+function planOf(specs: readonly LimitSpec[], signature: string): Plan {
+  return { specs, args: specs.flatMap((s) => s.args), maxCost: Math.min(...specs.map((s) => s.limit)), signature };
+}
+
 /**
  * The machinery every algorithm shares: one script call per operation, keys of one
- * identity under one hash tag, validation before anything is sent, the outage policy and
- * the optional block cache. Subclasses only describe their limits and name their script.
+ * identity under one hash tag, validation before anything is sent, the outage policy, the
+ * allow and deny lists and the optional block cache. Subclasses only describe their limits
+ * and name their script. `L` is the kind of limit (`WindowLimit`, `BucketLimit`, `GcraLimit`).
  */
-export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
+export abstract class RateLimiter<L = unknown> extends EventEmitter<RateLimiterEvents> {
   /** The connection the limiter runs on. */
   readonly connection: RedisConnection;
   /** The name that separates this limiter's counters from other limiters'. */
@@ -154,21 +233,32 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
   private readonly script: LuaScript<readonly (string | number)[], number[]>;
   private readonly keySpace: KeySpace;
   private readonly suffixes: readonly string[];
-  private readonly specs: readonly LimitSpec[];
-  private readonly limitArgs: readonly (string | number)[];
-  private readonly maxCost: number;
-  private readonly outagePolicy: OutagePolicy;
-  private readonly outOfMemoryPolicy: OutagePolicy;
+  private readonly plan: Plan;
+  // `never`: a limiter of any kind of limit stays assignable to `RateLimiter` (of `unknown`).
+  private readonly toSpec: ToSpec<never>;
+  private readonly outagePolicy: FailurePolicy | 'insurance';
+  private readonly insurance: Insurance | undefined;
+  private readonly outOfMemoryPolicy: FailurePolicy;
   private readonly timeoutMs: number;
   private readonly blocks: BlockCache | undefined;
+  private readonly allows: ((identity: string) => boolean) | undefined;
+  private readonly denies: ((identity: string) => boolean) | undefined;
+  private readonly turns = new WaitTurns();
   private readonly telemetry: TelemetryAttributes;
 
-  protected constructor(algorithm: AlgorithmSpec, options: RateLimiterOptions, specs: readonly LimitSpec[]) {
+  protected constructor(algorithm: AlgorithmSpec, options: RateLimiterOptions & OneOrMoreLimits<L>, toSpec: ToSpec<L>) {
     super();
+    const specs = specsOf(options, toSpec);
     this.connection = toConnection(options.connection);
     this.name = options.name ?? algorithm.name;
     assertKeyPart('name', this.name);
-    this.outagePolicy = policyOption('outagePolicy', options.outagePolicy, 'open');
+    const outage = options.outagePolicy ?? 'open';
+    if (typeof outage === 'object' && outage !== null) {
+      this.insurance = new Insurance(outage.insurance);
+      this.outagePolicy = 'insurance';
+    } else {
+      this.outagePolicy = policyOption('outagePolicy', outage, 'open');
+    }
     this.outOfMemoryPolicy = policyOption('outOfMemoryPolicy', options.outOfMemoryPolicy, 'closed');
     const timeout = options.timeoutMs ?? 0;
     assertNonNegative('timeoutMs', timeout);
@@ -176,10 +266,11 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     const own = this.connection.commandTimeoutMs;
     this.timeoutMs = timeout > 0 && (own === 0 || timeout < own) ? timeout : 0;
     this.blocks = blockCacheOf(options.blockCache);
+    this.allows = identityMatcher('allowList', options.allowList);
+    this.denies = identityMatcher('denyList', options.denyList);
     this.telemetry = { limiter: this.name, algorithm: algorithm.name };
-    this.specs = specs;
-    this.maxCost = Math.min(...specs.map((s) => s.limit));
-    this.limitArgs = specs.flatMap((s) => s.args);
+    this.toSpec = toSpec;
+    this.plan = planOf(specs, '');
     this.keySpace = this.connection.keys('rate-limit');
     const name = encodeKeyPart(this.name);
     this.suffixes = specs.map((_, i) => `:${name}:${algorithm.keyCode}${i}`);
@@ -196,30 +287,68 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
 
   /**
    * Takes `cost` units from every limit of `identity` if all of them have room, and
-   * nothing otherwise. One script call (none when the block cache answers).
+   * nothing otherwise. One script call (none when the block cache, the allow list or the deny
+   * list answers, or the insurance limiter between two probes of an outage).
    */
-  async check(identity: string, options?: CheckOptions): Promise<RateLimitResult> {
-    const cost = this.costOf(options);
+  async check(identity: string, options?: CheckOptions<L>): Promise<RateLimitResult> {
+    const plan = this.planFor(options?.limits);
+    const cost = costOf(options, plan);
     assertKeyPart('identity', identity);
-    if (!instrument.enabled) return this.take(identity, cost);
-    return this.traced('check', identity, () => this.take(identity, cost));
+    if (!instrument.enabled) return this.take(identity, cost, plan);
+    return this.traced('check', identity, () => this.take(identity, cost, plan));
   }
 
   /** Whether a request of `cost` would be allowed now, and the state of every limit, without taking anything. */
-  async peek(identity: string, options?: CheckOptions): Promise<RateLimitResult> {
-    const cost = this.costOf(options);
+  async peek(identity: string, options?: CheckOptions<L>): Promise<RateLimitResult> {
+    const plan = this.planFor(options?.limits);
+    const cost = costOf(options, plan);
     assertKeyPart('identity', identity);
-    return this.traced('peek', identity, () => this.call(identity, cost, PEEK));
+    return this.traced('peek', identity, () => this.listed(identity, plan) ?? this.call(identity, cost, PEEK, plan));
   }
 
-  /** Takes `units` from every limit of `identity` even past the limit (e.g. after a failed login), pushing its next allowed request later. */
-  async penalty(identity: string, units: number): Promise<RateLimitResult> {
-    return this.force(identity, units, 1);
+  /**
+   * Takes a slot for `identity` as soon as one is free, waiting up to `maxWaitMs`: for clients
+   * that must throttle themselves (calls to a partner API with a quota). Resolves the allowed
+   * result once the cost was taken, or the rejection as soon as the next slot is further away
+   * than the time left (`allowed: false`: nothing was taken). Waiters of one identity in this
+   * process take slots in the order they asked (FIFO); rejects with the signal's reason when
+   * aborted, having taken nothing.
+   *
+   * @example
+   * const { allowed } = await partnerApi.waitFor('partner:acme', { maxWaitMs: 5_000, signal });
+   * if (allowed) await fetch(url, { signal });
+   */
+  async waitFor(identity: string, options: WaitForOptions<L> = {}): Promise<RateLimitResult> {
+    const plan = this.planFor(options.limits);
+    const cost = costOf(options, plan);
+    assertKeyPart('identity', identity);
+    const maxWaitMs = options.maxWaitMs ?? 10_000;
+    assertInRange('maxWaitMs', maxWaitMs, 0, MAX_WAIT_MS);
+    if (!Number.isInteger(maxWaitMs)) throw new ValidationError('maxWaitMs', `must be an integer, got ${maxWaitMs}`);
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    const started = performance.now();
+    return instrument.trace('waitFor', this.telemetry, identity, async (context) => {
+      const result = await this.waitForSlot(identity, cost, plan, started + maxWaitMs, signal);
+      if (context) {
+        context.outcome = outcomeOf(result);
+        context.measurements = { waitMs: performance.now() - started };
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Takes `units` from every limit of `identity` even past the limit (e.g. after a failed
+   * login), pushing its next allowed request later.
+   */
+  async penalty(identity: string, units: number, options?: ForceOptions<L>): Promise<RateLimitResult> {
+    return this.force(identity, units, 1, options);
   }
 
   /** Gives `units` back to every limit of `identity` (e.g. a request that turned out not to count). */
-  async reward(identity: string, units: number): Promise<RateLimitResult> {
-    return this.force(identity, units, -1);
+  async reward(identity: string, units: number, options?: ForceOptions<L>): Promise<RateLimitResult> {
+    return this.force(identity, units, -1, options);
   }
 
   /** Forgets every count of `identity`: its next request starts with whole limits. One `DEL`. */
@@ -232,43 +361,81 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     });
   }
 
-  private async force(identity: string, units: number, sign: 1 | -1): Promise<RateLimitResult> {
+  private async force(identity: string, units: number, sign: 1 | -1, options: ForceOptions<L> | undefined): Promise<RateLimitResult> {
+    const plan = this.planFor(options?.limits);
     assertPositiveInteger('units', units);
     assertKeyPart('identity', identity);
     this.blocks?.forget(identity);
-    return this.traced(sign > 0 ? 'penalty' : 'reward', identity, () => this.call(identity, sign * units, FORCE));
+    return this.traced(sign > 0 ? 'penalty' : 'reward', identity, () => this.call(identity, sign * units, FORCE, plan));
   }
 
-  private async take(identity: string, cost: number): Promise<RateLimitResult> {
+  private planFor(limits: L | readonly L[] | undefined): Plan {
+    if (limits === undefined) return this.plan;
+    const many = Array.isArray(limits);
+    const list: readonly L[] = many ? (limits as readonly L[]) : [limits as L];
+    const n = this.plan.specs.length;
+    if (list.length !== n) {
+      throw new ValidationError(
+        'limits',
+        `must hold ${n} limit${n === 1 ? '' : 's'}, as configured (they count in the same keys), got ${list.length}`,
+      );
+    }
+    const specs = list.map((l, i) => this.toSpec(l as never, (name) => (many ? `limits[${i}].${name}` : `limits.${name}`)));
+    return planOf(specs, specs.map((s) => s.args.join(',')).join(';'));
+  }
+
+  // The allow or deny list's answer, when the identity is on one.
+  private listed(identity: string, plan: Plan): RateLimitResult | undefined {
+    if (this.denies?.(identity)) return fixedResult(false, 'deny-list', plan);
+    if (this.allows?.(identity)) return fixedResult(true, 'allow-list', plan);
+    return undefined;
+  }
+
+  private async take(identity: string, cost: number, plan: Plan): Promise<RateLimitResult> {
+    if (this.allows || this.denies) {
+      const listed = this.listed(identity, plan);
+      if (listed) return listed;
+    }
     const blocks = this.blocks;
-    if (!blocks) return this.call(identity, cost, TAKE);
-    const cached = blocks.get(identity);
+    if (!blocks) return this.call(identity, cost, TAKE, plan);
+    const cached = blocks.get(identity, plan.signature);
     if (cached) return cached;
-    const result = await this.call(identity, cost, TAKE);
+    const result = await this.call(identity, cost, TAKE, plan);
     // Only a rejection of a single unit says that nothing at all fits before retryAfterMs.
-    if (!result.allowed && cost === 1 && result.source === 'redis') blocks.block(identity, result);
+    if (!result.allowed && cost === 1 && result.source === 'redis') blocks.block(identity, result, plan.signature);
     return result;
+  }
+
+  private async waitForSlot(
+    identity: string,
+    cost: number,
+    plan: Plan,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<RateLimitResult> {
+    const turn = await this.turns.take(identity, Math.max(0, deadline - performance.now()), signal);
+    try {
+      for (;;) {
+        const result = await this.take(identity, cost, plan);
+        if (result.allowed || result.source === 'deny-list' || !turn.ready) return result;
+        // A rejection always names its wait; 1 ms at least, so a zero can never spin.
+        const wait = Math.max(1, result.retryAfterMs);
+        if (performance.now() + wait > deadline) return result;
+        await sleep(wait, signal);
+      }
+    } finally {
+      turn.done();
+    }
   }
 
   // The operation on the module's tracing channel, its outcome: `allowed`/`rejected` when Redis
   // (or the block cache) answered, else the result's source (`fail-open`, `oom-closed`, ...).
-  private traced(operation: string, identity: string, run: () => Promise<RateLimitResult>): Promise<RateLimitResult> {
+  private traced(operation: string, identity: string, run: () => Promise<RateLimitResult> | RateLimitResult): Promise<RateLimitResult> {
     return instrument.trace(operation, this.telemetry, identity, async (context) => {
       const result = await run();
-      if (context) {
-        const answered = result.source === 'redis' || result.source === 'block-cache';
-        context.outcome = answered ? (result.allowed ? 'allowed' : 'rejected') : result.source;
-      }
+      if (context) context.outcome = outcomeOf(result);
       return result;
     });
-  }
-
-  private costOf(options: CheckOptions | undefined): number {
-    const cost = options?.cost ?? 1;
-    if (cost === 1) return 1;
-    assertPositiveInteger('cost', cost);
-    if (cost > this.maxCost) throw new ValidationError('cost', `must be at most ${this.maxCost} (the smallest limit), got ${cost}`);
-    return cost;
   }
 
   private keysOf(identity: string): string[] {
@@ -276,46 +443,99 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     return this.suffixes.map((s) => stem + s);
   }
 
-  private call(identity: string, cost: number, mode: number): Promise<RateLimitResult> {
+  private call(identity: string, cost: number, mode: number, plan: Plan): Promise<RateLimitResult> {
+    const insurance = this.insurance;
+    // Between two probes of an outage, the in-process limiter answers without a round trip.
+    if (insurance?.active) return Promise.resolve(insurance.answer(insuranceKey(identity, plan), cost, mode, plan.specs));
     const timeout = this.timeoutMs ? { timeoutMs: this.timeoutMs } : undefined;
-    return this.connection.run(this.script, this.keysOf(identity), [cost, mode, ...this.limitArgs], timeout).then(
-      (reply) => this.toResult(reply),
+    return this.connection.run(this.script, this.keysOf(identity), [cost, mode, ...plan.args], timeout).then(
+      (reply) => {
+        insurance?.recover();
+        return toResult(reply, plan);
+      },
       (err: unknown) => {
         if (err instanceof RedisOutOfMemoryError) {
           const policy = this.outOfMemoryPolicy;
           if (policy === 'throw') throw err;
           this.emit('outOfMemory', { error: err, policy });
-          return this.outageResult(policy === 'open' ? 'oom-open' : 'oom-closed');
+          return outageResult(policy === 'open' ? 'oom-open' : 'oom-closed', plan);
         }
         const policy = this.outagePolicy;
         if (policy === 'throw' || !isOutage(err)) throw err;
         this.emit('outage', { error: err, policy });
-        return this.outageResult(policy === 'open' ? 'fail-open' : 'fail-closed');
+        if (insurance) {
+          insurance.trip();
+          return insurance.answer(insuranceKey(identity, plan), cost, mode, plan.specs);
+        }
+        return outageResult(policy === 'open' ? 'fail-open' : 'fail-closed', plan);
       },
     );
   }
+}
 
-  private toResult(reply: readonly number[]): RateLimitResult {
-    const limits: LimitStatus[] = [];
-    for (let i = 0; i < this.specs.length; i++) {
-      limits.push({
-        limit: (this.specs[i] as LimitSpec).limit,
-        // Scripts report a penalty past the limit as negative; callers see "none left".
-        remaining: Math.max(0, reply[1 + 3 * i] as number),
-        resetMs: reply[2 + 3 * i] as number,
-        retryAfterMs: reply[3 + 3 * i] as number,
-      });
-    }
-    return summarize(reply[0] === 1, 'redis', limits);
-  }
+function costOf(options: CheckOptions | undefined, plan: Plan): number {
+  const cost = options?.cost ?? 1;
+  if (cost === 1) return 1;
+  assertPositiveInteger('cost', cost);
+  if (cost > plan.maxCost) throw new ValidationError('cost', `must be at most ${plan.maxCost} (the smallest limit), got ${cost}`);
+  return cost;
+}
 
-  private outageResult(source: ResultSource): RateLimitResult {
-    const open = source === 'fail-open' || source === 'oom-open';
-    // Closed: ask callers to come back after the shortest period, when Redis may be back.
-    const wait = open ? 0 : Math.min(...this.specs.map((s) => s.periodMs));
-    const limits = this.specs.map((s) => ({ limit: s.limit, remaining: open ? s.limit : 0, resetMs: wait, retryAfterMs: wait }));
-    return summarize(open, source, limits);
+// Outcome on the tracing channel: `allowed`/`rejected` when Redis or the block cache answered,
+// `insurance-allowed`/`insurance-rejected` for the in-process limiter, else the result's source.
+function outcomeOf(result: RateLimitResult): string {
+  const answered = result.source === 'redis' || result.source === 'block-cache';
+  if (answered) return result.allowed ? 'allowed' : 'rejected';
+  if (result.source === 'insurance') return result.allowed ? 'insurance-allowed' : 'insurance-rejected';
+  return result.source;
+}
+
+function insuranceKey(identity: string, plan: Plan): string {
+  return plan.signature === '' ? identity : `${identity}\u0000${plan.signature}`;
+}
+
+function toResult(reply: readonly number[], plan: Plan): RateLimitResult {
+  const limits: LimitStatus[] = [];
+  for (let i = 0; i < plan.specs.length; i++) {
+    const spec = plan.specs[i] as LimitSpec;
+    limits.push({
+      limit: spec.limit,
+      // Scripts report a penalty past the limit as negative; callers see "none left".
+      remaining: Math.max(0, reply[1 + 3 * i] as number),
+      resetMs: reply[2 + 3 * i] as number,
+      retryAfterMs: reply[3 + 3 * i] as number,
+      windowMs: spec.windowMs,
+    });
   }
+  return summarize(reply[0] === 1, 'redis', limits);
+}
+
+function outageResult(source: ResultSource, plan: Plan): RateLimitResult {
+  const open = source === 'fail-open' || source === 'oom-open';
+  // Closed: ask callers to come back after the shortest period, when Redis may be back.
+  const wait = open ? 0 : Math.min(...plan.specs.map((s) => s.periodMs));
+  const limits = plan.specs.map((s) => ({
+    limit: s.limit,
+    remaining: open ? s.limit : 0,
+    resetMs: wait,
+    retryAfterMs: wait,
+    windowMs: s.windowMs,
+  }));
+  return summarize(open, source, limits);
+}
+
+// An allow-list answer (whole limits, nothing taken) or a deny-list one (nothing left; come back
+// after the longest period, though the answer will not change while the identity is listed).
+function fixedResult(allowed: boolean, source: ResultSource, plan: Plan): RateLimitResult {
+  const wait = allowed ? 0 : Math.max(...plan.specs.map((s) => s.periodMs));
+  const limits = plan.specs.map((s) => ({
+    limit: s.limit,
+    remaining: allowed ? s.limit : 0,
+    resetMs: 0,
+    retryAfterMs: wait,
+    windowMs: s.windowMs,
+  }));
+  return summarize(allowed, source, limits);
 }
 
 // Error replies that mean "Redis cannot answer now" rather than a bug: a failover in progress, a busy
@@ -338,10 +558,11 @@ function numbers(reply: RedisReply): number[] {
   return (reply as unknown[]).map(Number);
 }
 
-function policyOption(field: string, value: OutagePolicy | undefined, fallback: OutagePolicy): OutagePolicy {
+function policyOption(field: string, value: unknown, fallback: FailurePolicy): FailurePolicy {
   const policy = value ?? fallback;
   if (policy !== 'open' && policy !== 'closed' && policy !== 'throw') {
-    throw new ValidationError(field, `must be 'open', 'closed' or 'throw', got ${String(policy)}`);
+    const more = field === 'outagePolicy' ? ", 'throw' or { insurance: { share } }" : " or 'throw'";
+    throw new ValidationError(field, `must be 'open', 'closed'${more}, got ${String(policy)}`);
   }
   return policy;
 }

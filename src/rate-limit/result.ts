@@ -11,7 +11,16 @@ export type ResultSource =
   /** Redis is full (`maxmemory`, `noeviction`) and the limiter's out-of-memory policy let the request through. */
   | 'oom-open'
   /** Redis is full (`maxmemory`, `noeviction`) and the limiter's out-of-memory policy rejected the request. */
-  | 'oom-closed';
+  | 'oom-closed'
+  /**
+   * Redis could not answer and the `insurance` outage policy's in-process limiter did, with its
+   * share of the limit (`limit` then reports that share).
+   */
+  | 'insurance'
+  /** The identity is on the limiter's `allowList`: allowed without a round trip, nothing taken. */
+  | 'allow-list'
+  /** The identity is on the limiter's `denyList`: rejected without a round trip. */
+  | 'deny-list';
 
 /** The state of one configured limit after a call. */
 export interface LimitStatus {
@@ -23,6 +32,11 @@ export interface LimitStatus {
   resetMs: number;
   /** Milliseconds until a request of the same cost would fit; `0` when it fits now. */
   retryAfterMs: number;
+  /**
+   * The limit's window in ms: `windowMs` of a window limit, the time a token bucket or GCRA
+   * limit takes to refill from empty to `limit`. What `RateLimit-Policy` headers announce.
+   */
+  windowMs: number;
 }
 
 /**
@@ -49,5 +63,14 @@ export function summarize(allowed: boolean, source: ResultSource, limits: LimitS
       : s.retryAfterMs > top.retryAfterMs;
     if (tighter) top = s;
   }
-  return { allowed, source, limit: top.limit, remaining: top.remaining, resetMs: top.resetMs, retryAfterMs: top.retryAfterMs, limits };
+  return {
+    allowed,
+    source,
+    limit: top.limit,
+    remaining: top.remaining,
+    resetMs: top.resetMs,
+    retryAfterMs: top.retryAfterMs,
+    windowMs: top.windowMs,
+    limits,
+  };
 }

@@ -1,6 +1,6 @@
 import { type AlgorithmSpec, RateLimiter } from './limiter.js';
 import source from './scripts/sliding-counter.lua';
-import { type WindowLimiterOptions, windowSpecs } from './window-limit.js';
+import { type WindowLimit, type WindowLimiterOptions, windowSpec } from './window-limit.js';
 
 const ALGORITHM: AlgorithmSpec = { name: 'sliding-counter', keyCode: 'sc', scriptName: 'sliding-counter', source };
 
@@ -15,8 +15,8 @@ const ALGORITHM: AlgorithmSpec = { name: 'sliding-counter', keyCode: 'sc', scrip
  * @example
  * const api = new SlidingWindowCounterLimiter({ connection, name: 'api', limits: [{ limit: 10, windowMs: 1000 }, { limit: 1000, windowMs: 86_400_000 }] });
  */
-export class SlidingWindowCounterLimiter extends RateLimiter {
+export class SlidingWindowCounterLimiter extends RateLimiter<WindowLimit> {
   constructor(options: WindowLimiterOptions) {
-    super(ALGORITHM, options, windowSpecs(options));
+    super(ALGORITHM, options, windowSpec);
   }
 }

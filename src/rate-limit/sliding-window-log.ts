@@ -1,6 +1,6 @@
 import { type AlgorithmSpec, RateLimiter } from './limiter.js';
 import source from './scripts/sliding-log.lua';
-import { type WindowLimiterOptions, windowSpecs } from './window-limit.js';
+import { type WindowLimit, type WindowLimiterOptions, windowSpec } from './window-limit.js';
 
 const ALGORITHM: AlgorithmSpec = { name: 'sliding-log', keyCode: 'sl', scriptName: 'sliding-log', source };
 
@@ -13,8 +13,8 @@ const ALGORITHM: AlgorithmSpec = { name: 'sliding-log', keyCode: 'sl', scriptNam
  * @example
  * const logins = new SlidingWindowLogLimiter({ connection, name: 'failed-logins', limit: 5, windowMs: 15 * 60_000, onOutage: 'closed' });
  */
-export class SlidingWindowLogLimiter extends RateLimiter {
+export class SlidingWindowLogLimiter extends RateLimiter<WindowLimit> {
   constructor(options: WindowLimiterOptions) {
-    super(ALGORITHM, options, windowSpecs(options));
+    super(ALGORITHM, options, windowSpec);
   }
 }

@@ -1,5 +1,6 @@
+import { ValidationError } from '../core/errors.js';
 import { assertPositive, assertPositiveInteger } from '../core/validation.js';
-import { type AlgorithmSpec, type LimitSpec, type OneOrMoreLimits, RateLimiter, type RateLimiterOptions, specsOf } from './limiter.js';
+import { type AlgorithmSpec, type LimitSpec, type OneOrMoreLimits, RateLimiter, type RateLimiterOptions } from './limiter.js';
 import source from './scripts/gcra.lua';
 
 // A token bucket is GCRA under another name: `capacity` is the burst and one token the
@@ -28,20 +29,20 @@ export type TokenBucketOptions = RateLimiterOptions & OneOrMoreLimits<BucketLimi
  * const gateway = new TokenBucketLimiter({ connection, name: 'gateway', capacity: 100, refillRate: 20 });
  * await gateway.check(apiKey, { cost: 5 });
  */
-export class TokenBucketLimiter extends RateLimiter {
+export class TokenBucketLimiter extends RateLimiter<BucketLimit> {
   constructor(options: TokenBucketOptions) {
-    super(ALGORITHM, options, bucketSpecs(options));
+    super(ALGORITHM, options, bucketSpec);
   }
 }
 
-function bucketSpecs(options: TokenBucketOptions): LimitSpec[] {
-  return specsOf<BucketLimit>(options, (b, at) => {
-    assertPositiveInteger(at('capacity'), b.capacity);
-    assertPositive(at('refillRate'), b.refillRate);
-    const interval = b.refillIntervalMs ?? 1000;
-    assertPositive(at('refillIntervalMs'), interval);
-    // One token every `msPerToken`; a full bucket lets `capacity` tokens go at once.
-    const msPerToken = interval / b.refillRate;
-    return { limit: b.capacity, args: [String(msPerToken), String(b.capacity * msPerToken)], periodMs: Math.ceil(b.capacity * msPerToken) };
-  });
+function bucketSpec(b: BucketLimit, at: (name: string) => string): LimitSpec {
+  if (b == null || typeof b !== 'object') throw new ValidationError(at('capacity'), 'must be set (the limit must be an object)');
+  assertPositiveInteger(at('capacity'), b.capacity);
+  assertPositive(at('refillRate'), b.refillRate);
+  const interval = b.refillIntervalMs ?? 1000;
+  assertPositive(at('refillIntervalMs'), interval);
+  // One token every `msPerToken`; a full bucket lets `capacity` tokens go at once.
+  const msPerToken = interval / b.refillRate;
+  const refillMs = Math.ceil(b.capacity * msPerToken);
+  return { limit: b.capacity, args: [String(msPerToken), String(b.capacity * msPerToken)], periodMs: refillMs, windowMs: refillMs };
 }

@@ -1,5 +1,6 @@
+import { ValidationError } from '../core/errors.js';
 import { assertPositiveInteger } from '../core/validation.js';
-import { type LimitSpec, type OneOrMoreLimits, type RateLimiterOptions, specsOf } from './limiter.js';
+import type { LimitSpec, OneOrMoreLimits, RateLimiterOptions } from './limiter.js';
 
 /** A limit of `limit` units per `windowMs`. */
 export interface WindowLimit {
@@ -15,11 +16,10 @@ export interface WindowLimit {
  */
 export type WindowLimiterOptions = RateLimiterOptions & OneOrMoreLimits<WindowLimit>;
 
-/** Validates window limits and turns them into script arguments (limit, window ms). */
-export function windowSpecs(options: WindowLimiterOptions): LimitSpec[] {
-  return specsOf<WindowLimit>(options, (l, field) => {
-    assertPositiveInteger(field('limit'), l.limit);
-    assertPositiveInteger(field('windowMs'), l.windowMs);
-    return { limit: l.limit, args: [l.limit, l.windowMs], periodMs: l.windowMs };
-  });
+/** Validates one window limit and turns it into script arguments (limit, window ms). */
+export function windowSpec(l: WindowLimit, field: (name: string) => string): LimitSpec {
+  if (l == null || typeof l !== 'object') throw new ValidationError(field('limit'), 'must be set (the limit must be an object)');
+  assertPositiveInteger(field('limit'), l.limit);
+  assertPositiveInteger(field('windowMs'), l.windowMs);
+  return { limit: l.limit, args: [l.limit, l.windowMs], periodMs: l.windowMs, windowMs: l.windowMs };
 }
