@@ -1,6 +1,9 @@
 import type { Attributes, BatchObservableCallback, Counter, Histogram, Meter, Observable, UpDownCounter } from '@opentelemetry/api';
 import { type CommandMessage, liveGaugeSources, type OperationContext } from '../core/telemetry.js';
 
+// Rate-limit outcomes that let the request through (the others reject it).
+const ALLOWED_OUTCOMES = new Set(['allowed', 'fail-open', 'oom-open', 'insurance-allowed', 'allow-list']);
+
 // Every metric of the library (docs/observability.md lists them with units and attributes).
 // Attributes come only from an operation's bounded attributes (names of limiters, queues,
 // breakers, algorithms, kinds of lock) and its outcome: never from identifiers.
@@ -158,9 +161,9 @@ export class ModuleMetrics {
         }
         break;
       case 'rate-limit':
-        if (outcome && (op.operation === 'check' || op.operation === 'peek')) {
-          const allowed = outcome === 'allowed' || outcome === 'fail-open' || outcome === 'oom-open';
-          const source = outcome === 'allowed' || outcome === 'rejected' ? 'redis' : outcome;
+        if (outcome && (op.operation === 'check' || op.operation === 'peek' || op.operation === 'waitFor')) {
+          const allowed = ALLOWED_OUTCOMES.has(outcome);
+          const source = outcome === 'allowed' || outcome === 'rejected' ? 'redis' : outcome.replace(/^insurance-.*/, 'insurance');
           this.rateLimitDecisions.add(1, {
             ...base,
             'redis_patterns.decision': allowed ? 'allowed' : 'rejected',

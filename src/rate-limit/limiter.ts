@@ -12,12 +12,13 @@ import {
 } from '../core/errors.js';
 import { encodeKeyPart, type KeySpace } from '../core/keys.js';
 import { defineScript, type LuaScript } from '../core/script.js';
-import { Instrument, type TelemetryAttributes } from '../core/telemetry.js';
+import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertInRange, assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
 import { type IdentityList, identityMatcher } from './access-lists.js';
 import { BlockCache } from './block-cache.js';
 import { Insurance, type InsuranceOptions } from './insurance.js';
 import { type LimitStatus, type RateLimitResult, type ResultSource, summarize } from './result.js';
+import { instrument } from './telemetry.js';
 import { WaitTurns } from './wait-turns.js';
 
 /**
@@ -168,8 +169,6 @@ export interface AlgorithmSpec {
   /** Lua source of the algorithm's script (its `check` function and `scripts/includes/call.lua`). */
   source: string;
 }
-
-const instrument = new Instrument('rate-limit');
 
 /** Script modes (ARGV[2] of every rate-limit script). */
 const TAKE = 0;

@@ -1,6 +1,5 @@
-import { rateLimitHeaders } from './headers.js';
-import type { CheckOptions, RateLimiter } from './limiter.js';
-import type { RateLimitResult } from './result.js';
+import { httpGate, type RateLimitMiddlewareOptions } from './http-gate.js';
+import type { RateLimiter } from './limiter.js';
 
 /** What the default key reads: Express and Fastify requests both carry `ip`; a bare Node request has its socket. */
 export interface RequestLike {
@@ -8,28 +7,9 @@ export interface RequestLike {
   ip?: string;
   /** The underlying connection, read when `ip` is absent. */
   socket?: {
-    /** The peer's address; when it is absent too, the request is not limited. */
+    /** The peer's address; when it is absent too, the request is rejected with a `ValidationError`. */
     remoteAddress?: string;
   };
-}
-
-/** Options of {@link rateLimitMiddleware}. */
-export interface RateLimitMiddlewareOptions<Req> {
-  /**
-   * The identity to limit, e.g. a user id or API key; `undefined` lets the request through
-   * unlimited. Default: the client address (`req.ip`, else the socket's remote address).
-   */
-  key?: (req: Req) => string | undefined | Promise<string | undefined>;
-  /** Units a request takes. Default `1`. */
-  cost?: (req: Req) => number;
-  /** Set the `RateLimit-*` headers on allowed responses too, not only on 429s. Default `true`. */
-  headersOnAllowed?: boolean;
-  /** Status of a rejection. Default `429`. */
-  statusCode?: number;
-  /** Body of a rejection, sent as JSON. Default `{ error: 'Too Many Requests', retryAfterMs }`. */
-  body?: (result: RateLimitResult) => unknown;
-  /** Told about every rejection (logs, metrics). Default: none. */
-  onLimited?: (req: Req, result: RateLimitResult) => void;
 }
 
 /** Node's `ServerResponse` (Express's response extends it). */
@@ -52,43 +32,36 @@ type Next = (err?: any) => void;
 
 /**
  * A middleware that checks `limiter` for every request and answers rejections with `429`,
- * `Retry-After` and the `RateLimit-*` headers. It has the `(req, res, next)` shape, so it
+ * `Retry-After` and the `RateLimit` headers. It has the `(req, res, next)` shape, so it
  * works as Express (or connect) middleware and as a Fastify `onRequest` hook, with
  * neither framework imported. A Redis failure follows the limiter's outage policy; with
- * `outagePolicy: 'throw'` the error goes to `next`.
+ * `outagePolicy: 'throw'` the error goes to `next`, and so does the `ValidationError` of a
+ * request without an identity (or with a bad cost).
  *
  * @example
  * app.use(rateLimitMiddleware(limiter, { key: (req) => req.user?.id }));            // Express
  * fastify.addHook('onRequest', rateLimitMiddleware(limiter));                       // Fastify
  */
-export function rateLimitMiddleware<Req extends object = RequestLike>(
-  limiter: RateLimiter,
-  options: RateLimitMiddlewareOptions<Req> = {},
+export function rateLimitMiddleware<Req extends object = RequestLike, L = unknown>(
+  limiter: RateLimiter<L>,
+  options: RateLimitMiddlewareOptions<Req, L> = {},
 ): (req: Req, res: object, next: Next) => void {
-  const keyOf = options.key ?? defaultKey;
-  const status = options.statusCode ?? 429;
-  const bodyOf = options.body ?? ((r: RateLimitResult) => ({ error: 'Too Many Requests', retryAfterMs: r.retryAfterMs }));
-  const headersOnAllowed = options.headersOnAllowed ?? true;
+  const gate = httpGate(limiter, options, clientAddress);
 
   const handle = async (req: Req, res: object): Promise<boolean> => {
-    const identity = await keyOf(req);
-    if (identity === undefined) return true;
-    const check: CheckOptions | undefined = options.cost ? { cost: options.cost(req) } : undefined;
-    const result = await limiter.check(identity, check);
-    if (result.allowed) {
-      if (headersOnAllowed) setHeaders(res, rateLimitHeaders(result));
-      return true;
-    }
-    options.onLimited?.(req, result);
-    setHeaders(res, rateLimitHeaders(result));
+    const verdict = await gate(req);
+    if (!verdict) return true;
+    setHeaders(res, verdict.headers);
+    const rejection = verdict.rejection;
+    if (!rejection) return true;
     if (isFastify(res)) {
-      res.code(status);
-      res.send(bodyOf(result));
+      res.code(rejection.status);
+      res.send(rejection.body);
     } else {
       const node = res as NodeResponse;
-      node.statusCode = status;
+      node.statusCode = rejection.status;
       node.setHeader('Content-Type', 'application/json; charset=utf-8');
-      node.end(JSON.stringify(bodyOf(result)));
+      node.end(JSON.stringify(rejection.body));
     }
     return false;
   };
@@ -99,7 +72,7 @@ export function rateLimitMiddleware<Req extends object = RequestLike>(
   };
 }
 
-function defaultKey(req: object): string | undefined {
+function clientAddress(req: object): string | undefined {
   const r = req as RequestLike;
   return r.ip ?? r.socket?.remoteAddress;
 }

@@ -12,6 +12,6 @@ export async function expectInvalid(call: () => unknown, field: string, detail?:
   );
   expect(error, field).toBeInstanceOf(ValidationError);
   expect((error as ValidationError).field).toBe(field);
-  expect((error as ValidationError).message).toMatch(new RegExp(`^${field}: \\S`));
+  expect((error as ValidationError).message).toMatch(new RegExp(`^${field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\S`));
   if (detail) expect((error as ValidationError).message).toMatch(detail);
 }

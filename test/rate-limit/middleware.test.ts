@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.js';
 import { FixedWindowLimiter, rateLimitHeaders, rateLimitMiddleware, TokenBucketLimiter } from '../../src/rate-limit/index.js';
+import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
 
 async function hammer(base: string, n: number, headers: Record<string, string> = {}): Promise<Response[]> {
@@ -17,6 +19,7 @@ function expectLimited(responses: Response[], limit: number) {
   expect(ok.headers.get('ratelimit-limit')).toBe(String(limit));
   expect(ok.headers.get('ratelimit-remaining')).toBe(String(limit - 1));
   expect(Number(ok.headers.get('ratelimit-reset'))).toBeGreaterThan(0);
+  expect(ok.headers.get('ratelimit-policy')).toMatch(new RegExp(`^${limit};w=\\d+$`));
   expect(ok.headers.get('retry-after')).toBeNull();
   const limited = responses[limit] as Response;
   expect(limited.headers.get('ratelimit-remaining')).toBe('0');
@@ -87,16 +90,85 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     expect((await hammer(base, 3)).map((r) => r.status)).toEqual([200, 200, 200]);
   });
 
-  it('formats headers in whole seconds, rounded up', () => {
-    const headers = rateLimitHeaders({
+  it('rejects a request without a client address with ValidationError (to next), and sends nothing', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    const errors: unknown[] = [];
+    const app = express();
+    // A key function that finds no identity: '' is not "skip", it is a request nobody can be limited as.
+    app.use(rateLimitMiddleware(limiter, { key: (req) => req.header('x-api-key') ?? '' }));
+    app.get('/hello', (_req, res) => {
+      res.send('hi');
+    });
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      errors.push(err);
+      res.status(400).json({ error: (err as Error).message });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { result, total } = await countCommands(connection, () => hammer(base, 1));
+    expect(result[0]?.status).toBe(400);
+    expect(errors[0]).toBeInstanceOf(ValidationError);
+    expect((errors[0] as ValidationError).field).toBe('identity');
+    expect(total).toBe(0);
+    // The default key (the client address) is always there over TCP; a request object without one is rejected.
+    const bare = rateLimitMiddleware(limiter);
+    const err = await new Promise((resolve) => bare({}, {}, resolve));
+    expect(err).toBeInstanceOf(ValidationError);
+  });
+
+  it('sends draft-8 RateLimit and RateLimit-Policy fields named after the limiter, one item per limit', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({
+      connection,
+      name: 'api',
+      limits: [
+        { limit: 2, windowMs: 1000 },
+        { limit: 100, windowMs: 3_600_000 },
+      ],
+    });
+    const app = express();
+    app.use(rateLimitMiddleware(limiter, { key: () => 'k', standardHeaders: 'draft-8' }));
+    app.get('/hello', (_req, res) => {
+      res.send('hi');
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const [first, , third] = await hammer(base, 3);
+    expect(first?.headers.get('ratelimit-policy')).toBe('"api-1";q=2;w=1, "api-2";q=100;w=3600');
+    expect(first?.headers.get('ratelimit')).toMatch(/^"api-1";r=1;t=1, "api-2";r=99;t=\d+$/);
+    expect(first?.headers.get('ratelimit-limit')).toBeNull();
+    expect(third?.status).toBe(429);
+    expect(third?.headers.get('ratelimit')).toMatch(/^"api-1";r=0;t=1, "api-2";r=98;t=\d+$/);
+    expect(Number(third?.headers.get('retry-after'))).toBe(1);
+  });
+
+  it('formats headers in whole seconds, rounded up, after draft 6 or draft 8', () => {
+    const result = {
       allowed: false,
       limit: 10,
       remaining: 0,
       resetMs: 1001,
       retryAfterMs: 1,
-      source: 'redis',
+      windowMs: 60_000,
+      source: 'redis' as const,
       limits: [],
+    };
+    expect(rateLimitHeaders(result)).toEqual({
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '0',
+      'RateLimit-Reset': '2',
+      'RateLimit-Policy': '10;w=60',
+      'Retry-After': '1',
     });
-    expect(headers).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '2', 'Retry-After': '1' });
+    expect(rateLimitHeaders({ ...result, allowed: true }, { standardHeaders: 'draft-8', name: 'a "b" \\ é' })).toEqual({
+      RateLimit: '"a \\"b\\" \\\\ _";r=0;t=2',
+      'RateLimit-Policy': '"a \\"b\\" \\\\ _";q=10;w=60',
+    });
+    expect(rateLimitHeaders({ ...result, allowed: true }, { standardHeaders: 'draft-8' }).RateLimit).toBe('"default";r=0;t=2');
   });
 });
