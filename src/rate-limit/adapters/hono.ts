@@ -4,9 +4,21 @@ import type { RateLimiter } from '../limiter.js';
 /**
  * What the adapter uses of Hono's `Context` (typed structurally, so the library does not
  * import Hono): response headers, and on `@hono/node-server` the Node request in `env.incoming`
- * for the default key.
+ * for the default key; plus the request, for `key`, `cost` and `limits` functions. For the
+ * rest of `Context` (variables, bindings), name it: `honoRateLimit<Context<AppEnv>>(...)`.
  */
 export interface HonoContextLike {
+  /** The request (Hono's `HonoRequest`). */
+  req: {
+    /** A request header. */
+    header(name: string): string | undefined;
+    /** The method. */
+    method: string;
+    /** The path, without the query. */
+    path: string;
+    /** The full URL. */
+    url: string;
+  };
   /** Sets a response header. */
   header(name: string, value: string): void;
   /** The bindings: on `@hono/node-server`, `incoming` is Node's request. */

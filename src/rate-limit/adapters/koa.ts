@@ -1,8 +1,18 @@
 import { httpGate, type RateLimitMiddlewareOptions } from '../http-gate.js';
 import type { RateLimiter } from '../limiter.js';
 
-/** What the adapter uses of Koa's `ctx` (typed structurally, so the library does not import Koa). */
+/**
+ * What the adapter uses of Koa's `ctx` (typed structurally, so the library does not import
+ * Koa), plus the request, for `key`, `cost` and `limits` functions. For the rest of the
+ * context (`state`, your own properties), name it: `koaRateLimit<Koa.Context>(...)`.
+ */
 export interface KoaContextLike {
+  /** A request header (`''` when absent). */
+  get(name: string): string;
+  /** The method. */
+  method: string;
+  /** The path. */
+  path: string;
   /** The client address (Koa honours `app.proxy`). */
   ip?: string;
   /** Sets a response header. */
