@@ -43,5 +43,6 @@ local function call(k, a, res)
   end
   local ttl = 0
   if hits > 0 then ttl = math.max(0, redis.call('PTTL', key)) end
-  res[#res + 1], res[#res + 1] = hits, ttl
+  local o = #res
+  res[o + 1], res[o + 2] = hits, ttl
 end
