@@ -21,8 +21,12 @@ export interface FastifyRateLimitRedisStore {
   incr(key: string | number, callback: FastifyStoreCallback, timeWindow: number, max: number): void;
   /** The hits of `key` without counting one (the plugin's `{ increment: false }`). */
   read(key: string | number, callback: FastifyStoreCallback, timeWindow?: number, max?: number): void;
-  /** The store of one route, counting apart from the others. */
-  child(routeOptions: FastifyRateLimitParams): FastifyRateLimitRedisStore;
+  /**
+   * The store of one route, counting apart from the others; reads the
+   * {@link FastifyRateLimitParams} of the route's options (typed `object`: the plugin passes
+   * Fastify's whole route options).
+   */
+  child(routeOptions: object): FastifyRateLimitRedisStore;
 }
 
 /** Options of {@link fastifyRateLimitStore}. */
@@ -57,7 +61,8 @@ export function fastifyRateLimitStore(
     private readonly over: OverMode;
     private readonly scope: readonly string[];
 
-    constructor(params: FastifyRateLimitParams = {}, scope: readonly string[] = []) {
+    constructor(options: object = {}, scope: readonly string[] = []) {
+      const params = options as FastifyRateLimitParams;
       this.over = params.continueExceeding ? 'restart' : params.exponentialBackoff ? 'backoff' : 'none';
       this.scope = scope;
     }
@@ -73,8 +78,8 @@ export function fastifyRateLimitStore(
       this.call('get', key, callback, () => ({ delta: 0, windowMs: 0 }));
     }
 
-    child(routeOptions: FastifyRateLimitParams): FastifyRateLimitRedisStore {
-      const route = routeOptions.routeInfo ?? {};
+    child(routeOptions: object): FastifyRateLimitRedisStore {
+      const route = (routeOptions as FastifyRateLimitParams).routeInfo ?? {};
       const method = Array.isArray(route.method) ? route.method.join(',') : String(route.method ?? '');
       return new RedisPatternsFastifyStore(routeOptions, [`${method} ${route.url ?? ''}`]);
     }

@@ -29,7 +29,12 @@ async function app(options: Partial<Options>, errors: unknown[] = []): Promise<{
 describe(`express-rate-limit store on ${target} via ${driver}`, () => {
   it('counts in Redis for a real express-rate-limit middleware over HTTP: one EVALSHA per request, draft-8 headers', async () => {
     const connection = await testConnection();
-    const { base } = await app({ windowMs: 60_000, limit: 3, standardHeaders: 'draft-8', store: new ExpressRateLimitStore({ connection }) });
+    const { base } = await app({
+      windowMs: 60_000,
+      limit: 3,
+      standardHeaders: 'draft-8',
+      store: new ExpressRateLimitStore({ connection }),
+    });
     await hits(base, 1, { 'x-patient': 'warm' }); // loads the script outside the count
     const { result, byCommand } = await countCommands(connection, () => hits(base, 5, { 'x-patient': 'p1' }));
     expect(statuses(result)).toEqual([200, 200, 200, 429, 429]);
@@ -80,7 +85,10 @@ describe(`express-rate-limit store on ${target} via ${driver}`, () => {
     const connection = await testConnection();
     const errors: unknown[] = [];
     const logged: unknown[] = [];
-    const noIdentity = await app({ windowMs: 60_000, limit: 5, keyGenerator: () => '', store: new ExpressRateLimitStore({ connection }) }, errors);
+    const noIdentity = await app(
+      { windowMs: 60_000, limit: 5, keyGenerator: () => '', store: new ExpressRateLimitStore({ connection }) },
+      errors,
+    );
     const zero = await app(
       {
         windowMs: 60_000,
@@ -91,7 +99,10 @@ describe(`express-rate-limit store on ${target} via ${driver}`, () => {
       },
       errors,
     );
-    const { result, total } = await countCommands(connection, async () => [...(await hits(noIdentity.base, 1)), ...(await hits(zero.base, 1))]);
+    const { result, total } = await countCommands(connection, async () => [
+      ...(await hits(noIdentity.base, 1)),
+      ...(await hits(zero.base, 1)),
+    ]);
     expect(statuses(result)).toEqual([400, 400]);
     expect(total).toBe(0);
     expect(errors.map((e) => (e as ValidationError).field)).toEqual(['key', 'limit']);
