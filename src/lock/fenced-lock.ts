@@ -5,11 +5,22 @@ import type { KeySpace } from '../core/keys.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
 import { type FencedLease, type FencedLockContext, HeldFencedLease, type LeaseBackend, type ReleaseOutcome } from './lease.js';
+import { checkLockSet, type FencedLeases, type LockSetContext, type MAX_LOCK_RESOURCES, takeLockSet } from './lock-set.js';
 import { type ResourceKeys, resourceKeys } from './resource-keys.js';
 import { type Attempt, acquireScript, extendScript, releaseScript } from './scripts.js';
 import { tracedAcquire } from './telemetry.js';
 import { checkLockInput, now, validUntil, waitDefaults } from './validity.js';
 import { Wakeups } from './wakeups.js';
+
+/** What the function given to {@link FencedLock.usingAll} receives. */
+export interface FencedLockSetContext {
+  /** The fencing token of each resource, in the order the resources were given. */
+  readonly tokens: readonly number[];
+  /** Aborts with `LockLostError` as soon as any of the locks can no longer be trusted. */
+  readonly signal: AbortSignal;
+  /** The locks being held (and extended) while the function runs. */
+  readonly leases: FencedLeases;
+}
 
 const TELEMETRY = { kind: 'fenced' } as const;
 
@@ -158,6 +169,53 @@ export class FencedLock {
   }
 
   /**
+   * Takes the locks of every resource of `resources` (1 to {@link MAX_LOCK_RESOURCES}, distinct)
+   * if all are free, in one `EVALSHA` per hash slot (one on a standalone server); resolves
+   * `null`, holding none, when any is held. Each lock gets its own fencing token.
+   */
+  async tryAcquireAll(resources: readonly string[], options: { ttlMs?: number } = {}): Promise<FencedLeases | null> {
+    const ttlMs = options.ttlMs ?? this.ttlMs;
+    checkLockSet(resources, ttlMs);
+    return tracedAcquire('tryAcquireAll', TELEMETRY, resources.join('\n'), () =>
+      takeLockSet(this.setContext(), resources, ttlMs, 0, undefined),
+    );
+  }
+
+  /**
+   * Takes the locks of every resource of `resources`, all or none, waiting up to `waitMs`.
+   * Resources are taken in one global order (hash slot, then name; on a standalone server all
+   * in one script), so callers of `acquireAll` never deadlock one another; a busy slot is polled
+   * (not queued for) while the earlier ones are held. Rejects, holding none, with
+   * {@link LockNotAcquiredError} when the wait runs out, with the signal's reason when aborted,
+   * with a typed Redis error when Redis fails. See docs/lock.md for the deadlock story.
+   */
+  async acquireAll(resources: readonly string[], options: FencedAcquireOptions = {}): Promise<FencedLeases> {
+    const { ttlMs = this.ttlMs, waitMs = this.waitMs, signal } = options;
+    checkLockSet(resources, ttlMs, waitMs);
+    signal?.throwIfAborted();
+    return tracedAcquire('acquireAll', TELEMETRY, resources.join('\n'), async () => {
+      const leases = await takeLockSet(this.setContext(), resources, ttlMs, waitMs, signal);
+      if (!leases) throw new LockNotAcquiredError(resources[0] as string, 'the lock is held');
+      return leases;
+    });
+  }
+
+  /**
+   * Acquires every resource of `resources` (see {@link FencedLock.acquireAll}), runs
+   * `fn({ tokens, signal, leases })` while extending all of them every third of the TTL, and
+   * always releases all of them. The signal aborts with {@link LockLostError} as soon as any of
+   * them is lost; `usingAll` then rejects with that error even if `fn` resolved.
+   */
+  async usingAll<T>(
+    resources: readonly string[],
+    fn: (context: FencedLockSetContext) => Promise<T>,
+    options: FencedAcquireOptions = {},
+  ): Promise<T> {
+    const leases = await this.acquireAll(resources, options);
+    return holdWhile(leases, options.ttlMs ?? this.ttlMs, TELEMETRY, (signal) => fn({ tokens: leases.tokens, signal, leases }), 'usingAll');
+  }
+
+  /**
    * Acquires `resource`, runs `fn({ token, signal, lease })` while extending the lock every
    * third of its TTL, and always releases. The signal aborts with {@link LockLostError} when
    * an extension is refused or none succeeds before the validity runs out; `using` then
@@ -166,6 +224,18 @@ export class FencedLock {
   async using<T>(resource: string, fn: (context: FencedLockContext) => Promise<T>, options: FencedAcquireOptions = {}): Promise<T> {
     const lease = await this.acquire(resource, options);
     return holdWhile(lease, options.ttlMs ?? this.ttlMs, TELEMETRY, (signal) => fn({ token: lease.token, signal, lease }));
+  }
+
+  private setContext(): LockSetContext {
+    return {
+      connection: this.connection,
+      keys: this.ks,
+      pollMs: this.pollMs,
+      driftFactor: this.driftFactor,
+      telemetry: TELEMETRY,
+      owner: () => this.nextOwner(),
+      backend: (keys, ttlMs) => this.backend(keys, ttlMs),
+    };
   }
 
   private nextOwner(): string {

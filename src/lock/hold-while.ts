@@ -16,9 +16,10 @@ export function holdWhile<T>(
   ttlMs: number,
   telemetry: TelemetryAttributes,
   fn: (signal: AbortSignal) => Promise<T>,
+  operation: 'using' | 'usingAll' = 'using',
 ): Promise<T> {
   // Published as the `using` operation: `completed`, or `lost` when the lock was lost under `fn`.
-  return instrument.trace('using', telemetry, lease.resource, async (context) => {
+  return instrument.trace(operation, telemetry, lease.resource, async (context) => {
     try {
       const result = await keepAlive(lease, ttlMs, fn);
       if (context) context.outcome = 'completed';

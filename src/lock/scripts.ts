@@ -2,6 +2,7 @@
 import type { RedisReply } from '../core/client/types.js';
 import { defineScript } from '../core/script.js';
 import acquireSource from './scripts/acquire.lua';
+import acquireAllSource from './scripts/acquire-all.lua';
 import confirmSource from './scripts/confirm.lua';
 import extendSource from './scripts/extend.lua';
 import fencedWriteSource from './scripts/fenced-write.lua';
@@ -59,6 +60,25 @@ export const acquireScript = defineScript<[owner: string, ttlMs: number, queueMe
     },
   },
 );
+/** One attempt at several FencedLocks of one slot: every token, or the first busy resource. */
+export type AllAttempt =
+  | { granted: true; tokens: number[] }
+  | {
+      granted: false;
+      /** Index (0-based) of the first resource held by someone else. */
+      busy: number;
+      /** Its holder's remaining TTL in ms. */
+      remainingMs: number;
+    };
+
+export const acquireAllScript = defineScript<[owner: string, ttlMs: number], AllAttempt>('lock/acquire-all', acquireAllSource, {
+  keys: 'variadic',
+  parseReply: (reply) => {
+    const [granted, ...rest] = entries(reply).map(Number);
+    if (granted === 1) return { granted: true, tokens: rest };
+    return { granted: false, busy: (rest[0] as number) - 1, remainingMs: Math.max(0, rest[1] as number) };
+  },
+});
 export const releaseScript = defineScript<[owner: string, instancePrefix: string], Released>('lock/release', releaseSource, {
   keys: 4,
   coalesce: { replyLength: 3 },

@@ -9,7 +9,7 @@ export const instrument = new Instrument('lock');
  * (`null` from a try), and `waitMs`, how long it took to get the lock.
  */
 export function tracedAcquire<L>(
-  operation: 'acquire' | 'tryAcquire',
+  operation: 'acquire' | 'tryAcquire' | 'acquireAll' | 'tryAcquireAll',
   telemetry: TelemetryAttributes,
   resource: string,
   run: () => Promise<L>,

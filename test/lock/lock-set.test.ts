@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { keySlot } from '../../src/core/slots.js';
+import { FencedLock, LockLostError, LockNotAcquiredError, MAX_LOCK_RESOURCES } from '../../src/lock/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { expectTypedOutage } from '../harness/private-server.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+import { expectRejectedBeforeSending } from './expect-validation.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
+  it('takes every lock or none: a busy resource leaves the others free; one EVALSHA per hash slot', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    const resources = ['bed:12', 'nurse:7', 'room:3'];
+    const slots = new Set(resources.map((r) => keySlot(connection.keys('lock').stem(r)))).size;
+    await (await locks.tryAcquireAll(['warm']))?.release(); // loads the script outside the count
+    const before = await locks.tryAcquire('nurse:7');
+    expect(before).not.toBeNull();
+    expect(await locks.tryAcquireAll(resources)).toBeNull();
+    // Nothing of the failed attempt is held.
+    for (const r of ['bed:12', 'room:3']) await (await locks.tryAcquire(r))?.release();
+    await before?.release();
+    const { result: set, byCommand } = await countCommands(connection, () => locks.tryAcquireAll(resources));
+    expect(set).not.toBeNull();
+    expect(byCommand.evalsha).toBe(target === 'cluster' ? slots : 1);
+    expect(set?.resources).toEqual(resources);
+    expect(set?.tokens).toHaveLength(3);
+    expect(set?.lease('nurse:7')?.token).toBeGreaterThan(before?.token as number);
+    expect(set?.lease('other')).toBeUndefined();
+    expect(set?.remainingMs()).toBeGreaterThan(4000);
+    for (const r of resources) expect(await locks.tryAcquire(r)).toBeNull();
+    // Every lock carries the set's TTL, whatever slot was taken first.
+    for (const r of resources) {
+      const key = connection.keys('lock').key(r, 'owner');
+      const ttl = Number(await connection.send(['PTTL', key], key));
+      expect(ttl).toBeGreaterThan(4000);
+      expect(ttl).toBeLessThanOrEqual(5000);
+    }
+    expect(await set?.extend(8000)).toBe(true);
+    expect(set?.remainingMs()).toBeGreaterThan(7000);
+    expect(await set?.release()).toBe(true);
+    expect(await set?.release()).toBe(false);
+    for (const r of resources) expect(await locks.tryAcquire(r)).not.toBeNull();
+  });
+
+  it('waits for a busy resource while holding none too long, and gives up holding none', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000, pollMs: 50 });
+    const busy = await locks.tryAcquire('b');
+    setTimeout(() => void busy?.release(), 300);
+    const started = performance.now();
+    const set = await locks.acquireAll(['a', 'b', 'c'], { waitMs: 3000 });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    expect(set.tokens.every((t) => t > 0)).toBe(true);
+    await set.release();
+    // A wait that runs out: LockNotAcquiredError naming the busy resource, nothing left held.
+    const held = await locks.tryAcquire('y');
+    const err = await locks.acquireAll(['x', 'y', 'z'], { waitMs: 200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockNotAcquiredError);
+    expect((err as LockNotAcquiredError).resource).toBe('y');
+    for (const r of ['x', 'z']) expect(await locks.tryAcquire(r)).not.toBeNull();
+    // An abort: rejects with the reason, nothing held.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('shift ended')), 100);
+    await expect(locks.acquireAll(['p', 'y'], { waitMs: 5000, signal: controller.signal })).rejects.toThrow('shift ended');
+    expect(await locks.tryAcquire('p')).not.toBeNull();
+    await held?.release();
+  });
+
+  it('never deadlocks: two holders asking for overlapping sets in opposite orders both finish, never overlapping', async () => {
+    const connection = await testConnection();
+    const a = new FencedLock({ connection, ttlMs: 5000, pollMs: 20 });
+    const b = new FencedLock({ connection, ttlMs: 5000, pollMs: 20 });
+    const holding = new Map<string, number>();
+    let overlaps = 0;
+    const work = async (locks: FencedLock, resources: string[]) => {
+      for (let i = 0; i < 8; i++) {
+        await locks.usingAll(
+          resources,
+          async ({ tokens }) => {
+            expect(tokens).toHaveLength(resources.length);
+            for (const r of resources) {
+              if (holding.get(r)) overlaps++;
+              holding.set(r, 1);
+            }
+            await sleep(5);
+            for (const r of resources) holding.set(r, 0);
+          },
+          { waitMs: 10_000 },
+        );
+      }
+    };
+    await Promise.all([work(a, ['ward:1', 'ward:2', 'ward:3']), work(b, ['ward:3', 'ward:2', 'ward:1']), work(b, ['ward:2', 'ward:4'])]);
+    expect(overlaps).toBe(0);
+  });
+
+  it('usingAll releases every lock, hands a released lock to a queued single-lock waiter, and reports a lost lock', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 600 });
+    let waiter: Promise<unknown> | undefined;
+    const out = await locks.usingAll(['chart:1', 'chart:2'], async ({ leases }) => {
+      waiter = locks.acquire('chart:2', { waitMs: 3000 });
+      await sleep(700); // longer than the TTL: kept alive by extensions
+      return leases.tokens.length;
+    });
+    expect(out).toBe(2);
+    const handed = (await waiter) as { token: number; release(): Promise<boolean> };
+    expect(handed.token).toBeGreaterThan(0);
+    await handed.release();
+    expect(await locks.tryAcquire('chart:1')).not.toBeNull();
+    // A lock of the set deleted under it: the signal aborts with LockLostError and usingAll rejects.
+    const err = await locks
+      .usingAll(['lost:1', 'lost:2'], async ({ signal }) => {
+        const key = connection.keys('lock').key('lost:2', 'owner');
+        await connection.send(['DEL', key], key);
+        await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockLostError);
+  });
+
+  it(`takes exactly ${MAX_LOCK_RESOURCES} resources; bad input is rejected before anything is sent`, async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const many = Array.from({ length: MAX_LOCK_RESOURCES }, (_, i) => `seat:${i}`);
+    const set = await locks.acquireAll(many);
+    expect(set.tokens).toHaveLength(MAX_LOCK_RESOURCES);
+    expect(await set.release()).toBe(true);
+    await expectRejectedBeforeSending(connection, [
+      () => locks.acquireAll([...many, 'one-more']),
+      () => locks.tryAcquireAll([...many, 'one-more']),
+      () => locks.acquireAll([]),
+      () => locks.acquireAll('a' as unknown as string[]),
+      () => locks.acquireAll(['a', 'a']),
+      () => locks.acquireAll(['a', '']),
+      () => locks.acquireAll(['a', 'x'.repeat(1025)]),
+      () => locks.acquireAll(['a'], { ttlMs: 0 }),
+      () => locks.acquireAll(['a'], { waitMs: -1 }),
+      () => locks.tryAcquireAll(['a'], { ttlMs: 1.5 }),
+      () => locks.usingAll(['a', 'a'], async () => 1),
+    ]);
+  });
+
+  it('Redis down: a typed error within the timeout, never a lock', async () => {
+    await expectTypedOutage((connection) => new FencedLock({ connection }).tryAcquireAll(['a', 'b', 'c']));
+  });
+
+  it('an abort signal already aborted rejects before sending', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const reason = new Error('cancelled');
+    const { total, result } = await countCommands(connection, () =>
+      locks.acquireAll(['a'], { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e),
+    );
+    expect(result).toBe(reason);
+    expect(total).toBe(0);
+  });
+});
