@@ -78,8 +78,8 @@ export function checkLockSet(resources: unknown, ttlMs: unknown, waitMs?: unknow
 /**
  * Takes every lock of `resources` or none. Resources are taken in one global order (by hash
  * slot, then name), one script per slot, each script all or nothing; a slot that is busy is
- * waited for (polling, up to `waitMs`) while the earlier ones are held, so two callers can never
- * each hold what the other waits for. On a busy slot with no wait left (`null` for a try), an
+ * waited for (polling, up to `waitMs`) while the earlier ones are held (their TTL stretched to
+ * outlast the wait), so two callers can never each hold what the other waits for. On a busy slot with no wait left (`null` for a try), an
  * abort or a Redis error, every lock already taken is released before the call settles.
  */
 export async function takeLockSet(
@@ -104,17 +104,14 @@ export async function takeLockSet(
       ),
     );
   try {
-    for (let g = 0; g < groups.length; g++) {
-      const group = groups[g] as Group;
+    for (const group of groups) {
       const keys = group.keys.flatMap((k) => [k.lock, k.fence]);
       for (;;) {
-        // Earlier slots stay held while later ones are awaited: long enough to outlast the wait.
-        const ttl = g === groups.length - 1 ? ttlMs : ttlMs + Math.max(0, Math.ceil(deadline - now()));
         const sentAt = now();
-        const attempt = await ctx.connection.run(acquireAllScript, keys, [owner, ttl]);
+        const attempt = await ctx.connection.run(acquireAllScript, keys, [owner, ttlMs]);
         if (attempt.granted) {
           group.resources.forEach((resource, i) => {
-            granted.push({ resource, keys: group.keys[i] as ResourceKeys, token: attempt.tokens[i] as number, sentAt, ttlMs: ttl });
+            granted.push({ resource, keys: group.keys[i] as ResourceKeys, token: attempt.tokens[i] as number, sentAt, ttlMs });
           });
           break;
         }
@@ -127,6 +124,7 @@ export async function takeLockSet(
             `still held after waiting ${waitMs} ms (taking ${resources.length} resources)`,
           );
         }
+        await outlastWait(ctx, owner, granted, ttlMs + Math.ceil(left));
         const pause = backoffDelay(1, { baseMs: Math.max(1, Math.min(attempt.remainingMs, ctx.pollMs)) });
         await sleep(Math.min(pause, left), signal);
       }
@@ -135,6 +133,22 @@ export async function takeLockSet(
   } catch (err) {
     await giveBack();
     throw err;
+  }
+}
+
+// The locks already held while a later slot is awaited get a TTL that outlasts the whole wait
+// (once: it covers the deadline), so none expires before the set is complete; the set's TTL is
+// restored once it is. Nothing of this happens when no slot is busy.
+async function outlastWait(ctx: LockSetContext, owner: string, granted: Granted[], ttl: number): Promise<void> {
+  const short = granted.filter((g) => g.ttlMs < ttl);
+  if (short.length === 0) return;
+  const sentAt = now();
+  const kept = await Promise.all(short.map((g) => ctx.backend(g.keys, ttl).extend(`${owner}|${g.token}`, ttl)));
+  const lost = short.findIndex((_, i) => !kept[i]);
+  if (lost !== -1) throw new LockNotAcquiredError((short[lost] as Granted).resource, 'a lock of the set expired while another was awaited');
+  for (const g of short) {
+    g.ttlMs = ttl;
+    g.sentAt = sentAt;
   }
 }
 

@@ -53,6 +53,13 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     const set = await locks.acquireAll(['a', 'b', 'c'], { waitMs: 3000 });
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
     expect(set.tokens.every((t) => t > 0)).toBe(true);
+    // On a cluster the slots taken before b's were held through the wait with a longer TTL;
+    // once the set is complete every lock is back to the set's TTL.
+    for (const r of ['a', 'b', 'c']) {
+      const key = connection.keys('lock').key(r, 'owner');
+      expect(Number(await connection.send(['PTTL', key], key))).toBeLessThanOrEqual(5000);
+    }
+    expect(set.remainingMs()).toBeLessThanOrEqual(5000);
     await set.release();
     // A wait that runs out: LockNotAcquiredError naming the busy resource, nothing left held.
     const held = await locks.tryAcquire('y');
