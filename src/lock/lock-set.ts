@@ -160,7 +160,10 @@ function groupsOf(ctx: LockSetContext, resources: readonly string[]): Group[] {
   for (const resource of [...resources].sort()) {
     const slot = cluster ? keySlot(ctx.keys.stem(resource)) : 0;
     let group = bySlot.get(slot);
-    if (!group) bySlot.set(slot, (group = { resources: [], keys: [] }));
+    if (!group) {
+      group = { resources: [], keys: [] };
+      bySlot.set(slot, group);
+    }
     group.resources.push(resource);
     group.keys.push(resourceKeys(ctx.keys, resource));
   }
