@@ -2,6 +2,7 @@ import { RedisPatternsError } from '../core/errors.js';
 
 /** A lock, permit or Redlock could not be acquired within the wait limit (or retries). Code `LOCK_NOT_ACQUIRED`. */
 export class LockNotAcquiredError extends RedisPatternsError {
+  /** `LOCK_NOT_ACQUIRED` */
   static readonly code = 'LOCK_NOT_ACQUIRED';
   /** The resource (or semaphore name) that stayed busy. */
   readonly resource: string;
@@ -18,6 +19,7 @@ export class LockNotAcquiredError extends RedisPatternsError {
  * Code `LOCK_LOST`.
  */
 export class LockLostError extends RedisPatternsError {
+  /** `LOCK_LOST` */
   static readonly code = 'LOCK_LOST';
   /** The resource whose lock was lost. */
   readonly resource: string;

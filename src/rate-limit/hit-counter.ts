@@ -32,7 +32,7 @@ const hitScript = defineScript<[delta: number, windowMs: number, max: number, mo
   { keys: 1, coalesce: { replyLength: 2 }, parseReply: parseHits },
 );
 
-/** Options shared by the stores built on {@link HitCounter}. */
+/** Options shared by the stores for express-rate-limit, @fastify/rate-limit and @nestjs/throttler. */
 export interface HitCounterOptions {
   /** A `RedisConnection` or a raw ioredis / node-redis client. */
   connection: ConnectionLike;

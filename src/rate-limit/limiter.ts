@@ -35,7 +35,28 @@ export type FailurePolicy = 'open' | 'closed' | 'throw';
  * `{ insurance: { share } }`, an in-process limiter granting that share of every limit until
  * Redis answers again (see {@link InsuranceOptions}).
  */
-export type OutagePolicy = FailurePolicy | { insurance: InsuranceOptions };
+export type OutagePolicy =
+  | FailurePolicy
+  | {
+      /** Answer from an in-process limiter with a share of every limit while Redis cannot. */
+      insurance: InsuranceOptions;
+    };
+
+/** The `outage` event: a Redis failure the outage policy absorbed. */
+export interface OutageEvent {
+  /** What Redis failed with (`RedisUnavailableError`, `CommandTimeoutError`, a `READONLY` reply, ...). */
+  error: RedisPatternsError;
+  /** The policy that answered. */
+  policy: 'open' | 'closed' | 'insurance';
+}
+
+/** The `outOfMemory` event: Redis refused a check because it is full. */
+export interface OutOfMemoryEvent {
+  /** The refusal. */
+  error: RedisOutOfMemoryError;
+  /** The out-of-memory policy that answered. */
+  policy: 'open' | 'closed';
+}
 
 /** Events of every limiter (it is an `EventEmitter`). */
 export interface RateLimiterEvents {
@@ -45,12 +66,12 @@ export interface RateLimiterEvents {
    * insurance, only the calls that tried Redis report it, not those answered in process
    * between two probes.
    */
-  outage: [event: { error: RedisPatternsError; policy: 'open' | 'closed' | 'insurance' }];
+  outage: [event: OutageEvent];
   /**
    * Redis refused a check because it is full (`RedisOutOfMemoryError`) and the out-of-memory
    * policy answered it (`'open'` or `'closed'`).
    */
-  outOfMemory: [event: { error: RedisOutOfMemoryError; policy: 'open' | 'closed' }];
+  outOfMemory: [event: OutOfMemoryEvent];
 }
 
 /** Options every limiter takes. */

@@ -9,7 +9,12 @@ export interface FastifyRateLimitParams {
   /** Double the window on every hit over `max`. */
   exponentialBackoff?: boolean;
   /** The route a child store counts for (`child`). */
-  routeInfo?: { method?: string | readonly string[]; url?: string };
+  routeInfo?: {
+    /** The route's method (or methods). */
+    method?: string | readonly string[];
+    /** The route's URL pattern. */
+    url?: string;
+  };
 }
 
 /** The callback of a store call: `current` hits, `ttl` ms until the window ends. */
