@@ -90,6 +90,21 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
       expect((await api.check('b', { cost: 5 })).allowed).toBe(true);
       expect((await api.peek('b')).allowed).toBe(false);
       expect((await api.reward('b', 5)).remaining).toBe(5);
+      // maxEntries: exactly 2 identities are kept, then the least recently used one goes.
+      const small = new FixedWindowLimiter({
+        connection,
+        name: 'small',
+        limit: 10,
+        windowMs: 60_000,
+        outagePolicy: { insurance: { share: 0.5, maxEntries: 2, probeIntervalMs: 60_000 } },
+        timeoutMs: 300,
+      });
+      expect((await small.check('x', { cost: 5 })).remaining).toBe(0);
+      expect((await small.check('y')).remaining).toBe(4);
+      expect((await small.check('x')).allowed).toBe(false); // two kept: x still counted
+      expect((await small.check('z')).remaining).toBe(4); // a third: y, least recently used, goes
+      expect((await small.check('x')).allowed).toBe(false);
+      expect((await small.check('y')).remaining).toBe(4); // y starts afresh
     } finally {
       close();
     }

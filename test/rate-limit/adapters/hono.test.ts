@@ -57,13 +57,14 @@ describe(`Hono adapter on ${target} via ${driver}`, () => {
     expect(await limiter.peek('127.0.0.1')).toMatchObject({ remaining: 0 });
   });
 
-  it('bad input (no identity, a negative cost) reaches app.onError as a ValidationError, with nothing sent', async () => {
+  it('bad input (no identity, a negative cost, a limit of 0) reaches app.onError as a ValidationError, with nothing sent', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
     const errors: unknown[] = [];
     const app = new Hono<{ Bindings: HttpBindings }>();
     app.use('/empty', honoRateLimit(limiter, { key: () => '' }));
     app.use('/negative', honoRateLimit(limiter, { key: () => 'k', cost: () => -1 }));
+    app.use('/zero', honoRateLimit(limiter, { key: () => 'k', limits: () => ({ limit: 0, windowMs: 1000 }) }));
     app.get('*', (c) => c.text('hi'));
     app.onError((err, c) => {
       errors.push(err);
@@ -73,10 +74,11 @@ describe(`Hono adapter on ${target} via ${driver}`, () => {
     const { result, total } = await countCommands(connection, async () => [
       ...(await hits(base, 1, {}, '/empty')),
       ...(await hits(base, 1, {}, '/negative')),
+      ...(await hits(base, 1, {}, '/zero')),
     ]);
-    expect(statuses(result)).toEqual([400, 400]);
+    expect(statuses(result)).toEqual([400, 400, 400]);
     expect(total).toBe(0);
-    expect(errors.map((e) => (e as ValidationError).field)).toEqual(['identity', 'cost']);
+    expect(errors.map((e) => (e as ValidationError).field)).toEqual(['identity', 'cost', 'limits.limit']);
     for (const e of errors) expect(e).toBeInstanceOf(ValidationError);
     // Off @hono/node-server there is no address to read: the default key rejects rather than let it through.
     const bare = honoRateLimit(limiter);

@@ -53,7 +53,7 @@ describe(`Koa adapter on ${target} via ${driver}`, () => {
     expect(statuses(await hits(base, 3))).toEqual([200, 200, 200]); // no x-user: not limited, on purpose
   });
 
-  it('bad input (no identity, a negative cost) is thrown to Koa as a ValidationError, with nothing sent', async () => {
+  it('bad input (no identity, a negative cost, a limit of 0) is thrown to Koa as a ValidationError, with nothing sent', async () => {
     const connection = await testConnection();
     const limiter = new GcraLimiter({ connection, limit: 5, periodMs: 1000 });
     const errors: unknown[] = [];
@@ -67,7 +67,13 @@ describe(`Koa adapter on ${target} via ${driver}`, () => {
         ctx.body = { error: (err as Error).message };
       }
     });
-    app.use(koaRateLimit(limiter, { key: (ctx) => ctx.get('x-user'), cost: (ctx) => Number(ctx.get('x-cost') || 1) }));
+    app.use(
+      koaRateLimit(limiter, {
+        key: (ctx) => ctx.get('x-user'),
+        cost: (ctx) => Number(ctx.get('x-cost') || 1),
+        limits: (ctx) => (ctx.get('x-plan') === 'zero' ? { limit: 0, periodMs: 1000 } : undefined),
+      }),
+    );
     app.use((ctx) => {
       ctx.body = 'ok';
     });
@@ -75,10 +81,11 @@ describe(`Koa adapter on ${target} via ${driver}`, () => {
     const { result, total } = await countCommands(connection, async () => [
       ...(await hits(base, 1)), // no x-user: '' is no identity
       ...(await hits(base, 1, { 'x-user': 'u', 'x-cost': '-1' })),
+      ...(await hits(base, 1, { 'x-user': 'u', 'x-plan': 'zero' })), // a plan with a limit of 0
     ]);
-    expect(statuses(result)).toEqual([400, 400]);
+    expect(statuses(result)).toEqual([400, 400, 400]);
     expect(total).toBe(0);
-    expect(errors.map((e) => (e as ValidationError).field)).toEqual(['identity', 'cost']);
+    expect(errors.map((e) => (e as ValidationError).field)).toEqual(['identity', 'cost', 'limits.limit']);
     for (const e of errors) expect(e).toBeInstanceOf(ValidationError);
   });
 });
