@@ -10,7 +10,14 @@
 export type { CreateClientOptions } from './core/client/create.js';
 export type { SupportedClient } from './core/client/detect.js';
 export type { MessageHandler, PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './core/client/types.js';
-export { type CallOptions, type ConnectionLike, RedisConnection, type RedisConnectionOptions } from './core/connection.js';
+export {
+  type CallOptions,
+  type ConnectionLike,
+  type KeySpaceOptions,
+  RedisConnection,
+  type RedisConnectionEvents,
+  type RedisConnectionOptions,
+} from './core/connection.js';
 export {
   CommandTimeoutError,
   type ErrorCode,
@@ -21,4 +28,5 @@ export {
   SerializationError,
   ValidationError,
 } from './core/errors.js';
+export { EvictionPolicyError, type EvictionReport, type NodeMemoryPolicy } from './core/eviction.js';
 export { jsonSerializer, type Serializer } from './core/serializer.js';

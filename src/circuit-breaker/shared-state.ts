@@ -23,7 +23,7 @@ export class SharedState {
     private readonly connection: RedisConnection,
     private readonly options: ResolvedOptions,
   ) {
-    const ks = connection.keys('circuit-breaker');
+    const ks = connection.keys('circuit-breaker', { durable: true });
     this.keys = [ks.key(options.name, 'state'), ks.key(options.name, 'window'), ks.key(options.name, 'probes')];
     this.checkArgs = [options.probeLeaseMs, options.halfOpenMaxProbes, options.idleTtlMs];
     this.policyArgs = [

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'REDIS_ERROR'
   | 'REDIS_OOM'
   | 'SERIALIZATION'
+  | 'EVICTION_POLICY'
   // cache
   | 'CACHE_INVALIDATION'
   // circuit-breaker

@@ -70,7 +70,7 @@ export class FencedLock {
   constructor(options: FencedLockOptions) {
     const { ttlMs, waitMs, pollMs, driftFactor } = waitDefaults(options);
     this.connection = toConnection(options.connection);
-    this.ks = this.connection.keys('lock');
+    this.ks = this.connection.keys('lock', { durable: true });
     this.wakeups = new Wakeups(this.connection);
     this.ttlMs = ttlMs;
     this.waitMs = waitMs;

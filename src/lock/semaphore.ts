@@ -66,7 +66,7 @@ export class Semaphore {
     assertPositiveInteger('limit', options.limit);
     const { ttlMs, waitMs, pollMs, driftFactor } = waitDefaults(options);
     this.connection = toConnection(options.connection);
-    this.ks = this.connection.keys('lock');
+    this.ks = this.connection.keys('lock', { durable: true });
     this.wakeups = new Wakeups(this.connection);
     this.limit = options.limit;
     this.ttlMs = ttlMs;
