@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { settlesWithin } from '../async.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
+import { mayNeedReshape, toResp2Shape } from './resp2-shapes.js';
 import type { BatchOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 /** Wraps an ioredis `Redis` or `Cluster` without changing it. */
@@ -16,8 +17,11 @@ export class IoredisClient implements RedisClient {
   }
 
   send(args: readonly RedisArg[], _routeKey?: string): Promise<RedisReply> {
-    // ioredis routes `call` on a cluster by the command's key positions itself.
-    if (this.hasCall) return (this.client.call as (...a: RedisArg[]) => Promise<unknown>).apply(this.client, args as RedisArg[]);
+    if (this.hasCall) {
+      // ioredis routes `call` on a cluster by the command's key positions itself.
+      const reply = (this.client.call as (...a: RedisArg[]) => Promise<unknown>).apply(this.client, args as RedisArg[]);
+      return mayNeedReshape(args) ? reply.then((r) => toResp2Shape(args, r)) : reply;
+    }
     const [command, ...rest] = args;
     const method = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[String(command).toLowerCase()];
     if (!method) return Promise.reject(new Error(`ERR unknown command '${String(command)}'`));
@@ -29,9 +33,11 @@ export class IoredisClient implements RedisClient {
     const pipe = options.atomic ? this.client.multi(list) : this.client.pipeline(list);
     const results = (await pipe.exec()) ?? [];
     const out: RedisReply[] = [];
-    for (const [err, value] of results) {
+    for (let i = 0; i < results.length; i++) {
+      const [err, value] = results[i] as [Error | null, unknown];
       if (err) throw err;
-      out.push(value);
+      const command = commands[i] as readonly RedisArg[];
+      out.push(mayNeedReshape(command) ? toResp2Shape(command, value) : value);
     }
     return out;
   }
