@@ -42,7 +42,7 @@ describe.skipIf(driver !== 'ioredis')(`RESP3 replies of ioredis 6 on ${target}`,
         await c.batch(
           [
             ['ZRANGEBYSCORE', zset, '-inf', '+inf', 'WITHSCORES'],
-            ['HGETALL', zset + 'none'],
+            ['HGETALL', `${zset}:none`],
           ],
           { routeKey: zset },
         ),
