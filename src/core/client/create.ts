@@ -14,7 +14,12 @@ export interface CreateClientOptions {
    * Sentinels watching a primary and its replicas (instead of `url`), as `{ host, port }`;
    * with `name`. Commands go to the primary the Sentinels name, and follow a failover.
    */
-  sentinels?: { host: string; port: number }[];
+  sentinels?: {
+    /** A Sentinel's host name or address. */
+    host: string;
+    /** Its port (Sentinel's default is 26379). */
+    port: number;
+  }[];
   /** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`); required with `sentinels`. */
   name?: string;
   /** Which installed client library to use. Default: `ioredis` if installed, else `redis` (node-redis). */
