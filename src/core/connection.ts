@@ -128,14 +128,18 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
   }
 
   /**
-   * Wraps a client you created and keep ownership of: an ioredis `Redis` or
-   * `Cluster`, or a connected node-redis client or cluster. {@link close} leaves it open.
+   * Wraps a client you created and keep ownership of: an ioredis `Redis` (also one
+   * made with `sentinels`) or `Cluster`, or a connected node-redis client, cluster or
+   * sentinel (`createSentinel`). {@link close} leaves it open.
    */
   static from(client: SupportedClient, options: RedisConnectionOptions = {}): RedisConnection {
     return new RedisConnection(adaptClient(client), false, options);
   }
 
-  /** Creates (and later closes) its own client from a URL or cluster seed nodes. */
+  /**
+   * Creates (and later closes) its own client from a URL, cluster seed nodes, or
+   * Sentinels and the monitored primary's name (`{ sentinels, name }`).
+   */
   static async connect(target: string | CreateClientOptions, options: RedisConnectionOptions = {}): Promise<RedisConnection> {
     const client = await createClient(typeof target === 'string' ? { url: target } : target);
     return new RedisConnection(client, true, options);

@@ -220,7 +220,9 @@ export class StreamQueue<T = unknown> {
   /**
    * Deletes consumers (workers that went away) holding no pending jobs and idle for at
    * least `idleMs`; resolves their names. Consumers with pending jobs are kept until those
-   * jobs are reclaimed. Default `idleMs` one hour.
+   * jobs are reclaimed. Default `idleMs` one hour. Idle is the server's `XINFO CONSUMERS`
+   * `idle`: since the consumer's last read or claim attempt on Redis 7.2+ and Valkey (a live
+   * worker's blocking reads keep it low), since its last successful one on Redis 7.0.
    */
   async removeIdleConsumers(idleMs = 3_600_000): Promise<string[]> {
     assertNonNegative('idleMs', idleMs);

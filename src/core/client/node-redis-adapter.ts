@@ -122,8 +122,8 @@ class NodeRedisSubscriber extends ChannelSubscriber {
   }
 }
 
-// node-redis accepts only strings and Buffers as arguments.
-function stringify(args: readonly RedisArg[]): RedisArg[] {
+/** node-redis accepts only strings and Buffers as arguments. */
+export function stringify(args: readonly RedisArg[]): RedisArg[] {
   const out = new Array<RedisArg>(args.length);
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as RedisArg;
