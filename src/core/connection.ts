@@ -102,6 +102,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
   private evictionFinding = '';
   private refused: EvictionReport | undefined;
   private evictionClear = false;
+  private stopWatching: (() => void) | undefined;
 
   private constructor(client: RedisClient, owned: boolean, options: RedisConnectionOptions) {
     super();
@@ -154,8 +155,14 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
     }
     if (options.durable && !this.durable.has(module)) {
       this.durable.set(module, ks.base);
-      // In the background: a module's constructor cannot wait, and a failed check is retried later.
-      if (this.evictionCheck !== 'off') this.checkEviction().catch(() => {});
+      if (this.evictionCheck !== 'off') {
+        // In the background: a module's constructor cannot wait, and a failed check is retried later.
+        this.checkEviction().catch(() => {});
+        // A server the client reconnects to may be another one (a failover) with another policy.
+        this.stopWatching ??= this.client.onReconnect?.(() => {
+          this.checkEviction().catch(() => {});
+        });
+      }
     }
     return ks;
   }
@@ -310,6 +317,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
 
   /** Closes the pub/sub connection, and the client if this connection created it. */
   async close(): Promise<void> {
+    this.stopWatching?.();
     const sub = this.subscriberPromise;
     this.subscriberPromise = undefined;
     if (sub) await (await sub.catch(() => undefined))?.close();

@@ -59,6 +59,23 @@ describe(`eviction policy check on ${target} via ${driver}`, () => {
     expect(await cache.get('provider:1')).toBe('slots');
   });
 
+  it.runIf(target === 'standalone')('checks again after a reconnect: a server that now evicts is reported', async () => {
+    full = await startFullServer('noeviction');
+    const { connection } = full;
+    const events: EvictionReport[] = [];
+    connection.on('evictionRisk', (r) => events.push(r));
+    new StreamQueue({ connection, name: 'after-failover' });
+    expect((await connection.checkEviction()).evicting).toBe(false);
+    // What a failover to a differently configured server looks like to the client: a new policy, a reconnect.
+    await connection.send(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-random']);
+    const reported = nextEvent(connection);
+    await connection.send(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'no']).catch(() => {});
+    const report = await reported;
+    expect(report.nodes[0]?.policy).toBe('allkeys-random');
+    expect(report.modulesAtRisk).toEqual(['queue']);
+    expect(events).toHaveLength(1);
+  });
+
   it('reports nothing and refuses nothing on noeviction (the test servers), even when strict', async () => {
     const connection = await testConnection({ evictionCheck: 'strict' });
     const events: EvictionReport[] = [];

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { settlesWithin } from '../time-limit.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
+import { onReconnect } from './reconnects.js';
 import { mayNeedReshape, toResp2Shape } from './resp2-shapes.js';
 import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
@@ -42,6 +43,11 @@ export class IoredisClient implements RedisClient {
   /** An adapter of the same kind over another ioredis client (a cluster node, a duplicate). */
   protected wrap(client: Redis | Cluster): IoredisClient {
     return new IoredisClient(client);
+  }
+
+  onReconnect(listener: () => void): () => void {
+    // ioredis emits `ready` on every (re)connection: all but the first one are reconnects.
+    return onReconnect(this.client, (this.client as Redis).status === 'ready', listener);
   }
 
   async primaries(): Promise<RedisClient[]> {
