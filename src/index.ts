@@ -18,6 +18,7 @@ export {
   type RedisConnectionEvents,
   type RedisConnectionOptions,
 } from './core/connection.js';
+export { type Durability, MAX_REPLICAS, MAX_WAIT_MS } from './core/durability.js';
 export {
   CommandTimeoutError,
   type ErrorCode,
@@ -25,6 +26,7 @@ export {
   RedisOutOfMemoryError,
   RedisPatternsError,
   RedisUnavailableError,
+  ReplicationError,
   SerializationError,
   ValidationError,
 } from './core/errors.js';

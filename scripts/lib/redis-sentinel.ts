@@ -4,7 +4,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binaries, freePort, type RedisServer, redisCli, type ServerKind, spawnServer, startRedis, waitUntil } from './redis-servers.js';
+import { binaries, freePort, type RedisServer, redisCli, type ServerKind, spawnServer, startReplicated, waitUntil } from './redis-servers.js';
 
 export interface SentinelOptions {
   /** The name the Sentinels monitor the primary under. Default `'mymaster'`. */
@@ -49,13 +49,8 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
   const all: RedisServer[] = [];
   const stop = async () => void (await Promise.all(all.map((p) => p.stop())));
   try {
-    const primary = await startRedis({ server: options.server });
-    all.push(primary);
-    const replica = await startRedis({ server: options.server, replicaOf: { host: primary.host, port: primary.port } });
-    all.push(replica);
-    await waitUntil('the replica is in sync', 20000, async () =>
-      (await redisCli(replica.port, 'INFO', 'replication')).includes('master_link_status:up'),
-    );
+    const { primary, replica } = await startReplicated({ server: options.server });
+    all.push(primary, replica);
     const sentinels: RedisServer[] = [];
     for (let i = 0; i < count; i++) {
       const s = await startSentinel(name, primary.port, Math.floor(count / 2) + 1, downAfterMs, options.server);

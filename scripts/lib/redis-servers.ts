@@ -130,6 +130,32 @@ export async function spawnServer(binary: string, args: string[], port: number, 
   };
 }
 
+/** A primary and one replica of it, the replica in sync. */
+export interface ReplicatedPair {
+  primary: RedisServer;
+  replica: RedisServer;
+  /** Stops both. */
+  stop(): Promise<void>;
+}
+
+/** Starts a primary and a replica of it; resolves once the replica's link is up (in sync). */
+export async function startReplicated(options: Pick<StartOptions, 'server'> = {}): Promise<ReplicatedPair> {
+  const primary = await startRedis({ server: options.server });
+  const stop = async (replica?: RedisServer) => void (await Promise.all([primary.stop(), replica?.stop()]));
+  let replica: RedisServer | undefined;
+  try {
+    replica = await startRedis({ server: options.server, replicaOf: { host: primary.host, port: primary.port } });
+    const started = replica;
+    await waitUntil('the replica is in sync', 20000, async () =>
+      (await redisCli(started.port, 'INFO', 'replication')).includes('master_link_status:up'),
+    );
+    return { primary, replica: started, stop: () => stop(started) };
+  } catch (err) {
+    await stop(replica);
+    throw err;
+  }
+}
+
 /** Runs the selected kind's CLI (`redis-cli` / `valkey-cli`) against one local server; returns its output. */
 export async function redisCli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run(binaries().cli, ['-h', '127.0.0.1', '-p', String(port), ...args]);

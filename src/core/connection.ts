@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { type CreateClientOptions, createClient } from './client/create.js';
 import { adaptClient, type SupportedClient } from './client/detect.js';
 import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
+import { type Durability, durabilityError, durable, durablePipeline } from './durability.js';
 import { CommandTimeoutError, ValidationError } from './errors.js';
 import { EvictionPolicyError, type EvictionReport, evictionChannel, evictionReport, readMemoryPolicies } from './eviction.js';
 import { KeySpace } from './keys.js';
@@ -70,6 +71,12 @@ export interface KeySpaceOptions {
 export interface CallOptions {
   /** Milliseconds to wait for the reply before rejecting with `CommandTimeoutError`. Default: the connection's `commandTimeoutMs`. */
   timeoutMs?: number;
+  /**
+   * Waits until the write reached replicas (`WAIT`, sent in the same round trip, on the same
+   * node) and rejects with `ReplicationError` when fewer than `replicas` confirmed it within
+   * `waitMs`: a write that survives the failover of its primary. Default: none.
+   */
+  durability?: Durability;
 }
 
 /**
@@ -222,9 +229,12 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
       return Promise.reject(new Error(`script ${script.name} takes ${script.keys} keys, got ${n}`));
     }
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
+    const durability = options?.durability;
+    const invalid = durability && durabilityError(durability);
+    if (invalid) return Promise.reject(invalid);
     const gate = this.evictionCheck === 'strict' ? this.gate(keys[0]) : undefined;
-    if (gate) return gate.then(() => this.scripts.run(script, keys, args, ms));
-    return this.scripts.run(script, keys, args, ms);
+    if (gate) return gate.then(() => this.scripts.run(script, keys, args, ms, durability));
+    return this.scripts.run(script, keys, args, ms, durability);
   }
 
   /** Sends one command; `routeKey` (a key of the command) selects the cluster node. Errors are typed. */
@@ -232,21 +242,30 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
     const gate = this.evictionCheck === 'strict' ? this.gate(routeKey) : undefined;
     if (gate) return gate.then(() => this.send(args, routeKey, options));
-    const reply = within(this.client.send(args, routeKey), ms, args[0] as string);
+    const durability = options?.durability;
+    const invalid = durability && durabilityError(durability);
+    if (invalid) return Promise.reject(invalid);
+    const sent = durability ? durable(this.client, args, routeKey, durability) : this.client.send(args, routeKey);
+    const reply = within(sent, ms, args[0] as string);
     return commandChannel.hasSubscribers ? observeCommand(reply, 'command', String(args[0]), 1) : reply;
   }
 
   /**
    * Sends several commands in one round trip, as a plain pipeline or (`atomic`) as
    * `MULTI`/`EXEC`. On a cluster every key must be in the slot of `routeKey`. Rejects with the
-   * first error reply, typed.
+   * first error reply, typed. With `durability`, a `WAIT` follows in the same round trip
+   * (after `EXEC` when `atomic`), and its reply is not among the results.
    */
   pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions & CallOptions = {}): Promise<RedisReply[]> {
     const ms = options.timeoutMs ?? this.commandTimeoutMs;
     const gate = this.evictionCheck === 'strict' ? this.gate(options.routeKey ?? String(commands[0]?.[1])) : undefined;
     if (gate) return gate.then(() => this.pipeline(commands, { ...options, routeKey: options.routeKey ?? String(commands[0]?.[1]) }));
     const what = options.atomic ? 'MULTI' : 'pipeline';
-    const reply = within(this.client.pipeline(commands, options), ms, `a ${what}`);
+    const durability = options.durability;
+    const invalid = durability && durabilityError(durability);
+    if (invalid) return Promise.reject(invalid);
+    const sent = durability ? durablePipeline(this.client, commands, options, durability) : this.client.pipeline(commands, options);
+    const reply = within(sent, ms, `a ${what}`);
     return commandChannel.hasSubscribers ? observeCommand(reply, 'pipeline', what, commands.length) : reply;
   }
 

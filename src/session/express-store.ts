@@ -1,3 +1,4 @@
+import { durableCalls } from '../core/durability.js';
 import { ValidationError } from '../core/errors.js';
 import { assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { F } from './layout.js';
@@ -108,7 +109,7 @@ function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): Promise<T>
 export function createExpressSessionStore(session: ExpressSessionLike, options: ExpressSessionStoreOptions): ExpressSessionStore {
   const { sessions, ttlMs, tombstoneMs, userOf } = resolveOptions(options);
   const connection = sessions.connection;
-  const records = new SessionRecords(connection);
+  const records = new SessionRecords(connection, durableCalls(sessions.durability));
   const keys = records.keys;
   const loginTags = new WeakMap<object, string>();
 
@@ -182,6 +183,7 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
             saveScript,
             [keys.session(parsed.tag, parsed.id), keys.index(parsed.tag)],
             [parsed.id, ttl, sessions.absoluteTimeoutMs, userId ?? '', json],
+            records.writes,
           );
         })(),
         cb,

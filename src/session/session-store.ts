@@ -1,4 +1,5 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type Durability, durableCalls } from '../core/durability.js';
 import { ValidationError } from '../core/errors.js';
 import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
@@ -32,6 +33,15 @@ export interface SessionStoreOptions {
    * Default: none.
    */
   tagSecret?: string | Buffer;
+  /**
+   * Writes (create, update, rotate, every revocation) resolve only once `replicas` replicas
+   * confirmed them within `waitMs` (`WAIT` in the same round trip), so a session created, or a
+   * logout done, survives the failover of its primary; otherwise they reject with
+   * `ReplicationError` (the write may or may not survive: a logout should be retried).
+   * Reads and expiry slides do not wait. Each `WAIT` holds the connection until replicas
+   * answer. Default: none.
+   */
+  durability?: Durability;
 }
 
 /** Per-session options of {@link SessionStore.create}. */
@@ -116,6 +126,8 @@ export class SessionStore {
   readonly absoluteTimeoutMs: number;
   /** Resolved per-user limit (`0` = none). */
   readonly maxSessionsPerUser: number;
+  /** How many replicas must confirm a write (see {@link SessionStoreOptions.durability}); `undefined` = none. */
+  readonly durability: Durability | undefined;
   private readonly records: SessionRecords;
   private readonly keys: SessionKeys;
   private readonly tagSecret: string | Buffer | undefined;
@@ -127,7 +139,8 @@ export class SessionStore {
     this.absoluteTimeoutMs = resolved.absoluteTimeoutMs;
     this.maxSessionsPerUser = resolved.maxSessionsPerUser;
     this.tagSecret = resolved.tagSecret;
-    this.records = new SessionRecords(this.connection);
+    this.durability = resolved.durability;
+    this.records = new SessionRecords(this.connection, durableCalls(resolved.durability));
     this.keys = this.records.keys;
     this.telemetry = {};
   }
@@ -170,6 +183,7 @@ export class SessionStore {
         createScript,
         [this.keys.session(tag, id), index, ...known.map((k) => this.keys.session(tag, k))],
         [id, idle, absolute, this.maxSessionsPerUser, userId, fields.length, ...fields, ...known],
+        this.records.writes,
       );
       return { token, id, ...created };
     });
@@ -214,6 +228,7 @@ export class SessionStore {
         updateScript,
         [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
         [parsed.id, sets.length / 2, ...sets, ...deletes],
+        this.records.writes,
       );
     });
   }
@@ -285,6 +300,7 @@ export class SessionStore {
         rotateScript,
         [this.keys.session(parsed.tag, parsed.id), this.keys.session(parsed.tag, nextId), this.keys.index(parsed.tag)],
         [parsed.id, nextId],
+        this.records.writes,
       );
       if (context && rotated) context.outcome = 'rotated';
       return rotated ? next : null;
@@ -341,6 +357,7 @@ interface ResolvedSessionStoreOptions {
   absoluteTimeoutMs: number;
   maxSessionsPerUser: number;
   tagSecret: string | Buffer | undefined;
+  durability: Durability | undefined;
 }
 
 /** Defaults and validation of every option, before anything is sent. */
@@ -353,5 +370,8 @@ function resolveOptions(options: SessionStoreOptions): ResolvedSessionStoreOptio
   if (tagSecret !== undefined && !(typeof tagSecret === 'string' && tagSecret) && !Buffer.isBuffer(tagSecret)) {
     throw new ValidationError('tagSecret', 'must be a non-empty string or a Buffer');
   }
-  return { connection: toConnection(options.connection), idleTimeoutMs, absoluteTimeoutMs, maxSessionsPerUser, tagSecret };
+  // Validated here, before anything is sent (durableCalls throws on a bad one).
+  durableCalls(options.durability);
+  const durability = options.durability;
+  return { connection: toConnection(options.connection), idleTimeoutMs, absoluteTimeoutMs, maxSessionsPerUser, tagSecret, durability };
 }
