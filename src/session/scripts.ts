@@ -61,10 +61,12 @@ const isOne = (reply: RedisReply): boolean => Number(reply) === 1;
  */
 export const getScript = defineScript<[id: string, slide: '' | number], GetReply | null>('session/get', getSource, {
   keys: 2,
+  coalesce: { replyLength: 1, readsTime: true },
   parseReply: (reply) => {
-    if (reply == null || reply === false) return null;
+    const [json] = listReply(reply);
+    if (json == null || json === '') return null;
     // One JSON string: the flat hash, then now and the new expiry (see get.lua).
-    const list = listReply(JSON.parse(String(reply)));
+    const list = listReply(JSON.parse(String(json)));
     const expires = Number(list.pop());
     const now = Number(list.pop());
     return { fields: toFieldMap(list), now, expires };
