@@ -209,7 +209,7 @@ export function resolveOptions(o: CacheOptions): ResolvedCacheOptions {
     assertPositiveInteger('l1.ttlMs', l1.ttlMs);
   }
   if (o.namespace !== undefined) assertKeyPart('namespace', o.namespace);
-  const serializer = o.serializer ?? connection.serializer;
+  const serializer = o.serializer === undefined ? connection.serializer : o.serializer;
   if (
     serializer === null ||
     typeof serializer !== 'object' ||
