@@ -163,7 +163,7 @@ describe(`Cache loader context on ${target} via ${driver}`, () => {
     await cache.close();
     await sleep(50);
     expect(seen).toHaveLength(1);
-    expect((seen[0]?.reason as Error).name).toBe('AbortError');
+    expect(seen[0]?.reason).toMatchObject({ name: 'AbortError' });
     expect(failures).toEqual([]);
   });
 
