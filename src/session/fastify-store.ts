@@ -1,0 +1,82 @@
+import { FrameworkSessions, type FrameworkStoreOptions, type RequestLike, type StoredFrameworkSession } from './framework-sessions.js';
+
+/** Node-style callback of the @fastify/session store contract. */
+type Callback<T> = (err: unknown, value?: T) => void;
+
+/** Options of {@link createFastifySessionStore}: those of {@link FrameworkStoreOptions}. */
+export type FastifySessionStoreOptions = FrameworkStoreOptions;
+
+/** A Fastify request as `regenerateFor` needs it: @fastify/session's `request.session`. */
+export type FastifyLoginRequest = RequestLike & { session: { regenerate(): Promise<void> } };
+
+/**
+ * The store {@link createFastifySessionStore} returns: @fastify/session's store contract
+ * (`get`, `set`, `destroy`, with callbacks; each also returns a promise) plus login and
+ * revocation helpers.
+ */
+export interface FastifySessionStore {
+  /** Pass as @fastify/session's `idGenerator`: session ids carry a routing tag (the user's once logged in). */
+  readonly idGenerator: (request?: object) => string;
+  /**
+   * Regenerates `request.session` with a session id routed to `userId`'s slot (use at login,
+   * also a defence against session fixation), and records the request's ip and user agent
+   * (option `clientInfo`) with the save that follows. Set the user id on the new session
+   * afterwards (`request.session.set('userId', id)`).
+   */
+  regenerateFor(request: FastifyLoginRequest, userId: string): Promise<void>;
+  /** Log out everywhere: revokes every session of `userId`, atomically. Returns how many the index held. */
+  destroyAll(userId: string): Promise<number>;
+  /** Reads a session without sliding its expiry (@fastify/session slides by saving, see `rolling`). */
+  get(sessionId: string, callback?: Callback<StoredFrameworkSession | null>): Promise<StoredFrameworkSession | null>;
+  /** Saves a whole session; never revives one revoked while the request ran. */
+  set(sessionId: string, session: object, callback?: Callback<void>): Promise<void>;
+  /** Revokes one session. */
+  destroy(sessionId: string, callback?: Callback<void>): Promise<void>;
+}
+
+function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): Promise<T> {
+  if (!cb) return promise;
+  return promise.then(
+    (value) => {
+      cb(null, value);
+      return value;
+    },
+    (err) => {
+      cb(err);
+      return undefined as T;
+    },
+  );
+}
+
+/**
+ * A @fastify/session store on Redis, on the keys of a {@link SessionStore}: the session id is
+ * a token (`<tag>.<secret>`, from the store's `idGenerator`), only its SHA-256 is stored, a
+ * user's sessions share the user's slot so `destroyAll` is one atomic step, and
+ * `sessions.list(userId)` shows them. It honours the SessionStore's `maxSessionsPerUser` and
+ * `sliding`.
+ *
+ * @example
+ * const sessions = new SessionStore({ connection });
+ * const store = createFastifySessionStore({ sessions });
+ * await app.register(fastifyCookie);
+ * await app.register(fastifySession, { store, idGenerator: store.idGenerator, secret, saveUninitialized: false });
+ * // login: await store.regenerateFor(request, user.id); request.session.set('userId', user.id);
+ */
+export function createFastifySessionStore(options: FastifySessionStoreOptions): FastifySessionStore {
+  const core = new FrameworkSessions(options, 'fastify');
+  return {
+    idGenerator: (request?: object) => core.genid(request ?? {}),
+    regenerateFor: (request, userId) =>
+      core.regenerateFor(
+        request,
+        userId,
+        () => request.session.regenerate(),
+        () => request.session,
+      ),
+    destroyAll: (userId) => core.destroyAll(userId),
+    get: (sessionId, callback) => settle(core.get(sessionId), callback),
+    // Any object is read as a record of fields: @fastify/session hands over its Session instance.
+    set: (sessionId, session, callback) => settle(core.set(sessionId, session as StoredFrameworkSession), callback),
+    destroy: (sessionId, callback) => settle(core.destroy(sessionId), callback),
+  };
+}
