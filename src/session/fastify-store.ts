@@ -26,8 +26,12 @@ export interface FastifySessionStore {
   regenerateFor(request: FastifyLoginRequest, userId: string): Promise<void>;
   /** Log out everywhere: revokes every session of `userId`, atomically. Returns how many the index held. */
   destroyAll(userId: string): Promise<number>;
-  /** Reads a session without sliding its expiry (@fastify/session slides by saving, see `rolling`). */
-  get(sessionId: string, callback?: Callback<StoredFrameworkSession | null>): Promise<StoredFrameworkSession | null>;
+  /**
+   * Reads a session without sliding its expiry (@fastify/session slides by saving, see its
+   * `rolling`): the session's fields as saved, or `null`. `S` is what the caller reads them
+   * as (@fastify/session's `Session`, with the fields an app declares on it).
+   */
+  get<S extends object = StoredFrameworkSession>(sessionId: string, callback?: Callback<S | null>): Promise<S | null>;
   /** Saves a whole session; never revives one revoked while the request ran. */
   set(sessionId: string, session: object, callback?: Callback<void>): Promise<void>;
   /** Revokes one session. */
@@ -74,7 +78,8 @@ export function createFastifySessionStore(options: FastifySessionStoreOptions): 
         () => request.session,
       ),
     destroyAll: (userId) => core.destroyAll(userId),
-    get: (sessionId, callback) => settle(core.get(sessionId), callback),
+    // The fields as saved: the caller's session type (S) is its own declaration of them.
+    get: <S extends object>(sessionId: string, callback?: Callback<S | null>) => settle(core.get(sessionId) as Promise<S | null>, callback),
     // Any object is read as a record of fields: @fastify/session hands over its Session instance.
     set: (sessionId, session, callback) => settle(core.set(sessionId, session as StoredFrameworkSession), callback),
     destroy: (sessionId, callback) => settle(core.destroy(sessionId), callback),
