@@ -7,7 +7,17 @@ type Callback<T> = (err: unknown, value?: T) => void;
 export type FastifySessionStoreOptions = FrameworkStoreOptions;
 
 /** A Fastify request as `regenerateFor` needs it: @fastify/session's `request.session`. */
-export type FastifyLoginRequest = RequestLike & { session: { regenerate(): Promise<void> } };
+export interface FastifyLoginRequest extends RequestLike {
+  /** @fastify/session's session of the request, replaced by `regenerate()`. */
+  session: {
+    /**
+     * Replaces the session with a new one under a new id (from the store's `idGenerator`).
+     *
+     * @returns Resolves once the old session is destroyed and the new one saved.
+     */
+    regenerate(): Promise<void>;
+  };
+}
 
 /**
  * The store {@link createFastifySessionStore} returns: @fastify/session's store contract
