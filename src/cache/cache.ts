@@ -26,7 +26,7 @@ import {
 } from './options.js';
 import { type Deadline, RemoteTier, typed } from './remote.js';
 import { deleteScript, expireScript, invalidateScript, setScript } from './scripts.js';
-import { sweepTag } from './tag-sweep.js';
+import { type SweepChunk, sweepTag } from './tag-sweep.js';
 import { instrument, NO_ATTRIBUTES } from './telemetry.js';
 
 /** One load of one key, from the miss (or the refresh) to the store. */
@@ -278,14 +278,19 @@ export class Cache extends EventEmitter<CacheEvents> {
    */
   async invalidateTag(tag: string): Promise<number> {
     assertKeyPart('tag', tag);
-    return this.sweep('invalidateTag', tag, invalidateScript);
+    return this.sweep(
+      'invalidateTag',
+      tag,
+      (deadline) => (keys, n) => this.remote.run(invalidateScript, keys, [n], deadline, 'invalidateTag'),
+    );
   }
 
   /**
    * Marks every entry carrying `tag` stale instead of deleting it: `wrap` serves each within
-   * what is left of its grace period (`staleWhileRevalidateMs`) while one background refresh
-   * runs (one across instances), so readers never wait for the loader; `get` reads them as
-   * misses. An entry without grace is deleted, as by {@link Cache.invalidateTag}. Other
+   * what is left of its grace period, at most this cache's `staleWhileRevalidateMs`, while one
+   * background refresh runs (one across instances), so readers never wait for the loader; `get`
+   * reads them as misses. Without grace (this cache's or the entry's) an entry is deleted, as
+   * by {@link Cache.invalidateTag}. Other
    * instances' L1 tiers drop the tag. Same cost as `invalidateTag`: one `ZRANGE` per bucket
    * plus one script per bucket that lists tagged entries (per bucket atomic). Resolves the
    * number of fresh entries it expired; rejects when Redis is unavailable or the whole call
@@ -293,7 +298,13 @@ export class Cache extends EventEmitter<CacheEvents> {
    */
   async expireTag(tag: string): Promise<number> {
     assertKeyPart('tag', tag);
-    return this.sweep('expireTag', tag, expireScript);
+    // The cache's own grace bounds the estimate the script makes of each entry's (see expire.lua).
+    const graceMs = this.policy.graceMs;
+    return this.sweep(
+      'expireTag',
+      tag,
+      (deadline) => (keys, n) => this.remote.run(expireScript, keys, [n, graceMs], deadline, 'expireTag'),
+    );
   }
 
   /**
@@ -593,11 +604,11 @@ export class Cache extends EventEmitter<CacheEvents> {
   // ---- helpers ----------------------------------------------------------------
 
   /** `invalidateTag` / `expireTag`: the tag's entries on every bucket, then the message for other L1 tiers. */
-  private sweep(operation: 'invalidateTag' | 'expireTag', tag: string, script: typeof invalidateScript): Promise<number> {
+  private sweep(operation: 'invalidateTag' | 'expireTag', tag: string, chunk: (deadline: Deadline) => SweepChunk): Promise<number> {
     this.l1?.invalidateTag(tag);
     const deadline = this.remote.deadline();
     return instrument.trace(operation, this.telemetry, tag, async () => {
-      const count = await sweepTag(this.remote, this.layout, tag, script, deadline, operation);
+      const count = await sweepTag(this.remote, this.layout, tag, chunk(deadline), deadline, operation);
       if (this.broadcast) await this.remote.send(['PUBLISH', ...this.announce('t', tag)], undefined, deadline, operation);
       return count;
     });

@@ -58,9 +58,10 @@ export const invalidateScript = defineScript<[entries: number], number>('cache/i
 
 /**
  * `cache/expire.lua` over a tag index, then `n` entry keys, then their `n` guard keys: marks the
- * fresh ones stale (deletes those without grace); resolves how many it expired.
+ * fresh ones stale for what is left of their grace, at most `graceMs` (deletes those without
+ * grace); resolves how many it expired.
  */
-export const expireScript = defineScript<[entries: number], number>('cache/expire', expireSource, {
+export const expireScript = defineScript<[entries: number, graceMs: number], number>('cache/expire', expireSource, {
   keys: 'variadic',
   parseReply: count,
 });

@@ -1,4 +1,3 @@
-import type { LuaScript } from '../core/script.js';
 import type { CacheOperation } from './events.js';
 import type { CacheLayout } from './layout.js';
 import type { Deadline, RemoteTier } from './remote.js';
@@ -6,11 +5,14 @@ import type { Deadline, RemoteTier } from './remote.js';
 // A sweep passes entry and guard keys to one script; chunks keep the argument list reasonable.
 const CHUNK = 256;
 
-/** A script that acts on entries a tag index listed: keys are the index, `n` entries, their `n` guards. */
-type SweepScript = LuaScript<[entries: number], number>;
+/**
+ * One script call over entries a tag index listed: `keys` are the index, `n` entries and their
+ * `n` guards, in that order. Resolves the script's count.
+ */
+export type SweepChunk = (keys: string[], n: number) => Promise<number>;
 
 /**
- * Runs `script` over every entry of `tag`, on every slot bucket: per bucket one `ZRANGE` of the
+ * Runs `chunk` over every entry of `tag`, on every slot bucket: per bucket one `ZRANGE` of the
  * tag's index, then the script over the listed entries, 256 at a time, all under the caller's
  * one deadline. Buckets run in parallel; each is atomic, the whole sweep is not (a tag's
  * entries live in many slots). Resolves the sum of the script's counts.
@@ -19,7 +21,7 @@ export async function sweepTag(
   remote: RemoteTier,
   layout: CacheLayout,
   tag: string,
-  script: SweepScript,
+  chunk: SweepChunk,
   deadline: Deadline,
   operation: CacheOperation,
 ): Promise<number> {
@@ -30,9 +32,9 @@ export async function sweepTag(
       const members = Array.isArray(reply) ? reply.map(String) : [];
       let count = 0;
       for (let i = 0; i < members.length; i += CHUNK) {
-        const chunk = members.slice(i, i + CHUNK);
-        const guards = chunk.map((e) => layout.guardOfEntry(bucket, e));
-        count += await remote.run(script, [index, ...chunk, ...guards], [chunk.length], deadline, operation);
+        const entries = members.slice(i, i + CHUNK);
+        const guards = entries.map((e) => layout.guardOfEntry(bucket, e));
+        count += await chunk([index, ...entries, ...guards], entries.length);
       }
       return count;
     }),

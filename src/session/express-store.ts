@@ -1,3 +1,4 @@
+import { type Callback, settle } from './callbacks.js';
 import { FrameworkSessions, type FrameworkStoreOptions, type RequestLike, type StoredFrameworkSession } from './framework-sessions.js';
 
 /** The part of the `express-session` module this adapter needs: its `Store` base class. */
@@ -13,9 +14,6 @@ export interface ExpressSessionLike {
 
 /** A session object as express-session hands it to a store (`cookie` plus the app's fields). */
 export type StoredExpressSession = StoredFrameworkSession;
-
-/** Node-style callback of the express-session store contract. */
-type Callback<T> = (err: unknown, value?: T) => void;
 
 /** Options of {@link createExpressSessionStore}: those of {@link FrameworkStoreOptions}. */
 export type ExpressSessionStoreOptions = FrameworkStoreOptions;
@@ -49,20 +47,6 @@ export interface ExpressSessionStore {
   ids(cb?: Callback<string[]>): Promise<string[]>;
   /** Admin (SCAN): deletes every key of the session module under the connection's prefix, SessionStore sessions included. */
   clear(cb?: Callback<void>): Promise<void>;
-}
-
-function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): Promise<T> {
-  if (!cb) return promise;
-  return promise.then(
-    (value) => {
-      cb(null, value);
-      return value;
-    },
-    (err) => {
-      cb(err);
-      return undefined as T;
-    },
-  );
 }
 
 /**

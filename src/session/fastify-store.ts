@@ -1,7 +1,5 @@
+import { type Callback, settle } from './callbacks.js';
 import { FrameworkSessions, type FrameworkStoreOptions, type RequestLike, type StoredFrameworkSession } from './framework-sessions.js';
-
-/** Node-style callback of the @fastify/session store contract. */
-type Callback<T> = (err: unknown, value?: T) => void;
 
 /** Options of {@link createFastifySessionStore}: those of {@link FrameworkStoreOptions}. */
 export type FastifySessionStoreOptions = FrameworkStoreOptions;
@@ -46,20 +44,6 @@ export interface FastifySessionStore {
   set(sessionId: string, session: object, callback?: Callback<void>): Promise<void>;
   /** Revokes one session. */
   destroy(sessionId: string, callback?: Callback<void>): Promise<void>;
-}
-
-function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): Promise<T> {
-  if (!cb) return promise;
-  return promise.then(
-    (value) => {
-      cb(null, value);
-      return value;
-    },
-    (err) => {
-      cb(err);
-      return undefined as T;
-    },
-  );
 }
 
 /**

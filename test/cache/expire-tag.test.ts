@@ -7,18 +7,7 @@ import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function counter<T>(value: (n: number) => T, delayMs = 0) {
-  const loader = async () => {
-    loader.calls++;
-    if (delayMs) await sleep(delayMs);
-    return value(loader.calls);
-  };
-  loader.calls = 0;
-  return loader;
-}
+import { counter, sleep } from './helpers.js';
 
 const pttl = async (connection: RedisConnection, key: string) => Number(await connection.send(['PTTL', key], key));
 

@@ -1,42 +1,14 @@
 // The express-session store with the SessionStore's maxSessionsPerUser and sliding, and the
 // ip / user agent it records at login, over real HTTP.
-import type { AddressInfo } from 'node:net';
-import express from 'express';
 import session from 'express-session';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createExpressSessionStore, type ExpressSessionStoreOptions, type SessionStoreOptions } from '../../src/session/index.js';
 import { tokenId } from '../../src/session/token.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
+import { startApp } from './express-app.js';
 import { newStore, pttl, sessionKey, sleep } from './helpers.js';
-
-declare module 'express-session' {
-  interface SessionData {
-    userId?: string;
-    views?: number;
-  }
-}
-
-class Client {
-  cookie = '';
-  constructor(
-    private readonly base: string,
-    private readonly userAgent = 'test-browser/1.0',
-  ) {}
-  async request(method: string, path: string): Promise<number> {
-    const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    if (this.cookie) headers.cookie = this.cookie;
-    const res = await fetch(this.base + path, { method, headers });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
-    if (set) this.cookie = set.split(';')[0] as string;
-    await res.arrayBuffer();
-    return res.status;
-  }
-  sid(): string {
-    const value = decodeURIComponent(this.cookie.slice(4));
-    return value.slice(2, value.lastIndexOf('.'));
-  }
-}
+import { Client } from './http-client.js';
 
 const servers: { close(): Promise<unknown> }[] = [];
 afterAll(async () => {
@@ -46,42 +18,9 @@ afterAll(async () => {
 async function setup(options: Omit<SessionStoreOptions, 'connection'> = {}, adapter: Omit<ExpressSessionStoreOptions, 'sessions'> = {}) {
   const { connection, sessions } = await newStore({ absoluteTimeoutMs: 3_600_000, ...options });
   const store = createExpressSessionStore(session, { sessions, ...adapter });
-  const app = express();
-  app.use(
-    session({
-      store: store as unknown as session.Store,
-      genid: store.genid,
-      name: 'sid',
-      secret: 'test secret',
-      resave: false,
-      saveUninitialized: false,
-      cookie: { httpOnly: true, sameSite: 'lax', maxAge: 60_000 },
-    }),
-  );
-  app.post('/login/:user', async (req, res, next) => {
-    try {
-      await store.regenerateFor(req, req.params.user);
-      req.session.userId = req.params.user;
-      res.json({ ok: true });
-    } catch (err) {
-      next(err);
-    }
-  });
-  app.get('/me', (req, res) => {
-    if (!req.session.userId) {
-      res.status(401).json({});
-      return;
-    }
-    req.session.views = (req.session.views ?? 0) + 1;
-    res.json({ views: req.session.views });
-  });
-  app.get('/peek', (req, res) => {
-    res.status(req.session.userId ? 200 : 401).json({});
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  servers.push({ close: () => new Promise((r) => server.close(r)) });
-  return { connection, sessions, store, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  const app = await startApp(store);
+  servers.push(app);
+  return { connection, sessions, store, base: app.base };
 }
 
 describe(`express-session store options on ${target} via ${driver}`, () => {
@@ -128,16 +67,16 @@ describe(`express-session store options on ${target} via ${driver}`, () => {
     expect(under.byCommand.zrange).toBeUndefined();
     const evicted = a.sid();
     await c.request('POST', '/login/dana');
-    expect(await a.request('GET', '/peek')).toBe(401);
-    expect(await b.request('GET', '/peek')).toBe(200);
-    expect(await c.request('GET', '/peek')).toBe(200);
+    expect((await a.request('GET', '/peek')).status).toBe(401);
+    expect((await b.request('GET', '/peek')).status).toBe(200);
+    expect((await c.request('GET', '/peek')).status).toBe(200);
     expect((await sessions.list('dana')).map((s) => s.id).sort()).toEqual([tokenId(b.sid()), tokenId(c.sid())].sort());
     const key = sessionKey(connection, evicted, tokenId(evicted));
     expect(await connection.send(['HGETALL', key], key)).toEqual(['r', '1']);
     // SessionStore.create counts the express sessions too.
     const created = await sessions.create('dana');
     expect(created.evicted).toBe(1);
-    expect(await b.request('GET', '/peek')).toBe(401);
+    expect((await b.request('GET', '/peek')).status).toBe(401);
   });
 
   it('sliding: false turns touch off (nothing sent) and saves never move the expiry later', async () => {
@@ -149,16 +88,16 @@ describe(`express-session store options on ${target} via ${driver}`, () => {
     await connection.send(['PEXPIRE', key, 1500], key);
     // An unmodified request: express-session calls touch, which sends nothing.
     const peek = await countCommands(connection, () => client.request('GET', '/peek'));
-    expect(peek.result).toBe(200);
+    expect(peek.result.status).toBe(200);
     expect(peek.byCommand.evalsha).toBe(1); // the get
     expect(peek.byCommand.pexpireat).toBeUndefined();
     expect(await pttl(connection, key)).toBeLessThanOrEqual(1500);
     // A modified request saves, with a renewed cookie: the expiry stays.
-    expect(await client.request('GET', '/me')).toBe(200);
+    expect((await client.request('GET', '/me')).status).toBe(200);
     expect(await pttl(connection, key)).toBeLessThanOrEqual(1500);
     await store.touch(sid, { cookie: { expires: new Date(Date.now() + 60_000) } });
     expect(await pttl(connection, key)).toBeLessThanOrEqual(1500);
     await sleep(1700);
-    expect(await client.request('GET', '/me')).toBe(401);
+    expect((await client.request('GET', '/me')).status).toBe(401);
   });
 });

@@ -16,33 +16,12 @@ import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
 import { newStore, pttl, sessionKey, sleep } from './helpers.js';
+import { Client } from './http-client.js';
 
 declare module 'fastify' {
   interface Session {
     userId?: string;
     views?: number;
-  }
-}
-
-/** One HTTP client with its own cookie jar and user agent (a browser, a phone, ...). */
-class Client {
-  cookie = '';
-  constructor(
-    private readonly base: string,
-    private readonly userAgent = 'test-browser/1.0',
-  ) {}
-  async request(method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-    const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    if (this.cookie) headers.cookie = this.cookie;
-    const res = await fetch(this.base + path, { method, headers });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
-    if (set) this.cookie = set.split(';')[0] as string;
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
-  /** The session id inside the signed cookie `<sid>.<signature>`. */
-  sid(): string {
-    const value = decodeURIComponent(this.cookie.slice(4));
-    return value.slice(0, value.lastIndexOf('.'));
   }
 }
 

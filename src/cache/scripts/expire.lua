@@ -6,9 +6,11 @@
 -- KEYS[2..m+1]    m entry keys listed by the index
 -- KEYS[m+2..2m+1] their load guard keys, in the same order
 -- ARGV[1]         m
+-- ARGV[2]         the calling cache's grace period in ms: the most any entry is served stale
 -- Returns the number of entries that were fresh and are now stale or deleted.
 --- @include "core/lua/time.lua"
 local m = tonumber(ARGV[1])
+local max_grace = tonumber(ARGV[2])
 local now = redis_now()
 local expired = 0
 for i = 2, m + 1 do
@@ -21,8 +23,10 @@ for i = 2, m + 1 do
     -- Gone (expired or deleted) or not an entry: drop it from the index.
     redis.call('ZREM', KEYS[1], entry)
   elseif fresh_until > now then
-    -- The entry lives for its fresh TTL plus its grace: what its TTL has beyond fresh-until is the grace left.
-    local grace = redis.call('PTTL', entry) - (fresh_until - now)
+    -- The entry lives for its fresh TTL plus its grace: what its TTL has beyond fresh-until is
+    -- the grace left. That is an estimate (fresh-until is the writer's clock, read before the
+    -- write reached Redis): the cache's own grace bounds it, so a cache without one deletes.
+    local grace = math.min(redis.call('PTTL', entry) - (fresh_until - now), max_grace)
     if grace > 0 then
       -- Zeros of the same length: stale from now on for every instance, whatever its clock,
       -- and SETRANGE rewrites the header in place without copying the value.
