@@ -290,11 +290,10 @@ export class Cache extends EventEmitter<CacheEvents> {
    * what is left of its grace period, at most this cache's `staleWhileRevalidateMs`, while one
    * background refresh runs (one across instances), so readers never wait for the loader; `get`
    * reads them as misses. Without grace (this cache's or the entry's) an entry is deleted, as
-   * by {@link Cache.invalidateTag}. Other
-   * instances' L1 tiers drop the tag. Same cost as `invalidateTag`: one `ZRANGE` per bucket
-   * plus one script per bucket that lists tagged entries (per bucket atomic). Resolves the
-   * number of fresh entries it expired; rejects when Redis is unavailable or the whole call
-   * does not finish within `timeoutMs`.
+   * by {@link Cache.invalidateTag}. Other instances' L1 tiers drop the tag. Same cost as
+   * `invalidateTag`: one `ZRANGE` per bucket plus one script per bucket that lists tagged
+   * entries (per bucket atomic). Resolves the number of fresh entries it expired; rejects when
+   * Redis is unavailable or the whole call does not finish within `timeoutMs`.
    */
   async expireTag(tag: string): Promise<number> {
     assertKeyPart('tag', tag);
@@ -426,9 +425,10 @@ export class Cache extends EventEmitter<CacheEvents> {
    * Releases what this cache holds: stops listening for invalidations, empties L1, starts no
    * more background work (refreshes, late stores) and waits for the background commands in
    * flight (each bounded by `timeoutMs`); a background loader still running is abandoned (its
-   * value is not stored, its `signal` aborts). Afterwards nothing of the cache keeps the process alive. Calls made
-   * after `close()` still read and write Redis, without L1 or background refreshes. The
-   * connection stays open: it is yours (its pub/sub connection closes with `connection.close()`).
+   * value is not stored, its `signal` aborts). Afterwards nothing of the cache keeps the
+   * process alive. Calls made after `close()` still read and write Redis, without L1 or
+   * background refreshes. The connection stays open: it is yours (its pub/sub connection
+   * closes with `connection.close()`).
    */
   async close(): Promise<void> {
     this.closed = true;

@@ -12,7 +12,8 @@ export interface LoaderContext {
    * Aborts when the cache stops waiting for this load: when the cache's `loadTimeoutMs` runs
    * out (reason: a `CacheLoadTimeoutError`), and for a background refresh also when the cache
    * is closed (reason: an `AbortError`). Pass it on (`fetch(url, { signal })`, a query's
-   * cancel) so abandoned work stops. Never aborts without `loadTimeoutMs` for a load someone awaits.
+   * cancel) so abandoned work stops. A load a caller awaits is never aborted without
+   * `loadTimeoutMs`.
    */
   readonly signal: AbortSignal;
   /**
