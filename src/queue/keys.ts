@@ -18,7 +18,7 @@ export interface QueueKeys {
 
 /** Builds the {@link QueueKeys} of queue `name`. */
 export function queueKeys(connection: RedisConnection, name: string): QueueKeys {
-  const ks = connection.keys('queue');
+  const ks = connection.keys('queue', { durable: true });
   return {
     stream: ks.key(name, 'stream'),
     delayed: ks.key(name, 'delayed'),

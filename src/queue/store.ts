@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../core/connection.js';
+import type { CallOptions, RedisConnection } from '../core/connection.js';
 import { RedisCommandError } from '../core/errors.js';
 import type { Serializer } from '../core/serializer.js';
 import { list, type StreamEntry, toEntries, toFieldList } from './job.js';
@@ -48,6 +48,8 @@ export class QueueStore implements WorkerQueue {
     private readonly keys: QueueKeys,
     private readonly group: string,
     private readonly maxLen: number,
+    /** Call options of the writes that add jobs: durability, when the queue asks for it. */
+    private readonly adding?: CallOptions,
   ) {
     this.serializer = connection.serializer;
     this.trim = maxLen ? ['MAXLEN', '~', maxLen] : [];
@@ -56,7 +58,7 @@ export class QueueStore implements WorkerQueue {
   /** Appends one job to the stream (`XADD`); resolves its entry id. */
   async append(fields: readonly string[]): Promise<string> {
     const { stream } = this.keys;
-    return String(await this.connection.send(['XADD', stream, ...this.trim, '*', ...fields], stream));
+    return String(await this.connection.send(['XADD', stream, ...this.trim, '*', ...fields], stream, this.adding));
   }
 
   /** Adds jobs with dedup and delays in one script call; per job: entry id, `'delayed'` or `''` (id taken). */
@@ -64,7 +66,7 @@ export class QueueStore implements WorkerQueue {
     const args: (string | number)[] = [];
     for (const j of jobs) args.push(j.customId, j.delayMs, j.fields.length, ...j.fields);
     const { stream, delayed, ids } = this.keys;
-    return this.connection.run(addScript, [stream, delayed, ids], [this.maxLen, jobs.length, ...args]);
+    return this.connection.run(addScript, [stream, delayed, ids], [this.maxLen, jobs.length, ...args], this.adding);
   }
 
   async ensureGroup(): Promise<void> {

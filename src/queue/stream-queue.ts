@@ -1,4 +1,5 @@
-import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type CallOptions, type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type Durability, durableCalls } from '../core/durability.js';
 import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
 import { addGaugeSource, type GaugeSource, type TelemetryAttributes } from '../core/telemetry.js';
@@ -26,6 +27,14 @@ export interface StreamQueueOptions {
    * dropped. An integer >= 0; `0` never drops a job. Default `0`.
    */
   maxLen?: number;
+  /**
+   * `add` and `addBulk` resolve only once `replicas` replicas confirmed the jobs within
+   * `waitMs` (`WAIT` in the same round trip), so a job whose add resolved survives the
+   * failover of its primary. When fewer confirm, they reject with `ReplicationError`: the
+   * jobs may or may not survive, so add again with the same `jobId` (a job without one could
+   * then run twice). Each `WAIT` holds the connection until replicas answer. Default: none.
+   */
+  durability?: Durability;
 }
 
 /** {@link StreamQueueOptions} with defaults applied, validated. */
@@ -35,6 +44,7 @@ interface ResolvedQueueOptions {
   group: string;
   defaultAttempts: number;
   maxLen: number;
+  durable: CallOptions | undefined;
 }
 
 function resolveOptions(options: StreamQueueOptions): ResolvedQueueOptions {
@@ -49,7 +59,7 @@ function resolveOptions(options: StreamQueueOptions): ResolvedQueueOptions {
   assertKeyPart('group', resolved.group);
   assertPositiveInteger('defaultAttempts', resolved.defaultAttempts);
   assertNonNegativeInteger('maxLen', resolved.maxLen);
-  return { ...resolved, connection: toConnection(options.connection) };
+  return { ...resolved, durable: durableCalls(options.durability), connection: toConnection(options.connection) };
 }
 
 /** Options of {@link StreamQueue.add} (and of each job of `addBulk`). */
@@ -117,14 +127,14 @@ export class StreamQueue<T = unknown> {
   private readonly gauges: GaugeSource;
 
   constructor(options: StreamQueueOptions) {
-    const { connection, name, group, defaultAttempts, maxLen } = resolveOptions(options);
+    const { connection, name, group, defaultAttempts, maxLen, durable } = resolveOptions(options);
     this.connection = connection;
     this.name = name;
     this.group = group;
     this.defaultAttempts = defaultAttempts;
     this.maxLen = maxLen;
     this.keys = queueKeys(connection, name);
-    this.store = new QueueStore(connection, name, this.keys, group, maxLen);
+    this.store = new QueueStore(connection, name, this.keys, group, maxLen, durable);
     this.telemetry = { queue: name };
     this.gauges = {
       module: 'queue',
@@ -220,7 +230,9 @@ export class StreamQueue<T = unknown> {
   /**
    * Deletes consumers (workers that went away) holding no pending jobs and idle for at
    * least `idleMs`; resolves their names. Consumers with pending jobs are kept until those
-   * jobs are reclaimed. Default `idleMs` one hour.
+   * jobs are reclaimed. Default `idleMs` one hour. Idle is the server's `XINFO CONSUMERS`
+   * `idle`: since the consumer's last read or claim attempt on Redis 7.2+ and Valkey (a live
+   * worker's blocking reads keep it low), since its last successful one on Redis 7.0.
    */
   async removeIdleConsumers(idleMs = 3_600_000): Promise<string[]> {
     assertNonNegative('idleMs', idleMs);

@@ -180,7 +180,7 @@ export abstract class RateLimiter extends EventEmitter<RateLimiterEvents> {
     this.specs = specs;
     this.maxCost = Math.min(...specs.map((s) => s.limit));
     this.limitArgs = specs.flatMap((s) => s.args);
-    this.keySpace = this.connection.keys('rate-limit');
+    this.keySpace = this.connection.keys('rate-limit', { durable: true });
     const name = encodeKeyPart(this.name);
     this.suffixes = specs.map((_, i) => `:${name}:${algorithm.keyCode}${i}`);
     // Coalesced: concurrent checks share one EVALSHA, each answering 1 + 3 entries per limit. The

@@ -1,3 +1,4 @@
+import { durableCalls } from '../core/durability.js';
 import { ValidationError } from '../core/errors.js';
 import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
@@ -85,7 +86,8 @@ export class FrameworkSessions {
   constructor(options: FrameworkStoreOptions, adapter: 'express' | 'fastify') {
     this.options = resolveOptions(options);
     this.sessions = this.options.sessions;
-    this.records = new SessionRecords(this.sessions.connection);
+    // Writes (saves, revocations) wait for the SessionStore's durability, if it has one.
+    this.records = new SessionRecords(this.sessions.connection, durableCalls(this.sessions.durability));
     this.telemetry = { adapter };
   }
 
@@ -217,20 +219,25 @@ export class FrameworkSessions {
     const own = [keys.session(parsed.tag, parsed.id), index];
     const sliding = sessions.sliding ? '1' : '0';
     const run = (known: readonly string[] | undefined) =>
-      sessions.connection.run(saveScript, known ? [...own, ...known.map((id) => keys.session(parsed.tag, id))] : own, [
-        parsed.id,
-        ttl,
-        sessions.absoluteTimeoutMs,
-        userId,
-        json,
-        sessions.maxSessionsPerUser,
-        sliding,
-        this.options.tombstoneMs,
-        client?.ip ?? '',
-        client?.userAgent ?? '',
-        known ? '1' : '0',
-        ...(known ?? []),
-      ]);
+      sessions.connection.run(
+        saveScript,
+        known ? [...own, ...known.map((id) => keys.session(parsed.tag, id))] : own,
+        [
+          parsed.id,
+          ttl,
+          sessions.absoluteTimeoutMs,
+          userId,
+          json,
+          sessions.maxSessionsPerUser,
+          sliding,
+          this.options.tombstoneMs,
+          client?.ip ?? '',
+          client?.userAgent ?? '',
+          known ? '1' : '0',
+          ...(known ?? []),
+        ],
+        this.records.writes,
+      );
     const first = await run(undefined);
     // A login at the user's limit: read the index so the evicted sessions' data goes in the same step.
     return first === 'needs-index' ? run(await this.records.readIndex(index)) : first;

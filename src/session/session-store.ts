@@ -1,4 +1,5 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type Durability, durableCalls } from '../core/durability.js';
 import { ValidationError } from '../core/errors.js';
 import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
@@ -42,6 +43,15 @@ export interface SessionStoreOptions {
    * Default: none.
    */
   tagSecret?: string | Buffer;
+  /**
+   * Writes (create, update, rotate, every revocation) resolve only once `replicas` replicas
+   * confirmed them within `waitMs` (`WAIT` in the same round trip), so a session created, or a
+   * logout done, survives the failover of its primary; otherwise they reject with
+   * `ReplicationError` (the write may or may not survive: a logout should be retried).
+   * Reads and expiry slides do not wait. Each `WAIT` holds the connection until replicas
+   * answer. Default: none.
+   */
+  durability?: Durability;
 }
 
 /** Per-session options of {@link SessionStore.create}. */
@@ -128,6 +138,8 @@ export class SessionStore {
   readonly maxSessionsPerUser: number;
   /** Whether using a session moves its expiry (see {@link SessionStoreOptions.sliding}). */
   readonly sliding: boolean;
+  /** How many replicas must confirm a write (see {@link SessionStoreOptions.durability}); `undefined` = none. */
+  readonly durability: Durability | undefined;
   private readonly records: SessionRecords;
   private readonly keys: SessionKeys;
   private readonly tagSecret: string | Buffer | undefined;
@@ -143,7 +155,8 @@ export class SessionStore {
     this.sliding = resolved.sliding;
     this.slide = resolved.sliding ? '' : 0;
     this.tagSecret = resolved.tagSecret;
-    this.records = new SessionRecords(this.connection);
+    this.durability = resolved.durability;
+    this.records = new SessionRecords(this.connection, durableCalls(resolved.durability));
     this.keys = this.records.keys;
     this.telemetry = {};
   }
@@ -179,6 +192,7 @@ export class SessionStore {
         createScript,
         [this.keys.session(tag, id), index, ...known.map((k) => this.keys.session(tag, k))],
         [id, idle, absolute, this.maxSessionsPerUser, userId, fields.length, ...fields, ...known],
+        this.records.writes,
       );
       return { token, id, ...created };
     });
@@ -226,6 +240,7 @@ export class SessionStore {
         updateScript,
         [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
         [parsed.id, sets.length / 2, ...sets, ...deletes],
+        this.records.writes,
       );
     });
   }
@@ -297,6 +312,7 @@ export class SessionStore {
         rotateScript,
         [this.keys.session(parsed.tag, parsed.id), this.keys.session(parsed.tag, nextId), this.keys.index(parsed.tag)],
         [parsed.id, nextId],
+        this.records.writes,
       );
       if (context && rotated) context.outcome = 'rotated';
       return rotated ? next : null;
@@ -348,6 +364,7 @@ interface ResolvedSessionStoreOptions {
   maxSessionsPerUser: number;
   sliding: boolean;
   tagSecret: string | Buffer | undefined;
+  durability: Durability | undefined;
 }
 
 /** Defaults and validation of every option, before anything is sent. */
@@ -361,5 +378,16 @@ function resolveOptions(options: SessionStoreOptions): ResolvedSessionStoreOptio
   if (tagSecret !== undefined && !(typeof tagSecret === 'string' && tagSecret) && !Buffer.isBuffer(tagSecret)) {
     throw new ValidationError('tagSecret', 'must be a non-empty string or a Buffer');
   }
-  return { connection: toConnection(options.connection), idleTimeoutMs, absoluteTimeoutMs, maxSessionsPerUser, sliding, tagSecret };
+  // Validated here, before anything is sent (durableCalls throws on a bad one).
+  durableCalls(options.durability);
+  const durability = options.durability;
+  return {
+    connection: toConnection(options.connection),
+    idleTimeoutMs,
+    absoluteTimeoutMs,
+    maxSessionsPerUser,
+    sliding,
+    tagSecret,
+    durability,
+  };
 }

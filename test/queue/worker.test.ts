@@ -270,9 +270,12 @@ describe(`Worker on ${target} via ${driver}`, () => {
     const [letter] = await queue.peekDead();
     expect(letter?.error).toMatch(/stalled/);
     expect(letter?.attemptsMade).toBe(1);
-    // A consumer still holding a job is kept: deleting it would orphan the job.
+    // A consumer still holding a job is kept: deleting it would orphan the job. The worker
+    // stops first: while it blocks on the stream it would fetch the job before 'holder' asks.
+    await worker.close();
     await queue.add('c', 'held');
-    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'holder', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    const held = await connection.send(['XREADGROUP', 'GROUP', queue.group, 'holder', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    expect(held, 'holder fetched the job').not.toBeNull();
     const removed = await queue.removeIdleConsumers(0);
     expect(removed).toContain('ghost');
     expect(removed).not.toContain('holder');
