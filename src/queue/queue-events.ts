@@ -93,9 +93,15 @@ export class QueueEvents<T = unknown> extends EventEmitter<QueueEventMap> {
   async close(): Promise<void> {
     this.stopped = true;
     const { events } = this.options.keys;
-    for (let i = 0; i < 20 && this.blocked; i++) {
-      await this.options.connection.pipeline([['EXISTS', events], ['CLIENT', 'UNBLOCK', this.clientId]], { routeKey: events }).catch(() => {});
-      if (this.blocked) await sleep(10);
+    try {
+      // The read may not have reached Redis yet when the unblock does: try again while it blocks.
+      for (let i = 0; i < 20 && this.blocked; i++) {
+        await this.options.connection.pipeline([['EXISTS', events], ['CLIENT', 'UNBLOCK', this.clientId]], { routeKey: events });
+        if (this.blocked) await sleep(10);
+      }
+    } catch {
+      // The queue's connection is closed already: closing the listener's own ends the read.
+      await this.blocking?.close();
     }
     await this.reading;
     await this.blocking?.close();

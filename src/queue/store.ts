@@ -295,11 +295,17 @@ export class QueueStore implements WorkerQueue {
               : ['STREAMS', stream, signal, wait.lastEntry, wait.lastSignal];
           await blocking.send(['XREAD', 'COUNT', 1, 'BLOCK', ms, ...streams], stream, { timeoutMs });
         }),
-      interrupt: async () => {
-        // The read may not have reached Redis yet when the unblock does: try again while it blocks.
-        for (let i = 0; i < 20 && blocked; i++) {
-          await this.connection.pipeline([['EXISTS', stream], ['CLIENT', 'UNBLOCK', String(clientId)]], { routeKey: stream });
-          if (blocked) await sleep(10);
+      interrupt: async (force = false) => {
+        try {
+          // The read may not have reached Redis yet when the unblock does: try again while it blocks.
+          for (let i = 0; i < 20 && blocked; i++) {
+            await this.connection.pipeline([['EXISTS', stream], ['CLIENT', 'UNBLOCK', String(clientId)]], { routeKey: stream });
+            if (blocked) await sleep(10);
+          }
+        } catch (err) {
+          // The shared connection is gone (closed before the worker): closing the reader's ends the read.
+          if (!force) throw err;
+          await blocking.close();
         }
       },
       close: () => blocking.close(),

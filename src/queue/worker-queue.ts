@@ -60,8 +60,11 @@ export interface JobReader {
   read(count: number, blockMs: number): Promise<StreamEntry[]>;
   /** Waits up to `blockMs` for what `wait` says (scripted fetch); resolves early when it comes. */
   wait(wait: FetchWait, blockMs: number): Promise<void>;
-  /** Ends a blocking read or wait now (it resolves as if it timed out). */
-  interrupt(): Promise<void>;
+  /**
+   * Ends a blocking read or wait now (it resolves as if it timed out). With `force`, when that
+   * cannot be asked for (the shared connection is closed), closes the reader's connection.
+   */
+  interrupt(force?: boolean): Promise<void>;
   /** Closes the reader's connection. */
   close(): Promise<void>;
 }

@@ -286,7 +286,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     this.maintenance.stop();
     this.notify();
     // A blocking read in flight is ended now (CLIENT UNBLOCK); whatever it delivered runs too.
-    await this.reader?.interrupt().catch((err: unknown) => this.report(err));
+    await this.reader?.interrupt(true).catch((err: unknown) => this.report(err));
     await this.fetching;
     await this.unlisten?.().catch((err: unknown) => this.report(err));
     if (!this.idle() && timeoutMs > 0) {
