@@ -101,7 +101,9 @@ export class QueueEvents<T = unknown> extends EventEmitter<QueueEventMap> {
       }
     } catch {
       // The queue's connection is closed already: closing the listener's own ends the read.
-      await this.blocking?.close();
+      const blocking = this.blocking;
+      this.blocking = undefined;
+      await blocking?.close();
     }
     await this.reading;
     await this.blocking?.close();
