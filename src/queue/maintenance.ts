@@ -37,7 +37,8 @@ export class Maintenance {
   // When the scheduled pass comes (monotonic), to tell whether a wake-up is earlier.
   private nextAt = Number.POSITIVE_INFINITY;
   private running: Promise<void> | undefined;
-  private again = false;
+  // The earliest pass asked for (wake) while a pass was running, on the monotonic clock.
+  private wanted = Number.POSITIVE_INFINITY;
   private stopped = false;
   private sweepCursor = '0';
   private lastSweepAt = Number.NEGATIVE_INFINITY;
@@ -65,12 +66,12 @@ export class Maintenance {
   wake(ms = 0): void {
     if (this.stopped) return;
     const at = performance.now() + ms;
-    if (at >= this.nextAt) return;
-    if (this.running && ms <= 0) {
-      this.again = true;
+    // A pass running now schedules its successor when it ends: it must not come later than this.
+    if (this.running) {
+      this.wanted = Math.min(this.wanted, at);
       return;
     }
-    this.schedule(ms);
+    if (at < this.nextAt) this.schedule(ms);
   }
 
   /** Keeps the entry claimed while the worker runs it. */
@@ -104,8 +105,8 @@ export class Maintenance {
       await this.step(() => this.heartbeat(), undefined);
       await this.step(() => this.reclaimer.runIfDue(), undefined);
       await this.step(() => this.sweepIfDue(), undefined);
-      if (this.again) next = 0;
-      this.again = false;
+      next = Math.max(0, Math.min(next, this.wanted - performance.now()));
+      this.wanted = Number.POSITIVE_INFINITY;
       if (!this.stopped) this.schedule(next);
     } finally {
       this.running = undefined;
