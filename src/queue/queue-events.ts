@@ -96,7 +96,13 @@ export class QueueEvents<T = unknown> extends EventEmitter<QueueEventMap> {
     try {
       // The read may not have reached Redis yet when the unblock does: try again while it blocks.
       for (let i = 0; i < 20 && this.blocked; i++) {
-        await this.options.connection.pipeline([['EXISTS', events], ['CLIENT', 'UNBLOCK', this.clientId]], { routeKey: events });
+        await this.options.connection.pipeline(
+          [
+            ['EXISTS', events],
+            ['CLIENT', 'UNBLOCK', this.clientId],
+          ],
+          { routeKey: events },
+        );
         if (this.blocked) await sleep(10);
       }
     } catch {

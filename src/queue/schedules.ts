@@ -63,7 +63,10 @@ export function toTiming(timing: ScheduleTiming): { c?: string; z?: string; e?: 
     try {
       new Cron(cron, { paused: true, ...(timeZone ? { timezone: timeZone } : {}) }).nextRun();
     } catch (err) {
-      throw new ValidationError(timeZone !== undefined && /timezone/i.test(String(err)) ? 'timing.timeZone' : 'timing.cron', (err as Error).message);
+      throw new ValidationError(
+        timeZone !== undefined && /timezone/i.test(String(err)) ? 'timing.timeZone' : 'timing.cron',
+        (err as Error).message,
+      );
     }
     return timeZone === undefined ? { c: cron } : { c: cron, z: timeZone };
   }

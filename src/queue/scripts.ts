@@ -163,17 +163,20 @@ export const fetchScript = defineScript<
 });
 
 /** Resolves how many entries the worker still holds. */
-export const heartbeatScript = defineScript<[group: string, consumer: string, minIdleMs: number, leaseMs: number, ...entryIds: string[]], number>(
-  'queue/heartbeat',
-  heartbeatSource,
-  { keys: ALL, parseReply: count },
-);
+export const heartbeatScript = defineScript<
+  [group: string, consumer: string, minIdleMs: number, leaseMs: number, ...entryIds: string[]],
+  number
+>('queue/heartbeat', heartbeatSource, { keys: ALL, parseReply: count });
 
 /** Resolves how many dead letters moved back. */
-export const retryDeadScript = defineScript<[count: number, maxLen: number, priorities: number], number>('queue/retry-dead', retryDeadSource, {
-  keys: ALL,
-  parseReply: count,
-});
+export const retryDeadScript = defineScript<[count: number, maxLen: number, priorities: number], number>(
+  'queue/retry-dead',
+  retryDeadSource,
+  {
+    keys: ALL,
+    parseReply: count,
+  },
+);
 
 /** Counts per state, and the id of the last event (for `whenDrained` to read after). */
 export const countsScript = defineScript<[group: string], QueueCounts & { lastEvent: string }>('queue/counts', countsSource, {
@@ -205,10 +208,14 @@ export const listDelayedScript = defineScript<[offset: number, count: number], {
   },
 );
 
-export const progressScript = defineScript<[jobId: string, progress: string, eventsMaxLen: number], number>('queue/progress', progressSource, {
-  keys: ALL,
-  parseReply: count,
-});
+export const progressScript = defineScript<[jobId: string, progress: string, eventsMaxLen: number], number>(
+  'queue/progress',
+  progressSource,
+  {
+    keys: ALL,
+    parseReply: count,
+  },
+);
 
 export const emitScript = defineScript<[eventsMaxLen: number, event: string, consumer: string, ...jobIds: string[]], number>(
   'queue/emit',
@@ -217,10 +224,14 @@ export const emitScript = defineScript<[eventsMaxLen: number, event: string, con
 );
 
 /** `true` when the state changed. */
-export const pauseScript = defineScript<[action: 'pause' | 'resume', channel: string, eventsMaxLen: number], boolean>('queue/pause', pauseSource, {
-  keys: ALL,
-  parseReply: (reply) => Number(reply) === 1,
-});
+export const pauseScript = defineScript<[action: 'pause' | 'resume', channel: string, eventsMaxLen: number], boolean>(
+  'queue/pause',
+  pauseSource,
+  {
+    keys: ALL,
+    parseReply: (reply) => Number(reply) === 1,
+  },
+);
 
 /** Resolves the next cursor (`'0'`: the walk is complete) and how many ids it freed. */
 export const sweepScript = defineScript<[cursor: string, count: number], { cursor: string; freed: number }>('queue/sweep', sweepSource, {

@@ -266,7 +266,13 @@ export class QueueStore implements WorkerQueue {
     // pipeline with a key of the queue runs there (on a cluster, each node has its own ids).
     let clientId: unknown;
     try {
-      [, clientId] = await blocking.pipeline([['EXISTS', stream], ['CLIENT', 'ID']], { routeKey: stream });
+      [, clientId] = await blocking.pipeline(
+        [
+          ['EXISTS', stream],
+          ['CLIENT', 'ID'],
+        ],
+        { routeKey: stream },
+      );
     } catch (err) {
       await blocking.close();
       throw err;
@@ -299,7 +305,13 @@ export class QueueStore implements WorkerQueue {
         try {
           // The read may not have reached Redis yet when the unblock does: try again while it blocks.
           for (let i = 0; i < 20 && blocked; i++) {
-            await this.connection.pipeline([['EXISTS', stream], ['CLIENT', 'UNBLOCK', String(clientId)]], { routeKey: stream });
+            await this.connection.pipeline(
+              [
+                ['EXISTS', stream],
+                ['CLIENT', 'UNBLOCK', String(clientId)],
+              ],
+              { routeKey: stream },
+            );
             if (blocked) await sleep(10);
           }
         } catch (err) {
@@ -314,7 +326,14 @@ export class QueueStore implements WorkerQueue {
 
   async fetch(consumer: string, count: number, leaseMs: number): Promise<{ entries: StreamEntry[]; wait?: FetchWait }> {
     const s = this.settings;
-    const reply = await this.connection.run(fetchScript, this.all, [s.group, consumer, count, s.globalConcurrency, Math.ceil(leaseMs), this.prio]);
+    const reply = await this.connection.run(fetchScript, this.all, [
+      s.group,
+      consumer,
+      count,
+      s.globalConcurrency,
+      Math.ceil(leaseMs),
+      this.prio,
+    ]);
     if (reply.kind === 'ok') return { entries: reply.entries };
     return { entries: [], wait: reply };
   }
@@ -409,7 +428,13 @@ export class QueueStore implements WorkerQueue {
       return;
     }
     // Under a queue-wide limit the leases last three heartbeats, like the claim itself.
-    await this.connection.run(heartbeatScript, this.all, [this.settings.group, consumer, Math.floor(minIdleMs), Math.ceil(minIdleMs * 3), ...entryIds]);
+    await this.connection.run(heartbeatScript, this.all, [
+      this.settings.group,
+      consumer,
+      Math.floor(minIdleMs),
+      Math.ceil(minIdleMs * 3),
+      ...entryIds,
+    ]);
   }
 
   reclaim(consumer: string, minIdleMs: number, count: number, cursor: string): Promise<Reclaimed> {

@@ -3,13 +3,7 @@ import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
 import { addGaugeSource, type GaugeSource, type TelemetryAttributes } from '../core/telemetry.js';
 import { timeLimit } from '../core/time-limit.js';
-import {
-  assertInRange,
-  assertKeyPart,
-  assertNonNegative,
-  assertNonNegativeInteger,
-  assertPositiveInteger,
-} from '../core/validation.js';
+import { assertInRange, assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { type DeadJob, fromFieldList, type Job, toFieldList } from './job.js';
 import type { JobInfo } from './job-info.js';
 import { type QueueKeys, queueKeys } from './keys.js';
@@ -282,7 +276,9 @@ export class StreamQueue<T = unknown> {
     this.priorities = resolved.priorities;
     this.keys = queueKeys(connection, name);
     const gate =
-      resolved.rateLimit || resolved.groupRateLimit ? new RateGate(connection, name, resolved.rateLimit, resolved.groupRateLimit) : undefined;
+      resolved.rateLimit || resolved.groupRateLimit
+        ? new RateGate(connection, name, resolved.rateLimit, resolved.groupRateLimit)
+        : undefined;
     this.store = new QueueStore(
       connection,
       name,
@@ -430,7 +426,8 @@ export class StreamQueue<T = unknown> {
     const count = options.count ?? 100;
     assertPositiveInteger('count', count);
     assertInRange('count', count, 1, MAX_PAGE);
-    if (options.after !== undefined && !/^\d+-\d+$/.test(String(options.after))) throw new ValidationError('after', 'must be a cursor from next');
+    if (options.after !== undefined && !/^\d+-\d+$/.test(String(options.after)))
+      throw new ValidationError('after', 'must be a cursor from next');
     if (options.name !== undefined) assertKeyPart('name', options.name);
     if (options.errorIncludes !== undefined && typeof options.errorIncludes !== 'string') {
       throw new ValidationError('errorIncludes', 'must be a string');
@@ -439,7 +436,11 @@ export class StreamQueue<T = unknown> {
       const entries = await this.store.deadLetters(count, options.after ?? '');
       const jobs = entries
         .map((entry) => this.store.deadJob<T>(entry))
-        .filter((j) => (options.name === undefined || j.name === options.name) && (options.errorIncludes === undefined || j.error.includes(options.errorIncludes)));
+        .filter(
+          (j) =>
+            (options.name === undefined || j.name === options.name) &&
+            (options.errorIncludes === undefined || j.error.includes(options.errorIncludes)),
+        );
       return { jobs, next: entries.length === count ? entries[entries.length - 1]?.id : undefined };
     });
   }

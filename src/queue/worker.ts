@@ -448,7 +448,13 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     }
     if (waitMs <= 0) return true;
     try {
-      await this.queue.fail(this.consumer, entry, { jobId: job.id, attemptsMade: job.attemptsMade, outcome: 'defer', delayMs: waitMs, error: undefined });
+      await this.queue.fail(this.consumer, entry, {
+        jobId: job.id,
+        attemptsMade: job.attemptsMade,
+        outcome: 'defer',
+        delayMs: waitMs,
+        error: undefined,
+      });
       this.maintenance.wake(waitMs);
     } catch (err) {
       // The entry stays pending: it is reclaimed after the visibility timeout.
@@ -465,7 +471,13 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     this.fire('failed', job, error);
     let recorded: boolean;
     try {
-      recorded = await this.queue.fail(this.consumer, entry, { jobId: job.id, attemptsMade, outcome: dead ? 'dead' : 'retry', delayMs, error });
+      recorded = await this.queue.fail(this.consumer, entry, {
+        jobId: job.id,
+        attemptsMade,
+        outcome: dead ? 'dead' : 'retry',
+        delayMs,
+        error,
+      });
       this.progressed.delete(job.id);
       // This worker promotes the retry on time (others learn of it at their next pass).
       if (recorded && !dead && delayMs > 0) this.maintenance.wake(delayMs);

@@ -89,7 +89,10 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
   it('accepts exactly MAX_GLOBAL_CONCURRENCY and rejects more', async () => {
     const { connection } = await freshQueue();
     expect(() => new StreamQueue({ connection, name: 'q', globalConcurrency: MAX_GLOBAL_CONCURRENCY })).not.toThrow();
-    await expectInvalid(() => new StreamQueue({ connection, name: 'q', globalConcurrency: MAX_GLOBAL_CONCURRENCY + 1 }), 'globalConcurrency');
+    await expectInvalid(
+      () => new StreamQueue({ connection, name: 'q', globalConcurrency: MAX_GLOBAL_CONCURRENCY + 1 }),
+      'globalConcurrency',
+    );
     await expectInvalid(() => new StreamQueue({ connection, name: 'q', globalConcurrency: 1.5 }), 'globalConcurrency');
   });
 });

@@ -21,7 +21,13 @@ describe(`Queue control on ${target} via ${driver}`, () => {
     // Long blocking reads: the pause must end them rather than wait them out.
     const children = await Promise.all(
       [0, 1, 2].map((i) =>
-        startChild(connection, { role: 'worker', queue: queue.name, consumer: `w${i}`, sleepMs: 400, workerOptions: { concurrency: 5, blockMs: 10_000 } }),
+        startChild(connection, {
+          role: 'worker',
+          queue: queue.name,
+          consumer: `w${i}`,
+          sleepMs: 400,
+          workerOptions: { concurrency: 5, blockMs: 10_000 },
+        }),
       ),
     );
     expect(children).toHaveLength(3);

@@ -28,7 +28,14 @@ describe(`Queue events on ${target} via ${driver}`, () => {
     const { id } = await queue.add('sum', 14);
     await waitFor(async () => Number(await connection.send(['LLEN', events], events)) >= 6, 10_000, 'six events');
     const seen = (await connection.send(['LRANGE', events, 0, -1], events)) as string[];
-    expect(seen).toEqual([`added:${id}`, `active:${id}`, `progress:${id}:50`, `progress:${id}:100`, `completed:${id}:{"total":42}`, 'drained']);
+    expect(seen).toEqual([
+      `added:${id}`,
+      `active:${id}`,
+      `progress:${id}:50`,
+      `progress:${id}:100`,
+      `completed:${id}:{"total":42}`,
+      'drained',
+    ]);
   });
 
   it('publishes failed, retrying and deadLettered; a listener resumes after an event id', async () => {

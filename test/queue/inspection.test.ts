@@ -27,11 +27,14 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
       release = r;
     });
     const worker = closing(
-      await queue.process(async (job) => {
-        await job.updateProgress({ done: 1, total: 2 });
-        await gate;
-        return 'ok';
-      }, { consumer: 'pharmacy-worker' }),
+      await queue.process(
+        async (job) => {
+          await job.updateProgress({ done: 1, total: 2 });
+          await gate;
+          return 'ok';
+        },
+        { consumer: 'pharmacy-worker' },
+      ),
     );
     await waitFor(async () => (await queue.getJob(id))?.progress !== undefined, 5000, 'progress');
     const active = await queue.getJob(id);
@@ -230,7 +233,10 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     expect((await queue.listDead({ count: MAX_PAGE })).jobs).toEqual([]);
     expect((await queue.listDelayed({ count: MAX_PAGE })).jobs).toEqual([]);
     expect(() => new StreamQueue({ connection, name: 'q', keepCompleted: { count: MAX_RETAINED } })).not.toThrow();
-    await expectInvalid(() => new StreamQueue({ connection, name: 'q', keepCompleted: { count: MAX_RETAINED + 1 } }), 'keepCompleted.count');
+    await expectInvalid(
+      () => new StreamQueue({ connection, name: 'q', keepCompleted: { count: MAX_RETAINED + 1 } }),
+      'keepCompleted.count',
+    );
     await expectInvalid(() => new StreamQueue({ connection, name: 'q', keepCompleted: { ageMs: -1 } }), 'keepCompleted.ageMs');
     await expectInvalid(() => new StreamQueue({ connection, name: 'q', deadLetterMaxLen: -1 }), 'deadLetterMaxLen');
   });

@@ -42,7 +42,8 @@ describe(`Rate-limited consumption on ${target} via ${driver}`, () => {
     for (const [group, times] of starts) {
       const sorted = [...times].sort((a, b) => a - b);
       // Never more than 10 in any window of one second.
-      for (let i = 10; i < sorted.length; i++) expect((sorted[i] as number) - (sorted[i - 10] as number), group).toBeGreaterThanOrEqual(990);
+      for (let i = 10; i < sorted.length; i++)
+        expect((sorted[i] as number) - (sorted[i - 10] as number), group).toBeGreaterThanOrEqual(990);
       // The rate after the opening window (which admits its 10 at once): from the 11th start to the last.
       const steady = sorted.slice(10);
       const rate = ((steady.length - 1) / ((steady[steady.length - 1] as number) - (steady[0] as number))) * 1000;
@@ -79,7 +80,10 @@ describe(`Rate-limited consumption on ${target} via ${driver}`, () => {
   it('validates rates and group keys (at most MAX_GROUP_BYTES bytes) before sending anything', async () => {
     const { connection, queue } = await freshQueue();
     await expectInvalid(() => new StreamQueue({ connection, name: 'q', rateLimit: { limit: 0, windowMs: 1000 } }), 'rateLimit.limit');
-    await expectInvalid(() => new StreamQueue({ connection, name: 'q', groupRateLimit: { limit: 1, windowMs: 0.5 } }), 'groupRateLimit.windowMs');
+    await expectInvalid(
+      () => new StreamQueue({ connection, name: 'q', groupRateLimit: { limit: 1, windowMs: 0.5 } }),
+      'groupRateLimit.windowMs',
+    );
     const { total } = await countCommands(connection, async () => {
       await expectInvalid(() => queue.add('x', 1, { group: '' }), 'options.group');
       await expectInvalid(() => queue.add('x', 1, { group: 'g'.repeat(MAX_GROUP_BYTES + 1) }), 'options.group');

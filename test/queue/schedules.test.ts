@@ -118,7 +118,10 @@ describe(`Schedules on ${target} via ${driver}`, () => {
       await expectInvalid(() => queue.upsertSchedule('a', {}, { name: 'x', data: 1 }), 'timing');
       await expectInvalid(() => queue.upsertSchedule('a', { cron: '* * * * *', everyMs: 1000 }, { name: 'x', data: 1 }), 'timing');
       await expectInvalid(() => queue.upsertSchedule('a', { cron: 'nope' }, { name: 'x', data: 1 }), 'timing.cron');
-      await expectInvalid(() => queue.upsertSchedule('a', { cron: '* * * * *', timeZone: 'Mars/Olympus' }, { name: 'x', data: 1 }), 'timing.timeZone');
+      await expectInvalid(
+        () => queue.upsertSchedule('a', { cron: '* * * * *', timeZone: 'Mars/Olympus' }, { name: 'x', data: 1 }),
+        'timing.timeZone',
+      );
       await expectInvalid(() => queue.upsertSchedule('a', { everyMs: MIN_EVERY_MS - 1 }, { name: 'x', data: 1 }), 'timing.everyMs');
       await expectInvalid(() => queue.upsertSchedule('a', { everyMs: 1000, timeZone: 'UTC' }, { name: 'x', data: 1 }), 'timing.timeZone');
       await expectInvalid(() => queue.upsertSchedule('a', { everyMs: 1000 }, { name: '', data: 1 }), 'job.name');
