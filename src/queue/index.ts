@@ -12,7 +12,20 @@ export type { ActiveJob, DeadJob, Job } from './job.js';
 export type { JobInfo, JobState } from './job-info.js';
 export type { QueueKeys } from './keys.js';
 export { type PriorityBulkJob, type PriorityJob, PriorityQueue, type PriorityQueueOptions } from './priority-queue.js';
-export { type QueueEventMap, QueueEvents, type QueueEventsOptions } from './queue-events.js';
+export {
+  type ActiveEvent,
+  type AddedEvent,
+  type CompletedEvent,
+  type DeadLetteredEvent,
+  type FailedEvent,
+  type JobEvent,
+  type ProgressEvent,
+  type QueueEvent,
+  type QueueEventMap,
+  QueueEvents,
+  type QueueEventsOptions,
+  type RetryingEvent,
+} from './queue-events.js';
 export { MAX_GROUP_BYTES, type RateLimit } from './rate-gate.js';
 export { MIN_EVERY_MS, type ScheduleInfo, type ScheduleTiming } from './schedules.js';
 export type { QueueCounts } from './scripts.js';
@@ -23,6 +36,8 @@ export {
   type DeadPage,
   type DelayedJob,
   type DelayedPage,
+  type EventsOptions,
+  type KeepCompletedOptions,
   type ListDeadOptions,
   MAX_GLOBAL_CONCURRENCY,
   MAX_PAGE,

@@ -9,29 +9,85 @@ import type { Serializer } from '../core/serializer.js';
 import { list } from './job.js';
 import type { QueueKeys } from './keys.js';
 
+/** What every queue event carries. */
+export interface QueueEvent {
+  /** The event's id in the events stream (`start(after)` resumes after it). */
+  id: string;
+}
+
+/** An event about one job. */
+export interface JobEvent extends QueueEvent {
+  /** The job's id. */
+  jobId: string;
+}
+
+/** A job was added. */
+export interface AddedEvent extends JobEvent {
+  /** The job's name. */
+  name: string;
+}
+
+/** A worker took a job. */
+export interface ActiveEvent extends JobEvent {
+  /** The worker's consumer name. */
+  consumer: string;
+}
+
+/** A job's handler reported progress. */
+export interface ProgressEvent extends JobEvent {
+  /** The progress it reported. */
+  progress: unknown;
+}
+
+/** A job completed. */
+export interface CompletedEvent extends JobEvent {
+  /** What its handler returned (`undefined` when nothing, or what the serializer could not write). */
+  returnValue: unknown;
+}
+
+/** A try of a job failed. */
+export interface FailedEvent extends JobEvent {
+  /** The error's message. */
+  error: string;
+  /** Tries used so far, this one included. */
+  attemptsMade: number;
+}
+
+/** A failed job will run again. */
+export interface RetryingEvent extends JobEvent {
+  /** Its backoff before the next try, in ms. */
+  delayMs: number;
+}
+
+/** A job used all its tries. */
+export interface DeadLetteredEvent extends JobEvent {
+  /** The last error's message. */
+  error: string;
+}
+
 /** Events of a {@link QueueEvents} listener, as any process's producers and workers published them (with `events` on). */
 export interface QueueEventMap {
   /** A job was added (or a schedule enqueued a run). */
-  added: [event: { jobId: string; name: string; id: string }];
-  /** A worker (`consumer`) took the job. */
-  active: [event: { jobId: string; consumer: string; id: string }];
+  added: [event: AddedEvent];
+  /** A worker took the job. */
+  active: [event: ActiveEvent];
   /** The job's handler reported progress. */
-  progress: [event: { jobId: string; progress: unknown; id: string }];
-  /** The job completed; `returnValue` is what its handler returned. */
-  completed: [event: { jobId: string; returnValue: unknown; id: string }];
-  /** A try of the job failed (`attemptsMade` tries used so far). */
-  failed: [event: { jobId: string; error: string; attemptsMade: number; id: string }];
-  /** The job will run again after `delayMs`. */
-  retrying: [event: { jobId: string; delayMs: number; id: string }];
+  progress: [event: ProgressEvent];
+  /** The job completed, with its handler's return value. */
+  completed: [event: CompletedEvent];
+  /** A try of the job failed. */
+  failed: [event: FailedEvent];
+  /** The job will run again after its backoff. */
+  retrying: [event: RetryingEvent];
   /** The job used all its tries and is in the dead-letter stream. */
-  deadLettered: [event: { jobId: string; error: string; id: string }];
+  deadLettered: [event: DeadLetteredEvent];
   /** Nothing is waiting, delayed or running any more. */
-  drained: [event: { id: string }];
+  drained: [event: QueueEvent];
   /** The queue was paused. */
-  paused: [event: { id: string }];
+  paused: [event: QueueEvent];
   /** The queue was resumed. */
-  resumed: [event: { id: string }];
-  /** Reading failed (Redis trouble); the listener retries with backoff. Emitted only when listened to. */
+  resumed: [event: QueueEvent];
+  /** Reading failed (Redis trouble), or a listener threw; the listener goes on (with backoff). Emitted only when listened to. */
   error: [error: Error];
 }
 

@@ -73,13 +73,27 @@ export interface StreamQueueOptions {
    * read (`true`: capped at about 10,000 events). Turn it on for every `StreamQueue` of this
    * queue (producers and workers): each publishes what it does. Default `false`.
    */
-  events?: boolean | { maxLen?: number };
+  events?: boolean | EventsOptions;
   /**
    * Keep completed jobs with their return value, for `getJob` (`true`: the last 1,000). `count`
    * (default 1,000, at most 1,000,000) keeps the newest ones, `ageMs` (default none) drops older
    * ones. Default `false` (a completed job is gone).
    */
-  keepCompleted?: boolean | { count?: number; ageMs?: number };
+  keepCompleted?: boolean | KeepCompletedOptions;
+}
+
+/** How many events the queue's events stream keeps. */
+export interface EventsOptions {
+  /** About this many newest events are kept (`MAXLEN ~`), 1 to 1,000,000. Default `10000`. */
+  maxLen?: number;
+}
+
+/** Which completed jobs are kept, with their return value. */
+export interface KeepCompletedOptions {
+  /** The newest this many are kept, 1 to 1,000,000. Default `1000`. */
+  count?: number;
+  /** Older ones than this many ms are dropped (at the next completion), >= 0; `0` for no age limit. Default `0`. */
+  ageMs?: number;
 }
 
 /** {@link StreamQueueOptions} with defaults applied, validated. */
