@@ -5,12 +5,12 @@ import { StreamQueue, type Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 import { childKeys, startChild } from './processes.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
-  return worker;
+  return closeAfterTest(worker, () => worker.close(1000));
 }
 
 describe(`Queue events on ${target} via ${driver}`, () => {
@@ -41,7 +41,7 @@ describe(`Queue events on ${target} via ${driver}`, () => {
   it('publishes failed, retrying and deadLettered; a listener resumes after an event id', async () => {
     const { queue } = await freshQueue<number>({ events: { maxLen: 1000 } });
     const listener = queue.events();
-    closeAfterAll(listener);
+    closeAfterTest(listener);
     const log: string[] = [];
     listener.on('failed', (e) => log.push(`failed:${e.attemptsMade}:${e.error}`));
     listener.on('retrying', () => log.push('retrying'));
@@ -61,7 +61,7 @@ describe(`Queue events on ${target} via ${driver}`, () => {
     // A second listener started after the first event's id reads what came after it.
     const ids: string[] = [];
     const second = queue.events();
-    closeAfterAll(second);
+    closeAfterTest(second);
     second.on('failed', (e) => ids.push(e.id));
     second.on('retrying', (e) => ids.push(e.id));
     second.on('deadLettered', (e) => ids.push(e.id));

@@ -6,11 +6,11 @@ import { MAX_PAGE, MAX_RETAINED, StreamQueue, type Worker } from '../../src/queu
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
-  return worker;
+  return closeAfterTest(worker, () => worker.close(1000));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,12 +6,12 @@ import { MAX_PRIORITY, StreamQueue, type Worker } from '../../src/queue/index.js
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 import { childKeys, kill, startChild } from './processes.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
-  return worker;
+  return closeAfterTest(worker, () => worker.close(1000));
 }
 
 describe(`Durable priorities on ${target} via ${driver}`, () => {

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { RedisConnection } from '../../src/index.js';
 import { bundleFixture } from '../harness/bundle-fixture.js';
 import { closeAfterAll, driver, target, topology } from '../harness/redis.js';
+import { closeAfterTest } from './helpers.js';
 
 let bundled: Promise<string> | undefined;
 
@@ -41,6 +42,7 @@ export async function startChild(connection: RedisConnection, options: ChildOpti
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   closeAfterAll({ close: async () => void child.kill('SIGKILL') });
+  closeAfterTest({ close: () => kill(child) });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d) => String(d).includes('ready') && resolve());
     child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));

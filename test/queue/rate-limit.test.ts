@@ -5,11 +5,11 @@ import { MAX_GROUP_BYTES, StreamQueue, type Worker } from '../../src/queue/index
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
-  return worker;
+  return closeAfterTest(worker, () => worker.close(1000));
 }
 
 describe(`Rate-limited consumption on ${target} via ${driver}`, () => {

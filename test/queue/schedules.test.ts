@@ -5,12 +5,12 @@ import { MIN_EVERY_MS, type Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 import { childKeys, kill, startChild } from './processes.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
-  return worker;
+  return closeAfterTest(worker, () => worker.close(1000));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
