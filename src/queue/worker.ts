@@ -335,9 +335,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         await sleep(backoffDelay(++failures, { baseMs: 100, maxMs: 5000 }), stop).catch(() => {});
         continue;
       }
-      if (events && entries.length > 0) {
-        this.queue.emitActive(this.consumer, entries.map(jobIdOf)).catch((err: unknown) => this.report(err));
-      }
+      // Published before the handlers start, so a listener sees `active` before their `progress`.
+      if (events && entries.length > 0)
+        await this.queue.emitActive(this.consumer, entries.map(jobIdOf)).catch((err: unknown) => this.report(err));
       for (const entry of entries) void this.run(entry);
     }
   }
