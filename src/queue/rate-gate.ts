@@ -44,6 +44,8 @@ export class RateGate {
   private readonly groupLimiter: SlidingWindowLogLimiter | undefined;
   private readonly spacing = new Map<string, number>();
   private readonly nextSlot = new Map<string, number>();
+  // Until when (Date.now() ms) the queue-wide limit is known to be full: no job can run before.
+  private queueFullUntil = 0;
 
   constructor(connection: RedisConnection, queueName: string, queueRate: RateLimit | undefined, groupRate: RateLimit | undefined) {
     // 'throw': a check Redis could not answer must not let a job past the limit.
@@ -68,7 +70,10 @@ export class RateGate {
     const byGroup = group !== undefined && this.groupLimiter !== undefined;
     if (this.queueLimiter) {
       const q = await this.queueLimiter.check(QUEUE);
-      if (!q.allowed) return this.wait(QUEUE, q.retryAfterMs, again);
+      if (!q.allowed) {
+        this.queueFullUntil = Date.now() + q.retryAfterMs;
+        return this.wait(QUEUE, q.retryAfterMs, again);
+      }
     }
     if (byGroup) {
       const id = `g:${group}`;
@@ -80,6 +85,14 @@ export class RateGate {
       }
     }
     return 0;
+  }
+
+  /**
+   * Ms until the queue-wide limit has room again, as far as this worker knows (0: it may). A
+   * worker fetches nothing meanwhile: every job it took would only go back to wait.
+   */
+  fullForMs(): number {
+    return Math.max(0, this.queueFullUntil - Date.now());
   }
 
   private wait(key: string, retryAfterMs: number, again: boolean): number {

@@ -317,6 +317,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         await this.nextChange();
         continue;
       }
+      // The queue-wide rate limit is full: fetching now would only send jobs back to wait.
+      const throttled = this.queue.gate?.fullForMs() ?? 0;
+      if (throttled > 0) {
+        await sleep(throttled, stop).catch(() => {});
+        continue;
+      }
       let entries: StreamEntry[];
       try {
         if (!scripted) {

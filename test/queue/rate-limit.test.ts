@@ -41,9 +41,10 @@ describe(`Rate-limited consumption on ${target} via ${driver}`, () => {
     await waitFor(() => [...starts.values()].every((s) => s.length === PER_GROUP), 20_000, 'every job');
     for (const [group, times] of starts) {
       const sorted = [...times].sort((a, b) => a - b);
-      // Never more than 10 in any window of one second.
+      // Never more than 10 in any window of one second (Redis counts exactly; the handlers read the
+      // clock a few ms after their admission, hence the margin).
       for (let i = 10; i < sorted.length; i++)
-        expect((sorted[i] as number) - (sorted[i - 10] as number), group).toBeGreaterThanOrEqual(990);
+        expect((sorted[i] as number) - (sorted[i - 10] as number), group).toBeGreaterThanOrEqual(950);
       // The rate after the opening window (which admits its 10 at once): from the 11th start to the last.
       const steady = sorted.slice(10);
       const rate = ((steady.length - 1) / ((steady[steady.length - 1] as number) - (steady[0] as number))) * 1000;
