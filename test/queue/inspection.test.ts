@@ -86,6 +86,28 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     expect(await queue.getJob('never-added')).toBeUndefined();
   });
 
+  it('updateProgress rejects a value the serializer cannot write, sending nothing', async () => {
+    const { connection, queue } = await freshQueue();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    let outcome: unknown;
+    let sent = -1;
+    const worker = closing(
+      await queue.process(async (job) => {
+        const counted = await countCommands(connection, async () => {
+          outcome = await job.updateProgress(cyclic).catch((e: unknown) => e);
+        });
+        sent = counted.byCommand.evalsha ?? 0;
+      }),
+    );
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await queue.add('x', 1);
+    await waitFor(() => completed === 1, 5000, 'the job');
+    expect(outcome).toMatchObject({ name: 'ValidationError', field: 'progress' });
+    expect(sent).toBe(0);
+  });
+
   it('keeps completed jobs with their return value, by count', async () => {
     const { queue } = await freshQueue<number>({ keepCompleted: { count: 3 } });
     const worker = closing(await queue.process((job) => ({ doubled: job.data * 2 }), { concurrency: 1 }));
