@@ -197,13 +197,6 @@ export class QueueStore implements WorkerQueue {
     return Number(await this.connection.send(['EXISTS', paused], paused)) === 1;
   }
 
-  async listen(onMessage: (message: string) => void): Promise<() => Promise<void>> {
-    const subscriber = await this.connection.subscriber();
-    const handler = (message: string) => onMessage(message);
-    await subscriber.subscribe(this.channel, handler);
-    return () => subscriber.unsubscribe(this.channel, handler);
-  }
-
   upsertSchedule(id: string, spec: string, firstRunMs: number): Promise<boolean> {
     return this.connection.run(upsertScheduleScript, this.all, [id, spec, firstRunMs]);
   }
@@ -319,6 +312,12 @@ export class QueueStore implements WorkerQueue {
           if (!force) throw err;
           await blocking.close();
         }
+      },
+      listen: async (onMessage) => {
+        // The reader's own pub/sub connection: closed with the reader, so a closed worker leaves
+        // nothing open (the connection's shared subscriber would outlive it).
+        const subscriber = await blocking.subscriber();
+        await subscriber.subscribe(this.channel, (message) => onMessage(message));
       },
       close: () => blocking.close(),
     };

@@ -65,7 +65,9 @@ export interface JobReader {
    * cannot be asked for (the shared connection is closed), closes the reader's connection.
    */
   interrupt(force?: boolean): Promise<void>;
-  /** Closes the reader's connection. */
+  /** Calls `onMessage` for every message of the queue's control channel, until {@link close}. */
+  listen(onMessage: (message: string) => void): Promise<void>;
+  /** Closes the reader's connections. */
   close(): Promise<void>;
 }
 
@@ -113,8 +115,6 @@ export interface WorkerQueue extends AckQueue, MaintenanceQueue {
   fetch(consumer: string, count: number, leaseMs: number): Promise<{ entries: StreamEntry[]; wait?: FetchWait }>;
   /** Whether the queue is paused (one `EXISTS`). */
   isPaused(): Promise<boolean>;
-  /** Calls `onMessage` for every message of the queue's control channel until the returned function is called. */
-  listen(onMessage: (message: string) => void): Promise<() => Promise<void>>;
   /** Publishes `active` events for jobs this consumer fetched. */
   emitActive(consumer: string, jobIds: readonly string[]): Promise<void>;
   /** Records a job's progress. */

@@ -179,7 +179,6 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   // Paused by this worker's pause(), or the whole queue paused (flag, control channel).
   private pausedHere = false;
   private queuePaused = false;
-  private unlisten: (() => Promise<void>) | undefined;
   // Job ids that reported progress and entries taken over from a dead worker: their ack forgets them.
   private readonly progressed = new Set<string>();
   private readonly takenOver = new Set<string>();
@@ -260,10 +259,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
 
   private async start(): Promise<void> {
     await this.queue.ensureGroup();
-    this.unlisten = await this.queue.listen((message) => this.control(message));
-    this.queuePaused = await this.queue.isPaused();
-    this.reader = await this.queue.openReader(this.consumer);
-    this.fetching = this.fetch(this.reader);
+    const reader = await this.queue.openReader(this.consumer);
+    this.reader = reader;
+    try {
+      await reader.listen((message) => this.control(message));
+      this.queuePaused = await this.queue.isPaused();
+    } catch (err) {
+      await reader.close();
+      throw err;
+    }
+    this.fetching = this.fetch(reader);
     this.maintenance.start();
   }
 
@@ -288,7 +293,6 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     // A blocking read in flight is ended now (CLIENT UNBLOCK); whatever it delivered runs too.
     await this.reader?.interrupt(true).catch((err: unknown) => this.report(err));
     await this.fetching;
-    await this.unlisten?.().catch((err: unknown) => this.report(err));
     if (!this.idle() && timeoutMs > 0) {
       await timeLimit(this.drained(), timeoutMs, () => new Error('close timed out')).catch(() => {});
     }
