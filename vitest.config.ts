@@ -7,8 +7,14 @@ const target = (name: string, env: Record<string, string>) => ({
   test: { name, env, globalSetup: ['test/harness/global-setup.ts'] },
 });
 
+// RP_IOREDIS=6 runs everything that imports 'ioredis' (harness, tests, the library's own
+// connect()) on ioredis 6, installed beside ioredis 5 as the npm alias 'ioredis6'. Child
+// processes started by tests import the built package with plain Node and stay on ioredis 5.
+const ioredisAlias: Record<string, string> = process.env.RP_IOREDIS === '6' ? { ioredis: 'ioredis6' } : {};
+
 export default defineConfig({
   plugins: [luaText],
+  resolve: { alias: ioredisAlias },
   test: {
     include: ['test/**/*.test.ts'],
     // One file at a time: command counts read INFO commandstats, which is per server.

@@ -3,15 +3,23 @@
 // add-to-completed with 50 jobs in flight. cmds/op counts every Redis call, inner Lua
 // calls included. Drain rows: per job, processing only (the backlog is filled before the
 // measurement; a top-up, if the backlog ever runs low, would be counted too). End-to-end
-// rows: per job, add and processing.
+// rows: per job, add and processing. The operations rows drain the same way with a queue-wide
+// concurrency limit (ours `globalConcurrency`, BullMQ's `setGlobalConcurrency`) and with rate
+// limits set high enough not to bind, so they show what the limit itself costs per job (ours:
+// the queue-wide `rateLimit` and the per-group `groupRateLimit` over 10 groups; BullMQ's free
+// edition has only the worker's queue-wide `limiter`).
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { RedisConnection } from 'redis-patterns';
-import { StreamQueue } from 'redis-patterns/queue';
+import { StreamQueue, type StreamQueueOptions } from 'redis-patterns/queue';
 import type { BenchContext } from './lib/types.js';
 
 const CONCURRENCY = 50;
 const BULK = 100;
+// The operations rows: a queue-wide concurrency limit below the worker's, and rates that do not bind.
+const GLOBAL_CONCURRENCY = 20;
+const HIGH_RATE = { limit: 1_000_000, windowMs: 1000 };
+const GROUPS = 10;
 // Rounds of the alternating comparison (as bench/run.ts): the drain backlog is sized per round.
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 
@@ -54,11 +62,12 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
   const connection = RedisConnection.from(client, { prefix: 'bench' });
   let run = 0;
 
-  const ours = (): Lib => {
-    const queue = new StreamQueue<{ i: number }>({ connection, name: `q${++run}` });
+  const ours = (options: Partial<StreamQueueOptions> = {}, grouped = false): Lib => {
+    const queue = new StreamQueue<{ i: number }>({ connection, name: `q${++run}`, ...options });
+    const opts = (data: { i: number }) => (grouped ? { group: `g${data.i % GROUPS}` } : {});
     return {
-      add: (data) => queue.add('job', data),
-      addBulk: (jobs) => queue.addBulk(jobs.map((data) => ({ name: 'job', data }))),
+      add: (data) => queue.add('job', data, opts(data)),
+      addBulk: (jobs) => queue.addBulk(jobs.map((data) => ({ name: 'job', data, options: opts(data) }))),
       async startWorker(onDone) {
         const worker = await queue.process(() => undefined, { concurrency: CONCURRENCY });
         worker.on('completed', (job) => onDone(job.data));
@@ -67,17 +76,20 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
       cleanup: () => Promise.all(Object.values(queue.keys).map((k) => client.del(k))),
     };
   };
-  const bull = (): Lib => {
+  const bull = (workerOptions: { limiter?: { max: number; duration: number } } = {}, globalConcurrency = 0): Lib => {
     const name = `bull${++run}`;
     const queue = new BullQueue(name, { connection: bullConnection, prefix: 'bench-bull' });
+    const ready = globalConcurrency > 0 ? queue.setGlobalConcurrency(globalConcurrency) : Promise.resolve(0);
     return {
       add: (data) => queue.add('job', data),
       addBulk: (jobs) => queue.addBulk(jobs.map((data) => ({ name: 'job', data }))),
       async startWorker(onDone) {
+        await ready;
         const worker = new BullWorker(name, async () => undefined, {
           connection: bullConnection,
           prefix: 'bench-bull',
           concurrency: CONCURRENCY,
+          ...workerOptions,
           // Like StreamQueue, which deletes a job's entry once it completed.
           removeOnComplete: { count: 0 },
         });
@@ -92,8 +104,8 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
     };
   };
   const libs: [string, () => Lib][] = [
-    ['redis-patterns', ours],
-    ['bullmq', bull],
+    ['redis-patterns', () => ours()],
+    ['bullmq', () => bull()],
   ];
   const reference = (library: string) => (library === 'bullmq' ? undefined : 'bullmq');
 
@@ -142,56 +154,58 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
 
     // Drain: a backlog filled in the setup (topped up if it ever runs low), each op = one completed job.
     // The worker starts in the setup too; completions before the first measured op are not counted.
-    await ctx.compare(
-      libs.map(([library, make]) => {
-        let lib: Lib | undefined;
-        let worker: { close(): Promise<unknown> } | undefined;
-        let added = 0;
-        let completed = 0;
-        let topping = false;
-        let first = true;
-        const done = completions();
-        const fill = async (n: number) => {
-          for (let k = 0; k < n; k += 1000) await (lib as Lib).addBulk(Array.from({ length: 1000 }, () => ({ i: added++ })));
-        };
-        return {
-          suite: 'queue',
-          operation: `drain no-op (worker c=${CONCURRENCY}), per job`,
-          library,
-          concurrency: 1,
-          reference: reference(library),
-          setup: async () => {
-            lib = make();
-            added = 0;
-            completed = 0;
-            first = true;
-            await fill(Math.ceil((library === 'bullmq' ? 40 : 150) * (ctx.durationMs / ROUNDS + 800)));
-            worker = await lib.startWorker(() => {
-              completed++;
-              done.hit();
-            });
-          },
-          teardown: async () => {
-            await worker?.close();
-            while (topping) await new Promise((r) => setTimeout(r, 10));
-            await lib?.cleanup();
-          },
-          op: async () => {
-            if (first) {
-              first = false;
-              done.reset();
-            }
-            if (!topping && added - completed < 20_000) {
-              topping = true;
-              void fill(20_000).finally(() => {
-                topping = false;
+    const drain = (operation: string, cases: [string, () => Lib][], reference: (library: string) => string | undefined) =>
+      ctx.compare(
+        cases.map(([library, make]) => {
+          let lib: Lib | undefined;
+          let worker: { close(): Promise<unknown> } | undefined;
+          let added = 0;
+          let completed = 0;
+          let topping = false;
+          let first = true;
+          const done = completions();
+          const fill = async (n: number) => {
+            for (let k = 0; k < n; k += 1000) await (lib as Lib).addBulk(Array.from({ length: 1000 }, () => ({ i: added++ })));
+          };
+          return {
+            suite: 'queue',
+            operation,
+            library,
+            concurrency: 1,
+            reference: reference(library),
+            setup: async () => {
+              lib = make();
+              added = 0;
+              completed = 0;
+              first = true;
+              await fill(Math.ceil((library === 'bullmq' ? 40 : 150) * (ctx.durationMs / ROUNDS + 800)));
+              worker = await lib.startWorker(() => {
+                completed++;
+                done.hit();
               });
-            }
-            await done.next();
-          },
-        };
-      }),
-    );
+            },
+            teardown: async () => {
+              await worker?.close();
+              while (topping) await new Promise((r) => setTimeout(r, 10));
+              await lib?.cleanup();
+            },
+            op: async () => {
+              if (first) {
+                first = false;
+                done.reset();
+              }
+              if (!topping && added - completed < 20_000) {
+                topping = true;
+                void fill(20_000).finally(() => {
+                  topping = false;
+                });
+              }
+              await done.next();
+            },
+          };
+        }),
+      );
+    await drain(`drain no-op (worker c=${CONCURRENCY}), per job`, libs, reference);
 
     // End to end: 50 callers, each adds a job and waits until a worker completed it.
     await ctx.compare(
@@ -223,6 +237,26 @@ export default async function queueBench(ctx: BenchContext): Promise<void> {
           },
         };
       }),
+    );
+
+    // Operations: the same drain with a queue-wide concurrency limit, and with rate limits that do not bind.
+    const bullmqRef = (library: string) => (library === 'bullmq' ? undefined : 'bullmq');
+    await drain(
+      `drain no-op, queue-wide concurrency ${GLOBAL_CONCURRENCY} (worker c=${CONCURRENCY}), per job`,
+      [
+        ['redis-patterns globalConcurrency', () => ours({ globalConcurrency: GLOBAL_CONCURRENCY })],
+        ['bullmq', () => bull({}, GLOBAL_CONCURRENCY)],
+      ],
+      bullmqRef,
+    );
+    await drain(
+      `drain no-op, rate limit 1M/s not binding (worker c=${CONCURRENCY}), per job`,
+      [
+        ['redis-patterns rateLimit', () => ours({ rateLimit: HIGH_RATE })],
+        [`redis-patterns groupRateLimit, ${GROUPS} groups`, () => ours({ groupRateLimit: HIGH_RATE }, true)],
+        ['bullmq', () => bull({ limiter: { max: HIGH_RATE.limit, duration: HIGH_RATE.windowMs } })],
+      ],
+      bullmqRef,
     );
   } finally {
     await client.quit();

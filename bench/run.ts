@@ -21,24 +21,25 @@ const server = process.env.REDIS_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_URL ?? (server?.url as string);
 const stats = new CommandStats(redisUrl);
 const rows: BenchRow[] = [];
+const sections: string[] = [];
 const durationMs = Number(process.env.BENCH_DURATION_MS ?? 3000);
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 
 // One measurement of one case, with the commands it caused on the bench server.
-async function measured(c: BenchCase, ms: number, warmupMs: number): Promise<{ m: Measurement; commands: number }> {
+async function measured(c: BenchCase, ms: number, warmupMs: number): Promise<{ m: Measurement; commands: number; cpuUs: number }> {
   await c.setup?.();
   try {
     const before = await stats.total();
     const m = await measure({ concurrency: c.concurrency, durationMs: ms, warmupMs, op: c.op });
     const after = await stats.total();
-    return { m, commands: after - before };
+    return { m, commands: after.calls - before.calls, cpuUs: after.cpuUs - before.cpuUs };
   } finally {
     await c.teardown?.();
   }
 }
 
-function toRow(c: BenchCase, m: Omit<Measurement, 'latencies'>, commands: number): BenchRow {
+function toRow(c: BenchCase, m: Omit<Measurement, 'latencies'>, commands: number, cpuUs: number): BenchRow {
   // Warm-up calls are counted too, so divide by every call made, not only the measured ones.
   const row: BenchRow = {
     ops: m.ops,
@@ -53,6 +54,7 @@ function toRow(c: BenchCase, m: Omit<Measurement, 'latencies'>, commands: number
     library: c.library,
     concurrency: c.concurrency,
     commandsPerOp: commands / Math.max(1, m.ops + m.warmupOps),
+    redisUsPerOp: cpuUs / Math.max(1, m.ops + m.warmupOps),
   };
   if (c.reference) row.comparedTo = c.reference;
   rows.push(row);
@@ -63,9 +65,13 @@ function toRow(c: BenchCase, m: Omit<Measurement, 'latencies'>, commands: number
 const ctx: BenchContext = {
   redisUrl,
   durationMs,
+  section(title: string, markdown: string) {
+    sections.push(`## ${title}\n\n${markdown.trim()}\n`);
+    console.error(`  section: ${title}`);
+  },
   async run(c: BenchCase) {
-    const { m, commands } = await measured(c, durationMs, 300);
-    return toRow(c, m, commands);
+    const { m, commands, cpuUs } = await measured(c, durationMs, 300);
+    return toRow(c, m, commands, cpuUs);
   },
   async compare(cases: readonly BenchCase[]) {
     const perCase = cases.map(() => ({
@@ -76,18 +82,20 @@ const ctx: BenchContext = {
       elapsedMs: 0,
       errors: 0,
       commands: 0,
+      cpuUs: 0,
     }));
     for (const [k, c] of cases.entries()) {
-      const { m, commands } = await measured(c, 0, 300);
+      const { m, commands, cpuUs } = await measured(c, 0, 300);
       const acc = perCase[k] as (typeof perCase)[number];
       acc.warmupOps += m.warmupOps + m.ops;
       acc.commands += commands;
+      acc.cpuUs += cpuUs;
     }
     const slice = durationMs / rounds;
     for (let r = 0; r < rounds; r++) {
       for (let n = 0; n < cases.length; n++) {
         const k = (n + r) % cases.length;
-        const { m, commands } = await measured(cases[k] as BenchCase, slice, 0);
+        const { m, commands, cpuUs } = await measured(cases[k] as BenchCase, slice, 0);
         const acc = perCase[k] as (typeof perCase)[number];
         acc.rates.push(m.opsPerSec);
         for (const l of m.latencies) acc.latencies.push(l);
@@ -95,6 +103,7 @@ const ctx: BenchContext = {
         acc.elapsedMs += m.elapsedMs;
         acc.errors += m.errors;
         acc.commands += commands;
+        acc.cpuUs += cpuUs;
       }
     }
     const group = cases.map((c, k) => {
@@ -114,6 +123,7 @@ const ctx: BenchContext = {
           errors: acc.errors,
         },
         acc.commands,
+        acc.cpuUs,
       );
     });
     // Ratios within the group: the same reference name may appear in other groups.
@@ -146,16 +156,16 @@ for (const r of rows) {
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const lines = [
-  '| suite | operation | library | concurrency | ops/s | p50 ms | p99 ms | cmds/op | ratio |',
-  '|---|---|---|---:|---:|---:|---:|---:|---|',
+  '| suite | operation | library | concurrency | ops/s | p50 ms | p99 ms | cmds/op | Redis µs/op | ratio |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|---|',
   ...rows.map(
     (r) =>
-      `| ${r.suite} | ${r.operation} | ${r.library} | ${r.concurrency} | ${fmt(r.opsPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.commandsPerOp, 2)} | ${
+      `| ${r.suite} | ${r.operation} | ${r.library} | ${r.concurrency} | ${fmt(r.opsPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.commandsPerOp, 2)} | ${fmt(r.redisUsPerOp, 1)} | ${
         r.ratio === undefined ? '' : `${fmt(r.ratio, 2)}x ${r.comparedTo}`
       }${r.errors ? ` (${r.errors} errors)` : ''} |`,
   ),
 ];
-const table = lines.join('\n');
+const table = [lines.join('\n'), ...sections].join('\n\n');
 console.log(table);
 const header = `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} cores, a local redis-server over loopback, ${durationMs} ms per case after a 300 ms warm-up; cases compared side by side run in ${rounds} alternating rounds (order rotated each round) and report the median round's ops/s. Timings on a shared machine are noisy: compare ratios within one run.\n\n`;
 if (only.length === 0) writeFileSync(join(here, 'RESULTS.md'), `${header}${table}\n`);

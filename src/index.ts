@@ -10,7 +10,15 @@
 export type { CreateClientOptions } from './core/client/create.js';
 export type { SupportedClient } from './core/client/detect.js';
 export type { MessageHandler, PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './core/client/types.js';
-export { type CallOptions, type ConnectionLike, RedisConnection, type RedisConnectionOptions } from './core/connection.js';
+export {
+  type CallOptions,
+  type ConnectionLike,
+  type KeySpaceOptions,
+  RedisConnection,
+  type RedisConnectionEvents,
+  type RedisConnectionOptions,
+} from './core/connection.js';
+export { type Durability, MAX_REPLICAS, MAX_WAIT_MS } from './core/durability.js';
 export {
   CommandTimeoutError,
   type ErrorCode,
@@ -18,7 +26,9 @@ export {
   RedisOutOfMemoryError,
   RedisPatternsError,
   RedisUnavailableError,
+  ReplicationError,
   SerializationError,
   ValidationError,
 } from './core/errors.js';
+export { EvictionPolicyError, type EvictionReport, type NodeMemoryPolicy } from './core/eviction.js';
 export { jsonSerializer, type Serializer } from './core/serializer.js';

@@ -8,6 +8,11 @@ export interface BenchRow extends Omit<Measurement, 'latencies'> {
   concurrency: number;
   /** Redis commands per operation (including those run inside Lua), from INFO commandstats. */
   commandsPerOp: number;
+  /**
+   * Redis CPU time per operation in µs (user + system of the server process, from INFO cpu):
+   * what limits how many app servers one Redis can serve.
+   */
+  redisUsPerOp: number;
   /** `library` of the row this one is compared with (same suite and operation); omitted for the reference itself. */
   comparedTo?: string;
   ratio?: number;
@@ -32,6 +37,8 @@ export interface BenchContext {
    * for every side-by-side comparison; {@link run} is for a lone case.
    */
   compare(cases: readonly BenchCase[]): Promise<BenchRow[]>;
+  /** Adds a section of its own (a heading and markdown, e.g. a memory table) after the results table. */
+  section(title: string, markdown: string): void;
 }
 
 export interface BenchCase {

@@ -1,6 +1,6 @@
-// Starts and stops real redis-server processes on free loopback ports, for the test
-// harness, the examples and the benchmarks. Every process is stopped by the pid this
-// module started, never by name.
+// Starts and stops real redis-server (or valkey-server) processes on free loopback ports,
+// for the test harness, the examples and the benchmarks. Every process is stopped by the
+// pid this module started, never by name.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
@@ -10,6 +10,23 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/** Which server software to run: Redis (default) or Valkey. */
+export type ServerKind = 'redis' | 'valkey';
+
+/** The server software selected by env `RP_SERVER` (`redis`, the default, or `valkey`). */
+export const serverKind: ServerKind = parseKind(process.env.RP_SERVER);
+
+function parseKind(value: string | undefined): ServerKind {
+  if (value === undefined || value === '' || value === 'redis') return 'redis';
+  if (value === 'valkey') return 'valkey';
+  throw new Error(`RP_SERVER must be 'redis' or 'valkey', got '${value}'`);
+}
+
+/** The server and CLI binaries of a server kind: `redis-server`/`redis-cli` or `valkey-server`/`valkey-cli`. */
+export function binaries(kind: ServerKind = serverKind): { server: string; cli: string } {
+  return { server: `${kind}-server`, cli: `${kind}-cli` };
+}
+
 export interface RedisServer {
   host: string;
   port: number;
@@ -17,6 +34,8 @@ export interface RedisServer {
   pid: number;
   /** Stops this process (SIGTERM, then SIGKILL) and removes its directory. */
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL), as a crash would: no shutdown, no final reply. Resolves once it is gone. */
+  kill(): Promise<void>;
   /** Freezes the process (SIGSTOP) so it accepts no replies: a hung server. */
   pause(): void;
   /** Resumes a paused process. */
@@ -26,6 +45,12 @@ export interface RedisServer {
 export interface StartOptions {
   port?: number;
   cluster?: boolean;
+  /** Cluster nodes only: `cluster-node-timeout` in ms, after which an unreachable node counts as failed. Default 5000. */
+  clusterNodeTimeoutMs?: number;
+  /** Start as a replica of this primary (`--replicaof`). */
+  replicaOf?: { host: string; port: number };
+  /** Redis or Valkey. Default {@link serverKind} (env `RP_SERVER`). */
+  server?: ServerKind;
   extraArgs?: string[];
 }
 
@@ -49,16 +74,36 @@ export async function startRedis(options: StartOptions = {}): Promise<RedisServe
   const port = options.port ?? (await freePort(options.cluster));
   const dir = mkdtempSync(join(tmpdir(), `rp-redis-${port}-`));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'];
-  if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000');
+  if (options.cluster) {
+    const timeout = String(options.clusterNodeTimeoutMs ?? 5000);
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', timeout);
+  }
+  if (options.replicaOf) args.push('--replicaof', options.replicaOf.host, String(options.replicaOf.port));
   args.push(...(options.extraArgs ?? []));
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawnServer(binaries(options.server).server, args, port, dir);
+}
+
+/**
+ * Spawns a server binary that listens on `port` and owns `dir` (removed on stop), and
+ * resolves once it answers PING. Sentinels are started through here too.
+ */
+export async function spawnServer(binary: string, args: string[], port: number, dir: string): Promise<RedisServer> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   started.add(child);
   let stderr = '';
   child.stderr?.on('data', (d) => {
     stderr += d;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForPing(port, child, () => stderr);
+  const running = () => child.exitCode === null && child.signalCode === null;
+  try {
+    await waitForPing(binary, port, child, () => stderr);
+  } catch (err) {
+    if (running() && child.pid) process.kill(child.pid, 'SIGKILL');
+    started.delete(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const pid = child.pid as number;
   return {
     host: '127.0.0.1',
@@ -67,11 +112,15 @@ export async function startRedis(options: StartOptions = {}): Promise<RedisServe
     pid,
     pause: () => process.kill(pid, 'SIGSTOP'),
     resume: () => process.kill(pid, 'SIGCONT'),
+    async kill() {
+      if (running()) process.kill(pid, 'SIGKILL');
+      await exited;
+    },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (running()) {
         process.kill(pid, 'SIGCONT');
         process.kill(pid, 'SIGTERM');
-        const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 3000);
+        const timer = setTimeout(() => running() && process.kill(pid, 'SIGKILL'), 3000);
         await exited;
         clearTimeout(timer);
       }
@@ -81,38 +130,63 @@ export async function startRedis(options: StartOptions = {}): Promise<RedisServe
   };
 }
 
-/** A three-primary Redis Cluster created with `redis-cli --cluster create`. */
-export async function startCluster(size = 3): Promise<{ nodes: RedisServer[]; stop(): Promise<void> }> {
-  const nodes = await Promise.all(Array.from({ length: size }, () => startRedis({ cluster: true })));
-  try {
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
-    const deadline = Date.now() + 20000;
-    for (const n of nodes) {
-      while (!(await redisCli(n.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) {
-        if (Date.now() > deadline) throw new Error('cluster did not reach state ok');
-        await sleep(100);
-      }
-    }
-  } catch (err) {
-    await Promise.all(nodes.map((n) => n.stop()));
-    throw err;
-  }
-  return { nodes, stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))) };
+/** A primary and one replica of it, the replica in sync. */
+export interface ReplicatedPair {
+  primary: RedisServer;
+  replica: RedisServer;
+  /** Stops both. */
+  stop(): Promise<void>;
 }
 
-async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args]);
+/** Starts a primary and a replica of it; resolves once the replica's link is up (in sync). */
+export async function startReplicated(options: Pick<StartOptions, 'server'> = {}): Promise<ReplicatedPair> {
+  const primary = await startRedis({ server: options.server });
+  const stop = async (replica?: RedisServer) => void (await Promise.all([primary.stop(), replica?.stop()]));
+  let replica: RedisServer | undefined;
+  try {
+    replica = await startRedis({ server: options.server, replicaOf: { host: primary.host, port: primary.port } });
+    const started = replica;
+    await waitUntil('the replica is in sync', 20000, async () =>
+      (await redisCli(started.port, 'INFO', 'replication')).includes('master_link_status:up'),
+    );
+    return { primary, replica: started, stop: () => stop(started) };
+  } catch (err) {
+    await stop(replica);
+    throw err;
+  }
+}
+
+/** Runs the selected kind's CLI (`redis-cli` / `valkey-cli`) against one local server; returns its output. */
+export async function redisCli(port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await run(binaries().cli, ['-h', '127.0.0.1', '-p', String(port), ...args]);
   return stdout;
 }
 
-async function waitForPing(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+/** Polls `check` every 100 ms until it returns a value other than `undefined`/`false`; throws `what` after `timeoutMs`. */
+export async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      // A node that is down or still starting answers with an error: try again until the deadline.
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last ? `: ${last}` : ''}`);
+    await sleep(100);
+  }
+}
+
+async function waitForPing(binary: string, port: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 10000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${stderr()}`);
+    if (child.exitCode !== null) throw new Error(`${binary} exited (${child.exitCode}): ${stderr()}`);
     if (await ping(port)) return;
     await sleep(25);
   }
-  throw new Error(`redis-server on port ${port} did not answer PING: ${stderr()}`);
+  throw new Error(`${binary} on port ${port} did not answer PING: ${stderr()}`);
 }
 
 function ping(port: number): Promise<boolean> {

@@ -3,12 +3,15 @@ import type { RedisArg } from '../core/client/types.js';
 import type { RedisConnection } from '../core/connection.js';
 import { type RedisPatternsError, ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
-import type { OperationContext } from '../core/telemetry.js';
+import type { Serializer } from '../core/serializer.js';
+import type { OperationContext, TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart } from '../core/validation.js';
+import { clearKeys } from './clear.js';
 import { type DecodedEntry, decodeEntry, encodeEntry } from './entry.js';
 import type { CacheEvents, CacheOperation } from './events.js';
 import { type InvalidationKind, invalidationMessage, LocalTier } from './l1.js';
 import { CacheLayout, type EntryKeys, groupByBucket } from './layout.js';
+import { callLoader, LoadContext, type Loader } from './load-context.js';
 import { type GuardHold, LoadGuard, ownsGuard } from './load-guard.js';
 import { ABSENT } from './lru.js';
 import {
@@ -22,14 +25,9 @@ import {
   type WrapOptions,
 } from './options.js';
 import { type Deadline, RemoteTier, typed } from './remote.js';
-import { deleteScript, invalidateScript, setScript } from './scripts.js';
+import { deleteScript, expireScript, invalidateScript, setScript } from './scripts.js';
+import { type SweepChunk, sweepTag } from './tag-sweep.js';
 import { instrument, NO_ATTRIBUTES } from './telemetry.js';
-
-// Tag invalidation passes entry and guard keys to one script; chunks keep the argument list reasonable.
-const INVALIDATE_CHUNK = 256;
-
-/** Produces the value on a miss. May return `null`/`undefined` ("not found": cached as a negative entry). */
-export type Loader<T> = () => T | Promise<T>;
 
 /** One load of one key, from the miss (or the refresh) to the store. */
 interface Load<T> {
@@ -68,7 +66,16 @@ type KeyEventName = 'l1Hit' | 'hit' | 'stale' | 'miss' | 'refresh';
 export class Cache extends EventEmitter<CacheEvents> {
   /** The connection the cache runs on. */
   readonly connection: RedisConnection;
+  /** How the cache stores values: its `serializer` option, or the connection's. */
+  readonly serializer: Serializer;
+  /** The cache's namespace, or `undefined` for none. */
+  readonly namespace: string | undefined;
   private readonly layout: CacheLayout;
+  private readonly loadTimeoutMs: number;
+  // What every operation publishes besides its outcome: the namespace, a configured name.
+  private readonly telemetry: TelemetryAttributes;
+  // Loads nobody awaits (refreshes): close() aborts their signals, since it abandons them.
+  private readonly backgroundLoads = new Set<LoadContext>();
   private readonly policy: EntryPolicy;
   private readonly remote: RemoteTier;
   private readonly guard: LoadGuard | undefined;
@@ -85,7 +92,11 @@ export class Cache extends EventEmitter<CacheEvents> {
     super();
     const o = resolveOptions(options);
     this.connection = o.connection;
-    this.layout = new CacheLayout(o.connection.keys('cache'), o.buckets);
+    this.serializer = o.serializer;
+    this.namespace = o.namespace;
+    this.loadTimeoutMs = o.loadTimeoutMs;
+    this.telemetry = o.namespace === undefined ? NO_ATTRIBUTES : { cache: o.namespace };
+    this.layout = new CacheLayout(o.connection.keys('cache'), o.buckets, o.namespace);
     this.policy = o.policy;
     this.broadcast = o.broadcast;
     this.remote = new RemoteTier(o.connection, o.timeoutMs, o.offlineBackoffMs, (error, operation, key) =>
@@ -115,8 +126,11 @@ export class Cache extends EventEmitter<CacheEvents> {
    * returns it. Concurrent calls for one key share one loader call in this
    * process and, with `distributedLock`, across instances.
    *
-   * A loader error rejects this call (nothing is cached); a Redis problem never does: the
-   * call waits at most `timeoutMs` for Redis in all, then serves the loader's value.
+   * The loader receives a {@link LoaderContext}: a `signal` that aborts when the cache stops
+   * waiting (`loadTimeoutMs`), `setTtl(ms)` to choose this value's TTL, `skip()` not to cache it.
+   * A loader error rejects this call (nothing is cached), and so does a loader that outlives
+   * `loadTimeoutMs` (`CacheLoadTimeoutError`); a Redis problem never does: the call waits at
+   * most `timeoutMs` for Redis in all, then serves the loader's value.
    *
    * @throws `ValidationError` for a bad key, loader or option, before anything is sent.
    */
@@ -125,7 +139,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     if (typeof loader !== 'function') throw new ValidationError('loader', 'must be a function');
     const policy = resolvePolicy(this.policy, options);
     if (!instrument.enabled) return this.wrapNow(key, loader, policy, undefined);
-    return instrument.trace('wrap', NO_ATTRIBUTES, key, (context) => this.wrapNow(key, loader, policy, context));
+    return instrument.trace('wrap', this.telemetry, key, (context) => this.wrapNow(key, loader, policy, context));
   }
 
   private wrapNow<T>(key: string, loader: Loader<T>, policy: EntryPolicy, context: OperationContext | undefined): Promise<T> {
@@ -153,7 +167,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   async get<T = unknown>(key: string): Promise<T | null | undefined> {
     assertKeyPart('key', key);
     if (!instrument.enabled) return this.getNow(key, undefined);
-    return instrument.trace('get', NO_ATTRIBUTES, key, (context) => this.getNow(key, context));
+    return instrument.trace('get', this.telemetry, key, (context) => this.getNow(key, context));
   }
 
   private async getNow<T>(key: string, context: OperationContext | undefined): Promise<T | null | undefined> {
@@ -190,12 +204,12 @@ export class Cache extends EventEmitter<CacheEvents> {
     assertKeyPart('key', key);
     const policy = resolvePolicy(this.policy, options);
     const freshUntil = Date.now() + policy.ttlMs;
-    const encoded = encodeEntry(this.connection.serializer, value, freshUntil, 0, policy.tags);
+    const encoded = encodeEntry(this.serializer, value, freshUntil, 0, policy.tags);
     const keys = this.layout.of(key);
     const l1 = this.l1;
     l1?.invalidate([key]);
     const generation = l1?.generation ?? 0;
-    return instrument.trace('set', NO_ATTRIBUTES, key, async (context) => {
+    return instrument.trace('set', this.telemetry, key, async (context) => {
       const stored = await this.setNow(key, value, keys, encoded, freshUntil, policy, generation);
       if (context) context.outcome = stored ? 'stored' : 'skipped';
       return stored;
@@ -244,7 +258,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.l1?.invalidate(list);
     const deadline = this.remote.deadline();
     const items = list.map((key) => ({ key, keys: this.layout.of(key) }));
-    await instrument.trace('delete', NO_ATTRIBUTES, list.length === 1 ? list[0] : undefined, async () => {
+    await instrument.trace('delete', this.telemetry, list.length === 1 ? list[0] : undefined, async () => {
       await Promise.all(
         groupByBucket(items, (i) => i.keys.bucket).map((group) => {
           const redisKeys = group.flatMap((i) => [i.keys.entry, i.keys.guard]);
@@ -264,14 +278,51 @@ export class Cache extends EventEmitter<CacheEvents> {
    */
   async invalidateTag(tag: string): Promise<number> {
     assertKeyPart('tag', tag);
-    this.l1?.invalidateTag(tag);
-    const deadline = this.remote.deadline();
-    return instrument.trace('invalidateTag', NO_ATTRIBUTES, tag, async () => {
-      const perBucket = await Promise.all(this.layout.buckets.map((bucket) => this.invalidateBucket(bucket, tag, deadline)));
-      if (this.broadcast) {
-        await this.remote.send(['PUBLISH', ...this.announce('t', tag)], undefined, deadline, 'invalidateTag');
-      }
-      return perBucket.reduce((a, b) => a + b, 0);
+    return this.sweep(
+      'invalidateTag',
+      tag,
+      (deadline) => (keys, n) => this.remote.run(invalidateScript, keys, [n], deadline, 'invalidateTag'),
+    );
+  }
+
+  /**
+   * Marks every entry carrying `tag` stale instead of deleting it: `wrap` serves each within
+   * what is left of its grace period, at most this cache's `staleWhileRevalidateMs`, while one
+   * background refresh runs (one across instances), so readers never wait for the loader; `get`
+   * reads them as misses. Without grace (this cache's or the entry's) an entry is deleted, as
+   * by {@link Cache.invalidateTag}. Other instances' L1 tiers drop the tag. Same cost as
+   * `invalidateTag`: one `ZRANGE` per bucket plus one script per bucket that lists tagged
+   * entries (per bucket atomic). Resolves the number of fresh entries it expired; rejects when
+   * Redis is unavailable or the whole call does not finish within `timeoutMs`.
+   */
+  async expireTag(tag: string): Promise<number> {
+    assertKeyPart('tag', tag);
+    // The cache's own grace bounds the estimate the script makes of each entry's (see expire.lua).
+    const graceMs = this.policy.graceMs;
+    return this.sweep(
+      'expireTag',
+      tag,
+      (deadline) => (keys, n) => this.remote.run(expireScript, keys, [n, graceMs], deadline, 'expireTag'),
+    );
+  }
+
+  /**
+   * Deletes every entry, load guard and tag index of this cache's namespace (without a
+   * namespace: of every cache without one), with `SCAN` on every primary and one `UNLINK` per
+   * slot bucket per batch found, and tells other instances' L1 tiers to empty. An admin call,
+   * never for a hot path: its cost grows with the whole key space of the Redis deployment,
+   * and it has no overall time limit (each command has `timeoutMs`, each `SCAN` the
+   * connection's `commandTimeoutMs`). Entries written while it runs may survive it. Resolves
+   * the number of keys deleted; rejects when Redis is unavailable or too slow.
+   */
+  async clear(): Promise<number> {
+    this.l1?.clear();
+    return instrument.trace('clear', this.telemetry, undefined, async () => {
+      const deleted = await clearKeys(this.connection, this.layout, this.remote);
+      // Reads that overlapped the deletion may have filled L1 with a value just deleted.
+      this.l1?.clear();
+      if (this.broadcast) await this.remote.send(['PUBLISH', ...this.announce('c', '')], undefined, this.remote.deadline(), 'clear');
+      return deleted;
     });
   }
 
@@ -283,7 +334,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   async mget<T = unknown>(keys: readonly string[]): Promise<(T | null | undefined)[]> {
     if (!Array.isArray(keys)) throw new ValidationError('keys', 'must be an array of strings');
     for (const k of keys) assertKeyPart('key', k);
-    return instrument.trace('mget', NO_ATTRIBUTES, undefined, () => this.mgetNow<T>(keys));
+    return instrument.trace('mget', this.telemetry, undefined, () => this.mgetNow<T>(keys));
   }
 
   private async mgetNow<T>(keys: readonly string[]): Promise<(T | null | undefined)[]> {
@@ -338,13 +389,13 @@ export class Cache extends EventEmitter<CacheEvents> {
       assertKeyPart('key', e.key);
       const policy = e.ttlMs === undefined ? this.policy : resolvePolicy(this.policy, { ttlMs: e.ttlMs });
       const keys = this.layout.of(e.key);
-      const encoded = encodeEntry(this.connection.serializer, e.value, now + policy.ttlMs, 0, undefined);
+      const encoded = encodeEntry(this.serializer, e.value, now + policy.ttlMs, 0, undefined);
       const command: RedisArg[] = ['SET', keys.entry, encoded, 'PX', policy.ttlMs + policy.graceMs];
       return { key: e.key, keys, command };
     });
     this.l1?.invalidate(items.map((i) => i.key));
     if (items.length === 0) return true;
-    return instrument.trace('mset', NO_ATTRIBUTES, undefined, async (context) => {
+    return instrument.trace('mset', this.telemetry, undefined, async (context) => {
       const deadline = this.remote.deadline();
       const written =
         this.remote.usable(deadline) &&
@@ -374,12 +425,14 @@ export class Cache extends EventEmitter<CacheEvents> {
    * Releases what this cache holds: stops listening for invalidations, empties L1, starts no
    * more background work (refreshes, late stores) and waits for the background commands in
    * flight (each bounded by `timeoutMs`); a background loader still running is abandoned (its
-   * value is not stored). Afterwards nothing of the cache keeps the process alive. Calls made
-   * after `close()` still read and write Redis, without L1 or background refreshes. The
-   * connection stays open: it is yours (its pub/sub connection closes with `connection.close()`).
+   * value is not stored, its `signal` aborts). Afterwards nothing of the cache keeps the
+   * process alive. Calls made after `close()` still read and write Redis, without L1 or
+   * background refreshes. The connection stays open: it is yours (its pub/sub connection
+   * closes with `connection.close()`).
    */
   async close(): Promise<void> {
     this.closed = true;
+    for (const load of this.backgroundLoads) load.abort();
     this.remote.close();
     await Promise.all([this.l1?.close(), this.remote.drain()]);
   }
@@ -444,14 +497,19 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   private async loadAndStore<T>(load: Load<T>, hold: GuardHold | undefined): Promise<T> {
-    const { key, policy } = load;
+    const { key } = load;
+    const context = new LoadContext();
+    const background = load.deadline.background;
+    if (background) this.backgroundLoads.add(context);
     const started = performance.now();
     let value: T;
     try {
-      value = await load.loader();
+      value = await callLoader(load.loader, context, this.loadTimeoutMs);
     } catch (err) {
       if (ownsGuard(hold)) this.guard?.release(load.keys, key);
       throw err;
+    } finally {
+      if (background) this.backgroundLoads.delete(context);
     }
     const loadMs = performance.now() - started;
     // The loader's time is not Redis time: the store gets what the call had left before it.
@@ -459,7 +517,14 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.counters.loads++;
     if (this.listenerCount('load') !== 0) this.emit('load', { key, durationMs: loadMs });
     if (load.context) load.context.measurements = { loadMs };
-    await this.store(load, value, loadMs, hold);
+    if (context.skipped) {
+      // Not cached: whoever waits on the guard loads by itself rather than waiting for nothing.
+      if (ownsGuard(hold)) this.guard?.release(load.keys, key);
+      return value;
+    }
+    const chosen = context.ttlMs;
+    const policy = chosen === undefined ? load.policy : { ...load.policy, ttlMs: chosen, negativeTtlMs: chosen };
+    await this.store(chosen === undefined ? load : { ...load, policy }, value, loadMs, hold);
     const ttl = value == null ? policy.negativeTtlMs : policy.ttlMs;
     if (ttl > 0) this.l1?.fill(key, value, Date.now() + ttl, policy.tags, load.generation);
     return value;
@@ -479,7 +544,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     let encoded = '';
     if (ttl > 0) {
       try {
-        encoded = encodeEntry(this.connection.serializer, value, Date.now() + ttl, loadMs, policy.tags);
+        encoded = encodeEntry(this.serializer, value, Date.now() + ttl, loadMs, policy.tags);
       } catch (error) {
         this.serializationFailed('encode', key, error);
         if (owned) this.guard?.release(keys, key);
@@ -529,6 +594,8 @@ export class Cache extends EventEmitter<CacheEvents> {
     try {
       await this.loadAndStore(load, hold);
     } catch (error) {
+      // Abandoned by close(): nobody is told about work the cache gave up on.
+      if (this.closed) return;
       this.counters.errors++;
       if (this.listenerCount('refreshFailed') !== 0) this.emit('refreshFailed', { key, error });
     }
@@ -536,23 +603,20 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   // ---- helpers ----------------------------------------------------------------
 
-  /** One bucket of `invalidateTag`: its index members, deleted in chunks under the call's deadline. */
-  private async invalidateBucket(bucket: string, tag: string, deadline: Deadline): Promise<number> {
-    const index = this.layout.tagIndex(bucket, tag);
-    const reply = await this.remote.send(['ZRANGE', index, 0, -1], index, deadline, 'invalidateTag');
-    const members = Array.isArray(reply) ? reply.map(String) : [];
-    let deleted = 0;
-    for (let i = 0; i < members.length; i += INVALIDATE_CHUNK) {
-      const chunk = members.slice(i, i + INVALIDATE_CHUNK);
-      const guards = chunk.map((e) => this.layout.guardOfEntry(bucket, e));
-      deleted += await this.remote.run(invalidateScript, [index, ...chunk, ...guards], [chunk.length], deadline, 'invalidateTag');
-    }
-    return deleted;
+  /** `invalidateTag` / `expireTag`: the tag's entries on every bucket, then the message for other L1 tiers. */
+  private sweep(operation: 'invalidateTag' | 'expireTag', tag: string, chunk: (deadline: Deadline) => SweepChunk): Promise<number> {
+    this.l1?.invalidateTag(tag);
+    const deadline = this.remote.deadline();
+    return instrument.trace(operation, this.telemetry, tag, async () => {
+      const count = await sweepTag(this.remote, this.layout, tag, chunk(deadline), deadline, operation);
+      if (this.broadcast) await this.remote.send(['PUBLISH', ...this.announce('t', tag)], undefined, deadline, operation);
+      return count;
+    });
   }
 
   /** The channel and message that announce an invalidation, or two empty strings (no broadcast). */
   private announce(kind: 'k', keys: readonly string[]): [channel: string, message: string];
-  private announce(kind: 't', tag: string): [channel: string, message: string];
+  private announce(kind: 't' | 'c', tag: string): [channel: string, message: string];
   private announce(kind: InvalidationKind, what: string | readonly string[]): [channel: string, message: string] {
     if (!this.broadcast) return ['', ''];
     return [this.layout.channel, invalidationMessage(this.instanceId, kind, typeof what === 'string' ? what : JSON.stringify(what))];
@@ -560,7 +624,7 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   private decode(raw: string, key: string): DecodedEntry | undefined {
     try {
-      return decodeEntry(this.connection.serializer, raw);
+      return decodeEntry(this.serializer, raw);
     } catch (error) {
       this.serializationFailed('decode', key, error);
       return undefined;

@@ -210,7 +210,7 @@ async function read(model: ModelClass, finder: Finder, args: unknown[], options:
   const cache = model.cache;
   // Caching off: the source's own result, untouched, so turning it on is the only change.
   if (!model.useCache || !cache) return call(...queryArgs);
-  const serializer = cache.connection.serializer;
+  const serializer = cache.serializer;
   // A serializer round trip, so a miss (or a bypass) returns exactly what a later hit will.
   const load = async () => {
     const plain = toPlain(await call(...queryArgs));

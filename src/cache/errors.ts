@@ -16,3 +16,20 @@ export class CacheInvalidationError extends RedisPatternsError {
     this.result = result;
   }
 }
+
+/**
+ * A loader did not settle within the cache's `loadTimeoutMs`: the `wrap` waiting for it
+ * rejects with this error, the loader's `signal` is aborted with it, and nothing is stored.
+ * Code `CALL_TIMEOUT`, the code of every error for a function of yours that ran out of time.
+ */
+export class CacheLoadTimeoutError extends RedisPatternsError {
+  /** The error's `code`, for `switch` without an instance. */
+  static readonly code = 'CALL_TIMEOUT';
+  /** The limit that ran out, in ms. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(CacheLoadTimeoutError.code, `the cache's loader did not settle within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -2,11 +2,23 @@ import type { RedisPatternsError } from '../core/errors.js';
 
 /**
  * The Redis work a `redisError` event reports: a public call (`get`, `mget`, `set`, `mset`,
- * `delete`, `invalidateTag`), or a step of `wrap`: `get` (the read), `claim` (taking or polling
+ * `delete`, `invalidateTag`, `expireTag`, `clear`), or a step of `wrap`: `get` (the read), `claim` (taking or polling
  * the load guard), `store` (writing the loaded value), `release` (freeing the guard after a
  * loader error), and `subscribe` (the L1 tier's invalidation channel).
  */
-export type CacheOperation = 'get' | 'mget' | 'set' | 'mset' | 'delete' | 'invalidateTag' | 'claim' | 'store' | 'release' | 'subscribe';
+export type CacheOperation =
+  | 'get'
+  | 'mget'
+  | 'set'
+  | 'mset'
+  | 'delete'
+  | 'invalidateTag'
+  | 'expireTag'
+  | 'clear'
+  | 'claim'
+  | 'store'
+  | 'release'
+  | 'subscribe';
 
 /** The key a read event is about. */
 export interface CacheKeyEvent {
@@ -47,8 +59,8 @@ export interface CacheEvents {
   ];
   /**
    * Redis failed, was unreachable or did not answer in time. Reads and writes absorb it
-   * (reads serve the loader's value, `set` / `mset` resolve `false`); `delete` and
-   * `invalidateTag` also reject with it. At most one per call; a background write or refresh
+   * (reads serve the loader's value, `set` / `mset` resolve `false`); `delete`,
+   * `invalidateTag`, `expireTag` and `clear` also reject with it. At most one per call; a background write or refresh
    * reports its own.
    */
   redisError: [

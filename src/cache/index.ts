@@ -10,10 +10,11 @@
  * @packageDocumentation
  */
 
-export { Cache, type Loader } from './cache.js';
+export { Cache } from './cache.js';
 export { type CacheCallOptions, CachingBaseModel, type FinderOptions, type ModelSource, type SourceMethod } from './caching-model.js';
-export { CacheInvalidationError } from './errors.js';
+export { CacheInvalidationError, CacheLoadTimeoutError } from './errors.js';
 export type { CacheEvents, CacheKeyEvent, CacheOperation } from './events.js';
+export type { Loader, LoaderContext } from './load-context.js';
 export type { CacheOptions, CacheStats, L1Options, MsetEntry, SetOptions, WrapOptions } from './options.js';
 export { type StableKeyOptions, stableKey } from './stable-key.js';
 export { type WriteBehindQueue, type WriteBehindResult, type WriteBehindWrite, writeBehind } from './write-behind.js';

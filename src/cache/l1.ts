@@ -4,8 +4,8 @@ import { type ABSENT, Lru } from './lru.js';
 // After a failed subscription, the next fill tries again at most this often.
 const RESUBSCRIBE_MS = 1000;
 
-/** What an invalidation message drops: keys (`k`, a JSON array) or a tag (`t`). */
-export type InvalidationKind = 'k' | 't';
+/** What an invalidation message drops: keys (`k`, a JSON array), a tag (`t`) or everything (`c`, `clear()`). */
+export type InvalidationKind = 'k' | 't' | 'c';
 
 /** An invalidation message: `<sender id>|<kind>|<body>`, the sender's id so that it can skip its own. */
 export function invalidationMessage(senderId: string, kind: InvalidationKind, body: string): string {
@@ -80,6 +80,12 @@ export class LocalTier {
     this.lru.deleteTag(tag);
   }
 
+  /** Drops every entry (the namespace was cleared). */
+  clear(): void {
+    this.generation++;
+    this.lru.clear();
+  }
+
   /**
    * Stops listening and empties the tier. A subscription still under way unsubscribes as soon as
    * it completes; closing never waits for an unreachable Redis.
@@ -127,6 +133,7 @@ export class LocalTier {
     const body = message.slice(a + 3);
     this.generation++;
     if (kind === 't') this.lru.deleteTag(body);
+    else if (kind === 'c') this.lru.clear();
     else if (kind === 'k') {
       try {
         for (const k of JSON.parse(body) as string[]) this.lru.delete(k);

@@ -10,45 +10,61 @@ export interface EntryKeys {
   guard: string;
 }
 
+// Characters `SCAN MATCH` reads as a glob; an encoded namespace may contain them.
+const GLOB = /[*?[\]\\]/g;
+
 /**
  * Key layout of the cache. Entries are spread over `buckets` hash tags rather
  * than one slot per key, so that a tag's index can live in the same slot as
  * each entry it lists: a tagged set is then one script, and `invalidateTag`
  * one read and one script per bucket. On standalone Redis one bucket is enough.
  *
- * `prefix:cache:{b<n>}:e:<key>` entry, `...:g:<key>` guard, `...:t:<tag>` tag index.
+ * `prefix:cache:{b<n>}:e:<key>` entry, `...:g:<key>` guard, `...:t:<tag>` tag index. A
+ * namespace goes after the hash tag, `prefix:cache:{b<n>}:n:<namespace>:e:<key>`: the slots
+ * stay the same, and no key of one namespace (or of none) can match another's, since an
+ * encoded part never contains `:`.
  */
 export class CacheLayout {
   /** Every bucket tag, in order. */
   readonly buckets: readonly string[];
-  /** The pub/sub channel of invalidation messages. */
+  /** The pub/sub channel of invalidation messages (one per namespace). */
   readonly channel: string;
+  /** The `SCAN MATCH` pattern of every key of this namespace (admin calls only). */
+  readonly pattern: string;
+  // Per bucket, everything of a key before `:e:`: built once, so a hit builds one string.
+  private readonly stems: Map<string, string>;
 
-  constructor(
-    private readonly keys: KeySpace,
-    bucketCount: number,
-  ) {
+  constructor(keys: KeySpace, bucketCount: number, namespace?: string) {
     this.buckets = Array.from({ length: bucketCount }, (_, i) => `b${i}`);
-    this.channel = keys.key('bus', 'invalidate');
+    const infix = namespace === undefined ? '' : `:n:${encodeKeyPart(namespace)}`;
+    this.stems = new Map(this.buckets.map((b) => [b, keys.stem(b) + infix]));
+    this.channel = namespace === undefined ? keys.key('bus', 'invalidate') : keys.key('bus', 'invalidate', namespace);
+    const base = keys.pattern().slice(0, -1);
+    this.pattern = namespace === undefined ? `${base}{b*}:[egt]:*` : `${base}{b*}${infix.replace(GLOB, '\\$&')}:*`;
   }
 
   /** The keys of the entry `key` (a user key, already validated). */
   of(key: string): EntryKeys {
     const bucket = this.bucketOf(key);
-    const stem = this.keys.stem(bucket);
+    const stem = this.stems.get(bucket) as string;
     const part = encodeKeyPart(key);
     return { bucket, entry: `${stem}:e:${part}`, guard: `${stem}:g:${part}` };
   }
 
   /** The index of `tag` in one bucket. */
   tagIndex(bucket: string, tag: string): string {
-    return this.keys.key(bucket, 't', tag);
+    return `${this.stems.get(bucket)}:t:${encodeKeyPart(tag)}`;
   }
 
   /** The guard key that belongs to an entry key read back from a tag index. */
   guardOfEntry(bucket: string, entryKey: string): string {
-    const stem = this.keys.stem(bucket);
+    const stem = this.stems.get(bucket) as string;
     return `${stem}:g:${entryKey.slice(stem.length + 3)}`;
+  }
+
+  /** The bucket of a key of this layout (read back by `SCAN`): the hash tag between its braces. */
+  bucketOfKey(redisKey: string): string {
+    return redisKey.slice(redisKey.indexOf('{') + 1, redisKey.indexOf('}'));
   }
 
   private bucketOf(key: string): string {

@@ -1,5 +1,6 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
+import type { Serializer } from '../core/serializer.js';
 import { assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 
 /** Options of the in-process L1 tier. */
@@ -68,11 +69,32 @@ export interface CacheOptions {
    * instances must agree. Default `64` on a cluster, `1` on standalone Redis.
    */
   buckets?: number;
+  /**
+   * A namespace of its own for this cache's entries, tags and invalidation messages (1 to
+   * 1,024 UTF-8 bytes): two caches with different namespaces never see each other's keys, and
+   * {@link Cache.clear} empties one namespace. Instances that share entries must agree on it.
+   * Default none (the entries every cache without a namespace shares).
+   */
+  namespace?: string;
+  /**
+   * How this cache stores values: `serialize` / `deserialize` of the stored value (the
+   * entry's header is the cache's own). For values JSON cannot round-trip (Dates, BigInt,
+   * Maps), see the guide's recipe. Instances that share entries must agree on it. Default:
+   * the connection's serializer (JSON unless the connection was given another).
+   */
+  serializer?: Serializer;
+  /**
+   * Longest the cache waits for a loader, in ms: at the limit the loader's `signal` aborts
+   * with a `CacheLoadTimeoutError`, a `wrap` waiting for it rejects with that error and
+   * nothing is stored (a background refresh is abandoned and reported as `refreshFailed`, the
+   * old value stays). `0` waits as long as the loader takes. Default `0`.
+   */
+  loadTimeoutMs?: number;
 }
 
 /** Per-call options of `Cache.wrap`. */
 export interface WrapOptions {
-  /** Fresh TTL of this entry, in ms. Default: the cache's `ttlMs`. */
+  /** Fresh TTL of this entry, in ms (the loader may still choose one with `setTtl`). Default: the cache's `ttlMs`. */
   ttlMs?: number;
   /** TTL if the loader finds nothing (`null` / `undefined`), in ms; `0` does not cache it. Default: the cache's `negativeTtlMs`. */
   negativeTtlMs?: number;
@@ -98,7 +120,7 @@ export interface SetOptions {
 export interface MsetEntry {
   /** The cache key to store under. */
   key: string;
-  /** The value to store, encoded with the connection's serializer. */
+  /** The value to store, encoded with the cache's serializer. */
   value: unknown;
   /** Fresh TTL, in ms. Default: the cache's `ttlMs`. */
   ttlMs?: number;
@@ -150,6 +172,11 @@ export interface ResolvedCacheOptions {
   l1: { maxEntries: number; ttlMs: number } | undefined;
   broadcast: boolean;
   buckets: number;
+  /** The namespace, or `undefined` for none. */
+  namespace: string | undefined;
+  serializer: Serializer;
+  /** `0`: no limit. */
+  loadTimeoutMs: number;
 }
 
 /** Defaults and validates a cache's options in one place; throws {@link ValidationError}. */
@@ -181,6 +208,18 @@ export function resolveOptions(o: CacheOptions): ResolvedCacheOptions {
     assertPositiveInteger('l1.maxEntries', l1.maxEntries);
     assertPositiveInteger('l1.ttlMs', l1.ttlMs);
   }
+  if (o.namespace !== undefined) assertKeyPart('namespace', o.namespace);
+  const serializer = o.serializer === undefined ? connection.serializer : o.serializer;
+  if (
+    serializer === null ||
+    typeof serializer !== 'object' ||
+    typeof serializer.serialize !== 'function' ||
+    typeof serializer.deserialize !== 'function'
+  ) {
+    throw new ValidationError('serializer', 'must be an object with serialize and deserialize functions');
+  }
+  const loadTimeoutMs = o.loadTimeoutMs ?? 0;
+  assertNonNegativeInteger('loadTimeoutMs', loadTimeoutMs);
   return {
     connection,
     policy: { ttlMs: o.ttlMs, negativeTtlMs, graceMs, beta, tags: undefined },
@@ -190,6 +229,9 @@ export function resolveOptions(o: CacheOptions): ResolvedCacheOptions {
     l1,
     broadcast: flag('broadcastInvalidations', o.broadcastInvalidations, true),
     buckets,
+    namespace: o.namespace,
+    serializer,
+    loadTimeoutMs,
   };
 }
 

@@ -3,6 +3,7 @@ import type { RedisReply } from '../core/client/types.js';
 import { defineScript } from '../core/script.js';
 import claimSource from './scripts/claim.lua';
 import deleteSource from './scripts/delete.lua';
+import expireSource from './scripts/expire.lua';
 import invalidateSource from './scripts/invalidate.lua';
 import setSource from './scripts/set.lua';
 
@@ -51,6 +52,16 @@ export const deleteScript = defineScript<[channel: string, message: string], num
 
 /** `cache/invalidate.lua` over a tag index, then `n` entry keys, then their `n` guard keys; resolves how many entries it deleted. */
 export const invalidateScript = defineScript<[entries: number], number>('cache/invalidate', invalidateSource, {
+  keys: 'variadic',
+  parseReply: count,
+});
+
+/**
+ * `cache/expire.lua` over a tag index, then `n` entry keys, then their `n` guard keys: marks the
+ * fresh ones stale for what is left of their grace, at most `graceMs` (deletes those without
+ * grace); resolves how many it expired.
+ */
+export const expireScript = defineScript<[entries: number, graceMs: number], number>('cache/expire', expireSource, {
   keys: 'variadic',
   parseReply: count,
 });

@@ -3,5 +3,5 @@ import { Instrument } from '../core/telemetry.js';
 /** The cache module's tracing channel (`tracing:redis-patterns:cache:*`). */
 export const instrument = new Instrument('cache');
 
-/** A cache has no configured name; its operations publish no attributes besides their outcome. */
+/** What a cache without a namespace publishes besides its outcome: nothing (with one, `{ cache: namespace }`). */
 export const NO_ATTRIBUTES = {} as const;

@@ -23,7 +23,7 @@ export interface WriteBehindQueue<J> {
 export interface WriteBehindWrite<J> {
   /** Cache key of the value. */
   key: string;
-  /** The new value, stored in the cache at once (encoded with the cache connection's serializer). */
+  /** The new value, stored in the cache at once (encoded with the cache's serializer). */
   value: unknown;
   /** Fresh TTL of the cache entry, in ms. Default: the cache's `ttlMs`. */
   ttlMs?: number;
@@ -137,7 +137,7 @@ function validate<J>(cache: Cache, queue: WriteBehindQueue<J>, write: WriteBehin
   // null and undefined are cached as "not found" without the serializer.
   if (write.value !== null && write.value !== undefined) {
     try {
-      cache.connection.serializer.serialize(write.value);
+      cache.serializer.serialize(write.value);
     } catch (err) {
       throw new ValidationError('value', (err as Error).message);
     }

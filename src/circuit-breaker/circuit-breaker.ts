@@ -29,6 +29,12 @@ interface Admission extends Verdict {
   local: boolean;
 }
 
+/**
+ * Longest delay, in ms, before a success no check carried is sent on its own (without
+ * `cacheMs`; with it, `cacheMs`): how late other instances may count this one's successes.
+ */
+export const SUCCESS_REPORT_MS = 100;
+
 const ALLOWED_BY_CACHE: Admission = { verdict: 'allow', state: 'closed', waitMs: 0, probeId: '', local: false };
 
 /**
@@ -37,8 +43,11 @@ const ALLOWED_BY_CACHE: Admission = { verdict: 'allow', state: 'closed', waitMs:
  * and once `openMs` has passed at most `halfOpenMaxProbes` trial calls run across
  * all of them. Transitions happen atomically in Lua on Redis time.
  *
- * Round trips: one before a call (check) and one after it (record); with `cacheMs`
- * a closed circuit costs none on the hot path (successes are sent in batches).
+ * Round trips: a successful call costs one, the check before it, which also carries the
+ * successes of earlier calls (concurrent calls share one check); a failed call costs a
+ * second one, its record, so the circuit opens before `execute` rejects. Successes no check
+ * carried are sent within {@link SUCCESS_REPORT_MS} (or `cacheMs`). With `cacheMs`, a
+ * closed circuit costs no round trip on the hot path.
  * If Redis is unavailable the breaker carries on with its own local state (event
  * `redisUnavailable`), never delaying a call by more than `redisTimeoutMs`, and goes
  * back to the shared state when Redis answers again (event `redisRestored`).
@@ -197,12 +206,14 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
   }
 
   /**
-   * A snapshot of the circuit: the shared one (one round trip), or this instance's
-   * own while Redis is unavailable.
+   * A snapshot of the circuit: the shared one (one round trip, two when this instance has
+   * successes not sent yet: they are sent first, so the snapshot counts them), or this
+   * instance's own while Redis is unavailable.
    */
   async status(): Promise<CircuitStatus> {
     if (!this.degraded) {
       try {
+        await this.flush();
         return await this.shared.status();
       } catch (error) {
         this.degrade(error);
@@ -211,15 +222,14 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     return this.local.status(Date.now());
   }
 
-  /** Sends buffered successes now (with `cacheMs`; otherwise nothing is buffered). */
+  /** Sends the successes no check has carried yet, now. */
   async flush(): Promise<void> {
     const successes = this.takePending();
     if (successes > 0 && !this.degraded) await this.recordShared(successes, 0, '');
   }
 
   /**
-   * Releases what this instance holds: sends its buffered successes (one `EVALSHA`, with
-   * `cacheMs`), stops its flush timer and waits for its background read of Redis, if one is
+   * Releases what this instance holds: sends its buffered successes (one `EVALSHA`, if any), stops its flush timer and waits for its background read of Redis, if one is
    * in flight. It never changes the shared circuit: the other instances, and this one's next
    * calls, see it as before (use {@link forceClose} or {@link reset} to change it). Calls made
    * after `close()` still work, recording each success at once instead of buffering it.
@@ -245,7 +255,7 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     const probeId = `${this.instanceId}:${++this.sequence}`;
     if (!this.degraded) {
       try {
-        const request = this.shared.check(probeId);
+        const request = this.shared.check(probeId, this.takePending());
         if (this.options.cacheMs > 0) this.shareCheck(request);
         const verdict = await request;
         this.observe(verdict, true);
@@ -276,9 +286,10 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
       this.observe(this.local.record(successes, 1 - successes, probeId, Date.now()), false);
       return;
     }
-    if (ok && probeId === '' && this.options.cacheMs > 0 && !this.closed) {
+    if (ok && probeId === '' && !this.closed) {
+      // Carried by the next check, or sent on its own if none comes soon.
       this.pendingSuccesses++;
-      this.flushTimer ??= setTimeout(() => void this.flush(), this.options.cacheMs).unref();
+      this.flushTimer ??= setTimeout(() => void this.flush(), this.options.cacheMs || SUCCESS_REPORT_MS).unref();
       return;
     }
     // A failure carries the buffered successes, so the rate it is judged by is current.

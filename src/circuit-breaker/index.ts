@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-export { CircuitBreaker, type ExecuteOptions } from './circuit-breaker.js';
+export { CircuitBreaker, type ExecuteOptions, SUCCESS_REPORT_MS } from './circuit-breaker.js';
 export { CallTimeoutError, CircuitOpenError } from './errors.js';
 export type { CircuitBreakerEvents } from './events.js';
 export type { CircuitBreakerOptions, CircuitState } from './options.js';

@@ -42,19 +42,27 @@ function stateReply(reply: RedisReply): StateReply {
   return { state: stateOf(state), waitMs: Number(waitMs) };
 }
 
-export const checkScript = defineScript<[probeId: string, leaseMs: number, maxProbes: number, idleTtlMs: number], Verdict>(
-  'circuit-breaker/check',
-  checkSource,
-  {
-    keys: 2,
-    parseReply: (reply) => {
-      const [verdict, state, waitMs] = entries(reply);
-      const v = String(verdict);
-      if (!isVerdict(v)) throw new Error(`unknown verdict ${v}`);
-      return { verdict: v, state: stateOf(state), waitMs: Number(waitMs) };
-    },
+/** What check.lua takes: the probe id, the probe policy, and successes to record in the window. */
+export type CheckArgs = [
+  probeId: string,
+  leaseMs: number,
+  maxProbes: number,
+  idleTtlMs: number,
+  successes: number,
+  bucketMs: number,
+  windowBuckets: number,
+];
+
+export const checkScript = defineScript<CheckArgs, Verdict>('circuit-breaker/check', checkSource, {
+  keys: 3,
+  coalesce: { replyLength: 3, readsTime: true },
+  parseReply: (reply) => {
+    const [verdict, state, waitMs] = entries(reply);
+    const v = String(verdict);
+    if (!isVerdict(v)) throw new Error(`unknown verdict ${v}`);
+    return { verdict: v, state: stateOf(state), waitMs: Number(waitMs) };
   },
-);
+});
 
 /** The breaker's policy as `record.lua` takes it: the same for every record of one breaker. */
 export type PolicyArgs = [

@@ -15,7 +15,8 @@ import { type CircuitStatus, type StateReply, sumWindow, type Verdict } from './
  */
 export class SharedState {
   private readonly keys: [state: string, window: string, probes: string];
-  private readonly checkArgs: [leaseMs: number, maxProbes: number, idleTtlMs: number];
+  private readonly probeArgs: [leaseMs: number, maxProbes: number, idleTtlMs: number];
+  private readonly windowArgs: [bucketMs: number, windowBuckets: number];
   private readonly policyArgs: PolicyArgs;
   private readonly hot: CallOptions;
 
@@ -23,9 +24,10 @@ export class SharedState {
     private readonly connection: RedisConnection,
     private readonly options: ResolvedOptions,
   ) {
-    const ks = connection.keys('circuit-breaker');
+    const ks = connection.keys('circuit-breaker', { durable: true });
     this.keys = [ks.key(options.name, 'state'), ks.key(options.name, 'window'), ks.key(options.name, 'probes')];
-    this.checkArgs = [options.probeLeaseMs, options.halfOpenMaxProbes, options.idleTtlMs];
+    this.probeArgs = [options.probeLeaseMs, options.halfOpenMaxProbes, options.idleTtlMs];
+    this.windowArgs = [options.bucketMs, options.windowBuckets];
     this.policyArgs = [
       options.bucketMs,
       options.windowBuckets,
@@ -40,9 +42,13 @@ export class SharedState {
     this.hot = { timeoutMs: own === 0 ? options.redisTimeoutMs : Math.min(options.redisTimeoutMs, own) };
   }
 
-  /** check.lua: admit, probe or reject one call. One round trip. */
-  check(probeId: string): Promise<Verdict> {
-    return this.connection.run(checkScript, [this.keys[0], this.keys[2]], [probeId, ...this.checkArgs], this.hot);
+  /**
+   * check.lua: admit, probe or reject one call, and record `successes` gathered since the
+   * last report. One round trip, shared with the checks of concurrent calls.
+   */
+  check(probeId: string, successes: number): Promise<Verdict> {
+    const [state, window, probes] = this.keys;
+    return this.connection.run(checkScript, [state, probes, window], [probeId, ...this.probeArgs, successes, ...this.windowArgs], this.hot);
   }
 
   /** record.lua: add outcomes and make the transition they cause. One round trip. */

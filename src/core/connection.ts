@@ -1,7 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { type CreateClientOptions, createClient } from './client/create.js';
 import { adaptClient, type SupportedClient } from './client/detect.js';
 import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
+import { type Durability, durabilityError, durable, durablePipeline } from './durability.js';
 import { CommandTimeoutError, ValidationError } from './errors.js';
+import { EvictionPolicyError, type EvictionReport, evictionChannel, evictionReport, readMemoryPolicies } from './eviction.js';
 import { KeySpace } from './keys.js';
 import { toTypedError } from './reply-errors.js';
 import { definedScripts, type LuaScript } from './script.js';
@@ -33,12 +36,47 @@ export interface RedisConnectionOptions {
    * per call. Default `true`.
    */
   coalesceScripts?: boolean;
+  /**
+   * What to do when a primary may evict keys (a `maxmemory` with a `maxmemory-policy` other
+   * than `noeviction`) while a module that needs `noeviction` (every module but the cache) uses
+   * this connection. The policy is read with `INFO memory` on every primary when the first such
+   * module starts and again after the client reconnects. `'warn'`: emit `evictionRisk` once per
+   * finding and go on. `'strict'`: also refuse those modules' commands with
+   * `EvictionPolicyError` (they wait for the first check). `'off'`: do not check. Default
+   * `'warn'`.
+   */
+  evictionCheck?: 'warn' | 'strict' | 'off';
+}
+
+/** Events of a {@link RedisConnection} (it is an `EventEmitter`). */
+export interface RedisConnectionEvents {
+  /**
+   * A primary may evict keys while modules that need `noeviction` use this connection: their
+   * data (jobs, locks, sessions, ...) can disappear without an error. Emitted once per finding
+   * (again only if a later check, after a reconnect, finds something else).
+   */
+  evictionRisk: [report: EvictionReport];
+}
+
+/** Options of {@link RedisConnection.keys}. */
+export interface KeySpaceOptions {
+  /**
+   * The module's data must not be evicted (everything but a cache): the connection checks the
+   * servers' eviction policy for it (see {@link RedisConnectionOptions.evictionCheck}). Default `false`.
+   */
+  durable?: boolean;
 }
 
 /** Per-call options of {@link RedisConnection.run} and {@link RedisConnection.send}. */
 export interface CallOptions {
   /** Milliseconds to wait for the reply before rejecting with `CommandTimeoutError`. Default: the connection's `commandTimeoutMs`. */
   timeoutMs?: number;
+  /**
+   * Waits until the write reached replicas (`WAIT`, sent in the same round trip, on the same
+   * node) and rejects with `ReplicationError` when fewer than `replicas` confirmed it within
+   * `waitMs`: a write that survives the failover of its primary. Default: none.
+   */
+  durability?: Durability;
 }
 
 /**
@@ -50,7 +88,7 @@ export interface CallOptions {
  * const connection = RedisConnection.from(new Redis(), { prefix: 'clinic' });
  * const lock = new FencedLock({ connection });
  */
-export class RedisConnection {
+export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
   /** The adapter every module talks to. */
   readonly client: RedisClient;
   /** The key namespace. */
@@ -64,8 +102,17 @@ export class RedisConnection {
   private readonly coalesceScripts: boolean;
   private subscriberPromise: Promise<Subscriber> | undefined;
   private readonly keySpaces = new Map<string, KeySpace>();
+  private readonly evictionCheck: 'warn' | 'strict' | 'off';
+  /** Modules that need noeviction, with the start of their keys (`prefix:module:`). */
+  private readonly durable = new Map<string, string>();
+  private eviction: Promise<EvictionReport> | undefined;
+  private evictionFinding = '';
+  private refused: EvictionReport | undefined;
+  private evictionClear = false;
+  private stopWatching: (() => void) | undefined;
 
   private constructor(client: RedisClient, owned: boolean, options: RedisConnectionOptions) {
+    super();
     const timeout = options.commandTimeoutMs ?? 2000;
     assertNonNegative('commandTimeoutMs', timeout);
     if (options.prefix !== undefined && typeof options.prefix !== 'string') {
@@ -79,32 +126,93 @@ export class RedisConnection {
     this.serializer = options.serializer ?? jsonSerializer;
     this.commandTimeoutMs = timeout;
     this.coalesceScripts = options.coalesceScripts ?? true;
+    const check = options.evictionCheck ?? 'warn';
+    if (check !== 'warn' && check !== 'strict' && check !== 'off') {
+      throw new ValidationError('evictionCheck', `must be 'warn', 'strict' or 'off', got ${String(check)}`);
+    }
+    this.evictionCheck = check;
     this.scripts = new ScriptRunner(client, this.coalesceScripts);
     new KeySpace(this.prefix, 'core'); // validates the prefix now rather than on first use
   }
 
   /**
-   * Wraps a client you created and keep ownership of: an ioredis `Redis` or
-   * `Cluster`, or a connected node-redis client or cluster. {@link close} leaves it open.
+   * Wraps a client you created and keep ownership of: an ioredis `Redis` (also one
+   * made with `sentinels`) or `Cluster`, or a connected node-redis client, cluster or
+   * sentinel (`createSentinel`). {@link close} leaves it open.
    */
   static from(client: SupportedClient, options: RedisConnectionOptions = {}): RedisConnection {
     return new RedisConnection(adaptClient(client), false, options);
   }
 
-  /** Creates (and later closes) its own client from a URL or cluster seed nodes. */
+  /**
+   * Creates (and later closes) its own client from a URL, cluster seed nodes, or
+   * Sentinels and the monitored primary's name (`{ sentinels, name }`).
+   */
   static async connect(target: string | CreateClientOptions, options: RedisConnectionOptions = {}): Promise<RedisConnection> {
     const client = await createClient(typeof target === 'string' ? { url: target } : target);
     return new RedisConnection(client, true, options);
   }
 
-  /** Key builder of one module under this connection's prefix. */
-  keys(module: string): KeySpace {
+  /** Key builder of one module under this connection's prefix; a `durable` module's data must not be evicted. */
+  keys(module: string, options: KeySpaceOptions = {}): KeySpace {
     let ks = this.keySpaces.get(module);
     if (!ks) {
       ks = new KeySpace(this.prefix, module);
       this.keySpaces.set(module, ks);
     }
+    if (options.durable && !this.durable.has(module)) {
+      this.durable.set(module, ks.base);
+      if (this.evictionCheck !== 'off') {
+        // In the background: a module's constructor cannot wait, and a failed check is retried later.
+        this.checkEviction().catch(() => {});
+        // A server the client reconnects to may be another one (a failover) with another policy.
+        this.stopWatching ??= this.client.onReconnect?.(() => {
+          this.checkEviction().catch(() => {});
+        });
+      }
+    }
     return ks;
+  }
+
+  // Strict mode: a durable module's command waits for the eviction check and is refused when a
+  // primary may evict; everything else goes straight through (no promise at all).
+  private gate(key: string | undefined): Promise<void> | undefined {
+    if (key === undefined || this.durable.size === 0 || this.evictionClear) return undefined;
+    let durable = false;
+    for (const base of this.durable.values()) if (key.startsWith(base)) durable = true;
+    if (!durable) return undefined;
+    if (this.refused) return Promise.reject(new EvictionPolicyError(this.refused));
+    return (this.eviction ?? this.checkEviction()).then((report) => {
+      if (report.evicting) throw new EvictionPolicyError(report);
+    });
+  }
+
+  /**
+   * Reads every primary's eviction policy now and reports what it finds (see
+   * {@link RedisConnectionOptions.evictionCheck}): a module that needs `noeviction` on a server
+   * that may evict its keys emits `evictionRisk` and, with `'strict'`, has its commands refused.
+   */
+  checkEviction(): Promise<EvictionReport> {
+    const check = this.client.primaries().then(async (nodes) => {
+      const report = evictionReport(await readMemoryPolicies(nodes, this.commandTimeoutMs), this.durable.keys());
+      this.refused = report.evicting && this.evictionCheck === 'strict' ? report : undefined;
+      this.evictionClear = !report.evicting;
+      const finding = report.evicting ? JSON.stringify(report) : '';
+      if (finding !== this.evictionFinding) {
+        this.evictionFinding = finding;
+        if (report.evicting) {
+          this.emit('evictionRisk', report);
+          if (evictionChannel.hasSubscribers) evictionChannel.publish(report);
+        }
+      }
+      return report;
+    });
+    this.eviction = check;
+    // A failed check (Redis unreachable) is not cached as a finding: strict mode waits for the next one.
+    check.catch(() => {
+      if (this.eviction === check) this.eviction = undefined;
+    });
+    return check;
   }
 
   /**
@@ -120,25 +228,44 @@ export class RedisConnection {
     if (script.keys === 'variadic' ? n === 0 : n !== script.keys) {
       return Promise.reject(new Error(`script ${script.name} takes ${script.keys} keys, got ${n}`));
     }
-    return this.scripts.run(script, keys, args, options?.timeoutMs ?? this.commandTimeoutMs);
+    const ms = options?.timeoutMs ?? this.commandTimeoutMs;
+    const durability = options?.durability;
+    const invalid = durability && durabilityError(durability);
+    if (invalid) return Promise.reject(invalid);
+    const gate = this.evictionCheck === 'strict' ? this.gate(keys[0]) : undefined;
+    if (gate) return gate.then(() => this.scripts.run(script, keys, args, ms, durability));
+    return this.scripts.run(script, keys, args, ms, durability);
   }
 
   /** Sends one command; `routeKey` (a key of the command) selects the cluster node. Errors are typed. */
   send(args: readonly RedisArg[], routeKey?: string, options?: CallOptions): Promise<RedisReply> {
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
-    const reply = within(this.client.send(args, routeKey), ms, args[0] as string);
+    const gate = this.evictionCheck === 'strict' ? this.gate(routeKey) : undefined;
+    if (gate) return gate.then(() => this.send(args, routeKey, options));
+    const durability = options?.durability;
+    const invalid = durability && durabilityError(durability);
+    if (invalid) return Promise.reject(invalid);
+    const sent = durability ? durable(this.client, args, routeKey, durability) : this.client.send(args, routeKey);
+    const reply = within(sent, ms, args[0] as string);
     return commandChannel.hasSubscribers ? observeCommand(reply, 'command', String(args[0]), 1) : reply;
   }
 
   /**
    * Sends several commands in one round trip, as a plain pipeline or (`atomic`) as
    * `MULTI`/`EXEC`. On a cluster every key must be in the slot of `routeKey`. Rejects with the
-   * first error reply, typed.
+   * first error reply, typed. With `durability`, a `WAIT` follows in the same round trip
+   * (after `EXEC` when `atomic`), and its reply is not among the results.
    */
   pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions & CallOptions = {}): Promise<RedisReply[]> {
     const ms = options.timeoutMs ?? this.commandTimeoutMs;
+    const gate = this.evictionCheck === 'strict' ? this.gate(options.routeKey ?? String(commands[0]?.[1])) : undefined;
+    if (gate) return gate.then(() => this.pipeline(commands, { ...options, routeKey: options.routeKey ?? String(commands[0]?.[1]) }));
     const what = options.atomic ? 'MULTI' : 'pipeline';
-    const reply = within(this.client.pipeline(commands, options), ms, `a ${what}`);
+    const durability = options.durability;
+    const invalid = durability && durabilityError(durability);
+    if (invalid) return Promise.reject(invalid);
+    const sent = durability ? durablePipeline(this.client, commands, options, durability) : this.client.pipeline(commands, options);
+    const reply = within(sent, ms, `a ${what}`);
     return commandChannel.hasSubscribers ? observeCommand(reply, 'pipeline', what, commands.length) : reply;
   }
 
@@ -203,11 +330,13 @@ export class RedisConnection {
       serializer: this.serializer,
       commandTimeoutMs: this.commandTimeoutMs,
       coalesceScripts: this.coalesceScripts,
+      evictionCheck: this.evictionCheck,
     });
   }
 
   /** Closes the pub/sub connection, and the client if this connection created it. */
   async close(): Promise<void> {
+    this.stopWatching?.();
     const sub = this.subscriberPromise;
     this.subscriberPromise = undefined;
     if (sub) await (await sub.catch(() => undefined))?.close();

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'REDIS_ERROR'
   | 'REDIS_OOM'
   | 'SERIALIZATION'
+  | 'EVICTION_POLICY'
+  | 'REPLICATION'
   // cache
   | 'CACHE_INVALIDATION'
   // circuit-breaker
@@ -111,6 +113,27 @@ export class RedisOutOfMemoryError extends RedisCommandError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options, RedisOutOfMemoryError.code);
+  }
+}
+
+/**
+ * A write that asked for durability (`WAIT`) was not confirmed by enough replicas in time. The
+ * write ran on the primary and may or may not survive a failover; modules that use durability
+ * treat the operation as not done (a lock releases its grant, a queue's caller should retry
+ * with the same job id). Code `REPLICATION`.
+ */
+export class ReplicationError extends RedisPatternsError {
+  /** `REPLICATION` */
+  static readonly code = 'REPLICATION';
+  /** Replicas that confirmed the write. */
+  readonly acknowledged: number;
+  /** Replicas that had to. */
+  readonly required: number;
+
+  constructor(acknowledged: number, required: number) {
+    super(ReplicationError.code, `only ${acknowledged} of ${required} replicas confirmed the write in time`);
+    this.acknowledged = acknowledged;
+    this.required = required;
   }
 }
 

@@ -1,5 +1,6 @@
 import type { RedisArg, RedisClient, RedisReply } from './client/types.js';
 import { deadlines, type Pending } from './deadlines.js';
+import { type Durability, durable } from './durability.js';
 import { CommandTimeoutError, RedisCommandError } from './errors.js';
 import { isNoScript, toTypedError } from './reply-errors.js';
 import type { LuaScript } from './script.js';
@@ -28,6 +29,7 @@ interface Call {
 interface Group {
   readonly script: AnyScript;
   readonly calls: Call[];
+  readonly durability: Durability | undefined;
 }
 
 /**
@@ -47,7 +49,13 @@ export class ScriptRunner {
     private readonly coalescing: boolean,
   ) {}
 
-  run<A extends readonly RedisArg[], R>(script: LuaScript<A, R>, keys: readonly string[], args: A, ms: number): Promise<R> {
+  run<A extends readonly RedisArg[], R>(
+    script: LuaScript<A, R>,
+    keys: readonly string[],
+    args: A,
+    ms: number,
+    durability?: Durability,
+  ): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const call: Call = { keys, args, resolve: resolve as (reply: unknown) => void, reject, deadline: undefined, done: false };
       if (ms > 0) {
@@ -58,13 +66,14 @@ export class ScriptRunner {
         });
       }
       const any = script as unknown as AnyScript;
-      if (!this.coalescing || script.replyLength === undefined) return this.execute(any, [call], false);
-      // One batch needs the same number of arguments per call, and one slot on a cluster.
+      if (!this.coalescing || script.replyLength === undefined) return this.execute(any, [call], false, durability);
+      // One batch needs the same number of arguments per call, one slot on a cluster, one durability.
       let id = `${script.name}\n${args.length}`;
       if (this.client.isCluster) id += `\n${hashTag(keys[0] as string)}`;
+      if (durability) id += `\n${durability.replicas}/${durability.waitMs}`;
       const group = this.pending.get(id);
       if (group) group.calls.push(call);
-      else this.pending.set(id, { script: any, calls: [call] });
+      else this.pending.set(id, { script: any, calls: [call], durability });
       if (!this.scheduled) {
         this.scheduled = true;
         // After the current tick's promise jobs: every call a burst of replies triggers joins.
@@ -77,18 +86,20 @@ export class ScriptRunner {
     this.scheduled = false;
     const groups = this.pending;
     this.pending = new Map();
-    for (const { script, calls } of groups.values()) {
-      for (let i = 0; i < calls.length; i += MAX_BATCH) this.execute(script, calls.slice(i, i + MAX_BATCH), false);
+    for (const { script, calls, durability } of groups.values()) {
+      for (let i = 0; i < calls.length; i += MAX_BATCH) this.execute(script, calls.slice(i, i + MAX_BATCH), false, durability);
     }
   };
 
-  private execute(script: AnyScript, calls: Call[], useEval: boolean): void {
+  private execute(script: AnyScript, calls: Call[], useEval: boolean, durability: Durability | undefined): void {
     // A retry runs only calls whose callers still wait: a timed-out caller already has its answer.
     const live = useEval ? calls.filter((c) => !c.done) : calls;
     const first = live[0];
     if (!first) return;
     const length = script.replyLength;
-    let sent = this.client.send(commandArgs(script, live, useEval), first.keys[0]);
+    const route = first.keys[0];
+    const command = commandArgs(script, live, useEval);
+    let sent = durability ? durable(this.client, command, route, durability) : this.client.send(command, route);
     if (commandChannel.hasSubscribers) sent = observeCommand(sent, 'script', script.name, live.length, useEval);
     sent.then(
       (reply) => {
@@ -96,7 +107,7 @@ export class ScriptRunner {
         else distribute(script, live, reply, length);
       },
       (err) => {
-        if (!useEval && isNoScript(err)) return this.execute(script, live, true);
+        if (!useEval && isNoScript(err)) return this.execute(script, live, true, durability);
         const typed = toTypedError(err, script.errors);
         for (const call of live) fail(call, typed);
       },

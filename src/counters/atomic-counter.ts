@@ -69,7 +69,7 @@ export class AtomicCounter {
   constructor(options: AtomicCounterOptions) {
     this.options = resolveOptions(options);
     this.connection = this.options.connection;
-    this.ks = this.connection.keys('counters');
+    this.ks = this.connection.keys('counters', { durable: true });
     this.telemetry = { kind: 'atomic' };
   }
 

@@ -88,7 +88,7 @@ export class BloomFilter {
     this.options = resolveOptions(options);
     this.size = this.options.size;
     this.connection = this.options.connection;
-    this.ks = this.connection.keys('counters');
+    this.ks = this.connection.keys('counters', { durable: true });
     this.telemetry = { kind: 'bloom', filter: this.options.name };
   }
 

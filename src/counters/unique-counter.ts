@@ -61,7 +61,7 @@ export class UniqueCounter {
   constructor(options: UniqueCounterOptions) {
     this.options = resolveOptions(options);
     this.connection = this.options.connection;
-    this.ks = this.connection.keys('counters');
+    this.ks = this.connection.keys('counters', { durable: true });
     this.telemetry = { kind: 'unique' };
   }
 

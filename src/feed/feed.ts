@@ -102,7 +102,7 @@ export class Feed<T = unknown> {
   constructor(options: FeedOptions) {
     const resolved = resolveOptions(options);
     this.connection = resolved.connection;
-    this.keys = this.connection.keys('feed');
+    this.keys = this.connection.keys('feed', { durable: true });
     this.maxItems = resolved.maxItems;
     this.ttlMs = resolved.ttlMs;
     this.telemetry = {};

@@ -77,7 +77,7 @@ export class Leaderboard {
   constructor(options: LeaderboardOptions) {
     const resolved = resolveOptions(options);
     this.connection = resolved.connection;
-    this.ks = this.connection.keys('leaderboard');
+    this.ks = this.connection.keys('leaderboard', { durable: true });
     this.name = resolved.name;
     this.period = resolved.period;
     this.retainMs = resolved.retainMs;

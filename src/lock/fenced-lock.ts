@@ -1,7 +1,9 @@
 import { backoffDelay, sleep } from '../core/async.js';
-import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type CallOptions, type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type Durability, durableCalls } from '../core/durability.js';
 import { randomId } from '../core/ids.js';
 import type { KeySpace } from '../core/keys.js';
+import { unconfirmedReleased } from './durability.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
 import { type FencedLease, type FencedLockContext, HeldFencedLease, type LeaseBackend, type ReleaseOutcome } from './lease.js';
@@ -40,6 +42,16 @@ export interface FencedLockOptions {
   pollMs?: number;
   /** Share of the TTL assumed lost to clock drift when computing validity. Default `0.01` (plus 2 ms). */
   driftFactor?: number;
+  /**
+   * Grants and extensions count only once `replicas` replicas confirmed them within
+   * `waitMs` (`WAIT` in the same round trip); otherwise the grant is given back and the call
+   * rejects with `ReplicationError`. With it, a failover that promotes a confirming replica
+   * can neither repeat a fencing token nor grant the lock to a second holder. A handoff to a
+   * waiter costs one more round trip (the waiter confirms it), and each `WAIT` holds the
+   * connection until replicas answer: give the lock a connection of its own when others
+   * share it. Default: none (replication is asynchronous; see the reliability guide).
+   */
+  durability?: Durability;
 }
 
 /** Per-call options of {@link FencedLock.acquire}. */
@@ -73,6 +85,7 @@ export class FencedLock {
   private readonly waitMs: number;
   private readonly pollMs: number;
   private readonly driftFactor: number;
+  private readonly durable: CallOptions | undefined;
   // Owner ids are `<instance id>.<sequence>`: unique across processes through 128 random
   // bits, cheap per acquisition, and they tell release.lua which waiters are ours.
   private readonly instanceId = `${randomId()}.`;
@@ -81,12 +94,13 @@ export class FencedLock {
   constructor(options: FencedLockOptions) {
     const { ttlMs, waitMs, pollMs, driftFactor } = waitDefaults(options);
     this.connection = toConnection(options.connection);
-    this.ks = this.connection.keys('lock');
+    this.ks = this.connection.keys('lock', { durable: true });
     this.wakeups = new Wakeups(this.connection);
     this.ttlMs = ttlMs;
     this.waitMs = waitMs;
     this.pollMs = pollMs;
     this.driftFactor = driftFactor;
+    this.durable = durableCalls(options.durability);
   }
 
   /**
@@ -152,7 +166,8 @@ export class FencedLock {
         // A handoff to us runs after this attempt did, so no earlier than `sentAt`.
         const pause = backoffDelay(1, { baseMs: Math.max(1, Math.min(attempt.remainingMs, this.pollMs)) });
         const message = await listener.next(Math.min(pause, Math.max(0, deadline - now())), signal);
-        if (message !== undefined) {
+        // A durable lock confirms a handoff with its next attempt, which waits for replicas.
+        if (message !== undefined && !this.durable) {
           const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
           // Too little validity left to trust: poll, which reports the real remaining TTL.
           if (until > now()) return this.held(resource, keys, owner, Number(message.slice(prefix.length)), until, ttlMs);
@@ -244,7 +259,8 @@ export class FencedLock {
   }
 
   private attempt(keys: ResourceKeys, owner: string, ttlMs: number, member: string, waitMs: number): Promise<Attempt> {
-    return this.connection.run(acquireScript, [keys.lock, keys.fence, keys.queue], [owner, ttlMs, member, waitMs]);
+    const attempt = this.connection.run(acquireScript, [keys.lock, keys.fence, keys.queue], [owner, ttlMs, member, waitMs], this.durable);
+    return this.durable ? unconfirmedReleased(attempt, () => this.release(keys, owner)) : attempt;
   }
 
   // Turns a grant into a lease, unless its validity already ran out (a very slow round trip):
@@ -276,7 +292,7 @@ export class FencedLock {
       driftFactor: this.driftFactor,
       telemetry: TELEMETRY,
       release: (owner) => this.release(keys, owner),
-      extend: (owner, ttl) => connection.run(extendScript, [keys.lock], [owner, ttl]),
+      extend: (owner, ttl) => connection.run(extendScript, [keys.lock], [owner, ttl], this.durable),
     };
   }
 

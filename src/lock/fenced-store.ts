@@ -50,7 +50,7 @@ export class FencedStore {
     const { ttlMs = 0 } = options;
     assertNonNegativeInteger('ttlMs', ttlMs);
     this.connection = toConnection(options.connection);
-    this.ks = this.connection.keys('lock');
+    this.ks = this.connection.keys('lock', { durable: true });
     this.ttlMs = ttlMs;
   }
 

@@ -137,7 +137,7 @@ export class Redlock {
   }
 
   private key(connection: RedisConnection, resource: string): string {
-    return connection.keys('lock').key(resource, 'redlock');
+    return connection.keys('lock', { durable: true }).key(resource, 'redlock');
   }
 
   private backend(resource: string, ttlMs: number): LeaseBackend {

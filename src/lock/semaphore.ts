@@ -1,8 +1,11 @@
 import { backoffDelay, sleep } from '../core/async.js';
-import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type CallOptions, type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type Durability, durableCalls } from '../core/durability.js';
 import type { KeySpace } from '../core/keys.js';
 import { assertPositiveInteger } from '../core/validation.js';
+import { unconfirmedReleased } from './durability.js';
 import { LockNotAcquiredError } from './errors.js';
+import type { FencedLockOptions } from './fenced-lock.js';
 import { holdWhile } from './hold-while.js';
 import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
 import { semaphoreAcquireScript, semaphoreRefreshScript, semaphoreReleaseScript } from './scripts.js';
@@ -29,6 +32,13 @@ export interface SemaphoreOptions {
   pollMs?: number;
   /** Share of the TTL assumed lost to clock drift. Default `0.01` (plus 2 ms). */
   driftFactor?: number;
+  /**
+   * Permits and refreshes count only once `replicas` replicas confirmed them within `waitMs`;
+   * otherwise the permit is given back and the call rejects with `ReplicationError`, so a
+   * failover cannot let more than `limit` holders in (see {@link FencedLockOptions.durability}).
+   * Default: none.
+   */
+  durability?: Durability;
 }
 
 /** Per-call options of {@link Semaphore.acquire}. */
@@ -61,18 +71,20 @@ export class Semaphore {
   private readonly waitMs: number;
   private readonly pollMs: number;
   private readonly driftFactor: number;
+  private readonly durable: CallOptions | undefined;
 
   constructor(options: SemaphoreOptions) {
     assertPositiveInteger('limit', options.limit);
     const { ttlMs, waitMs, pollMs, driftFactor } = waitDefaults(options);
     this.connection = toConnection(options.connection);
-    this.ks = this.connection.keys('lock');
+    this.ks = this.connection.keys('lock', { durable: true });
     this.wakeups = new Wakeups(this.connection);
     this.limit = options.limit;
     this.ttlMs = ttlMs;
     this.waitMs = waitMs;
     this.pollMs = pollMs;
     this.driftFactor = driftFactor;
+    this.durable = durableCalls(options.durability);
   }
 
   /** Takes a permit if one is free, in one `EVALSHA`; resolves `null` otherwise. */
@@ -117,7 +129,8 @@ export class Semaphore {
         if (attempt.lease) return attempt.lease;
         // Waiters are granted in queue order by releases: a poll only covers a lost message.
         const pause = backoffDelay(1, { baseMs: Math.max(1, Math.min(attempt.retryInMs, this.pollMs)) });
-        if ((await listener.next(Math.min(pause, Math.max(0, deadline - now())), signal)) !== undefined) {
+        // A durable semaphore confirms a grant with its next attempt, which waits for replicas.
+        if ((await listener.next(Math.min(pause, Math.max(0, deadline - now())), signal)) !== undefined && !this.durable) {
           // Granted after our last attempt was sent, so its validity counts from then at the latest.
           const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
           if (until > now()) return new HeldLease(name, owner, until, this.backend(keys, ttlMs));
@@ -152,11 +165,13 @@ export class Semaphore {
     waitMs: number,
   ): Promise<{ lease: Lease | null; retryInMs: number }> {
     const sentAt = now();
-    const reply = await this.connection.run(
+    const granted = this.connection.run(
       semaphoreAcquireScript,
       [keys.holders, keys.queue, keys.channel],
       [owner, this.limit, ttlMs, member, waitMs],
+      this.durable,
     );
+    const reply = await (this.durable ? unconfirmedReleased(granted, () => this.releasePermit(keys, owner)) : granted);
     if (!reply.granted) return { lease: null, retryInMs: Math.max(0, reply.value) };
     const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
     const lease = new HeldLease(name, owner, until, this.backend(keys, ttlMs));
@@ -170,19 +185,21 @@ export class Semaphore {
   // (owner-checked: a no-op when we hold none), which passes it on to the next waiter.
   private async giveUp(keys: SemaphoreKeys, owner: string, member: string): Promise<void> {
     await this.connection.send(['ZREM', keys.queue, member], keys.queue);
-    await this.connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, this.limit]);
+    await this.releasePermit(keys, owner);
+  }
+
+  /** Gives a permit back (owner-checked), passing it on to the next waiter. */
+  private releasePermit(keys: SemaphoreKeys, owner: string): Promise<boolean> {
+    return this.connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, this.limit]);
   }
 
   private backend(keys: SemaphoreKeys, ttlMs: number): LeaseBackend {
-    const connection = this.connection;
-    const limit = this.limit;
     return {
       ttlMs,
       driftFactor: this.driftFactor,
       telemetry: TELEMETRY,
-      release: async (owner) =>
-        (await connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, limit])) ? 'released' : 'not-held',
-      extend: (owner, ttl) => connection.run(semaphoreRefreshScript, [keys.holders], [owner, ttl]),
+      release: async (owner) => ((await this.releasePermit(keys, owner)) ? 'released' : 'not-held'),
+      extend: (owner, ttl) => this.connection.run(semaphoreRefreshScript, [keys.holders], [owner, ttl], this.durable),
     };
   }
 }

@@ -72,7 +72,7 @@ export class SlotHold {
     assertPositiveInteger('holdTtlMs', holdTtlMs);
     assertNonNegativeInteger('bookingTtlMs', bookingTtlMs);
     this.connection = toConnection(options.connection);
-    this.ks = this.connection.keys('lock');
+    this.ks = this.connection.keys('lock', { durable: true });
     this.holdTtlMs = holdTtlMs;
     this.bookingTtlMs = bookingTtlMs;
   }

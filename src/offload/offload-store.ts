@@ -135,7 +135,7 @@ export class OffloadStore {
   constructor(options: OffloadStoreOptions) {
     this.options = resolveOptions(options);
     this.connection = this.options.connection;
-    this.ks = this.connection.keys('offload');
+    this.ks = this.connection.keys('offload', { durable: true });
     this.telemetry = { store: this.options.name };
   }
 

@@ -1,6 +1,6 @@
 import { backoffDelay, sleep } from '../core/async.js';
 import type { Job } from './job.js';
-import type { AckQueue } from './worker-queue.js';
+import type { AckItem, AckQueue } from './worker-queue.js';
 
 // Lua's unpack() takes at most ~8000 values: one ack call carries at most this many entries.
 const MAX_ACK_BATCH = 2000;
@@ -9,8 +9,8 @@ const MAX_ACK_BATCH = 2000;
 export interface Completed<T> {
   /** The job. */
   job: Job<T>;
-  /** The caller's job id, freed by the acknowledgement. */
-  customId: string | undefined;
+  /** What the ack call needs of it. */
+  item: AckItem;
   /** What the handler returned. */
   result: unknown;
 }
@@ -83,10 +83,7 @@ export class AckBatcher<T> {
       const batch = this.queued.splice(0, MAX_ACK_BATCH);
       this.inFlight = batch.length;
       try {
-        await this.queue.ack(
-          batch.map((d) => d.job.entryId),
-          batch.flatMap((d) => (d.customId === undefined ? [] : [d.customId])),
-        );
+        await this.queue.ack(batch.map((d) => d.item));
       } catch (err) {
         this.inFlight = 0;
         if (this.abandoned) break;

@@ -16,6 +16,20 @@ export interface Job<T = unknown> {
   readonly maxAttempts: number;
   /** Id of the stream entry that carries this try (changes on every retry). */
   readonly entryId: string;
+  /** Its priority in a queue with `priorities` (lower runs first); `undefined` elsewhere. */
+  readonly priority?: number;
+  /** Its rate-limit group (`add`'s `group` option), when it has one. */
+  readonly group?: string;
+}
+
+/** The job a handler runs: a {@link Job} that can report its progress. */
+export interface ActiveJob<T = unknown> extends Job<T> {
+  /**
+   * Records the job's progress (any serializable value: a percentage, `{ done, total }`):
+   * readable with `StreamQueue.getJob` while the job is live, and published as a `progress`
+   * event when the queue has `events` on. One script call.
+   */
+  updateProgress(progress: unknown): Promise<void>;
 }
 
 /** A job in the dead-letter stream: the job, the tries it used and its last error. */
@@ -31,7 +45,8 @@ export interface DeadJob<T = unknown> extends Job<T> {
 /**
  * The fields of a job's stream entry. Short names keep entries small:
  * `n` name, `d` data, `m` max attempts, `a` attempts made, `i` caller's job id (deduplicated),
- * `j` id given at the first enqueue, `e` last error, `s` its stack, `t` the producer's trace context.
+ * `j` id given at the first enqueue, `e` last error, `s` its stack, `t` the producer's trace context,
+ * `p` priority, `g` rate-limit group, `r` times a rate limit deferred it.
  */
 export interface JobFields {
   name: string;
@@ -44,6 +59,12 @@ export interface JobFields {
   stack?: string;
   /** Trace context of the producer (JSON of a W3C carrier), only while tracing is on. */
   trace?: string;
+  /** Priority in a queue with priorities. */
+  priority?: number;
+  /** Rate-limit group. */
+  group?: string;
+  /** Times a rate limit sent it back to wait (tries not used). */
+  deferred?: number;
 }
 
 /** Flattens {@link JobFields} into XADD's field/value list. */
@@ -55,6 +76,9 @@ export function toFieldList(f: JobFields): string[] {
   if (f.error !== undefined) out.push('e', f.error);
   if (f.stack !== undefined) out.push('s', f.stack);
   if (f.trace !== undefined) out.push('t', f.trace);
+  if (f.priority !== undefined) out.push('p', String(f.priority));
+  if (f.group !== undefined) out.push('g', f.group);
+  if (f.deferred) out.push('r', String(f.deferred));
   return out;
 }
 
@@ -91,6 +115,15 @@ export function fromFieldList(list: readonly unknown[]): JobFields {
       case 's':
         f.stack = value;
         break;
+      case 'p':
+        f.priority = Number(value);
+        break;
+      case 'g':
+        f.group = value;
+        break;
+      case 'r':
+        f.deferred = Number(value);
+        break;
     }
   }
   return f;
@@ -119,6 +152,8 @@ export function toJob<T>(serializer: Serializer, entry: StreamEntry): Job<T> {
     attemptsMade: fields.attemptsMade ?? 0,
     maxAttempts: fields.maxAttempts,
     entryId: entry.id,
+    ...(fields.priority === undefined ? {} : { priority: fields.priority }),
+    ...(fields.group === undefined ? {} : { group: fields.group }),
   };
 }
 

@@ -65,7 +65,7 @@ export class PriorityQueue<T = unknown> {
   constructor(options: PriorityQueueOptions) {
     const { connection, name } = resolveOptions(options);
     this.connection = connection;
-    const ks = connection.keys('queue');
+    const ks = connection.keys('queue', { durable: true });
     this.key = ks.key(name, 'priority');
     this.seqKey = ks.key(name, 'priority-seq');
   }

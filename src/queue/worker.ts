@@ -3,7 +3,9 @@
 // ack-batcher.ts acknowledges completed jobs in batches; maintenance.ts runs the background
 // passes (promotion of delayed jobs, the heartbeat of long jobs, and the reclaim of stalled
 // jobs, all of whose worker side is reclaim.ts). The queue's store (store.ts) implements the
-// interface: every Redis command of a StreamQueue and its workers is there.
+// interface: every Redis command of a StreamQueue and its workers is there. A worker also
+// listens to its queue's control channel: `pause` and `resume` of the whole queue, and `due`
+// when a delayed job became the earliest (so it is promoted on time).
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { type BackoffOptions, backoffDelay, sleep } from '../core/async.js';
@@ -13,16 +15,18 @@ import type { OperationContext, TelemetryAttributes } from '../core/telemetry.js
 import { timeLimit } from '../core/time-limit.js';
 import { assertInRange, assertKeyPart, assertNonNegative, assertPositive, assertPositiveInteger } from '../core/validation.js';
 import { AckBatcher, type Completed } from './ack-batcher.js';
-import { type Job, jobIdOf, type StreamEntry, toJob, tryToJob } from './job.js';
+import { type ActiveJob, type Job, jobIdOf, type StreamEntry, toJob, tryToJob } from './job.js';
 import { Maintenance } from './maintenance.js';
 import { carriedTrace, instrument } from './telemetry.js';
-import type { JobReader, WorkerQueue } from './worker-queue.js';
+import type { AckItem, JobReader, WorkerQueue } from './worker-queue.js';
 
 /**
- * Runs one job. Resolve to complete it, throw (or reject) to fail this try. `signal` aborts
- * when `close()` stops waiting for the job: the job then stays pending for another worker.
+ * Runs one job. Resolve to complete it (what it resolves is the job's return value, in the
+ * `completed` event and, with `keepCompleted`, in `getJob`), throw (or reject) to fail this
+ * try. `signal` aborts when `close()` stops waiting for the job: the job then stays pending for
+ * another worker. `job.updateProgress(value)` reports progress.
  */
-export type JobHandler<T> = (job: Job<T>, signal: AbortSignal) => unknown;
+export type JobHandler<T> = (job: ActiveJob<T>, signal: AbortSignal) => unknown;
 
 /** Options of a {@link Worker} (the second argument of `StreamQueue.process`). */
 export interface WorkerOptions {
@@ -172,6 +176,12 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   private fetching: Promise<void> | undefined;
   private closed: Promise<CloseResult> | undefined;
   private waiters: (() => void)[] = [];
+  // Paused by this worker's pause(), or the whole queue paused (flag, control channel).
+  private pausedHere = false;
+  private queuePaused = false;
+  // Job ids that reported progress and entries taken over from a dead worker: their ack forgets them.
+  private readonly progressed = new Set<string>();
+  private readonly takenOver = new Set<string>();
 
   private constructor(
     private readonly queue: WorkerQueue,
@@ -197,6 +207,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         stalled: (entries) => this.takeOver(entries),
         deadLettered: (entries) => this.stalledToDeath(entries),
         failed: (err) => this.report(err),
+        paused: (paused) => this.setQueuePaused(paused),
       },
       this.options,
     );
@@ -205,6 +216,26 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   /** Jobs whose handler runs now. */
   get running(): number {
     return this.active.size;
+  }
+
+  /** Whether this worker fetches nothing now: paused itself, or its queue is paused. */
+  get isPaused(): boolean {
+    return this.pausedHere || this.queuePaused;
+  }
+
+  /**
+   * Stops this worker fetching (other workers go on): a blocking read in flight is ended at
+   * once; running jobs finish. Resolves once no read is in flight.
+   */
+  async pause(): Promise<void> {
+    this.pausedHere = true;
+    await this.reader?.interrupt();
+  }
+
+  /** Lets this worker fetch again after {@link pause} (the queue's own pause still applies). */
+  resume(): void {
+    this.pausedHere = false;
+    this.notify();
   }
 
   /**
@@ -228,16 +259,39 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
 
   private async start(): Promise<void> {
     await this.queue.ensureGroup();
-    this.reader = await this.queue.openReader(this.consumer);
-    this.fetching = this.fetch(this.reader);
+    const reader = await this.queue.openReader(this.consumer);
+    this.reader = reader;
+    try {
+      await reader.listen((message) => this.control(message));
+      this.queuePaused = await this.queue.isPaused();
+    } catch (err) {
+      await reader.close();
+      throw err;
+    }
+    this.fetching = this.fetch(reader);
     this.maintenance.start();
+  }
+
+  // A message of the queue's control channel.
+  private control(message: string): void {
+    if (message === 'pause') this.setQueuePaused(true);
+    else if (message === 'resume') this.setQueuePaused(false);
+    else if (message === 'due') this.maintenance.wake();
+  }
+
+  private setQueuePaused(paused: boolean): void {
+    if (paused === this.queuePaused) return;
+    this.queuePaused = paused;
+    if (paused) void this.reader?.interrupt().catch((err: unknown) => this.report(err));
+    else this.notify();
   }
 
   private async shutdown(timeoutMs: number): Promise<CloseResult> {
     this.stopping.abort();
     this.maintenance.stop();
     this.notify();
-    // The blocking read ends by itself within blockMs; whatever it delivered runs too.
+    // A blocking read in flight is ended now (CLIENT UNBLOCK); whatever it delivered runs too.
+    await this.reader?.interrupt(true).catch((err: unknown) => this.report(err));
     await this.fetching;
     if (!this.idle() && timeoutMs > 0) {
       await timeLimit(this.drained(), timeoutMs, () => new Error('close timed out')).catch(() => {});
@@ -256,19 +310,34 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   }
 
   private async fetch(reader: JobReader): Promise<void> {
-    const { concurrency, blockMs } = this.options;
+    const { concurrency, blockMs, visibilityTimeoutMs } = this.options;
+    const { scripted, events } = this.queue.mode;
     const stop = this.stopping.signal;
     let failures = 0;
     while (!stop.aborted) {
       const free = concurrency - this.active.size;
-      // Backpressure: no new jobs while all slots run, or acknowledgements fall behind.
-      if (free <= 0 || this.acks.backlog >= 2 * concurrency) {
+      // Backpressure: no new jobs while all slots run, or acknowledgements fall behind; none while paused.
+      if (free <= 0 || this.acks.backlog >= 2 * concurrency || this.isPaused) {
         await this.nextChange();
+        continue;
+      }
+      // The queue-wide rate limit is full: fetching now would only send jobs back to wait.
+      const throttled = this.queue.gate?.fullForMs() ?? 0;
+      if (throttled > 0) {
+        await sleep(throttled, stop).catch(() => {});
         continue;
       }
       let entries: StreamEntry[];
       try {
-        entries = await reader.read(free, blockMs);
+        if (!scripted) {
+          entries = await reader.read(free, blockMs);
+        } else {
+          // Priorities or a queue-wide limit: a script decides, and says what to wait for when it gives nothing.
+          const got = await this.queue.fetch(this.consumer, free, visibilityTimeoutMs);
+          entries = got.entries;
+          if (got.wait?.kind === 'paused') this.setQueuePaused(true);
+          else if (got.wait && !this.isPaused && !stop.aborted) await reader.wait(got.wait, blockMs);
+        }
         failures = 0;
       } catch (err) {
         if (stop.aborted) break;
@@ -276,6 +345,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         await sleep(backoffDelay(++failures, { baseMs: 100, maxMs: 5000 }), stop).catch(() => {});
         continue;
       }
+      // Published before the handlers start, so a listener sees `active` before their `progress`.
+      if (events && entries.length > 0)
+        await this.queue.emitActive(this.consumer, entries.map(jobIdOf)).catch((err: unknown) => this.report(err));
       for (const entry of entries) void this.run(entry);
     }
   }
@@ -321,9 +393,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         if (context) context.outcome = outcome;
         return;
       }
+      const gate = this.queue.gate;
+      if (gate && !(await this.admitted(entry, job, gate))) {
+        if (context) context.outcome = 'deferred';
+        return;
+      }
+      const active = job as ActiveJob<T>;
+      (active as { updateProgress: ActiveJob<T>['updateProgress'] }).updateProgress = (progress) => this.reportProgress(job.id, progress);
       let result: unknown;
       try {
-        result = await this.handler(job, this.abandoning.signal);
+        result = await this.handler(active, this.abandoning.signal);
       } catch (err) {
         if (!this.abandoning.signal.aborted) {
           const outcome = await this.fail(entry, job, toError(err));
@@ -332,14 +411,66 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         return;
       }
       if (!this.abandoning.signal.aborted) {
-        this.acks.add({ job, customId: entry.fields.customId, result });
+        this.acks.add({ job, item: this.ackItem(entry, job, result), result });
         if (context) context.outcome = 'completed';
       }
     } finally {
       this.active.delete(entry.id);
+      this.takenOver.delete(entry.id);
       this.maintenance.untrack(entry.id);
       this.notify();
     }
+  }
+
+  // What the ack call needs: the job forgotten when it was indexed, retried, taken over or
+  // reported progress; its result and record when the queue publishes events or keeps jobs.
+  private ackItem(entry: StreamEntry, job: Job<T>, result: unknown): AckItem {
+    const progressed = this.progressed.delete(job.id);
+    const indexed = job.id !== entry.id || progressed || this.takenOver.has(entry.id);
+    let record: AckItem['record'];
+    if (this.queue.mode.records) {
+      const r = this.queue.serializeResult(result);
+      const { fields } = entry;
+      record = [job.id, r, JSON.stringify({ n: fields.name, d: fields.data, r, a: job.attemptsMade, m: job.maxAttempts })];
+    }
+    return { entryId: entry.id, forget: indexed ? job.id : undefined, record };
+  }
+
+  private async reportProgress(jobId: string, progress: unknown): Promise<void> {
+    try {
+      this.queue.serializer.serialize(progress);
+    } catch (err) {
+      throw new ValidationError('progress', (err as Error).message);
+    }
+    this.progressed.add(jobId);
+    await instrument.trace('updateProgress', this.telemetry, undefined, () => this.queue.progress(jobId, progress));
+  }
+
+  // Takes the job's units of the queue's rate limits; when they are full, sends it back to wait
+  // (no try used) and resolves false. A check Redis could not answer defers it briefly.
+  private async admitted(entry: StreamEntry, job: Job<T>, gate: NonNullable<WorkerQueue['gate']>): Promise<boolean> {
+    let waitMs: number;
+    try {
+      waitMs = await gate.admit(job.group, (entry.fields.deferred ?? 0) > 0);
+    } catch (err) {
+      this.report(err);
+      waitMs = 1000;
+    }
+    if (waitMs <= 0) return true;
+    try {
+      await this.queue.fail(this.consumer, entry, {
+        jobId: job.id,
+        attemptsMade: job.attemptsMade,
+        outcome: 'defer',
+        delayMs: waitMs,
+        error: undefined,
+      });
+      this.maintenance.wake(waitMs);
+    } catch (err) {
+      // The entry stays pending: it is reclaimed after the visibility timeout.
+      this.report(err);
+    }
+    return false;
   }
 
   // What happened to the job: `retrying`, `dead-lettered`, or `failed` when the outcome could not be recorded.
@@ -350,7 +481,16 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     this.fire('failed', job, error);
     let recorded: boolean;
     try {
-      recorded = await this.queue.fail(this.consumer, entry, { jobId: job.id, attemptsMade, dead, delayMs, error });
+      recorded = await this.queue.fail(this.consumer, entry, {
+        jobId: job.id,
+        attemptsMade,
+        outcome: dead ? 'dead' : 'retry',
+        delayMs,
+        error,
+      });
+      this.progressed.delete(job.id);
+      // This worker promotes the retry on time (others learn of it at their next pass).
+      if (recorded && !dead && delayMs > 0) this.maintenance.wake(delayMs);
     } catch (err) {
       // The entry stays pending: it is reclaimed after the visibility timeout and counts as a used try.
       this.report(err);
@@ -369,6 +509,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
 
   private takeOver(entries: readonly StreamEntry[]): void {
     const serializer = this.queue.serializer;
+    for (const entry of entries) this.takenOver.add(entry.id);
     this.fire(
       'stalled',
       entries.map((e) => tryToJob<T>(serializer, e)).filter((j) => j !== undefined),

@@ -291,7 +291,7 @@ export abstract class RateLimiter<L = unknown> extends EventEmitter<RateLimiterE
     this.telemetry = { limiter: this.name, algorithm: algorithm.name };
     this.toSpec = toSpec;
     this.plan = planOf(specs, '');
-    this.keySpace = this.connection.keys('rate-limit');
+    this.keySpace = this.connection.keys('rate-limit', { durable: true });
     const name = encodeKeyPart(this.name);
     this.suffixes = specs.map((_, i) => `:${name}:${algorithm.keyCode}${i}`);
     // Coalesced: concurrent checks share one EVALSHA, each answering 1 + 3 entries per limit. The

@@ -1,10 +1,5 @@
-import { ValidationError } from '../core/errors.js';
-import { assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
-import { F } from './layout.js';
-import { SessionRecords } from './records.js';
-import { saveScript, toFieldMap } from './scripts.js';
-import type { SessionStore } from './session-store.js';
-import { newToken, parseToken, randomTag } from './token.js';
+import { type Callback, settle } from './callbacks.js';
+import { FrameworkSessions, type FrameworkStoreOptions, type RequestLike, type StoredFrameworkSession } from './framework-sessions.js';
 
 /** The part of the `express-session` module this adapter needs: its `Store` base class. */
 export interface ExpressSessionLike {
@@ -18,38 +13,10 @@ export interface ExpressSessionLike {
 }
 
 /** A session object as express-session hands it to a store (`cookie` plus the app's fields). */
-export interface StoredExpressSession {
-  /** The session cookie's settings; only `expires` is read, to set the stored session's TTL. */
-  cookie?: {
-    /** When the cookie expires (a `Date`, or its JSON string); the session expires with it. Absent or `null` for a browser-session cookie: the store's `ttlMs` applies. */
-    expires?: Date | string | null;
-    /** Milliseconds until the cookie expires, as express-session reports it. Not read by the store (`expires` carries the same information). */
-    maxAge?: number | null;
-  };
-  [field: string]: unknown;
-}
+export type StoredExpressSession = StoredFrameworkSession;
 
-/** Node-style callback of the express-session store contract. */
-type Callback<T> = (err: unknown, value?: T) => void;
-
-/** Options of {@link createExpressSessionStore}. */
-export interface ExpressSessionStoreOptions {
-  /**
-   * The {@link SessionStore} whose keys, routing tags and absolute lifetime the adapter
-   * shares: `sessions.destroyAll(userId)` and `sessions.list(userId)` cover the
-   * express sessions too. Required.
-   */
-  sessions: SessionStore;
-  /** Reads the user id from a session object; `undefined` = anonymous. Default: `sess.userId` when it is a non-empty string. */
-  userId?: (sess: StoredExpressSession) => string | undefined;
-  /** Time to live in ms of a session whose cookie has no expiry; an integer > 0. Default: the SessionStore's `idleTimeoutMs`. */
-  ttlMs?: number;
-  /**
-   * After `destroy` / `destroyAll`, a marker blocks the sid for this many ms so a request
-   * still in flight cannot save the session back. `0` = no marker. Default `60_000`.
-   */
-  tombstoneMs?: number;
-}
+/** Options of {@link createExpressSessionStore}: those of {@link FrameworkStoreOptions}. */
+export type ExpressSessionStoreOptions = FrameworkStoreOptions;
 
 /** The store {@link createExpressSessionStore} returns: express-session's contract plus login and revocation helpers. */
 export interface ExpressSessionStore {
@@ -57,16 +24,18 @@ export interface ExpressSessionStore {
   readonly genid: (req: object) => string;
   /**
    * Regenerates `req.session` with a sid routed to `userId`'s slot (use at login, also
-   * a defence against session fixation). Set the user id on the new session afterwards.
+   * a defence against session fixation), and records the request's ip and user agent
+   * (option `clientInfo`) with the new session's first save. Set the user id on the new
+   * session afterwards.
    */
-  regenerateFor(req: { session: { regenerate(cb: (err?: unknown) => void): unknown } }, userId: string): Promise<void>;
+  regenerateFor(req: RequestLike & { session: { regenerate(cb: (err?: unknown) => void): unknown } }, userId: string): Promise<void>;
   /** Log out everywhere: revokes every session of `userId`, atomically. Returns how many the index held. */
   destroyAll(userId: string): Promise<number>;
   /** Reads a session without sliding its expiry (express-session slides with `touch`). */
   get(sid: string, cb?: Callback<StoredExpressSession | null>): Promise<StoredExpressSession | null>;
   /** Saves a whole session; never revives one revoked while the request ran. */
   set(sid: string, sess: StoredExpressSession, cb?: Callback<void>): Promise<void>;
-  /** Extends the expiry to what the cookie says, never past the absolute lifetime. */
+  /** Extends the expiry to what the cookie says, never past the absolute lifetime; sends nothing when the SessionStore is not `sliding`. */
   touch(sid: string, sess: StoredExpressSession, cb?: Callback<void>): Promise<void>;
   /** Revokes one session. */
   destroy(sid: string, cb?: Callback<void>): Promise<void>;
@@ -80,24 +49,11 @@ export interface ExpressSessionStore {
   clear(cb?: Callback<void>): Promise<void>;
 }
 
-function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): Promise<T> {
-  if (!cb) return promise;
-  return promise.then(
-    (value) => {
-      cb(null, value);
-      return value;
-    },
-    (err) => {
-      cb(err);
-      return undefined as T;
-    },
-  );
-}
-
 /**
  * An express-session store on Redis. The sid is the token (`<tag>.<secret>`, produced
  * by the store's `genid`), only its SHA-256 is stored, and sessions of a user share the
- * user's slot so `destroyAll` is one atomic step.
+ * user's slot so `destroyAll` is one atomic step. It honours the SessionStore's
+ * `maxSessionsPerUser` and `sliding`.
  *
  * @example
  * const sessions = new SessionStore({ connection });
@@ -106,118 +62,44 @@ function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): Promise<T>
  * // login: await store.regenerateFor(req, user.id); req.session.userId = user.id;
  */
 export function createExpressSessionStore(session: ExpressSessionLike, options: ExpressSessionStoreOptions): ExpressSessionStore {
-  const { sessions, ttlMs, tombstoneMs, userOf } = resolveOptions(options);
-  const connection = sessions.connection;
-  const records = new SessionRecords(connection);
-  const keys = records.keys;
-  const loginTags = new WeakMap<object, string>();
-
-  const ttlOf = (sess: StoredExpressSession): number => {
-    const expires = sess?.cookie?.expires;
-    return expires ? new Date(expires).getTime() - Date.now() : ttlMs;
-  };
-  const sidOrThrow = (sid: string) => {
-    const parsed = parseToken(sid);
-    if (!parsed) throw new ValidationError('sid', 'is not a token of this store: pass genid: store.genid to express-session');
-    return parsed;
-  };
-  const isLive = async (key: string, fields: Map<string, string>): Promise<boolean> => {
-    if (!fields.has(F.express) || fields.has(F.tombstone)) return false;
-    if (!fields.has(F.user)) return true;
-    const index = keys.index(keys.tagOf(key));
-    return (await connection.send(['ZSCORE', index, keys.idOf(key)], index)) != null;
-  };
-  async function* liveSessions(): AsyncGenerator<{ key: string; fields: Map<string, string> }> {
-    for await (const batch of connection.scan(keys.sessionPattern())) {
-      for (const key of batch) {
-        const fields = toFieldMap(await connection.send(['HGETALL', key], key));
-        if (await isLive(key, fields)) yield { key, fields };
-      }
-    }
-  }
+  const core = new FrameworkSessions(options, 'express');
 
   class RedisExpressSessionStore extends session.Store implements ExpressSessionStore {
-    readonly genid = (req: object): string => newToken(loginTags.get(req) ?? randomTag());
+    readonly genid = (req: object): string => core.genid(req);
 
-    regenerateFor(req: { session: { regenerate(cb: (err?: unknown) => void): unknown } }, userId: string): Promise<void> {
-      loginTags.set(req, sessions.tagOf(userId));
-      return new Promise<void>((resolve, reject) => {
-        req.session.regenerate((err) => {
-          loginTags.delete(req);
-          if (err) reject(err);
-          else resolve();
+    regenerateFor(req: RequestLike & { session: { regenerate(cb: (err?: unknown) => void): unknown } }, userId: string): Promise<void> {
+      const regenerate = () =>
+        new Promise<void>((resolve, reject) => {
+          req.session.regenerate((err) => (err ? reject(err) : resolve()));
         });
-      });
+      return core.regenerateFor(req, userId, regenerate, () => req.session);
     }
 
     destroyAll(userId: string): Promise<number> {
-      return records.destroyAll(sessions.tagOf(userId), tombstoneMs);
+      return core.destroyAll(userId);
     }
 
     get(sid: string, cb?: Callback<StoredExpressSession | null>): Promise<StoredExpressSession | null> {
-      return settle(
-        (async () => {
-          const parsed = parseToken(sid);
-          if (!parsed) return null;
-          const raw = (await records.read(parsed, 0))?.fields.get(F.express);
-          return raw === undefined ? null : connection.serializer.deserialize<StoredExpressSession>(raw);
-        })(),
-        cb,
-      );
+      return settle(core.get(sid), cb);
     }
 
     set(sid: string, sess: StoredExpressSession, cb?: Callback<void>): Promise<void> {
-      return settle(
-        (async () => {
-          const parsed = sidOrThrow(sid);
-          const userId = userOf(sess);
-          if (userId !== undefined && sessions.tagOf(userId) !== parsed.tag) {
-            throw new ValidationError('sid', 'is not routed to its user: log in with store.regenerateFor(req, userId)');
-          }
-          const ttl = Math.ceil(ttlOf(sess));
-          if (ttl <= 0) return this.destroy(sid);
-          const json = connection.serializer.serialize(sess);
-          // A 0 reply means the session was revoked while this request ran: it stays revoked.
-          await connection.run(
-            saveScript,
-            [keys.session(parsed.tag, parsed.id), keys.index(parsed.tag)],
-            [parsed.id, ttl, sessions.absoluteTimeoutMs, userId ?? '', json],
-          );
-        })(),
-        cb,
-      );
+      return settle(core.set(sid, sess), cb);
     }
 
     touch(sid: string, sess: StoredExpressSession, cb?: Callback<void>): Promise<void> {
-      return settle(
-        (async () => {
-          const parsed = parseToken(sid);
-          const ttl = Math.ceil(ttlOf(sess));
-          if (!parsed || ttl <= 0) return;
-          await records.read(parsed, ttl);
-        })(),
-        cb,
-      );
+      return settle(core.touch(sid, sess), cb);
     }
 
     destroy(sid: string, cb?: Callback<void>): Promise<void> {
-      return settle(
-        (async () => {
-          const parsed = parseToken(sid);
-          if (parsed) await records.destroy(parsed.tag, parsed.id, tombstoneMs);
-        })(),
-        cb,
-      );
+      return settle(core.destroy(sid), cb);
     }
 
     all(cb?: Callback<StoredExpressSession[]>): Promise<StoredExpressSession[]> {
       return settle(
         (async () => {
           const out: StoredExpressSession[] = [];
-          for await (const { key, fields } of liveSessions()) {
-            const raw = fields.get(F.express);
-            if (raw !== undefined) out.push({ ...connection.serializer.deserialize<StoredExpressSession>(raw), id: keys.idOf(key) });
-          }
+          for await (const { id, session } of core.live()) out.push({ ...session, id });
           return out;
         })(),
         cb,
@@ -235,7 +117,7 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
       return settle(
         (async () => {
           const out: string[] = [];
-          for await (const { key } of liveSessions()) out.push(keys.idOf(key));
+          for await (const { id } of core.live()) out.push(id);
           return out;
         })(),
         cb,
@@ -243,42 +125,9 @@ export function createExpressSessionStore(session: ExpressSessionLike, options: 
     }
 
     clear(cb?: Callback<void>): Promise<void> {
-      return settle(
-        (async () => {
-          for await (const batch of connection.scan(connection.keys('session').pattern())) {
-            for (const key of batch) await connection.send(['DEL', key], key);
-          }
-        })(),
-        cb,
-      );
+      return settle(core.clear(), cb);
     }
   }
 
   return new RedisExpressSessionStore();
-}
-
-/** {@link ExpressSessionStoreOptions} with every default applied. */
-interface ResolvedExpressSessionStoreOptions {
-  sessions: SessionStore;
-  userOf: (sess: StoredExpressSession) => string | undefined;
-  ttlMs: number;
-  tombstoneMs: number;
-}
-
-/** Defaults and validation of every option, before anything is sent. */
-function resolveOptions(options: ExpressSessionStoreOptions): ResolvedExpressSessionStoreOptions {
-  const sessions = options?.sessions;
-  // Duck-typed like core's connection brand: an ESM and a CJS copy of the module may meet in one app.
-  if (!sessions || typeof sessions.tagOf !== 'function' || sessions.connection == null) {
-    throw new ValidationError('sessions', 'must be a SessionStore');
-  }
-  const { ttlMs = sessions.idleTimeoutMs, tombstoneMs = 60_000, userId } = options;
-  assertPositiveInteger('ttlMs', ttlMs);
-  assertNonNegativeInteger('tombstoneMs', tombstoneMs);
-  if (userId !== undefined && typeof userId !== 'function') throw new ValidationError('userId', 'must be a function');
-  return { sessions, ttlMs, tombstoneMs, userOf: userId ?? defaultUserOf };
-}
-
-function defaultUserOf(sess: StoredExpressSession): string | undefined {
-  return typeof sess.userId === 'string' && sess.userId ? sess.userId : undefined;
 }

@@ -1,11 +1,13 @@
 /**
  * Stateful sessions: {@link SessionStore} (hashed 256-bit tokens, sliding and absolute
- * expiry, field updates, "log out everywhere", active-session list, rotation) and an
- * express-session store built on it ({@link createExpressSessionStore}).
+ * expiry, field updates, "log out everywhere", active-session list, rotation) and the
+ * express-session and @fastify/session stores built on it ({@link createExpressSessionStore},
+ * {@link createFastifySessionStore}).
  *
  * @packageDocumentation
  */
 
+export type { ClientInfo } from './client-info.js';
 export {
   createExpressSessionStore,
   type ExpressSessionLike,
@@ -13,6 +15,13 @@ export {
   type ExpressSessionStoreOptions,
   type StoredExpressSession,
 } from './express-store.js';
+export {
+  createFastifySessionStore,
+  type FastifyLoginRequest,
+  type FastifySessionStore,
+  type FastifySessionStoreOptions,
+} from './fastify-store.js';
+export type { FrameworkStoreOptions, RequestLike, StoredFrameworkSession } from './framework-sessions.js';
 export {
   type CreatedSession,
   type CreateSessionOptions,

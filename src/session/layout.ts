@@ -27,7 +27,7 @@ export class SessionKeys {
   private readonly ks: KeySpace;
 
   constructor(connection: RedisConnection) {
-    this.ks = connection.keys('session');
+    this.ks = connection.keys('session', { durable: true });
   }
 
   /** The hash of one session. */

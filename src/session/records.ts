@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../core/connection.js';
+import type { CallOptions, RedisConnection } from '../core/connection.js';
 import { SessionKeys } from './layout.js';
 import { destroyAllScript, destroyScript, type GetReply, getScript, listReply } from './scripts.js';
 import type { ParsedToken } from './token.js';
@@ -12,7 +12,14 @@ export class SessionRecords {
   /** Key names of the module under the connection's prefix. */
   readonly keys: SessionKeys;
 
-  constructor(readonly connection: RedisConnection) {
+  /**
+   * @param writes Call options of every write (revocations, saves): the durability of the
+   * store, if it has one.
+   */
+  constructor(
+    readonly connection: RedisConnection,
+    readonly writes?: CallOptions,
+  ) {
     this.keys = new SessionKeys(connection);
   }
 
@@ -26,14 +33,14 @@ export class SessionRecords {
 
   /** Revokes one session, leaving a tombstone for `tombstoneMs` (`0`: none). `true` when it was live. One round trip. */
   destroy(tag: string, id: string, tombstoneMs: number): Promise<boolean> {
-    return this.connection.run(destroyScript, [this.keys.session(tag, id), this.keys.index(tag)], [id, tombstoneMs]);
+    return this.connection.run(destroyScript, [this.keys.session(tag, id), this.keys.index(tag)], [id, tombstoneMs], this.writes);
   }
 
   /** Revokes every session of the user with routing tag `tag`. Resolves how many the index held. Two round trips. */
   async destroyAll(tag: string, tombstoneMs: number): Promise<number> {
     const index = this.keys.index(tag);
     const ids = await this.readIndex(index);
-    return this.connection.run(destroyAllScript, [index, ...ids.map((id) => this.keys.session(tag, id))], [tombstoneMs]);
+    return this.connection.run(destroyAllScript, [index, ...ids.map((id) => this.keys.session(tag, id))], [tombstoneMs], this.writes);
   }
 
   /** The session ids in a user's index, oldest first. One `ZRANGE`. */

@@ -61,10 +61,12 @@ const isOne = (reply: RedisReply): boolean => Number(reply) === 1;
  */
 export const getScript = defineScript<[id: string, slide: '' | number], GetReply | null>('session/get', getSource, {
   keys: 2,
+  coalesce: { replyLength: 1, readsTime: true },
   parseReply: (reply) => {
-    if (reply == null || reply === false) return null;
+    const [json] = listReply(reply);
+    if (json == null || json === '') return null;
     // One JSON string: the flat hash, then now and the new expiry (see get.lua).
-    const list = listReply(JSON.parse(String(reply)));
+    const list = listReply(JSON.parse(String(json)));
     const expires = Number(list.pop());
     const now = Number(list.pop());
     return { fields: toFieldMap(list), now, expires };
@@ -89,12 +91,36 @@ export const rotateScript = defineScript<[oldId: string, newId: string], boolean
   parseReply: isOne,
 });
 
-/** express-session `set`; `false` when the session was revoked or is past its deadline (nothing written). */
-export const saveScript = defineScript<[id: string, ttlMs: number, absoluteMs: number, userId: string, json: string], boolean>(
-  'session/save',
-  saveSource,
-  { keys: 2, parseReply: isOne },
-);
+/** What `save.lua` did: saved, refused (revoked or past its deadline), or asks for the user's index to evict. */
+export type SaveReply = 'saved' | 'revoked' | 'needs-index';
+
+/**
+ * A framework store's `set`. Keys: the session hash, the user's index, then (after a
+ * `needs-index` reply) the hashes of the sessions read from the index, whose ids end the arguments.
+ */
+export const saveScript = defineScript<
+  [
+    id: string,
+    ttlMs: number,
+    absoluteMs: number,
+    userId: string,
+    json: string,
+    maxSessions: number,
+    sliding: '1' | '0',
+    tombstoneMs: number,
+    ip: string,
+    userAgent: string,
+    indexRead: '1' | '0',
+    ...knownIds: string[],
+  ],
+  SaveReply
+>('session/save', saveSource, {
+  keys: 'variadic',
+  parseReply: (reply) => {
+    const n = Number(reply);
+    return n === 1 ? 'saved' : n === -1 ? 'needs-index' : 'revoked';
+  },
+});
 
 // Scripts that take one key per session of a user, so their key count varies per call.
 

@@ -1,15 +1,14 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
+import { type Durability, durableCalls } from '../core/durability.js';
 import { ValidationError } from '../core/errors.js';
 import type { TelemetryAttributes } from '../core/telemetry.js';
-import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, assertText } from '../core/validation.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { clientInfoFields } from './client-info.js';
 import { F, type SessionKeys } from './layout.js';
 import { SessionRecords } from './records.js';
 import { createScript, type GetReply, listScript, rotateScript, updateScript } from './scripts.js';
 import { instrument } from './telemetry.js';
 import { newToken, parseToken, tokenId, userTag } from './token.js';
-
-/** Longest ip / user agent kept with a session, in characters; longer values are cut (they come from the client). */
-const MAX_CLIENT_INFO = 512;
 
 /** Options of {@link SessionStore}. */
 export interface SessionStoreOptions {
@@ -22,8 +21,20 @@ export interface SessionStoreOptions {
    * integer > 0. Also the upper bound of per-session overrides. Default `86_400_000` (24 hours).
    */
   absoluteTimeoutMs?: number;
-  /** Most sessions one user may hold; creating one more evicts the oldest. `0` = no limit. Default `0`. */
+  /**
+   * Most sessions one user may hold; creating one more (here, or a login through the
+   * express-session or @fastify/session store) evicts the oldest. `0` = no limit. Default `0`.
+   */
   maxSessionsPerUser?: number;
+  /**
+   * Whether using a session moves its expiry (`get` and `touch` slide it by its idle timeout,
+   * the framework stores by their cookie). `false`: a session expires `idleTimeoutMs` after it
+   * was created (for a framework store: after its first save) however often it is used,
+   * `touch` only tells whether it is live, and a framework store's `touch` sends nothing and
+   * its saves never move the expiry later (connect-redis's `disableTouch`, also honoured by
+   * saves). The absolute lifetime caps it either way. Default `true`.
+   */
+  sliding?: boolean;
   /**
    * Key of the HMAC that turns a user id into the routing tag carried by the user's
    * tokens (a non-empty string or a Buffer). Without it the tag is a plain SHA-256 of the
@@ -32,6 +43,15 @@ export interface SessionStoreOptions {
    * Default: none.
    */
   tagSecret?: string | Buffer;
+  /**
+   * Writes (create, update, rotate, every revocation) resolve only once `replicas` replicas
+   * confirmed them within `waitMs` (`WAIT` in the same round trip), so a session created, or a
+   * logout done, survives the failover of its primary; otherwise they reject with
+   * `ReplicationError` (the write may or may not survive: a logout should be retried).
+   * Reads and expiry slides do not wait. Each `WAIT` holds the connection until replicas
+   * answer. Default: none.
+   */
+  durability?: Durability;
 }
 
 /** Per-session options of {@link SessionStore.create}. */
@@ -116,9 +136,15 @@ export class SessionStore {
   readonly absoluteTimeoutMs: number;
   /** Resolved per-user limit (`0` = none). */
   readonly maxSessionsPerUser: number;
+  /** Whether using a session moves its expiry (see {@link SessionStoreOptions.sliding}). */
+  readonly sliding: boolean;
+  /** How many replicas must confirm a write (see {@link SessionStoreOptions.durability}); `undefined` = none. */
+  readonly durability: Durability | undefined;
   private readonly records: SessionRecords;
   private readonly keys: SessionKeys;
   private readonly tagSecret: string | Buffer | undefined;
+  // What get.lua is told: slide by the session's own idle timeout (''), or not at all (0).
+  private readonly slide: '' | 0;
 
   constructor(options: SessionStoreOptions) {
     const resolved = resolveOptions(options);
@@ -126,8 +152,11 @@ export class SessionStore {
     this.idleTimeoutMs = resolved.idleTimeoutMs;
     this.absoluteTimeoutMs = resolved.absoluteTimeoutMs;
     this.maxSessionsPerUser = resolved.maxSessionsPerUser;
+    this.sliding = resolved.sliding;
+    this.slide = resolved.sliding ? '' : 0;
     this.tagSecret = resolved.tagSecret;
-    this.records = new SessionRecords(this.connection);
+    this.durability = resolved.durability;
+    this.records = new SessionRecords(this.connection, durableCalls(resolved.durability));
     this.keys = this.records.keys;
     this.telemetry = {};
   }
@@ -154,14 +183,7 @@ export class SessionStore {
       if (absolute > this.absoluteTimeoutMs)
         throw new ValidationError('absoluteTimeoutMs', `must be at most the store's ${this.absoluteTimeoutMs}`);
       const fields = this.encodeFields(data).sets;
-      for (const [name, value] of [
-        [F.ip, options.ip],
-        [F.userAgent, options.userAgent],
-      ] as const) {
-        if (value === undefined) continue;
-        assertText(name === F.ip ? 'ip' : 'userAgent', value);
-        fields.push(name, clip(value, MAX_CLIENT_INFO));
-      }
+      fields.push(...clientInfoFields(options));
       const token = newToken(tag);
       const id = tokenId(token);
       const index = this.keys.index(tag);
@@ -170,6 +192,7 @@ export class SessionStore {
         createScript,
         [this.keys.session(tag, id), index, ...known.map((k) => this.keys.session(tag, k))],
         [id, idle, absolute, this.maxSessionsPerUser, userId, fields.length, ...fields, ...known],
+        this.records.writes,
       );
       return { token, id, ...created };
     });
@@ -177,23 +200,26 @@ export class SessionStore {
 
   /**
    * The live session of `token`, its idle expiry slid forward (never past the absolute
-   * deadline) and its last-seen time updated: one round trip. `null` for an unknown,
+   * deadline; not at all with `sliding: false`) and its last-seen time updated: one round trip. `null` for an unknown,
    * expired, revoked or malformed token; a malformed one costs no Redis call.
    */
   async get<T extends SessionData = SessionData>(token: string): Promise<Session<T> | null> {
     return instrument.trace('get', this.telemetry, undefined, async (context) => {
       const parsed = parseToken(token);
-      const reply = parsed ? await this.records.read(parsed, '') : null;
+      const reply = parsed ? await this.records.read(parsed, this.slide) : null;
       if (context) context.outcome = reply ? 'found' : 'missing';
       return parsed && reply ? this.decode<T>(parsed.id, reply) : null;
     });
   }
 
-  /** Slides the session's expiry like {@link get} without reading its data. `false` when not live. */
+  /**
+   * Slides the session's expiry like {@link get} without reading its data (with `sliding:
+   * false` it only updates the last-seen time). `false` when not live.
+   */
   async touch(token: string): Promise<boolean> {
     return instrument.trace('touch', this.telemetry, undefined, async (context) => {
       const parsed = parseToken(token);
-      const found = parsed !== null && (await this.records.read(parsed, '')) !== null;
+      const found = parsed !== null && (await this.records.read(parsed, this.slide)) !== null;
       if (context) context.outcome = found ? 'found' : 'missing';
       return found;
     });
@@ -214,6 +240,7 @@ export class SessionStore {
         updateScript,
         [this.keys.session(parsed.tag, parsed.id), this.keys.index(parsed.tag)],
         [parsed.id, sets.length / 2, ...sets, ...deletes],
+        this.records.writes,
       );
     });
   }
@@ -285,6 +312,7 @@ export class SessionStore {
         rotateScript,
         [this.keys.session(parsed.tag, parsed.id), this.keys.session(parsed.tag, nextId), this.keys.index(parsed.tag)],
         [parsed.id, nextId],
+        this.records.writes,
       );
       if (context && rotated) context.outcome = 'rotated';
       return rotated ? next : null;
@@ -328,30 +356,38 @@ export class SessionStore {
   }
 }
 
-// Cuts at most `max` UTF-16 units without splitting a surrogate pair (half a pair would reach Redis as U+FFFD).
-function clip(value: string, max: number): string {
-  const cut = value.slice(0, max);
-  return cut.isWellFormed() ? cut : cut.slice(0, -1);
-}
-
 /** {@link SessionStoreOptions} with every default applied. */
 interface ResolvedSessionStoreOptions {
   connection: RedisConnection;
   idleTimeoutMs: number;
   absoluteTimeoutMs: number;
   maxSessionsPerUser: number;
+  sliding: boolean;
   tagSecret: string | Buffer | undefined;
+  durability: Durability | undefined;
 }
 
 /** Defaults and validation of every option, before anything is sent. */
 function resolveOptions(options: SessionStoreOptions): ResolvedSessionStoreOptions {
   if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
-  const { idleTimeoutMs = 1_800_000, absoluteTimeoutMs = 86_400_000, maxSessionsPerUser = 0, tagSecret } = options;
+  const { idleTimeoutMs = 1_800_000, absoluteTimeoutMs = 86_400_000, maxSessionsPerUser = 0, sliding = true, tagSecret } = options;
   assertPositiveInteger('idleTimeoutMs', idleTimeoutMs);
   assertPositiveInteger('absoluteTimeoutMs', absoluteTimeoutMs);
   assertNonNegativeInteger('maxSessionsPerUser', maxSessionsPerUser);
+  if (typeof sliding !== 'boolean') throw new ValidationError('sliding', 'must be a boolean');
   if (tagSecret !== undefined && !(typeof tagSecret === 'string' && tagSecret) && !Buffer.isBuffer(tagSecret)) {
     throw new ValidationError('tagSecret', 'must be a non-empty string or a Buffer');
   }
-  return { connection: toConnection(options.connection), idleTimeoutMs, absoluteTimeoutMs, maxSessionsPerUser, tagSecret };
+  // Validated here, before anything is sent (durableCalls throws on a bad one).
+  durableCalls(options.durability);
+  const durability = options.durability;
+  return {
+    connection: toConnection(options.connection),
+    idleTimeoutMs,
+    absoluteTimeoutMs,
+    maxSessionsPerUser,
+    sliding,
+    tagSecret,
+    durability,
+  };
 }

@@ -187,7 +187,7 @@ export class StateMachine<S extends string> {
     this.options = resolveOptions(options);
     this.connection = this.options.connection;
     this.moves = this.options.moves;
-    this.ks = this.connection.keys('state-machine');
+    this.ks = this.connection.keys('state-machine', { durable: true });
     this.telemetry = { machine: this.options.name };
   }
 

@@ -90,7 +90,7 @@ export class Streaks {
   constructor(options: StreaksOptions) {
     const resolved = resolveOptions(options);
     this.connection = resolved.connection;
-    this.keys = this.connection.keys('streaks');
+    this.keys = this.connection.keys('streaks', { durable: true });
     this.period = resolved.period;
     this.grace = resolved.grace;
     this.historyLimit = resolved.historyLimit;

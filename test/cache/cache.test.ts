@@ -4,22 +4,11 @@ import { CacheLayout } from '../../src/cache/layout.js';
 import { type RedisConnection, SerializationError, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { counter, sleep } from './helpers.js';
 
 /** The keys the cache uses for `key` (default bucket count for the topology). */
 function keysOf(connection: RedisConnection, key: string) {
   return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
-}
-
-function counter<T>(value: (n: number) => T, delayMs = 0) {
-  const loader = async () => {
-    loader.calls++;
-    if (delayMs) await sleep(delayMs);
-    return value(loader.calls);
-  };
-  loader.calls = 0;
-  return loader;
 }
 
 describe(`Cache on ${target} via ${driver}`, () => {

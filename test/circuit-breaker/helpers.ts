@@ -15,7 +15,8 @@ export async function instances(options: BreakerOptions, name = 'eprescribe'): P
   // Open every node connection now, so no connection set-up lands inside a command count.
   await Promise.all((await second.client.primaries()).map((node) => node.send(['PING'])));
   // A generous redisTimeoutMs: on a loaded machine a slow reply must not switch a test to local state.
-  const all = { name, redisTimeoutMs: 2000, ...options };
+  // No state cache unless a test asks for one: most tests watch the shared state call by call.
+  const all = { name, redisTimeoutMs: 2000, cacheMs: 0, ...options };
   return [new CircuitBreaker({ connection: first, ...all }), new CircuitBreaker({ connection: second, ...all })];
 }
 

@@ -6,7 +6,7 @@ import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 import { attempt, down, ok, sleep } from './helpers.js';
 
-const options = { name: 'eprescribe', failureThreshold: 3, openMs: 60_000, redisTimeoutMs: 500, redisRetryMs: 300 };
+const options = { name: 'eprescribe', failureThreshold: 3, openMs: 60_000, redisTimeoutMs: 500, redisRetryMs: 300, cacheMs: 0 };
 
 /** Calls until `breaker` is back on the shared state (it retries Redis in the background). */
 async function untilShared(breaker: CircuitBreaker, within: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CircuitOpenError } from '../../src/circuit-breaker/index.js';
+import { CircuitBreaker, CircuitOpenError, SUCCESS_REPORT_MS } from '../../src/circuit-breaker/index.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -13,15 +13,42 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
     await counter.send(['PING']);
   });
 
-  it('costs one EVALSHA before a call and one after it', async () => {
+  it('costs one EVALSHA per successful call, which carries the success of the call before; a failure one more', async () => {
     const [a] = await instances({ failureThreshold: 3 });
     await a.execute(ok); // loads the scripts
     await attempt(a, down);
-    const success = await countCommands(counter, () => a.execute(ok));
-    expect(success.result).toBe('ok');
-    expect(success.byCommand).toEqual({ evalsha: 2, time: 2, hmget: 2, hincrby: 1, hgetall: 1, pexpire: 1 });
+    const first = await countCommands(counter, () => a.execute(ok));
+    expect(first.result).toBe('ok');
+    // The check only: its success waits for the next check.
+    expect(first.byCommand).toEqual({ evalsha: 1, time: 1, hmget: 1 });
+    const second = await countCommands(counter, () => a.execute(ok));
+    // The check, recording the first call's success in the window (HGETALL trims when a new bucket starts).
+    expect(second.byCommand).toMatchObject({ evalsha: 1, time: 1, hmget: 1, hincrby: 1, pexpire: 1 });
     const failure = await countCommands(counter, () => attempt(a, down));
+    // The check (carrying the second success) and the failure's record, before execute rejects.
     expect(failure.byCommand.evalsha).toBe(2);
+    expect(await a.status()).toMatchObject({ successes: 3, failures: 2 });
+  });
+
+  it('sends a success no check carried within SUCCESS_REPORT_MS, in one EVALSHA', async () => {
+    const [a] = await instances({ failureThreshold: 3 });
+    await a.execute(ok);
+    await a.flush();
+    const idle = await countCommands(counter, async () => {
+      await a.execute(ok);
+      await sleep(SUCCESS_REPORT_MS + 100);
+    });
+    expect(idle.byCommand.evalsha).toBe(2);
+    expect(await a.status()).toMatchObject({ successes: 2, failures: 0 });
+  });
+
+  it('concurrent calls share one check', async () => {
+    const [a] = await instances({ failureThreshold: 3 });
+    await a.execute(ok);
+    const { result, byCommand } = await countCommands(counter, () => Promise.all(Array.from({ length: 16 }, () => a.execute(ok))));
+    expect(result).toEqual(Array(16).fill('ok'));
+    expect(byCommand.evalsha).toBe(1);
+    expect(await a.status()).toMatchObject({ successes: 17, failures: 0 });
   });
 
   it('rejects an open circuit with one EVALSHA and without running the call', async () => {
@@ -47,6 +74,21 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
     const failure = await countCommands(counter, () => attempt(a, down));
     expect(failure.byCommand).toEqual({ evalsha: 1, time: 1, hmget: 1, hincrby: 2, hgetall: 1, pexpire: 1 });
     expect(await a.status()).toMatchObject({ successes: 22, failures: 1 });
+  });
+
+  it('caches the state for 100 ms by default: successful calls then cost no round trip', async () => {
+    const connection = await testConnection();
+    const breaker = new CircuitBreaker({ connection, name: 'default-cache', failureThreshold: 3 });
+    await breaker.execute(ok); // the check fills the cache
+    const hot = await countCommands(counter, async () => {
+      for (let i = 0; i < 20; i++) await breaker.execute(ok);
+    });
+    expect(hot.total, JSON.stringify(hot.byCommand)).toBe(0);
+    // The buffered successes are sent within 100 ms, in one EVALSHA.
+    const flushed = await countCommands(counter, () => sleep(150));
+    expect(flushed.byCommand.evalsha).toBe(1);
+    expect(await breaker.status()).toMatchObject({ successes: 21 });
+    await breaker.close();
   });
 
   it('with cacheMs, an open circuit rejects locally', async () => {

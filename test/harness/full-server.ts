@@ -31,8 +31,13 @@ export async function startFullServer(
     server,
     connection,
     async fill() {
-      // Under noeviction a refused write of each size ends that size; an evicting server never
-      // refuses, so each size stops once it alone is well past the limit.
+      if (policy !== 'noeviction') {
+        // An evicting server never refuses: write three times its memory, so it evicts all it holds.
+        const big = FILLERS[0] as string;
+        for (let i = 0; i < (maxmemoryMb * 1024 * 1024 * 3) / big.length; i++) await connection.send(['SET', `filler:${fillers++}`, big]);
+        return;
+      }
+      // Under noeviction a refused write of each size ends that size.
       for (const filler of FILLERS) {
         for (let i = 0; i < (maxmemoryMb * 1024 * 1024 * 4) / filler.length; i++) {
           try {

@@ -2,7 +2,8 @@
 // those processes afterwards (also when tests fail). REDIS_URL / REDIS_CLUSTER_NODES
 // (and REDIS_INDEPENDENT_URLS for Redlock) use external servers instead.
 import type { TestProject } from 'vitest/node';
-import { type RedisServer, startCluster, startRedis } from '../../scripts/lib/redis-servers.js';
+import { startCluster } from '../../scripts/lib/redis-cluster.js';
+import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 
 export interface RedisTopology {
   standaloneUrl: string;

@@ -13,7 +13,8 @@ const modules = Object.keys(pkg.exports)
   .map((k) => k.slice(2));
 
 // Real dependencies between modules, through the other module's public entry (docs/architecture.md).
-const dependsOn: Record<string, string[]> = {};
+// The queue's rate limits are the rate-limit module's sliding window log (StreamQueue's rateLimit, groupRateLimit).
+const dependsOn: Record<string, string[]> = { queue: ['rate-limit'] };
 
 // A script's first line is `-- <module>/<file>.lua`, an include's `-- <module>/scripts/includes/<file>.lua`.
 function luaFiles(module: string): { marker: string; file: string }[] {

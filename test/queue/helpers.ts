@@ -1,4 +1,5 @@
 // Shared by the queue tests: a queue on a fresh prefix and a way to wait for a condition.
+import { afterEach } from 'vitest';
 import type { RedisConnection } from '../../src/index.js';
 import { StreamQueue, type StreamQueueOptions } from '../../src/queue/index.js';
 import { testConnection } from '../harness/redis.js';
@@ -18,4 +19,20 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+// Workers and child processes of one test, closed when it ends: background workers of earlier
+// tests would otherwise show up in a later test's command count.
+const perTest: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(perTest.splice(0).map((close) => close().catch(() => {})));
+});
+
+/** Closes `resource` when the current test ends. */
+export function closeAfterTest<R extends { close(...args: never[]): Promise<unknown> }>(
+  resource: R,
+  close: () => Promise<unknown> = () => resource.close(),
+): R {
+  perTest.push(close);
+  return resource;
 }

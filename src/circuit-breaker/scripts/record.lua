@@ -6,7 +6,7 @@
 -- number of calls). Outcomes of calls that were admitted before the circuit opened are
 -- ignored: the window restarts empty after every opening.
 -- KEYS[1] state hash {state, openUntil}; an absent key means closed
--- KEYS[2] window hash: '<bucket>:s' / '<bucket>:f' -> successes / failures in that bucket
+-- KEYS[2] window hash (see includes/window.lua)
 -- KEYS[3] probe leases: sorted set of probe id -> lease end
 -- ARGV[1] successes, ARGV[2] failures (counts to add)
 -- ARGV[3] probe id of the call, or '' when it was not a probe
@@ -16,7 +16,7 @@
 -- Returns {state, waitMs}: the state after this record; waitMs until an open circuit
 -- admits probes (0 otherwise).
 --- @include "core/lua/time.lua"
---- @include "core/lua/chunked.lua"
+--- @include "circuit-breaker/scripts/includes/window.lua"
 local now = redis_now()
 local fields = redis.call('HMGET', KEYS[1], 'state', 'openUntil')
 local state = fields[1] or 'closed'
@@ -48,32 +48,11 @@ if state == 'open' then
   return {'open', math.max(0, tonumber(fields[2]) - now)}
 end
 
-local bucketMs = tonumber(ARGV[4])
+local bucketMs, buckets = tonumber(ARGV[4]), tonumber(ARGV[5])
 local bucket = math.floor(now / bucketMs)
-if successes > 0 then
-  redis.call('HINCRBY', KEYS[2], bucket .. ':s', successes)
-end
-if failures > 0 then
-  redis.call('HINCRBY', KEYS[2], bucket .. ':f', failures)
-end
-local oldest = bucket - tonumber(ARGV[5]) + 1
-local entries = redis.call('HGETALL', KEYS[2])
-local stale = {}
-local totalS, totalF = 0, 0
-for i = 1, #entries, 2 do
-  local b, kind = string.match(entries[i], '^(%d+):(%a)$')
-  if tonumber(b) < oldest then
-    stale[#stale + 1] = entries[i]
-  elseif kind == 's' then
-    totalS = totalS + tonumber(entries[i + 1])
-  else
-    totalF = totalF + tonumber(entries[i + 1])
-  end
-end
--- Every record trims, so few fields are stale here; instances of one name configured with other
--- windows could leave more, so HDEL runs in chunks rather than risk an oversized `unpack`.
-call_chunked('HDEL', KEYS[2], stale, 1)
-redis.call('PEXPIRE', KEYS[2], bucketMs * (tonumber(ARGV[5]) + 1))
+window_add(KEYS[2], bucket, successes, failures)
+local totalS, totalF = window_sum(KEYS[2], bucket - buckets + 1)
+window_expire(KEYS[2], bucketMs, buckets)
 
 local total = totalS + totalF
 local threshold = tonumber(ARGV[6])

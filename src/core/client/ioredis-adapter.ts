@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { settlesWithin } from '../time-limit.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
+import { onReconnect } from './reconnects.js';
+import { mayNeedReshape, toResp2Shape } from './resp2-shapes.js';
 import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 /** Wraps an ioredis `Redis` or `Cluster` without changing it. */
@@ -14,7 +16,9 @@ export class IoredisClient implements RedisClient {
 
   send(args: readonly RedisArg[], _routeKey?: string): Promise<RedisReply> {
     // ioredis routes `call` on a cluster by the command's key positions itself.
-    return (this.client.call as (...a: RedisArg[]) => Promise<unknown>).apply(this.client, args as RedisArg[]);
+    const reply = (this.client.call as (...a: RedisArg[]) => Promise<unknown>).apply(this.client, args as RedisArg[]);
+    // ioredis 6 speaks RESP3, whose shapes of a few replies differ: modules see RESP2's.
+    return mayNeedReshape(args) ? reply.then((r) => toResp2Shape(args, r)) : reply;
   }
 
   async pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions = {}): Promise<RedisReply[]> {
@@ -22,9 +26,11 @@ export class IoredisClient implements RedisClient {
     const pipe = options.atomic ? this.client.multi(list) : this.client.pipeline(list);
     const results = (await pipe.exec()) ?? [];
     const out: RedisReply[] = [];
-    for (const [err, value] of results) {
+    for (let i = 0; i < results.length; i++) {
+      const [err, value] = results[i] as [Error | null, unknown];
       if (err) throw err;
-      out.push(value);
+      const command = commands[i] as readonly RedisArg[];
+      out.push(mayNeedReshape(command) ? toResp2Shape(command, value) : value);
     }
     return out;
   }
@@ -37,6 +43,11 @@ export class IoredisClient implements RedisClient {
   /** An adapter of the same kind over another ioredis client (a cluster node, a duplicate). */
   protected wrap(client: Redis | Cluster): IoredisClient {
     return new IoredisClient(client);
+  }
+
+  onReconnect(listener: () => void): () => void {
+    // ioredis emits `ready` on every (re)connection: all but the first one are reconnects.
+    return onReconnect(this.client, (this.client as Redis).status === 'ready', listener);
   }
 
   async primaries(): Promise<RedisClient[]> {

@@ -1,5 +1,6 @@
 import { settlesWithin } from '../time-limit.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
+import { onReconnect } from './reconnects.js';
 import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
 
 // Structural types: node-redis' own generics are heavy, and the adapter needs only these members.
@@ -71,6 +72,14 @@ export class NodeRedisClient implements RedisClient {
     return multi.exec(pipeline);
   }
 
+  onReconnect(listener: () => void): () => void {
+    // A client given to us is connected already: every later `ready` is a reconnect. (A cluster
+    // reconnects node by node, with no event for it: it has no hook.)
+    const emitter = this.single as unknown as { on?: unknown; off?: unknown } | undefined;
+    if (typeof emitter?.on !== 'function' || typeof emitter.off !== 'function') return () => {};
+    return onReconnect(emitter as Parameters<typeof onReconnect>[0], true, listener);
+  }
+
   async primaries(): Promise<RedisClient[]> {
     if (this.single) return [this];
     const cluster = this.cluster as NodeRedisCluster;
@@ -122,8 +131,8 @@ class NodeRedisSubscriber extends ChannelSubscriber {
   }
 }
 
-// node-redis accepts only strings and Buffers as arguments.
-function stringify(args: readonly RedisArg[]): RedisArg[] {
+/** node-redis accepts only strings and Buffers as arguments. */
+export function stringify(args: readonly RedisArg[]): RedisArg[] {
   const out = new Array<RedisArg>(args.length);
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as RedisArg;

@@ -51,6 +51,12 @@ export interface RedisClient {
   duplicate(): Promise<RedisClient>;
   /** Opens a new pub/sub connection to the same deployment. */
   createSubscriber(): Promise<Subscriber>;
+  /**
+   * Calls `listener` each time the client is ready again after losing its connection (a
+   * restart, a failover), not on the first connect; returns a function that stops it. Optional:
+   * an adapter that cannot tell leaves it out.
+   */
+  onReconnect?(listener: () => void): () => void;
   /** Closes the underlying client. Only called for clients the library created. */
   close(): Promise<void>;
 }

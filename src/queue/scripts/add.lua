@@ -1,31 +1,42 @@
 -- queue/add.lua
--- Adds jobs in one call: each is deduplicated on its job id (when it has one), then
--- either parked in the delayed set (due at Redis TIME + delay) or appended to the stream.
--- KEYS[1] stream, KEYS[2] delayed set (score = due ms, member = JSON array of the entry's fields),
--- KEYS[3] ids hash (job id -> 1 while that job is waiting, delayed, running or dead)
--- ARGV[1] maxLen (0 = no trim), ARGV[2] number of jobs, then per job:
---   job id ('' = none), delay ms, number of fields n, then the n field/value strings
--- Returns per job: the stream entry id, 'delayed', or '' when the id was already taken.
+-- Adds jobs in one call: each is deduplicated on its job id (when it has one), then parked in
+-- the delayed set (due at Redis TIME + delay), or made ready: appended to the stream, or in a
+-- queue with priorities put in the prioritized set.
+-- KEYS: the queue's keys in the order of includes/keys.lua
+-- ARGV[1] maxLen (0 = no trim), ARGV[2] priorities (1 or 0), ARGV[3] events max length (0 = no
+-- events), ARGV[4] the queue's control channel, ARGV[5] number of jobs, then per job: caller's job id ('' = none), delay ms, number of
+-- fields n, then the n field/value strings
+-- A delayed job that is due before every other one is announced on the control channel ('due'),
+-- so that workers promote it on time rather than at their next pass.
+-- Returns per job: the stream entry id, 'delayed', 'p' (prioritized), or '' when the id was taken.
 --- @include "core/lua/time.lua"
-local maxLen = tonumber(ARGV[1])
+--- @include "queue/scripts/includes/keys.lua"
+--- @include "queue/scripts/includes/jobs.lua"
+local max_len, prio, events = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 local now
-local i = 3
-for j = 1, tonumber(ARGV[2]) do
+local earliest = false
+local i = 6
+for j = 1, tonumber(ARGV[5]) do
   local id, delay, n = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   local fields = { unpack(ARGV, i + 3, i + 2 + n) }
   i = i + 3 + n
-  if id ~= '' and redis.call('HSETNX', KEYS[3], id, 1) == 0 then
+  if id ~= '' and redis.call('HSETNX', K.ids, id, 1) == 0 then
     out[j] = ''
-  elseif delay > 0 then
-    -- Read once, and only when a job of the call is delayed.
-    if not now then now = redis_now() end
-    redis.call('ZADD', KEYS[2], now + delay, cjson.encode(fields))
-    out[j] = 'delayed'
-  elseif maxLen > 0 then
-    out[j] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxLen, '*', unpack(fields))
   else
-    out[j] = redis.call('XADD', KEYS[1], '*', unpack(fields))
+    -- A delayed or prioritized job without a caller's id was given one ('j') by the client.
+    local job_id = id ~= '' and id or field_of(fields, 'j')
+    if delay > 0 then
+      -- Read once, and only when a job of the call is delayed.
+      if not now then now = redis_now() end
+      to_delayed(job_id, fields, now + delay)
+      if not earliest and redis.call('ZRANGE', K.delayed, 0, 0)[1] == job_id then earliest = true end
+      out[j] = 'delayed'
+    else
+      out[j] = to_waiting(job_id, fields, max_len, prio)
+    end
+    emit(events, 'added', job_id or out[j], 'n', field_of(fields, 'n'))
   end
 end
+if earliest then redis.call('PUBLISH', ARGV[4], 'due') end
 return out

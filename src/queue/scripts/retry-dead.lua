@@ -1,11 +1,13 @@
 -- queue/retry-dead.lua
--- Moves the oldest dead-lettered jobs back into the stream with fresh tries (their
+-- Moves the oldest dead-lettered jobs back to where workers take them, with fresh tries (their
 -- attempt count and last error are dropped), atomically.
--- KEYS[1] dead-letter stream, KEYS[2] stream
--- ARGV[1] most jobs to move, ARGV[2] maxLen (0 = no trim)
+-- KEYS: the queue's keys in the order of includes/keys.lua
+-- ARGV[1] most jobs to move, ARGV[2] maxLen (0 = no trim), ARGV[3] priorities (1 or 0)
 -- Returns the number of jobs moved.
-local maxLen = tonumber(ARGV[2])
-local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[1]))
+--- @include "queue/scripts/includes/keys.lua"
+--- @include "queue/scripts/includes/jobs.lua"
+local max_len, prio = tonumber(ARGV[2]), tonumber(ARGV[3])
+local entries = redis.call('XRANGE', K.dead, '-', '+', 'COUNT', tonumber(ARGV[1]))
 for _, entry in ipairs(entries) do
   local fields = {}
   for i = 1, #entry[2], 2 do
@@ -15,11 +17,7 @@ for _, entry in ipairs(entries) do
       fields[#fields + 1] = entry[2][i + 1]
     end
   end
-  if maxLen > 0 then
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxLen, '*', unpack(fields))
-  else
-    redis.call('XADD', KEYS[2], '*', unpack(fields))
-  end
-  redis.call('XDEL', KEYS[1], entry[1])
+  to_waiting(job_id_of(fields), fields, max_len, prio)
+  redis.call('XDEL', K.dead, entry[1])
 end
 return #entries

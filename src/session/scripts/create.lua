@@ -8,29 +8,12 @@
 -- ARGV[7+m..] ids of KEYS[3..], same order
 -- Returns {now ms, expires-at ms, absolute deadline ms, number of sessions evicted}
 --- @include "core/lua/time.lua"
+--- @include "session/scripts/includes/evict.lua"
 local now = redis_now()
 local idle, absolute, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local m = tonumber(ARGV[6])
 local evicted = 0
-if max > 0 then
-  local known = {}
-  for i = 3, #KEYS do
-    local id = ARGV[6 + m + i - 2]
-    known[id] = KEYS[i]
-    -- Drop index entries whose session already expired, so they do not count against the limit.
-    if redis.call('EXISTS', KEYS[i]) == 0 then redis.call('ZREM', KEYS[2], id) end
-  end
-  local over = redis.call('ZCARD', KEYS[2]) - max + 1
-  if over > 0 then
-    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
-      redis.call('ZREM', KEYS[2], id)
-      -- A session indexed after the client read the index is not in KEYS: leaving the
-      -- index already kills it, and its hash expires by its own TTL.
-      if known[id] then redis.call('DEL', known[id]) end
-      evicted = evicted + 1
-    end
-  end
-end
+if max > 0 then evicted = evict_over_limit(KEYS[2], max, 3, 7 + m, 0) end
 local deadline = now + absolute
 local expires = math.min(now + idle, deadline)
 redis.call('HSET', KEYS[1], 'u', ARGV[5], 'c', now, 'l', now, 'x', deadline, 't', idle, unpack(ARGV, 7, 6 + m))

@@ -1,0 +1,87 @@
+// Writes that must survive the failover of their primary: the command and a `WAIT` for
+// replicas in one round trip, and the validation of what a caller asks for.
+
+import type { PipelineOptions, RedisArg, RedisClient, RedisReply } from './client/types.js';
+import type { CallOptions } from './connection.js';
+import { ReplicationError, ValidationError } from './errors.js';
+import { assertInRange, assertPositiveInteger } from './validation.js';
+
+/** Most replicas a durability can ask for. */
+export const MAX_REPLICAS = 100;
+/** Longest `waitMs` of a durability: a minute. */
+export const MAX_WAIT_MS = 60_000;
+
+/** How many replicas must confirm a write, and how long to wait for them (see `CallOptions.durability`). */
+export interface Durability {
+  /** Replicas that must have the write: an integer from 1 to {@link MAX_REPLICAS} (100). */
+  readonly replicas: number;
+  /** Longest wait for them, in ms: an integer from 1 to {@link MAX_WAIT_MS} (60,000; `WAIT 0` would wait forever). */
+  readonly waitMs: number;
+}
+
+/**
+ * `command` and a `WAIT` for `durability.replicas` in one round trip on the node of `route`:
+ * resolves the command's reply once enough replicas have it, rejects with `ReplicationError`
+ * when fewer confirmed it within `waitMs` (the command ran on the primary all the same).
+ */
+export async function durable(
+  client: RedisClient,
+  command: readonly RedisArg[],
+  route: string | undefined,
+  durability: Durability,
+): Promise<RedisReply> {
+  const [reply, acknowledged] = await client.pipeline([command, waitCommand(durability)], { routeKey: route });
+  confirmed(acknowledged, durability);
+  return reply;
+}
+
+/**
+ * A pipeline followed by a `WAIT`: in the same round trip when plain; after `EXEC` when
+ * `atomic`, since a `WAIT` inside `MULTI` would not wait.
+ */
+export async function durablePipeline(
+  client: RedisClient,
+  commands: readonly (readonly RedisArg[])[],
+  options: PipelineOptions,
+  durability: Durability,
+): Promise<RedisReply[]> {
+  const route = options.routeKey ?? (commands[0]?.[1] as string | undefined);
+  if (options.atomic) {
+    const replies = await client.pipeline(commands, options);
+    confirmed(await client.send(waitCommand(durability), route), durability);
+    return replies;
+  }
+  const replies = await client.pipeline([...commands, waitCommand(durability)], { ...options, routeKey: route });
+  confirmed(replies.pop(), durability);
+  return replies;
+}
+
+/** A durability the server could not honour, as the error to reject with before anything is sent. */
+export function durabilityError(durability: Durability): ValidationError | undefined {
+  try {
+    if (typeof durability !== 'object' || durability === null) throw new ValidationError('durability', 'must be { replicas, waitMs }');
+    assertPositiveInteger('durability.replicas', durability.replicas);
+    assertInRange('durability.replicas', durability.replicas, 1, MAX_REPLICAS);
+    assertPositiveInteger('durability.waitMs', durability.waitMs);
+    assertInRange('durability.waitMs', durability.waitMs, 1, MAX_WAIT_MS);
+    return undefined;
+  } catch (err) {
+    return err as ValidationError;
+  }
+}
+
+function waitCommand(durability: Durability): RedisArg[] {
+  return ['WAIT', durability.replicas, durability.waitMs];
+}
+
+function confirmed(acknowledged: RedisReply, durability: Durability): void {
+  if (Number(acknowledged) < durability.replicas) throw new ReplicationError(Number(acknowledged), durability.replicas);
+}
+
+/** The call options of a module's durable writes, validated once (at construction): `undefined` without durability. */
+export function durableCalls(durability: Durability | undefined): CallOptions | undefined {
+  if (durability === undefined) return undefined;
+  const invalid = durabilityError(durability);
+  if (invalid) throw invalid;
+  return { durability };
+}

@@ -1,0 +1,98 @@
+// Queue-wide concurrency: at most N jobs of a queue run at once across every worker process,
+// enforced in Redis with leases; a worker that dies frees its slots by itself.
+import { describe, expect, it } from 'vitest';
+import { MAX_GLOBAL_CONCURRENCY, StreamQueue, type Worker } from '../../src/queue/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { closeAfterAll, driver, target } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+import { childKeys, kill, startChild } from './processes.js';
+
+function closing<T>(worker: Worker<T>): Worker<T> {
+  closeAfterAll({ close: () => worker.close(1000) });
+  return closeAfterTest(worker, () => worker.close(1000));
+}
+
+describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
+  it('never runs more than 5 at once across three processes of 20 slots each (sampled in Redis)', async () => {
+    const { connection, queue } = await freshQueue<{ n: number }>({ globalConcurrency: 5 });
+    const keys = childKeys(connection);
+    await Promise.all(
+      [0, 1, 2].map((i) =>
+        startChild(connection, {
+          role: 'worker',
+          queue: queue.name,
+          consumer: `w${i}`,
+          sleepMs: 30,
+          queueOptions: { globalConcurrency: 5 },
+          workerOptions: { concurrency: 20 },
+        }),
+      ),
+    );
+    const N = 150;
+    await queue.addBulk(Array.from({ length: N }, (_, n) => ({ name: 'sync', data: { n } })));
+    let peakLeases = 0;
+    let done = 0;
+    while (done < N) {
+      // Leases in Redis, sampled as the jobs run.
+      peakLeases = Math.max(peakLeases, Number(await connection.send(['ZCARD', queue.keys.active], queue.keys.active)));
+      done = Number(await connection.send(['LLEN', keys.done], keys.done));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Each handler counted itself in Redis when it started.
+    const samples = ((await connection.send(['LRANGE', keys.samples, 0, -1], keys.samples)) as string[]).map(Number);
+    expect(samples).toHaveLength(N);
+    expect(Math.max(...samples)).toBeLessThanOrEqual(5);
+    expect(Math.max(...samples)).toBe(5);
+    expect(peakLeases).toBeLessThanOrEqual(5);
+    // All three processes took part.
+    const by = (await connection.send(['HVALS', keys.deliveries], keys.deliveries)) as string[];
+    expect(by).toHaveLength(N);
+    await waitFor(async () => (await queue.counts()).pending === 0, 5000, 'acks');
+    expect(Number(await connection.send(['ZCARD', queue.keys.active], queue.keys.active))).toBe(0);
+  });
+
+  it('slots of a worker killed with SIGKILL free up after its visibility timeout; its jobs are reclaimed', async () => {
+    const { connection, queue } = await freshQueue<{ n: number }>({ globalConcurrency: 2 });
+    const keys = childKeys(connection);
+    const doomed = await startChild(connection, {
+      role: 'worker',
+      queue: queue.name,
+      consumer: 'doomed',
+      sleepMs: 60_000,
+      queueOptions: { globalConcurrency: 2 },
+      workerOptions: { concurrency: 10, visibilityTimeoutMs: 800 },
+    });
+    await queue.addBulk(Array.from({ length: 6 }, (_, n) => ({ name: 'sync', data: { n } })));
+    await waitFor(async () => Number(await connection.send(['LLEN', keys.samples], keys.samples)) === 2, 10_000, 'two running');
+    await kill(doomed);
+    const ran: number[] = [];
+    closing(await queue.process((job) => void ran.push(job.data.n), { concurrency: 10, visibilityTimeoutMs: 800, promoteIntervalMs: 100 }));
+    await waitFor(() => new Set(ran).size === 6, 15_000, 'every job through the survivor');
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
+  it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
+    const { connection, queue } = await freshQueue();
+    const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    const { byCommand } = await countCommands(connection, async () => {
+      await queue.addBulk(Array.from({ length: 20 }, (_, i) => ({ name: 'x', data: i })));
+      await waitFor(() => completed === 20);
+    });
+    expect(byCommand.zadd).toBeUndefined();
+    expect(byCommand.zrem).toBeUndefined();
+    expect(byCommand.xreadgroup).toBeGreaterThan(0);
+  });
+
+  it('accepts exactly MAX_GLOBAL_CONCURRENCY and rejects more', async () => {
+    const { connection } = await freshQueue();
+    expect(() => new StreamQueue({ connection, name: 'q', globalConcurrency: MAX_GLOBAL_CONCURRENCY })).not.toThrow();
+    await expectInvalid(
+      () => new StreamQueue({ connection, name: 'q', globalConcurrency: MAX_GLOBAL_CONCURRENCY + 1 }),
+      'globalConcurrency',
+    );
+    await expectInvalid(() => new StreamQueue({ connection, name: 'q', globalConcurrency: 1.5 }), 'globalConcurrency');
+  });
+});

@@ -1,0 +1,103 @@
+// The express-session store with the SessionStore's maxSessionsPerUser and sliding, and the
+// ip / user agent it records at login, over real HTTP.
+import session from 'express-session';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createExpressSessionStore, type ExpressSessionStoreOptions, type SessionStoreOptions } from '../../src/session/index.js';
+import { tokenId } from '../../src/session/token.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target } from '../harness/redis.js';
+import { startApp } from './express-app.js';
+import { newStore, pttl, sessionKey, sleep } from './helpers.js';
+import { Client } from './http-client.js';
+
+const servers: { close(): Promise<unknown> }[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function setup(options: Omit<SessionStoreOptions, 'connection'> = {}, adapter: Omit<ExpressSessionStoreOptions, 'sessions'> = {}) {
+  const { connection, sessions } = await newStore({ absoluteTimeoutMs: 3_600_000, ...options });
+  const store = createExpressSessionStore(session, { sessions, ...adapter });
+  const app = await startApp(store);
+  servers.push(app);
+  return { connection, sessions, store, base: app.base };
+}
+
+describe(`express-session store options on ${target} via ${driver}`, () => {
+  it('records the ip and user agent of the login, shown by sessions.list like SessionStore.create', async () => {
+    const { sessions, base } = await setup();
+    const laptop = new Client(base, 'laptop-browser/2.0');
+    const phone = new Client(base, 'phone-app/3.1');
+    await laptop.request('POST', '/login/alice');
+    await phone.request('POST', '/login/alice');
+    await laptop.request('GET', '/me'); // later saves keep what the login recorded
+    const listed = await sessions.list('alice');
+    expect(listed.map((s) => [s.id, s.ip, s.userAgent]).sort()).toEqual(
+      [
+        [tokenId(laptop.sid()), '127.0.0.1', 'laptop-browser/2.0'],
+        [tokenId(phone.sid()), '127.0.0.1', 'phone-app/3.1'],
+      ].sort(),
+    );
+  });
+
+  it('clientInfo: a function of the request chooses what is recorded (cut to 512 characters); false records nothing', async () => {
+    const custom = await setup({}, { clientInfo: (req) => ({ ip: 'via-proxy', userAgent: `${req.headers?.['user-agent']}`.repeat(100) }) });
+    await new Client(custom.base, 'ua').request('POST', '/login/bob');
+    const [bob] = await custom.sessions.list('bob');
+    expect(bob?.ip).toBe('via-proxy');
+    expect(bob?.userAgent).toBe('ua'.repeat(100));
+    await new Client(custom.base, 'x'.repeat(600)).request('POST', '/login/bea');
+    expect((await custom.sessions.list('bea'))[0]?.userAgent).toHaveLength(512);
+    const none = await setup({}, { clientInfo: false });
+    await new Client(none.base).request('POST', '/login/carl');
+    const [carl] = await none.sessions.list('carl');
+    expect(carl).toBeDefined();
+    expect(carl?.ip).toBeUndefined();
+    expect(carl?.userAgent).toBeUndefined();
+  });
+
+  it('honours maxSessionsPerUser: the login over the limit evicts the oldest; under it a save is one round trip', async () => {
+    const { connection, sessions, base } = await setup({ maxSessionsPerUser: 2 });
+    const a = new Client(base);
+    const b = new Client(base);
+    const c = new Client(base);
+    await a.request('POST', '/login/dana');
+    // Under the limit: the login's save is one EVALSHA (the destroy is express-session's regenerate).
+    const under = await countCommands(connection, () => b.request('POST', '/login/dana'));
+    expect(under.byCommand.zrange).toBeUndefined();
+    const evicted = a.sid();
+    await c.request('POST', '/login/dana');
+    expect((await a.request('GET', '/peek')).status).toBe(401);
+    expect((await b.request('GET', '/peek')).status).toBe(200);
+    expect((await c.request('GET', '/peek')).status).toBe(200);
+    expect((await sessions.list('dana')).map((s) => s.id).sort()).toEqual([tokenId(b.sid()), tokenId(c.sid())].sort());
+    const key = sessionKey(connection, evicted, tokenId(evicted));
+    expect(await connection.send(['HGETALL', key], key)).toEqual(['r', '1']);
+    // SessionStore.create counts the express sessions too.
+    const created = await sessions.create('dana');
+    expect(created.evicted).toBe(1);
+    expect((await b.request('GET', '/peek')).status).toBe(401);
+  });
+
+  it('sliding: false turns touch off (nothing sent) and saves never move the expiry later', async () => {
+    const { connection, base, store } = await setup({ sliding: false });
+    const client = new Client(base);
+    await client.request('POST', '/login/eve');
+    const sid = client.sid();
+    const key = sessionKey(connection, sid, tokenId(sid));
+    await connection.send(['PEXPIRE', key, 1500], key);
+    // An unmodified request: express-session calls touch, which sends nothing.
+    const peek = await countCommands(connection, () => client.request('GET', '/peek'));
+    expect(peek.result.status).toBe(200);
+    expect(peek.byCommand.evalsha).toBe(1); // the get
+    expect(peek.byCommand.pexpireat).toBeUndefined();
+    expect(await pttl(connection, key)).toBeLessThanOrEqual(1500);
+    // A modified request saves, with a renewed cookie: the expiry stays.
+    expect((await client.request('GET', '/me')).status).toBe(200);
+    expect(await pttl(connection, key)).toBeLessThanOrEqual(1500);
+    await store.touch(sid, { cookie: { expires: new Date(Date.now() + 60_000) } });
+    expect(await pttl(connection, key)).toBeLessThanOrEqual(1500);
+    await sleep(1700);
+    expect((await client.request('GET', '/me')).status).toBe(401);
+  });
+});
