@@ -1,10 +1,23 @@
 // A local Sentinel deployment: one primary, one replica and three Sentinels on free
 // loopback ports, every process started and stopped by pid, plus what a failover test
-// needs: kill the primary, wait until the Sentinels promoted the replica.
+// needs: cut the replica off (so that writes are lost), kill the primary, wait until the
+// Sentinels promoted the replica, bring the old primary back as its replica.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binaries, freePort, type RedisServer, redisCli, type ServerKind, spawnServer, startReplicated, waitUntil } from './redis-servers.js';
+import {
+  binaries,
+  cutReplication,
+  freePort,
+  type RedisServer,
+  redisCli,
+  replicaCaughtUp,
+  replicaLinked,
+  type ServerKind,
+  spawnServer,
+  startReplicated,
+  waitUntil,
+} from './redis-servers.js';
 
 export interface SentinelOptions {
   /** The name the Sentinels monitor the primary under. Default `'mymaster'`. */
@@ -29,10 +42,24 @@ export interface SentinelTopology {
   /** The data server the Sentinels name as primary now. */
   primary(): Promise<RedisServer>;
   /**
-   * SIGKILLs the current primary and waits until every live Sentinel names the replica as
-   * primary and it answers `ROLE` as master; returns the new primary.
+   * SIGKILLs the current primary, resumes a replica frozen by `cutReplication`, and waits
+   * until every live Sentinel names the replica as primary and it answers `ROLE` as master;
+   * returns the new primary.
    */
   failover(timeoutMs?: number): Promise<RedisServer>;
+  /**
+   * Freezes the replica and closes its link on the primary: writes from now on exist on the
+   * primary only, so a `failover()` (which resumes the replica after the kill) promotes a
+   * replica without them, deterministically.
+   */
+  cutReplication(): Promise<void>;
+  /** Resolves once the replica has processed every write the primary has made so far. */
+  replicaCaughtUp(timeoutMs?: number): Promise<void>;
+  /**
+   * Starts the primary killed by the last `failover()` again, as a replica of the current
+   * primary (as Sentinel would reconfigure it), and resolves once it is in sync.
+   */
+  rejoin(timeoutMs?: number): Promise<void>;
   /** Stops every process (killed ones included). */
   stop(): Promise<void>;
 }
@@ -67,6 +94,8 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
       return true;
     });
     const byPort = (port: number) => servers.find((d) => d.port === port);
+    const frozen: RedisServer[] = [];
+    let killed: RedisServer | undefined;
     const primaryNow = async () => {
       for (const s of sentinels) {
         try {
@@ -89,6 +118,8 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
         const old = await primaryNow();
         const heir = servers.find((d) => d !== old) as RedisServer;
         await old.kill();
+        killed = old;
+        for (const f of frozen.splice(0)) f.resume();
         await waitUntil(`the Sentinels promoted ${heir.port}`, timeoutMs, async () => {
           for (const s of sentinels) {
             const port = Number((await ask(s, 'GET-MASTER-ADDR-BY-NAME', name)).trim().split('\n')[1]);
@@ -97,6 +128,24 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
           return (await redisCli(heir.port, 'ROLE')).startsWith('master');
         });
         return heir;
+      },
+      async cutReplication() {
+        const primary = await primaryNow();
+        const replicas = servers.filter((d) => d !== primary);
+        frozen.push(...replicas);
+        await cutReplication(primary, replicas);
+      },
+      async replicaCaughtUp(timeoutMs) {
+        const primary = await primaryNow();
+        for (const r of servers.filter((d) => d !== primary)) await replicaCaughtUp(primary, r, timeoutMs);
+      },
+      async rejoin(timeoutMs) {
+        const old = killed;
+        if (!old) throw new Error('no primary was killed');
+        const primary = await primaryNow();
+        await old.restart(['--replicaof', primary.host, String(primary.port)]);
+        killed = undefined;
+        await replicaLinked(primary, old, timeoutMs);
       },
       stop,
     };
