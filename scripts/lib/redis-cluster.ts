@@ -38,6 +38,8 @@ export interface RedisCluster {
   seeds: string[];
   /** The node that serves `key`'s slot now (asked of a live node). */
   primaryOf(key: string): Promise<RedisServer>;
+  /** The slot ranges `primary` serves now, as `[first, last]` pairs. */
+  slotsOf(primary: RedisServer): Promise<[number, number][]>;
   /** The replicas of `primary` as the cluster sees them now. */
   replicasOf(primary: RedisServer): Promise<RedisServer[]>;
   /**
@@ -154,6 +156,9 @@ export async function startCluster(size = 3, options: ClusterOptions = {}): Prom
       const owner = (await liveView()).find((l) => isPrimary(l) && l.slots.some(([a, b]) => slot >= a && slot <= b));
       if (!owner) throw new Error(`no primary serves slot ${slot}`);
       return byPort(owner.port);
+    },
+    async slotsOf(primary) {
+      return (await liveView()).find((l) => l.port === primary.port)?.slots ?? [];
     },
     async replicasOf(primary) {
       const view = await liveView();

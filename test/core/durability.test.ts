@@ -4,8 +4,8 @@
 // while it did run on the primary. Bad durability options are refused before anything is sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReplicatedPair, redisCli, startReplicated } from '../../scripts/lib/redis-servers.js';
-import { type RedisConnection, ReplicationError, ValidationError } from '../../src/index.js';
-import { defineScript } from '../../src/kit/index.js';
+import { type RedisConnection, RedisUnavailableError, ReplicationError, ValidationError } from '../../src/index.js';
+import { defineScript, sleep } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -106,7 +106,9 @@ describe.skipIf(target === 'cluster')(`durable writes via ${driver}`, () => {
       expect(error).toMatchObject({ code: 'REPLICATION', acknowledged: 0, required: 1 });
       expect(took).toBeGreaterThanOrEqual(290);
       expect(took).toBeLessThan(300 + 2000);
-      const sendError = await rejection(connection.send(['SET', 'd:frozen-send', 'v'], 'd:frozen-send', { durability: { replicas: 1, waitMs: 200 } }));
+      const sendError = await rejection(
+        connection.send(['SET', 'd:frozen-send', 'v'], 'd:frozen-send', { durability: { replicas: 1, waitMs: 200 } }),
+      );
       expect(sendError).toBeInstanceOf(ReplicationError);
       const pipelineError = await rejection(
         connection.pipeline([['SET', 'd:frozen-multi', 'v']], { atomic: true, durability: { replicas: 1, waitMs: 200 } }),
@@ -124,6 +126,21 @@ describe.skipIf(target === 'cluster')(`durable writes via ${driver}`, () => {
   it('asking for more replicas than there are is refused after waitMs', async () => {
     const error = await rejection(subject.connection.run(add, ['d:two'], [1], { durability: { replicas: 2, waitMs: 100 } }));
     expect(error).toMatchObject({ code: 'REPLICATION', acknowledged: 1, required: 2 });
+  });
+
+  it('a primary that dies while its WAIT waits gives RedisUnavailableError (the write got its reply, the WAIT none)', async () => {
+    const { connection } = subject;
+    pair.replica.pause();
+    try {
+      const write = rejection(connection.run(add, ['d:dies'], [1], { durability: { replicas: 1, waitMs: 3000 } }));
+      await sleep(300);
+      await pair.primary.kill();
+      const error = await write;
+      expect(error, String(error)).toBeInstanceOf(RedisUnavailableError);
+    } finally {
+      pair.replica.resume();
+      await pair.primary.restart();
+    }
   });
 });
 
