@@ -1,9 +1,21 @@
 // A local Redis (or Valkey) Cluster of processes started and stopped by pid, optionally
 // with one replica per primary and a short node timeout, plus what a failover test needs:
-// the primary of a key's slot, and waiting until a killed primary's replica took over.
+// the primary of a key's slot, cutting a primary's replica off (so that writes are lost),
+// waiting until a killed primary's replica took over, and the killed node rejoining.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { binaries, type RedisServer, redisCli, type ServerKind, startRedis, waitUntil } from './redis-servers.js';
+import {
+  binaries,
+  cutReplication,
+  FAST_SYNC,
+  type RedisServer,
+  redisCli,
+  replicaCaughtUp,
+  replicaLinked,
+  type ServerKind,
+  startRedis,
+  waitUntil,
+} from './redis-servers.js';
 
 const run = promisify(execFile);
 
@@ -26,6 +38,8 @@ export interface RedisCluster {
   seeds: string[];
   /** The node that serves `key`'s slot now (asked of a live node). */
   primaryOf(key: string): Promise<RedisServer>;
+  /** The slot ranges `primary` serves now, as `[first, last]` pairs. */
+  slotsOf(primary: RedisServer): Promise<[number, number][]>;
   /** The replicas of `primary` as the cluster sees them now. */
   replicasOf(primary: RedisServer): Promise<RedisServer[]>;
   /**
@@ -33,6 +47,23 @@ export interface RedisCluster {
    * its slots and every live node reports `cluster_state:ok`; returns the new primary.
    */
   waitForFailover(killed: RedisServer, timeoutMs?: number): Promise<RedisServer>;
+  /**
+   * Freezes the replicas of `primary` and closes their links on it: writes from now on exist
+   * on the primary only, so a `failover(primary)` promotes a replica without them.
+   */
+  cutReplication(primary: RedisServer): Promise<void>;
+  /**
+   * SIGKILLs `primary`, resumes replicas frozen by `cutReplication`, and waits as
+   * `waitForFailover` does; returns the new primary.
+   */
+  failover(primary: RedisServer, timeoutMs?: number): Promise<RedisServer>;
+  /** Resolves once every replica of `primary` has processed every write it has made so far. */
+  replicaCaughtUp(primary: RedisServer, timeoutMs?: number): Promise<void>;
+  /**
+   * Starts a killed node again with its `nodes.conf`: it learns that its replica took over
+   * its slots and becomes that node's replica. Resolves once it is in sync.
+   */
+  rejoin(killed: RedisServer, timeoutMs?: number): Promise<void>;
   /** Stops every process, killed ones included (removes their directories). */
   stop(): Promise<void>;
 }
@@ -56,7 +87,7 @@ export async function startCluster(size = 3, options: ClusterOptions = {}): Prom
   const replicas = options.replicas ?? 0;
   const clusterNodeTimeoutMs = options.nodeTimeoutMs ?? (replicas ? 1000 : 5000);
   // A replica may always take over, however long it was cut off: tests kill primaries on purpose.
-  const extraArgs = replicas ? ['--cluster-replica-validity-factor', '0'] : [];
+  const extraArgs = replicas ? ['--cluster-replica-validity-factor', '0', ...FAST_SYNC] : [];
   const count = size * (1 + replicas);
   const nodes = await Promise.all(
     Array.from({ length: count }, () => startRedis({ cluster: true, clusterNodeTimeoutMs, extraArgs, server: options.server })),
@@ -109,7 +140,14 @@ export async function startCluster(size = 3, options: ClusterOptions = {}): Prom
   };
   // Node ids never change, so the replica relationships known now identify a failover's heir.
   const initial = await liveView();
-  return {
+  const frozen: RedisServer[] = [];
+  const heirOf = (killed: RedisServer) => {
+    const deadId = initial.find((l) => l.port === killed.port)?.id;
+    const heir = initial.find((l) => l.primaryId === deadId);
+    if (!deadId || !heir) throw new Error(`node ${killed.port} was not a primary with a replica`);
+    return { deadId, heir };
+  };
+  const cluster: RedisCluster = {
     nodes,
     seeds,
     stop,
@@ -119,15 +157,17 @@ export async function startCluster(size = 3, options: ClusterOptions = {}): Prom
       if (!owner) throw new Error(`no primary serves slot ${slot}`);
       return byPort(owner.port);
     },
+    async slotsOf(primary) {
+      return (await liveView()).find((l) => l.port === primary.port)?.slots ?? [];
+    },
     async replicasOf(primary) {
       const view = await liveView();
       const id = view.find((l) => l.port === primary.port)?.id;
       return view.filter((l) => l.primaryId === id && l.flags.includes('slave')).map((l) => byPort(l.port));
     },
     async waitForFailover(killed, timeoutMs = 30000) {
-      const deadId = initial.find((l) => l.port === killed.port)?.id;
-      const heir = initial.find((l) => l.primaryId === deadId);
-      if (!deadId || !heir) throw new Error(`node ${killed.port} was not a primary with a replica`);
+      const { deadId, heir } = heirOf(killed);
+      for (const f of frozen.splice(0)) f.resume();
       const survivors = nodes.filter((n) => n !== killed);
       await waitUntil(`replica ${heir.port} replaced primary ${killed.port} and the cluster is ok`, timeoutMs, async () => {
         for (const n of survivors) {
@@ -141,7 +181,25 @@ export async function startCluster(size = 3, options: ClusterOptions = {}): Prom
       });
       return byPort(heir.port);
     },
+    async cutReplication(primary) {
+      const replicas = await cluster.replicasOf(primary);
+      frozen.push(...replicas);
+      await cutReplication(primary, replicas);
+    },
+    async failover(primary, timeoutMs) {
+      await primary.kill();
+      return cluster.waitForFailover(primary, timeoutMs);
+    },
+    async replicaCaughtUp(primary, timeoutMs) {
+      for (const r of await cluster.replicasOf(primary)) await replicaCaughtUp(primary, r, timeoutMs);
+    },
+    async rejoin(killed, timeoutMs) {
+      const heir = byPort(heirOf(killed).heir.port);
+      await killed.restart();
+      await replicaLinked(heir, killed, timeoutMs);
+    },
   };
+  return cluster;
 }
 
 function isPrimary(line: NodeLine): boolean {

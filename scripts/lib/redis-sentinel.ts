@@ -1,14 +1,19 @@
 // A local Sentinel deployment: one primary, one replica and three Sentinels on free
 // loopback ports, every process started and stopped by pid, plus what a failover test
-// needs: kill the primary, wait until the Sentinels promoted the replica.
+// needs: cut the replica off (so that writes are lost), kill the primary, wait until the
+// Sentinels promoted the replica, bring the old primary back as its replica.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   binaries,
+  cutReplication,
   freePort,
   type RedisServer,
   redisCli,
+  replicaCaughtUp,
+  replicaLinked,
   type ServerKind,
   spawnServer,
   startReplicated,
@@ -38,10 +43,24 @@ export interface SentinelTopology {
   /** The data server the Sentinels name as primary now. */
   primary(): Promise<RedisServer>;
   /**
-   * SIGKILLs the current primary and waits until every live Sentinel names the replica as
-   * primary and it answers `ROLE` as master; returns the new primary.
+   * SIGKILLs the current primary, resumes a replica frozen by `cutReplication`, and waits
+   * until every live Sentinel names the replica as primary and it answers `ROLE` as master;
+   * returns the new primary.
    */
   failover(timeoutMs?: number): Promise<RedisServer>;
+  /**
+   * Freezes the replica and closes its link on the primary: writes from now on exist on the
+   * primary only, so a `failover()` (which resumes the replica after the kill) promotes a
+   * replica without them, deterministically.
+   */
+  cutReplication(): Promise<void>;
+  /** Resolves once the replica has processed every write the primary has made so far. */
+  replicaCaughtUp(timeoutMs?: number): Promise<void>;
+  /**
+   * Starts the primary killed by the last `failover()` again, as a replica of the current
+   * primary (as Sentinel would reconfigure it), and resolves once it is in sync.
+   */
+  rejoin(timeoutMs?: number): Promise<void>;
   /** Stops every process (killed ones included). */
   stop(): Promise<void>;
 }
@@ -60,9 +79,18 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
   try {
     const { primary, replica } = await startReplicated({ server: options.server });
     all.push(primary, replica);
+    // Every Sentinel is told the others (ports and ids) and the replica up front, rather than
+    // learning them from hello messages every 2 s.
+    const peers: Peer[] = [];
+    for (let i = 0; i < count; i++) peers.push({ port: await freePort(), id: randomBytes(20).toString('hex') });
     const sentinels: RedisServer[] = [];
-    for (let i = 0; i < count; i++) {
-      const s = await startSentinel(name, primary.port, Math.floor(count / 2) + 1, downAfterMs, options.server);
+    for (const self of peers) {
+      const s = await startSentinel(
+        { name, primaryPort: primary.port, replicaPort: replica.port, quorum: Math.floor(count / 2) + 1, downAfterMs },
+        self,
+        peers.filter((p) => p !== self),
+        options.server,
+      );
       all.push(s);
       sentinels.push(s);
     }
@@ -76,6 +104,8 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
       return true;
     });
     const byPort = (port: number) => servers.find((d) => d.port === port);
+    const frozen: RedisServer[] = [];
+    let killed: RedisServer | undefined;
     const primaryNow = async () => {
       for (const s of sentinels) {
         try {
@@ -98,6 +128,8 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
         const old = await primaryNow();
         const heir = servers.find((d) => d !== old) as RedisServer;
         await old.kill();
+        killed = old;
+        for (const f of frozen.splice(0)) f.resume();
         await waitUntil(`the Sentinels promoted ${heir.port}`, timeoutMs, async () => {
           for (const s of sentinels) {
             const port = Number((await ask(s, 'GET-MASTER-ADDR-BY-NAME', name)).trim().split('\n')[1]);
@@ -107,6 +139,24 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
         });
         return heir;
       },
+      async cutReplication() {
+        const primary = await primaryNow();
+        const replicas = servers.filter((d) => d !== primary);
+        frozen.push(...replicas);
+        await cutReplication(primary, replicas);
+      },
+      async replicaCaughtUp(timeoutMs) {
+        const primary = await primaryNow();
+        for (const r of servers.filter((d) => d !== primary)) await replicaCaughtUp(primary, r, timeoutMs);
+      },
+      async rejoin(timeoutMs) {
+        const old = killed;
+        if (!old) throw new Error('no primary was killed');
+        const primary = await primaryNow();
+        await old.restart(['--replicaof', primary.host, String(primary.port)]);
+        killed = undefined;
+        await replicaLinked(primary, old, timeoutMs);
+      },
       stop,
     };
   } catch (err) {
@@ -115,32 +165,43 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
   }
 }
 
-async function startSentinel(
-  name: string,
-  primaryPort: number,
-  quorum: number,
-  downAfterMs: number,
-  server?: ServerKind,
-): Promise<RedisServer> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `rp-sentinel-${port}-`));
+interface Peer {
+  port: number;
+  /** The Sentinel's run id (`sentinel myid`): 40 hex digits. */
+  id: string;
+}
+
+interface Monitored {
+  name: string;
+  primaryPort: number;
+  replicaPort: number;
+  quorum: number;
+  downAfterMs: number;
+}
+
+async function startSentinel(monitored: Monitored, self: Peer, others: Peer[], server?: ServerKind): Promise<RedisServer> {
+  const { name, primaryPort, replicaPort, quorum, downAfterMs } = monitored;
+  const dir = mkdtempSync(join(tmpdir(), `rp-sentinel-${self.port}-`));
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(
     conf,
     [
-      `port ${port}`,
+      `port ${self.port}`,
       'bind 127.0.0.1',
       'protected-mode no',
       `dir ${dir}`,
+      `sentinel myid ${self.id}`,
       `sentinel monitor ${name} 127.0.0.1 ${primaryPort} ${quorum}`,
       `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
       // Also the pause before the same primary may be failed over again: short for tests.
       `sentinel failover-timeout ${name} ${Math.max(3 * downAfterMs, 3000)}`,
       `sentinel parallel-syncs ${name} 1`,
+      `sentinel known-replica ${name} 127.0.0.1 ${replicaPort}`,
+      ...others.map((o) => `sentinel known-sentinel ${name} 127.0.0.1 ${o.port} ${o.id}`),
       '',
     ].join('\n'),
   );
-  return spawnServer(binaries(server).server, [conf, '--sentinel'], port, dir);
+  return spawnServer(binaries(server).server, [conf, '--sentinel'], self.port, dir);
 }
 
 // `SENTINEL MASTER` answers alternating field names and values, one per line.

@@ -31,6 +31,7 @@ export interface RedisServer {
   host: string;
   port: number;
   url: string;
+  /** The process id (a new one after `restart`). */
   pid: number;
   /** Stops this process (SIGTERM, then SIGKILL) and removes its directory. */
   stop(): Promise<void>;
@@ -40,6 +41,12 @@ export interface RedisServer {
   pause(): void;
   /** Resumes a paused process. */
   resume(): void;
+  /**
+   * Starts a killed process again on the same port and directory (a cluster node keeps its
+   * `nodes.conf`, so it rejoins as what the cluster made of it), with `extraArgs` added to
+   * its arguments (e.g. `--replicaof`). Resolves once it answers PING; `pid` is the new one.
+   */
+  restart(extraArgs?: string[]): Promise<void>;
 }
 
 export interface StartOptions {
@@ -88,6 +95,54 @@ export async function startRedis(options: StartOptions = {}): Promise<RedisServe
  * resolves once it answers PING. Sentinels are started through here too.
  */
 export async function spawnServer(binary: string, args: string[], port: number, dir: string): Promise<RedisServer> {
+  let process_ = await spawnProcess(binary, args, port, dir);
+  const server: RedisServer = {
+    host: '127.0.0.1',
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid: process_.pid,
+    pause: () => process.kill(process_.pid, 'SIGSTOP'),
+    resume: () => process.kill(process_.pid, 'SIGCONT'),
+    async kill() {
+      if (process_.running()) process.kill(process_.pid, 'SIGKILL');
+      await process_.exited;
+    },
+    async restart(extraArgs = []) {
+      if (process_.running()) throw new Error(`${binary} on port ${port} is still running`);
+      started.delete(process_.child);
+      process_ = await spawnProcess(binary, [...args, ...extraArgs], port, dir, { keepDir: true });
+      server.pid = process_.pid;
+    },
+    async stop() {
+      const { child, pid, running, exited } = process_;
+      if (running()) {
+        process.kill(pid, 'SIGCONT');
+        process.kill(pid, 'SIGTERM');
+        const timer = setTimeout(() => running() && process.kill(pid, 'SIGKILL'), 3000);
+        await exited;
+        clearTimeout(timer);
+      }
+      started.delete(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
+
+interface ServerProcess {
+  child: ChildProcess;
+  pid: number;
+  running(): boolean;
+  exited: Promise<void>;
+}
+
+async function spawnProcess(
+  binary: string,
+  args: string[],
+  port: number,
+  dir: string,
+  options: { keepDir?: boolean } = {},
+): Promise<ServerProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   started.add(child);
   let stderr = '';
@@ -101,34 +156,17 @@ export async function spawnServer(binary: string, args: string[], port: number, 
   } catch (err) {
     if (running() && child.pid) process.kill(child.pid, 'SIGKILL');
     started.delete(child);
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const pid = child.pid as number;
-  return {
-    host: '127.0.0.1',
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    pid,
-    pause: () => process.kill(pid, 'SIGSTOP'),
-    resume: () => process.kill(pid, 'SIGCONT'),
-    async kill() {
-      if (running()) process.kill(pid, 'SIGKILL');
-      await exited;
-    },
-    async stop() {
-      if (running()) {
-        process.kill(pid, 'SIGCONT');
-        process.kill(pid, 'SIGTERM');
-        const timer = setTimeout(() => running() && process.kill(pid, 'SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
-      started.delete(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { child, pid: child.pid as number, running, exited };
 }
+
+/**
+ * Options of a primary whose replicas must be in sync at once: a full sync starts without
+ * the default 5 s wait for more replicas to join a diskless transfer.
+ */
+export const FAST_SYNC = ['--repl-diskless-sync-delay', '0'];
 
 /** A primary and one replica of it, the replica in sync. */
 export interface ReplicatedPair {
@@ -140,11 +178,12 @@ export interface ReplicatedPair {
 
 /** Starts a primary and a replica of it; resolves once the replica's link is up (in sync). */
 export async function startReplicated(options: Pick<StartOptions, 'server'> = {}): Promise<ReplicatedPair> {
-  const primary = await startRedis({ server: options.server });
+  const primary = await startRedis({ server: options.server, extraArgs: FAST_SYNC });
   const stop = async (replica?: RedisServer) => void (await Promise.all([primary.stop(), replica?.stop()]));
   let replica: RedisServer | undefined;
   try {
-    replica = await startRedis({ server: options.server, replicaOf: { host: primary.host, port: primary.port } });
+    // The replica is a primary after a failover: it gets the fast full sync too.
+    replica = await startRedis({ server: options.server, replicaOf: { host: primary.host, port: primary.port }, extraArgs: FAST_SYNC });
     const started = replica;
     await waitUntil('the replica is in sync', 20000, async () =>
       (await redisCli(started.port, 'INFO', 'replication')).includes('master_link_status:up'),
@@ -154,6 +193,39 @@ export async function startReplicated(options: Pick<StartOptions, 'server'> = {}
     await stop(replica);
     throw err;
   }
+}
+
+/**
+ * Freezes `replicas` (SIGSTOP) and closes their links on `primary` (`CLIENT KILL TYPE
+ * replica`): from now on writes reach the primary only, as when replicas fall behind just
+ * before their primary dies. Freezing alone would not do: what the primary already sent
+ * waits in the frozen replica's socket buffer and would be applied once it resumes.
+ */
+export async function cutReplication(primary: RedisServer, replicas: readonly RedisServer[]): Promise<void> {
+  for (const r of replicas) r.pause();
+  await redisCli(primary.port, 'CLIENT', 'KILL', 'TYPE', 'replica');
+}
+
+/** Resolves once `replica` has processed everything `primary` had written when this was called. */
+export async function replicaCaughtUp(primary: RedisServer, replica: RedisServer, timeoutMs = 10000): Promise<void> {
+  const offset = replicationField(await redisCli(primary.port, 'INFO', 'replication'), 'master_repl_offset');
+  await waitUntil(`replica ${replica.port} caught up with ${primary.port}`, timeoutMs, async () => {
+    const info = await redisCli(replica.port, 'INFO', 'replication');
+    return info.includes('master_link_status:up') && replicationField(info, 'slave_repl_offset') >= offset;
+  });
+}
+
+/** Resolves once `replica` is linked to `primary` and in sync (a full sync done). */
+export async function replicaLinked(primary: RedisServer, replica: RedisServer, timeoutMs = 20000): Promise<void> {
+  await waitUntil(`replica ${replica.port} in sync with ${primary.port}`, timeoutMs, async () => {
+    const info = await redisCli(replica.port, 'INFO', 'replication');
+    if (!info.includes('master_link_status:up') || !info.includes(`master_port:${primary.port}`)) return false;
+    return (await redisCli(primary.port, 'INFO', 'replication')).includes(`port=${replica.port},state=online`);
+  });
+}
+
+function replicationField(info: string, field: string): number {
+  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
 }
 
 /** Runs the selected kind's CLI (`redis-cli` / `valkey-cli`) against one local server; returns its output. */

@@ -30,9 +30,31 @@ export async function durable(
   route: string | undefined,
   durability: Durability,
 ): Promise<RedisReply> {
-  const [reply, acknowledged] = await client.pipeline([command, waitCommand(durability)], { routeKey: route });
+  const [reply, acknowledged] = await withWait(client, [command], { routeKey: route }, durability);
   confirmed(acknowledged, durability);
   return reply;
+}
+
+/** `commands` (one slot) and a `WAIT` as one plain pipeline on the node of `options.routeKey`. */
+async function withWait(
+  client: RedisClient,
+  commands: readonly (readonly RedisArg[])[],
+  options: PipelineOptions,
+  durability: Durability,
+): Promise<RedisReply[]> {
+  const all = [...commands, waitCommand(durability)];
+  try {
+    return await client.pipeline(all, options);
+  } catch (err) {
+    // A cluster node that no longer serves the slot (its replica took over) refused the
+    // commands with MOVED and ran only the keyless WAIT, and ioredis does not follow a
+    // redirection that not every command of a pipeline got. Nothing was written: let the
+    // client learn the slot's node from a read, then send them again.
+    const route = options.routeKey;
+    if (!client.isCluster || route === undefined || !isMoved(err)) throw err;
+    await client.send(['EXISTS', route], route);
+    return client.pipeline(all, options);
+  }
 }
 
 /**
@@ -48,10 +70,16 @@ export async function durablePipeline(
   const route = options.routeKey ?? (commands[0]?.[1] as string | undefined);
   if (options.atomic) {
     const replies = await client.pipeline(commands, options);
-    confirmed(await client.send(waitCommand(durability), route), durability);
+    // The WAIT must run on the connection that ran EXEC. On a cluster ioredis sends a keyless
+    // command to any node: a keyed read beside it routes it to the write's node.
+    const acknowledged =
+      client.isCluster && route !== undefined
+        ? (await client.pipeline([['EXISTS', route], waitCommand(durability)], { routeKey: route }))[1]
+        : await client.send(waitCommand(durability), route);
+    confirmed(acknowledged, durability);
     return replies;
   }
-  const replies = await client.pipeline([...commands, waitCommand(durability)], { ...options, routeKey: route });
+  const replies = await withWait(client, commands, { ...options, routeKey: route }, durability);
   confirmed(replies.pop(), durability);
   return replies;
 }
@@ -68,6 +96,10 @@ export function durabilityError(durability: Durability): ValidationError | undef
   } catch (err) {
     return err as ValidationError;
   }
+}
+
+function isMoved(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('MOVED ');
 }
 
 function waitCommand(durability: Durability): RedisArg[] {

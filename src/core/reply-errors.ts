@@ -17,8 +17,10 @@ const UNAVAILABLE_NAMES = new Set([
   'MaxRetriesPerRequestError',
   'ClusterAllFailedError',
 ]);
+// "Command aborted due to connection close": ioredis, for the rest of a pipeline whose
+// connection closed after its first replies (a durable write's WAIT when the primary dies).
 const UNAVAILABLE_MESSAGE =
-  /Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue|Failed to refresh slots cache|None of startup nodes|The client is closed|Socket closed unexpectedly|Connection timeout|client is offline|CLUSTERDOWN|LOADING/i;
+  /Connection is closed|Command aborted due to connection close|ECONNREFUSED|ECONNRESET|EPIPE|Stream isn't writeable|enableOfflineQueue|Failed to refresh slots cache|None of startup nodes|The client is closed|Socket closed unexpectedly|Connection timeout|client is offline|CLUSTERDOWN|LOADING/i;
 
 /** True when Redis answered `NOSCRIPT` (the script cache lacks the SHA). */
 export function isNoScript(err: unknown): boolean {

@@ -2,13 +2,15 @@
 // for replicas in one round trip, on a private primary with one replica. A frozen replica
 // (SIGSTOP) confirms nothing, so the write is refused with ReplicationError after `waitMs`
 // while it did run on the primary. Bad durability options are refused before anything is sent.
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ReplicatedPair, redisCli, startReplicated } from '../../scripts/lib/redis-servers.js';
-import { type RedisConnection, ReplicationError, ValidationError } from '../../src/index.js';
-import { defineScript } from '../../src/kit/index.js';
+import { type RedisCluster, startCluster } from '../../scripts/lib/redis-cluster.js';
+import { binaries, type ReplicatedPair, redisCli, startReplicated } from '../../scripts/lib/redis-servers.js';
+import { RedisConnection, RedisUnavailableError, ReplicationError, ValidationError } from '../../src/index.js';
+import { defineScript, sleep } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
-import { driver, target, testConnection } from '../harness/redis.js';
+import { driver, target, testConnection, uniquePrefix } from '../harness/redis.js';
 
 const add = defineScript<readonly (string | number)[], number>(
   'test/durable-add',
@@ -21,6 +23,12 @@ const once = { replicas: 1, waitMs: 2000 };
 
 async function onReplica(pair: ReplicatedPair, key: string): Promise<string> {
   return (await redisCli(pair.replica.port, 'GET', key)).trim();
+}
+
+/** GET on a cluster replica: in one connection with READONLY, or the replica redirects it. */
+function onClusterReplica(port: number, key: string): string {
+  const out = spawnSync(binaries().cli, ['-h', '127.0.0.1', '-p', String(port)], { input: `READONLY\nGET ${key}\n`, encoding: 'utf8' });
+  return out.stdout.trim().split('\n').pop() ?? '';
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -126,6 +134,60 @@ describe.skipIf(target === 'cluster')(`durable writes via ${driver}`, () => {
   it('asking for more replicas than there are is refused after waitMs', async () => {
     const error = await rejection(subject.connection.run(add, ['d:two'], [1], { durability: { replicas: 2, waitMs: 100 } }));
     expect(error).toMatchObject({ code: 'REPLICATION', acknowledged: 1, required: 2 });
+  });
+
+  it('a primary that dies while its WAIT waits gives RedisUnavailableError (the write got its reply, the WAIT none)', async () => {
+    const { connection } = subject;
+    pair.replica.pause();
+    try {
+      const write = rejection(connection.run(add, ['d:dies'], [1], { durability: { replicas: 1, waitMs: 3000 } }));
+      await sleep(300);
+      await pair.primary.kill();
+      const error = await write;
+      expect(error, String(error)).toBeInstanceOf(RedisUnavailableError);
+    } finally {
+      pair.replica.resume();
+      await pair.primary.restart();
+    }
+  });
+});
+
+// A cluster with one replica per primary: the WAIT runs on the node (and connection) of the
+// write, also after EXEC, where ioredis would send a keyless command to any node.
+describe.skipIf(target !== 'cluster')(`durable writes on a cluster via ${driver}`, () => {
+  let cluster: RedisCluster;
+  let connection: RedisConnection;
+  beforeAll(async () => {
+    cluster = await startCluster(3, { replicas: 1 });
+    connection = await RedisConnection.connect({ clusterNodes: cluster.seeds, driver }, { prefix: uniquePrefix(), commandTimeoutMs: 5000 });
+  }, 60_000);
+  afterAll(async () => {
+    await connection?.close();
+    await cluster?.stop();
+  });
+
+  it("confirmed by the replica of the key's primary; refused while that replica is frozen", async () => {
+    const key = connection.keys('durability-test').key('c', 'n');
+    const atomic = (durability = once) => connection.pipeline([['INCR', key]], { atomic: true, routeKey: key, durability });
+    const writes = [
+      (durability = once) => connection.run(add, [key], [1], { durability }),
+      (durability = once) => connection.send(['INCR', key], key, { durability }),
+      (durability = once) => connection.pipeline([['INCR', key]], { routeKey: key, durability }),
+      atomic,
+    ];
+    for (const write of writes) await write();
+    const primary = await cluster.primaryOf(key);
+    const [replica] = await cluster.replicasOf(primary);
+    expect(onClusterReplica(replica?.port as number, key)).toBe('4');
+    replica?.pause();
+    try {
+      for (const write of writes) expect(await rejection(write({ replicas: 1, waitMs: 200 }))).toBeInstanceOf(ReplicationError);
+      // A WAIT sent to any other node would confirm at once: five tries leave no luck.
+      for (let i = 0; i < 5; i++) expect(await rejection(atomic({ replicas: 1, waitMs: 50 }))).toBeInstanceOf(ReplicationError);
+    } finally {
+      replica?.resume();
+    }
+    expect(await atomic()).toEqual([14]);
   });
 });
 
