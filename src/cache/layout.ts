@@ -4,6 +4,8 @@ import { encodeKeyPart, type KeySpace } from '../core/keys.js';
 export interface EntryKeys {
   /** Slot bucket tag (`b0`, `b1`, ...): every key of the entry and the tag indexes it is listed in share it. */
   bucket: string;
+  /** The bucket's invalidation channel, in the bucket's slot (a script of the bucket can publish on it sharded). */
+  channel: string;
   /** The entry: a string holding header + value. */
   entry: string;
   /** The short-lived load guard (stampede protection). */
@@ -16,20 +18,23 @@ export interface EntryKeys {
  * each entry it lists: a tagged set is then one script, and `invalidateTag`
  * one read and one script per bucket. On standalone Redis one bucket is enough.
  *
- * `prefix:cache:{b<n>}:e:<key>` entry, `...:g:<key>` guard, `...:t:<tag>` tag index.
+ * `prefix:cache:{b<n>}:e:<key>` entry, `...:g:<key>` guard, `...:t:<tag>` tag index, and
+ * `prefix:cache:{b<n>}:bus` the bucket's invalidation channel: writes to a bucket announce
+ * themselves on its channel (sharded pub/sub on a cluster keeps each message within the shard
+ * of its bucket), and every instance listens on all of them.
  */
 export class CacheLayout {
   /** Every bucket tag, in order. */
   readonly buckets: readonly string[];
-  /** The pub/sub channel of invalidation messages. */
-  readonly channel: string;
+  /** The invalidation channel of each bucket, in bucket order. */
+  readonly channels: readonly string[];
 
   constructor(
     private readonly keys: KeySpace,
     bucketCount: number,
   ) {
     this.buckets = Array.from({ length: bucketCount }, (_, i) => `b${i}`);
-    this.channel = keys.key('bus', 'invalidate');
+    this.channels = this.buckets.map((b) => this.channelOf(b));
   }
 
   /** The keys of the entry `key` (a user key, already validated). */
@@ -37,7 +42,12 @@ export class CacheLayout {
     const bucket = this.bucketOf(key);
     const stem = this.keys.stem(bucket);
     const part = encodeKeyPart(key);
-    return { bucket, entry: `${stem}:e:${part}`, guard: `${stem}:g:${part}` };
+    return { bucket, channel: `${stem}:bus`, entry: `${stem}:e:${part}`, guard: `${stem}:g:${part}` };
+  }
+
+  /** The invalidation channel of `bucket`. */
+  channelOf(bucket: string): string {
+    return `${this.keys.stem(bucket)}:bus`;
   }
 
   /** The index of `tag` in one bucket. */

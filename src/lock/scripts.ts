@@ -59,7 +59,7 @@ export const acquireScript = defineScript<[owner: string, ttlMs: number, queueMe
     },
   },
 );
-export const releaseScript = defineScript<[owner: string, instancePrefix: string], Released>('lock/release', releaseSource, {
+export const releaseScript = defineScript<[owner: string, instancePrefix: string, publishFlag: '1' | '0'], Released>('lock/release', releaseSource, {
   keys: 4,
   coalesce: { replyLength: 3 },
   parseReply: (reply) => {
@@ -83,7 +83,7 @@ export const fencedWriteScript = defineScript<
   },
 });
 export const semaphoreAcquireScript = defineScript<
-  [owner: string, limit: number, ttlMs: number, queueMember: string, waitMs: number],
+  [owner: string, limit: number, ttlMs: number, queueMember: string, waitMs: number, publishFlag: '1' | '0'],
   { granted: boolean; value: number }
 >('lock/semaphore-acquire', semaphoreAcquireSource, {
   keys: 3,
@@ -93,7 +93,7 @@ export const semaphoreAcquireScript = defineScript<
     return { granted: Number(granted) === 1, value: Number(value) };
   },
 });
-export const semaphoreReleaseScript = defineScript<[owner: string, limit: number], boolean>(
+export const semaphoreReleaseScript = defineScript<[owner: string, limit: number, publishFlag: '1' | '0'], boolean>(
   'lock/semaphore-release',
   semaphoreReleaseSource,
   {

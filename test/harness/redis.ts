@@ -63,8 +63,10 @@ export function uniquePrefix(label = 't'): string {
 export async function testConnection(options: RedisConnectionOptions = {}): Promise<RedisConnection> {
   const connection = RedisConnection.from(await rawClient(), { prefix: uniquePrefix(), ...options });
   opened.push({ close: () => connection.close() });
-  // Open every node connection now: ioredis' per-node ready check (INFO) must not land inside a command count.
+  // Open every node connection now: ioredis' per-node ready check (INFO) must not land inside a
+  // command count; nor may the connection's one-time pub/sub check (COMMAND INFO on a cluster).
   await Promise.all((await connection.client.primaries()).map((node) => node.send(['PING'])));
+  await connection.shardedPubSub();
   return connection;
 }
 
