@@ -125,7 +125,12 @@ export class RemoteTier {
   }
 
   /** Issues one Redis call with the time `deadline` has left, reporting its failure. */
-  private call<T>(deadline: Deadline, operation: CacheOperation, key: string | undefined, issue: (timeoutMs: number) => Promise<T>): Promise<T> {
+  private call<T>(
+    deadline: Deadline,
+    operation: CacheOperation,
+    key: string | undefined,
+    issue: (timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
     const ms = this.budget<T>(deadline, operation, key);
     if (typeof ms !== 'number') return ms;
     return this.settle(issue(ms), deadline, operation, key);

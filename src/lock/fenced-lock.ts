@@ -229,7 +229,11 @@ export class FencedLock {
 
   private async release(keys: ResourceKeys, owner: string): Promise<ReleaseOutcome> {
     const flag = publishFlag(await this.connection.shardedPubSub());
-    const released = await this.connection.run(releaseScript, [keys.lock, keys.fence, keys.queue, keys.channel], [owner, this.instanceId, flag]);
+    const released = await this.connection.run(
+      releaseScript,
+      [keys.lock, keys.fence, keys.queue, keys.channel],
+      [owner, this.instanceId, flag],
+    );
     // Handed to one of our own waiters: wake it now (release.lua published nothing for it).
     if (released.code === 2) this.wakeups.deliver(keys.channel, `${released.nextOwner} ${released.token}`);
     return released.code === 2 ? 'handed-off' : released.code === 1 ? 'released' : 'not-held';

@@ -59,14 +59,18 @@ export const acquireScript = defineScript<[owner: string, ttlMs: number, queueMe
     },
   },
 );
-export const releaseScript = defineScript<[owner: string, instancePrefix: string, publishFlag: '1' | '0'], Released>('lock/release', releaseSource, {
-  keys: 4,
-  coalesce: { replyLength: 3 },
-  parseReply: (reply) => {
-    const [code, nextOwner, token] = entries(reply);
-    return { code: Number(code) as Released['code'], nextOwner: String(nextOwner), token: Number(token) };
+export const releaseScript = defineScript<[owner: string, instancePrefix: string, publishFlag: '1' | '0'], Released>(
+  'lock/release',
+  releaseSource,
+  {
+    keys: 4,
+    coalesce: { replyLength: 3 },
+    parseReply: (reply) => {
+      const [code, nextOwner, token] = entries(reply);
+      return { code: Number(code) as Released['code'], nextOwner: String(nextOwner), token: Number(token) };
+    },
   },
-});
+);
 export const extendScript = defineScript<[owner: string, ttlMs: number], boolean>('lock/extend', extendSource, {
   keys: 1,
   parseReply: isOne,

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { createClient, createCluster } from 'redis';
 import { afterAll, inject } from 'vitest';
-import { RedisConnection, type RedisClient, type RedisConnectionOptions } from '../../src/index.js';
+import { type RedisClient, RedisConnection, type RedisConnectionOptions } from '../../src/index.js';
 
 export type Target = 'standalone' | 'cluster';
 export type Driver = 'ioredis' | 'node-redis';
@@ -23,24 +23,28 @@ export function topology() {
 }
 
 /**
- * A fresh raw client (ioredis or node-redis, standalone or cluster) closed after the file's tests.
+ * A fresh raw client (ioredis or node-redis, standalone or cluster; another server's `url` or
+ * `clusterNodes` than the project's) closed after the file's tests.
  * `reconnectDelayMs` makes it (and its duplicates, pub/sub connections included) wait that long
  * before each reconnect, to hold a killed connection down (not an ioredis cluster: its nodes
  * take no retry strategy, and its sharded subscribers reconnect at once).
  */
 export async function rawClient(
-  which: { target?: Target; driver?: Driver; url?: string; reconnectDelayMs?: number } = {},
+  which: { target?: Target; driver?: Driver; url?: string; clusterNodes?: string[]; reconnectDelayMs?: number } = {},
 ): Promise<object> {
   const t = which.target ?? target;
   const d = which.driver ?? driver;
   const topo = topology();
   const url = which.url ?? topo.standaloneUrl;
+  const clusterNodes = which.clusterNodes ?? topo.clusterNodes;
   const delay = which.reconnectDelayMs;
   const retry = delay === undefined ? {} : { retryStrategy: () => delay };
   const socket = delay === undefined ? {} : { socket: { reconnectStrategy: () => delay } };
   if (d === 'ioredis') {
     if (t === 'cluster') {
-      const c = new Cluster(topo.clusterNodes.map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) })));
+      const c = new Cluster(clusterNodes.map((n) => ({ host: n.split(':')[0], port: Number(n.split(':')[1]) })));
+      // Commands report connection trouble; a cluster a test stopped must not log refresh errors.
+      c.on('error', () => {});
       opened.push({ close: () => c.quit() });
       return c;
     }
@@ -51,7 +55,7 @@ export async function rawClient(
     return c;
   }
   if (t === 'cluster') {
-    const c = createCluster({ rootNodes: topo.clusterNodes.map((n) => ({ url: `redis://${n}` })), defaults: socket });
+    const c = createCluster({ rootNodes: clusterNodes.map((n) => ({ url: `redis://${n}` })), defaults: socket });
     c.on('error', () => {});
     await c.connect();
     opened.push({ close: () => c.close() });
