@@ -4,16 +4,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  binaries,
-  freePort,
-  type RedisServer,
-  redisCli,
-  type ServerKind,
-  spawnServer,
-  startReplicated,
-  waitUntil,
-} from './redis-servers.js';
+import { binaries, freePort, type RedisServer, redisCli, type ServerKind, spawnServer, startReplicated, waitUntil } from './redis-servers.js';
 
 export interface SentinelOptions {
   /** The name the Sentinels monitor the primary under. Default `'mymaster'`. */
