@@ -24,22 +24,18 @@ const publishScript = defineScript<[flag: '0' | '1', message: string]>(
   },
 );
 
+/** Pub/sub messages a node received over the cluster bus (Valkey 8 does not count the ones it sends). */
 interface BusStats {
-  publishSent: number;
-  publishReceived: number;
-  shardSent: number;
-  shardReceived: number;
+  /** Of `PUBLISH`. */
+  publish: number;
+  /** Of `SPUBLISH`. */
+  shard: number;
 }
 
 async function busStats(port: number): Promise<BusStats> {
   const info = await redisCli(port, 'CLUSTER', 'INFO');
-  const field = (name: string) => Number(info.match(new RegExp(`^cluster_stats_messages_${name}:(\\d+)`, 'm'))?.[1] ?? 0);
-  return {
-    publishSent: field('publish_sent'),
-    publishReceived: field('publish_received'),
-    shardSent: field('publishshard_sent'),
-    shardReceived: field('publishshard_received'),
-  };
+  const field = (name: string) => Number(info.match(new RegExp(`^cluster_stats_messages_${name}_received:(\\d+)`, 'm'))?.[1] ?? 0);
+  return { publish: field('publish'), shard: field('publishshard') };
 }
 
 // Connections to the private clusters, closed before their cluster stops.
@@ -62,7 +58,7 @@ async function instances(cluster: RedisCluster): Promise<[RedisConnection, Redis
 
 /**
  * `SETS` cache writes in one instance while the other listens on every invalidation channel;
- * resolves the cluster-bus messages each node sent and received meanwhile ("P1".."P3"
+ * resolves the pub/sub messages each node received over the cluster bus meanwhile ("P1".."P3"
  * primaries, "R1".."R3" their replicas).
  */
 async function measureInvalidations(cluster: RedisCluster, writerSide: RedisConnection, listenerSide: RedisConnection) {
@@ -90,17 +86,15 @@ async function measureInvalidations(cluster: RedisCluster, writerSide: RedisConn
     .map((n, j) => {
       const b = before[j] as BusStats;
       const a = after[j] as BusStats;
-      return {
-        node: labels.get(n.port) ?? String(n.port),
-        sent: a.publishSent - b.publishSent + a.shardSent - b.shardSent,
-        received: a.publishReceived - b.publishReceived + a.shardReceived - b.shardReceived,
-        shardSent: a.shardSent - b.shardSent,
-        publishSent: a.publishSent - b.publishSent,
-      };
+      return { node: labels.get(n.port) ?? String(n.port), publish: a.publish - b.publish, shard: a.shard - b.shard };
     })
     .sort((x, y) => x.node.localeCompare(y.node));
   if (process.env.RP_REPORT) console.log(`${SETS} cache writes, ${driver}:`, JSON.stringify(perNode));
   return perNode;
+}
+
+function sum<T>(items: readonly T[], of: (item: T) => number): number {
+  return items.reduce((total, item) => total + of(item), 0);
 }
 
 describe.runIf(target === 'cluster')(`sharded pub/sub on a cluster with replicas via ${driver}`, () => {
@@ -118,12 +112,10 @@ describe.runIf(target === 'cluster')(`sharded pub/sub on a cluster with replicas
       const [writerSide, listenerSide] = await instances(cluster);
       expect(await writerSide.shardedPubSub()).toBe(true);
       const perNode = await measureInvalidations(cluster, writerSide, listenerSide);
-      const total = (f: (n: (typeof perNode)[number]) => number) => perNode.reduce((s, n) => s + f(n), 0);
-      // Every message goes from its primary to that primary's replica, once.
-      expect(total((n) => n.shardSent)).toBe(SETS);
-      expect(total((n) => n.publishSent)).toBe(0);
-      expect(total((n) => n.received)).toBe(SETS);
-      for (const n of perNode) if (n.node.startsWith('P')) expect(n.received, n.node).toBe(0);
+      // Every message goes from its primary to that primary's replica, once; no other node hears of it.
+      expect(sum(perNode, (n) => n.shard)).toBe(SETS);
+      expect(sum(perNode, (n) => n.publish)).toBe(0);
+      for (const n of perNode) if (n.node.startsWith('P')) expect(n.shard, n.node).toBe(0);
     });
   });
 
@@ -143,12 +135,10 @@ describe.runIf(target === 'cluster')(`sharded pub/sub on a cluster with replicas
       expect(await writerSide.shardedPubSub()).toBe(false);
       expect((await listenerSide.subscriber()).sharded).toBe(false);
       const perNode = await measureInvalidations(cluster, writerSide, listenerSide);
-      const total = (f: (n: (typeof perNode)[number]) => number) => perNode.reduce((s, n) => s + f(n), 0);
-      expect(total((n) => n.publishSent)).toBe(SETS * 5);
-      expect(total((n) => n.shardSent)).toBe(0);
-      // Each node hears every message but the ones it published itself.
-      expect(total((n) => n.received)).toBe(SETS * 5);
-      for (const n of perNode) expect(n.received, n.node).toBeGreaterThan(0);
+      // Each node hears every message but the ones it published itself: 5 copies of each.
+      expect(sum(perNode, (n) => n.publish)).toBe(SETS * 5);
+      expect(sum(perNode, (n) => n.shard)).toBe(0);
+      for (const n of perNode) expect(n.publish, n.node).toBeGreaterThanOrEqual(n.node.startsWith('R') ? SETS : 1);
     });
 
     it('the L1 tier and lock wake-ups work as before', async () => {
