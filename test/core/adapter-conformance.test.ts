@@ -160,9 +160,9 @@ describe(`client adapter contract on ${target} via ${driver}`, () => {
     // A new handler of a resubscribed channel is confirmed at once, and every channel delivers.
     await sub.subscribe(channels[0] as string, () => {});
     for (const c of channels) expect(await publish(c, 'after'), c).toBe(1);
-    const after = () => got.filter((m) => m.endsWith(':after'));
-    await waitFor(() => after().length === channels.length);
-    expect(after().sort()).toEqual(channels.map((c) => `${c}:after`).sort());
+    const delivered = () => got.filter((m) => m.endsWith(':after'));
+    await waitFor(() => delivered().length === channels.length);
+    expect(delivered().sort()).toEqual(channels.map((c) => `${c}:after`).sort());
     await sub.close();
   });
 

@@ -106,7 +106,9 @@ describe.skipIf(target === 'cluster')(`durable writes via ${driver}`, () => {
       expect(error).toMatchObject({ code: 'REPLICATION', acknowledged: 0, required: 1 });
       expect(took).toBeGreaterThanOrEqual(290);
       expect(took).toBeLessThan(300 + 2000);
-      const sendError = await rejection(connection.send(['SET', 'd:frozen-send', 'v'], 'd:frozen-send', { durability: { replicas: 1, waitMs: 200 } }));
+      const sendError = await rejection(
+        connection.send(['SET', 'd:frozen-send', 'v'], 'd:frozen-send', { durability: { replicas: 1, waitMs: 200 } }),
+      );
       expect(sendError).toBeInstanceOf(ReplicationError);
       const pipelineError = await rejection(
         connection.pipeline([['SET', 'd:frozen-multi', 'v']], { atomic: true, durability: { replicas: 1, waitMs: 200 } }),

@@ -93,25 +93,34 @@ async function measureInvalidations(cluster: RedisCluster, writerSide: RedisConn
   return perNode;
 }
 
+/**
+ * 3 primaries with a replica each, started before the tests of the enclosing `describe` (with
+ * `extraArgs` for every node) and stopped after them, connections first.
+ */
+function privateCluster(extraArgs: string[]): { current: RedisCluster } {
+  const holder = {} as { current: RedisCluster };
+  beforeAll(async () => {
+    holder.current = await startCluster(3, { replicas: 1, extraArgs });
+  });
+  afterAll(async () => {
+    await closeConnections();
+    await holder.current?.stop();
+  });
+  return holder;
+}
+
 function sum<T>(items: readonly T[], of: (item: T) => number): number {
   return items.reduce((total, item) => total + of(item), 0);
 }
 
 describe.runIf(target === 'cluster')(`sharded pub/sub on a cluster with replicas via ${driver}`, () => {
   describe('servers with SPUBLISH (Redis 7.0+, Valkey)', () => {
-    let cluster: RedisCluster;
-    beforeAll(async () => {
-      cluster = await startCluster(3, { replicas: 1 });
-    });
-    afterAll(async () => {
-      await closeConnections();
-      await cluster?.stop();
-    });
+    const cluster = privateCluster([]);
 
     it('invalidations stay in the shard of their bucket: each message reaches one replica, no other node', async () => {
-      const [writerSide, listenerSide] = await instances(cluster);
+      const [writerSide, listenerSide] = await instances(cluster.current);
       expect(await writerSide.shardedPubSub()).toBe(true);
-      const perNode = await measureInvalidations(cluster, writerSide, listenerSide);
+      const perNode = await measureInvalidations(cluster.current, writerSide, listenerSide);
       // Every message goes from its primary to that primary's replica, once; no other node hears of it.
       expect(sum(perNode, (n) => n.shard)).toBe(SETS);
       expect(sum(perNode, (n) => n.publish)).toBe(0);
@@ -120,21 +129,13 @@ describe.runIf(target === 'cluster')(`sharded pub/sub on a cluster with replicas
   });
 
   describe('servers without SPUBLISH (renamed away, as on Redis 6.x): the fallback', () => {
-    let cluster: RedisCluster;
-    beforeAll(async () => {
-      const gone = ['SPUBLISH', 'SSUBSCRIBE', 'SUNSUBSCRIBE'].flatMap((c) => ['--rename-command', c, '']);
-      cluster = await startCluster(3, { replicas: 1, extraArgs: gone });
-    });
-    afterAll(async () => {
-      await closeConnections();
-      await cluster?.stop();
-    });
+    const cluster = privateCluster(['SPUBLISH', 'SSUBSCRIBE', 'SUNSUBSCRIBE'].flatMap((c) => ['--rename-command', c, '']));
 
     it('detects it once and uses PUBLISH / SUBSCRIBE: every message crosses the bus to every other node', async () => {
-      const [writerSide, listenerSide] = await instances(cluster);
+      const [writerSide, listenerSide] = await instances(cluster.current);
       expect(await writerSide.shardedPubSub()).toBe(false);
       expect((await listenerSide.subscriber()).sharded).toBe(false);
-      const perNode = await measureInvalidations(cluster, writerSide, listenerSide);
+      const perNode = await measureInvalidations(cluster.current, writerSide, listenerSide);
       // Each node hears every message but the ones it published itself: 5 copies of each.
       expect(sum(perNode, (n) => n.publish)).toBe(SETS * 5);
       expect(sum(perNode, (n) => n.shard)).toBe(0);
@@ -142,7 +143,7 @@ describe.runIf(target === 'cluster')(`sharded pub/sub on a cluster with replicas
     });
 
     it('the L1 tier and lock wake-ups work as before', async () => {
-      const [a, b] = await instances(cluster);
+      const [a, b] = await instances(cluster.current);
       const reader = new Cache({ connection: a, ttlMs: 60_000, l1: { ttlMs: 60_000 } });
       const writer = new Cache({ connection: b, ttlMs: 60_000 });
       await reader.ready();
@@ -167,7 +168,7 @@ describe.runIf(target === 'cluster')(`sharded pub/sub on a cluster with replicas
     });
 
     it('a script asked to SPUBLISH on a server that lacks it publishes with PUBLISH instead of failing after its writes', async () => {
-      const [a] = await instances(cluster);
+      const [a] = await instances(cluster.current);
       const channel = `{${uniquePrefix('ch')}}`;
       const got: string[] = [];
       await (await a.subscriber()).subscribe(channel, (m) => got.push(m));
