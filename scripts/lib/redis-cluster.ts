@@ -29,6 +29,8 @@ export interface ClusterOptions {
   nodeTimeoutMs?: number;
   /** Redis or Valkey. Default env `RP_SERVER`. */
   server?: ServerKind;
+  /** More `redis-server` arguments for every node (e.g. `['--rename-command', 'SPUBLISH', '']`). */
+  extraArgs?: string[];
 }
 
 export interface RedisCluster {
@@ -87,7 +89,7 @@ export async function startCluster(size = 3, options: ClusterOptions = {}): Prom
   const replicas = options.replicas ?? 0;
   const clusterNodeTimeoutMs = options.nodeTimeoutMs ?? (replicas ? 1000 : 5000);
   // A replica may always take over, however long it was cut off: tests kill primaries on purpose.
-  const extraArgs = replicas ? ['--cluster-replica-validity-factor', '0', ...FAST_SYNC] : [];
+  const extraArgs = [...(replicas ? ['--cluster-replica-validity-factor', '0', ...FAST_SYNC] : []), ...(options.extraArgs ?? [])];
   const count = size * (1 + replicas);
   const nodes = await Promise.all(
     Array.from({ length: count }, () => startRedis({ cluster: true, clusterNodeTimeoutMs, extraArgs, server: options.server })),

@@ -3,6 +3,7 @@ import type { RedisArg } from '../core/client/types.js';
 import type { RedisConnection } from '../core/connection.js';
 import { type RedisPatternsError, ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
+import { publishCommand, publishFlag } from '../core/pubsub.js';
 import type { Serializer } from '../core/serializer.js';
 import type { OperationContext, TelemetryAttributes } from '../core/telemetry.js';
 import { assertKeyPart } from '../core/validation.js';
@@ -105,7 +106,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.guard = o.guard && new LoadGuard(this.remote, o.guard.ttlMs, o.guard.waitMs);
     this.l1 =
       o.l1 &&
-      new LocalTier(o.connection, this.layout.channel, this.instanceId, o.l1.maxEntries, o.l1.ttlMs, (error) =>
+      new LocalTier(o.connection, this.layout.channels, this.instanceId, o.l1.maxEntries, o.l1.ttlMs, (error) =>
         this.redisFailed(typed(error), 'subscribe', undefined),
       );
   }
@@ -229,12 +230,12 @@ export class Cache extends EventEmitter<CacheEvents> {
     const deadline = this.remote.deadline();
     if (!this.remote.usable(deadline)) return false;
     const indexes = policy.tags?.map((t) => this.layout.tagIndex(keys.bucket, t)) ?? [];
-    const [channel, message] = this.announce('k', [key]);
     try {
+      const [channel, message, flag] = await this.announce(keys.channel, 'k', [key], deadline, 'set');
       await this.remote.run(
         setScript,
         [keys.entry, keys.guard, ...indexes],
-        [encoded, policy.ttlMs + policy.graceMs, '1', channel, message],
+        [encoded, policy.ttlMs + policy.graceMs, '1', channel, message, flag],
         deadline,
         'set',
         key,
@@ -260,9 +261,9 @@ export class Cache extends EventEmitter<CacheEvents> {
     const items = list.map((key) => ({ key, keys: this.layout.of(key) }));
     await instrument.trace('delete', this.telemetry, list.length === 1 ? list[0] : undefined, async () => {
       await Promise.all(
-        groupByBucket(items, (i) => i.keys.bucket).map((group) => {
+        groupByBucket(items, (i) => i.keys.bucket).map(async (group) => {
           const redisKeys = group.flatMap((i) => [i.keys.entry, i.keys.guard]);
-          const announcement = this.announce('k', group.map(keyOf));
+          const announcement = await this.announce(group[0].keys.channel, 'k', group.map(keyOf), deadline, 'delete');
           return this.remote.run(deleteScript, redisKeys, announcement, deadline, 'delete');
         }),
       );
@@ -321,7 +322,7 @@ export class Cache extends EventEmitter<CacheEvents> {
       const deleted = await clearKeys(this.connection, this.layout, this.remote);
       // Reads that overlapped the deletion may have filled L1 with a value just deleted.
       this.l1?.clear();
-      if (this.broadcast) await this.remote.send(['PUBLISH', ...this.announce('c', '')], undefined, this.remote.deadline(), 'clear');
+      if (this.broadcast) await this.broadcastAll('c', '', this.remote.deadline(), 'clear');
       return deleted;
     });
   }
@@ -401,13 +402,18 @@ export class Cache extends EventEmitter<CacheEvents> {
         this.remote.usable(deadline) &&
         (
           await Promise.all(
-            groupByBucket(items, (i) => i.keys.bucket).map((group) => {
+            groupByBucket(items, (i) => i.keys.bucket).map(async (group) => {
               const commands = group.map((i) => i.command);
-              if (this.broadcast) commands.push(['PUBLISH', ...this.announce('k', group.map(keyOf))]);
-              return this.remote.pipeline(commands, group[0].keys.entry, deadline, 'mset').then(
-                () => true,
-                () => false,
-              );
+              try {
+                if (this.broadcast) {
+                  const [channel, message, flag] = await this.announce(group[0].keys.channel, 'k', group.map(keyOf), deadline, 'mset');
+                  commands.push(publishCommand(flag === '1', channel, message));
+                }
+                await this.remote.pipeline(commands, group[0].keys.entry, deadline, 'mset');
+                return true;
+              } catch {
+                return false; // reported by the remote tier
+              }
             }),
           )
         ).every(Boolean);
@@ -559,7 +565,7 @@ export class Cache extends EventEmitter<CacheEvents> {
         const indexes = policy.tags.map((t) => this.layout.tagIndex(keys.bucket, t));
         // No message: other instances' L1 cannot hold this key fresh, since it was missing from Redis.
         const flag = release ? '1' : '0';
-        return this.remote.run(setScript, [keys.entry, keys.guard, ...indexes], [encoded, px, flag, '', ''], d, 'store', key);
+        return this.remote.run(setScript, [keys.entry, keys.guard, ...indexes], [encoded, px, flag, '', '', '0'], d, 'store', key);
       }
       const set = ['SET', keys.entry, encoded, 'PX', px];
       if (!release) return this.remote.send(set, keys.entry, d, 'store', key);
@@ -609,17 +615,32 @@ export class Cache extends EventEmitter<CacheEvents> {
     const deadline = this.remote.deadline();
     return instrument.trace(operation, this.telemetry, tag, async () => {
       const count = await sweepTag(this.remote, this.layout, tag, chunk(deadline), deadline, operation);
-      if (this.broadcast) await this.remote.send(['PUBLISH', ...this.announce('t', tag)], undefined, deadline, operation);
+      if (this.broadcast) await this.broadcastAll('t', tag, deadline, operation);
       return count;
     });
   }
 
-  /** The channel and message that announce an invalidation, or two empty strings (no broadcast). */
-  private announce(kind: 'k', keys: readonly string[]): [channel: string, message: string];
-  private announce(kind: 't' | 'c', tag: string): [channel: string, message: string];
-  private announce(kind: InvalidationKind, what: string | readonly string[]): [channel: string, message: string] {
-    if (!this.broadcast) return ['', ''];
-    return [this.layout.channel, invalidationMessage(this.instanceId, kind, typeof what === 'string' ? what : JSON.stringify(what))];
+  /**
+   * What announces an invalidation on a bucket's `channel`: the channel, the message and the
+   * publish flag of its scripts (`SPUBLISH` or `PUBLISH`); two empty strings without broadcast.
+   */
+  private async announce(
+    channel: string,
+    kind: InvalidationKind,
+    what: string | readonly string[],
+    deadline: Deadline,
+    operation: CacheOperation,
+  ): Promise<[channel: string, message: string, flag: '0' | '1']> {
+    if (!this.broadcast) return ['', '', '0'];
+    const sharded = await this.remote.shardedPubSub(deadline, operation);
+    const message = invalidationMessage(this.instanceId, kind, typeof what === 'string' ? what : JSON.stringify(what));
+    return [channel, message, publishFlag(sharded)];
+  }
+
+  /** Tells every other instance's L1 tier (they listen on every bucket's channel: the first reaches them all). */
+  private async broadcastAll(kind: 't' | 'c', what: string, deadline: Deadline, operation: CacheOperation): Promise<void> {
+    const [channel, message, flag] = await this.announce(this.layout.channels[0] as string, kind, what, deadline, operation);
+    await this.remote.send(publishCommand(flag === '1', channel, message), channel, deadline, operation);
   }
 
   private decode(raw: string, key: string): DecodedEntry | undefined {

@@ -1,3 +1,4 @@
+import type { Subscriber } from '../core/client/types.js';
 import type { RedisConnection } from '../core/connection.js';
 import { type ABSENT, Lru } from './lru.js';
 
@@ -15,27 +16,33 @@ export function invalidationMessage(senderId: string, kind: InvalidationKind, bo
 /**
  * The in-process L1 tier: a bounded LRU kept coherent with other instances over pub/sub.
  *
- * Coherence rests on two rules. A read that overlapped any invalidation this instance saw
+ * Coherence rests on three rules. A read that overlapped any invalidation this instance saw
  * does not fill L1 (the caller captures {@link LocalTier.generation} before its Redis read),
- * so a late reply cannot re-insert an old value. And L1 fills nothing until the invalidation
- * channel's subscription is confirmed (confirming it also bumps the generation, so a read that
- * started before does not fill either): an instance never holds a value whose invalidation it
- * could have missed, and need not await `ready()` to be coherent. A failed subscription is
- * retried by a later fill, at most once per second.
+ * so a late reply cannot re-insert an old value. L1 fills nothing until the subscription to
+ * every invalidation channel is confirmed (confirming it also bumps the generation, so a read
+ * that started before does not fill either): an instance never holds a value whose
+ * invalidation it could have missed, and need not await `ready()` to be coherent. And when the
+ * pub/sub connection is lost, L1 is emptied and fills nothing until the subscriber is back and
+ * every channel is confirmed again: invalidations published meanwhile are lost for good. A
+ * failed subscription is retried by a later fill, at most once per second.
  */
 export class LocalTier {
   /** Bumped by every invalidation this instance sees. */
   generation = 0;
   private readonly lru: Lru;
-  private live = false;
+  /** Every channel's subscription was confirmed (and not given up by close). */
+  private subscribed = false;
+  /** The pub/sub connection is lost: set by the subscriber's `onDisconnect`, cleared by `onReconnect`. */
+  private interrupted: { promise: Promise<void>; resolve: () => void } | undefined;
   private closed = false;
   private attempt: Promise<void> | undefined;
   private retryAt = 0;
+  private stopWatching: (() => void) | undefined;
   private readonly onMessage = (message: string) => this.receive(message);
 
   constructor(
     private readonly connection: RedisConnection,
-    private readonly channel: string,
+    private readonly channels: readonly string[],
     private readonly instanceId: string,
     maxEntries: number,
     private readonly ttlMs: number,
@@ -45,9 +52,13 @@ export class LocalTier {
     this.subscribe();
   }
 
-  /** Resolves once the current subscription attempt is over (at once when there is none). */
-  ready(): Promise<void> {
-    return this.attempt ?? Promise.resolve();
+  /**
+   * Resolves once the current subscription attempt is over and, after a lost pub/sub
+   * connection, once it is back (at once when neither is under way).
+   */
+  async ready(): Promise<void> {
+    await this.attempt;
+    await this.interrupted?.promise;
   }
 
   /** The value of `key`, or {@link ABSENT}. */
@@ -61,8 +72,8 @@ export class LocalTier {
    */
   fill(key: string, value: unknown, freshUntil: number, tags: readonly string[] | undefined, generation: number): void {
     if (generation !== this.generation) return;
-    if (!this.live) {
-      if (Date.now() >= this.retryAt) this.subscribe();
+    if (!this.subscribed || this.interrupted) {
+      if (!this.subscribed && Date.now() >= this.retryAt) this.subscribe();
       return;
     }
     this.lru.set(key, value, Math.min(Date.now() + this.ttlMs, freshUntil), tags);
@@ -92,24 +103,35 @@ export class LocalTier {
    */
   async close(): Promise<void> {
     this.closed = true;
-    this.invalidate([]);
-    this.lru.clear();
-    if (!this.live) return;
-    this.live = false;
+    this.drop();
+    this.stopWatching?.();
+    this.interrupted?.resolve();
+    this.interrupted = undefined;
+    if (!this.subscribed) return;
+    this.subscribed = false;
     await this.unsubscribe();
+  }
+
+  /** Empties the tier; reads in flight do not fill it. */
+  private drop(): void {
+    this.generation++;
+    this.lru.clear();
   }
 
   private subscribe(): void {
     if (this.attempt || this.closed) return;
     this.attempt = this.connection
       .subscriber()
-      .then((sub) => sub.subscribe(this.channel, this.onMessage))
+      .then((sub) => {
+        this.watch(sub);
+        return Promise.all(this.channels.map((channel) => sub.subscribe(channel, this.onMessage)));
+      })
       .then(
         () => {
           if (this.closed) return this.unsubscribe();
           // A read that started before now was not covered by the subscription.
           this.generation++;
-          this.live = true;
+          this.subscribed = true;
         },
         (error: unknown) => {
           this.retryAt = Date.now() + RESUBSCRIBE_MS;
@@ -121,9 +143,33 @@ export class LocalTier {
       });
   }
 
+  /** Follows the shared subscriber's losses and recoveries (once per tier). */
+  private watch(sub: Subscriber): void {
+    if (this.stopWatching || this.closed) return;
+    const stopLost = sub.onDisconnect?.(() => {
+      this.drop();
+      if (this.interrupted) return;
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.interrupted = { promise, resolve };
+    });
+    const stopBack = sub.onReconnect?.(() => {
+      // Every channel is confirmed again: only reads that start from now on may fill.
+      this.generation++;
+      this.interrupted?.resolve();
+      this.interrupted = undefined;
+    });
+    this.stopWatching = () => {
+      stopLost?.();
+      stopBack?.();
+    };
+  }
+
   private async unsubscribe(): Promise<void> {
     const sub = await this.connection.subscriber().catch(() => undefined);
-    await sub?.unsubscribe(this.channel, this.onMessage).catch(() => undefined);
+    if (sub) await Promise.all(this.channels.map((channel) => sub.unsubscribe(channel, this.onMessage).catch(() => undefined)));
   }
 
   private receive(message: string): void {

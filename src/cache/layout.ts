@@ -4,6 +4,8 @@ import { encodeKeyPart, type KeySpace } from '../core/keys.js';
 export interface EntryKeys {
   /** Slot bucket tag (`b0`, `b1`, ...): every key of the entry and the tag indexes it is listed in share it. */
   bucket: string;
+  /** The bucket's invalidation channel, in the bucket's slot (a script of the bucket can publish on it sharded). */
+  channel: string;
   /** The entry: a string holding header + value. */
   entry: string;
   /** The short-lived load guard (stampede protection). */
@@ -19,16 +21,19 @@ const GLOB = /[*?[\]\\]/g;
  * each entry it lists: a tagged set is then one script, and `invalidateTag`
  * one read and one script per bucket. On standalone Redis one bucket is enough.
  *
- * `prefix:cache:{b<n>}:e:<key>` entry, `...:g:<key>` guard, `...:t:<tag>` tag index. A
- * namespace goes after the hash tag, `prefix:cache:{b<n>}:n:<namespace>:e:<key>`: the slots
+ * `prefix:cache:{b<n>}:e:<key>` entry, `...:g:<key>` guard, `...:t:<tag>` tag index, and
+ * `prefix:cache:{b<n>}:bus` the bucket's invalidation channel: writes to a bucket announce
+ * themselves on its channel (sharded pub/sub on a cluster keeps each message within the shard
+ * of its bucket), and every instance listens on all of them. A namespace goes after the hash
+ * tag, `prefix:cache:{b<n>}:n:<namespace>:e:<key>` (and `...:n:<namespace>:bus`): the slots
  * stay the same, and no key of one namespace (or of none) can match another's, since an
  * encoded part never contains `:`.
  */
 export class CacheLayout {
   /** Every bucket tag, in order. */
   readonly buckets: readonly string[];
-  /** The pub/sub channel of invalidation messages (one per namespace). */
-  readonly channel: string;
+  /** The invalidation channel of each bucket, in bucket order. */
+  readonly channels: readonly string[];
   /** The `SCAN MATCH` pattern of every key of this namespace (admin calls only). */
   readonly pattern: string;
   // Per bucket, everything of a key before `:e:`: built once, so a hit builds one string.
@@ -38,7 +43,7 @@ export class CacheLayout {
     this.buckets = Array.from({ length: bucketCount }, (_, i) => `b${i}`);
     const infix = namespace === undefined ? '' : `:n:${encodeKeyPart(namespace)}`;
     this.stems = new Map(this.buckets.map((b) => [b, keys.stem(b) + infix]));
-    this.channel = namespace === undefined ? keys.key('bus', 'invalidate') : keys.key('bus', 'invalidate', namespace);
+    this.channels = this.buckets.map((b) => this.channelOf(b));
     const base = keys.pattern().slice(0, -1);
     this.pattern = namespace === undefined ? `${base}{b*}:[egt]:*` : `${base}{b*}${infix.replace(GLOB, '\\$&')}:*`;
   }
@@ -48,7 +53,12 @@ export class CacheLayout {
     const bucket = this.bucketOf(key);
     const stem = this.stems.get(bucket) as string;
     const part = encodeKeyPart(key);
-    return { bucket, entry: `${stem}:e:${part}`, guard: `${stem}:g:${part}` };
+    return { bucket, channel: `${stem}:bus`, entry: `${stem}:e:${part}`, guard: `${stem}:g:${part}` };
+  }
+
+  /** The invalidation channel of `bucket`. */
+  channelOf(bucket: string): string {
+    return `${this.stems.get(bucket) as string}:bus`;
   }
 
   /** The index of `tag` in one bucket. */

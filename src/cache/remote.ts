@@ -84,9 +84,7 @@ export class RemoteTier {
     operation: CacheOperation,
     key?: string,
   ): Promise<RedisReply> {
-    const ms = this.budget(deadline, operation, key);
-    if (typeof ms !== 'number') return ms;
-    return this.settle(this.connection.send(args, routeKey, { timeoutMs: ms }), deadline, operation, key);
+    return this.call(deadline, operation, key, (timeoutMs) => this.connection.send(args, routeKey, { timeoutMs }));
   }
 
   /** One script call. */
@@ -98,9 +96,7 @@ export class RemoteTier {
     operation: CacheOperation,
     key?: string,
   ): Promise<R> {
-    const ms = this.budget<R>(deadline, operation, key);
-    if (typeof ms !== 'number') return ms;
-    return this.settle(this.connection.run(script, keys, args, { timeoutMs: ms }), deadline, operation, key);
+    return this.call(deadline, operation, key, (timeoutMs) => this.connection.run(script, keys, args, { timeoutMs }));
   }
 
   /** Several commands of one slot in one round trip. */
@@ -110,9 +106,12 @@ export class RemoteTier {
     deadline: Deadline,
     operation: CacheOperation,
   ): Promise<RedisReply[]> {
-    const ms = this.budget<RedisReply[]>(deadline, operation, undefined);
-    if (typeof ms !== 'number') return ms;
-    return this.settle(this.connection.pipeline(commands, { routeKey, timeoutMs: ms }), deadline, operation, undefined);
+    return this.call(deadline, operation, undefined, (timeoutMs) => this.connection.pipeline(commands, { routeKey, timeoutMs }));
+  }
+
+  /** Whether invalidations are published sharded (decided once per connection; see `RedisConnection.shardedPubSub`). */
+  shardedPubSub(deadline: Deadline, operation: CacheOperation): Promise<boolean> {
+    return this.call(deadline, operation, undefined, (timeoutMs) => this.connection.shardedPubSub({ timeoutMs }));
   }
 
   /** Refuses background work from now on; see {@link RemoteTier.drain}. */
@@ -123,6 +122,18 @@ export class RemoteTier {
   /** Resolves once no background command is in flight (each is bounded by `timeoutMs`). */
   async drain(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  /** Issues one Redis call with the time `deadline` has left, reporting its failure. */
+  private call<T>(
+    deadline: Deadline,
+    operation: CacheOperation,
+    key: string | undefined,
+    issue: (timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
+    const ms = this.budget<T>(deadline, operation, key);
+    if (typeof ms !== 'number') return ms;
+    return this.settle(issue(ms), deadline, operation, key);
   }
 
   /** The time the command may wait, or the rejection when there is none left. */

@@ -29,7 +29,7 @@ const count = (reply: RedisReply): number => {
  * entry, optionally releases the guard, indexes the tags and publishes the invalidation.
  */
 export const setScript = defineScript<
-  [encodedEntry: string, physicalTtlMs: number, releaseGuard: '0' | '1', channel: string, message: string],
+  [encodedEntry: string, physicalTtlMs: number, releaseGuard: '0' | '1', channel: string, message: string, publishFlag: '0' | '1'],
   void
 >('cache/set', setSource, { keys: 'variadic', parseReply: () => undefined });
 
@@ -45,7 +45,7 @@ export const claimScript = defineScript<[token: string, guardTtlMs: number], Cla
 });
 
 /** `cache/delete.lua` over entry and guard keys of one bucket; resolves how many keys existed. */
-export const deleteScript = defineScript<[channel: string, message: string], number>('cache/delete', deleteSource, {
+export const deleteScript = defineScript<[channel: string, message: string, publishFlag: '0' | '1'], number>('cache/delete', deleteSource, {
   keys: 'variadic',
   parseReply: count,
 });

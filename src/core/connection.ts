@@ -6,6 +6,7 @@ import { type Durability, durabilityError, durable, durablePipeline } from './du
 import { CommandTimeoutError, ValidationError } from './errors.js';
 import { EvictionPolicyError, type EvictionReport, evictionChannel, evictionReport, readMemoryPolicies } from './eviction.js';
 import { KeySpace } from './keys.js';
+import { detectShardedPubSub, publishCommand } from './pubsub.js';
 import { toTypedError } from './reply-errors.js';
 import { definedScripts, type LuaScript } from './script.js';
 import { ScriptRunner } from './script-runner.js';
@@ -101,6 +102,8 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
   private readonly scripts: ScriptRunner;
   private readonly coalesceScripts: boolean;
   private subscriberPromise: Promise<Subscriber> | undefined;
+  private sharded: Promise<boolean> | undefined;
+  private shardedKnown = false;
   private readonly keySpaces = new Map<string, KeySpace>();
   private readonly evictionCheck: 'warn' | 'strict' | 'off';
   /** Modules that need noeviction, with the start of their keys (`prefix:module:`). */
@@ -278,12 +281,54 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
   }
 
   /**
+   * Whether pub/sub on this connection is sharded: `true` on a cluster whose servers have
+   * `SPUBLISH` / `SSUBSCRIBE` (Redis 7.0+, Valkey), where a message then stays within the shard
+   * owning its channel's slot instead of crossing the cluster bus to every node; `false`
+   * standalone (no difference there) and on older clusters. Decided once per connection, with
+   * one `COMMAND INFO` on a cluster (none standalone); a check that fails (Redis unreachable)
+   * is made again by the next call. `timeoutMs` bounds this call's wait (default
+   * `commandTimeoutMs`). {@link publish} and {@link subscriber} follow it, and so do the
+   * library's scripts that publish (a script publishes on a channel with its keys' hash tag).
+   */
+  shardedPubSub(options?: CallOptions): Promise<boolean> {
+    let check = this.sharded;
+    if (!check) {
+      const started = within(detectShardedPubSub(this.client), this.commandTimeoutMs, 'COMMAND INFO');
+      check = started;
+      this.sharded = started;
+      started.then(
+        () => {
+          this.shardedKnown = true;
+        },
+        () => {
+          if (this.sharded === started) this.sharded = undefined;
+        },
+      );
+    }
+    const ms = options?.timeoutMs;
+    return ms === undefined || this.shardedKnown ? check : within(check, ms, 'COMMAND INFO');
+  }
+
+  /**
+   * Publishes `message` on `channel` (`SPUBLISH` when {@link shardedPubSub}, else `PUBLISH`,
+   * routed by the channel) and resolves how many subscribers of this node's shard (or, not
+   * sharded, of the node that took it) received it.
+   */
+  async publish(channel: string, message: string, options?: CallOptions): Promise<number> {
+    const sharded = await this.shardedPubSub(options);
+    return Number(await this.send(publishCommand(sharded, channel, message), channel, options));
+  }
+
+  /**
    * The shared pub/sub connection, opened on first use and closed by {@link close}.
-   * Handlers of many channels share it.
+   * Handlers of many channels share it. Its channels are sharded when
+   * {@link shardedPubSub} is `true`: publish to them with {@link publish}. After the
+   * connection was lost it subscribes every channel again and tells its `onReconnect`
+   * listeners (messages published meanwhile are lost).
    */
   subscriber(): Promise<Subscriber> {
     if (!this.subscriberPromise) {
-      this.subscriberPromise = this.client.createSubscriber();
+      this.subscriberPromise = this.shardedPubSub().then((sharded) => this.client.createSubscriber({ sharded }));
       this.subscriberPromise.catch(() => {
         this.subscriberPromise = undefined;
       });

@@ -3,6 +3,7 @@ import { type CallOptions, type ConnectionLike, type RedisConnection, toConnecti
 import { type Durability, durableCalls } from '../core/durability.js';
 import { randomId } from '../core/ids.js';
 import type { KeySpace } from '../core/keys.js';
+import { publishFlag } from '../core/pubsub.js';
 import { unconfirmedReleased } from './durability.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
@@ -297,7 +298,12 @@ export class FencedLock {
   }
 
   private async release(keys: ResourceKeys, owner: string): Promise<ReleaseOutcome> {
-    const released = await this.connection.run(releaseScript, [keys.lock, keys.fence, keys.queue, keys.channel], [owner, this.instanceId]);
+    const flag = publishFlag(await this.connection.shardedPubSub());
+    const released = await this.connection.run(
+      releaseScript,
+      [keys.lock, keys.fence, keys.queue, keys.channel],
+      [owner, this.instanceId, flag],
+    );
     // Handed to one of our own waiters: wake it now (release.lua published nothing for it).
     if (released.code === 2) this.wakeups.deliver(keys.channel, `${released.nextOwner} ${released.token}`);
     return released.code === 2 ? 'handed-off' : released.code === 1 ? 'released' : 'not-held';

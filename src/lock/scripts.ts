@@ -79,14 +79,18 @@ export const acquireAllScript = defineScript<[owner: string, ttlMs: number], All
     return { granted: false, busy: (rest[0] as number) - 1, remainingMs: Math.max(0, rest[1] as number) };
   },
 });
-export const releaseScript = defineScript<[owner: string, instancePrefix: string], Released>('lock/release', releaseSource, {
-  keys: 4,
-  coalesce: { replyLength: 3 },
-  parseReply: (reply) => {
-    const [code, nextOwner, token] = entries(reply);
-    return { code: Number(code) as Released['code'], nextOwner: String(nextOwner), token: Number(token) };
+export const releaseScript = defineScript<[owner: string, instancePrefix: string, publishFlag: '1' | '0'], Released>(
+  'lock/release',
+  releaseSource,
+  {
+    keys: 4,
+    coalesce: { replyLength: 3 },
+    parseReply: (reply) => {
+      const [code, nextOwner, token] = entries(reply);
+      return { code: Number(code) as Released['code'], nextOwner: String(nextOwner), token: Number(token) };
+    },
   },
-});
+);
 export const extendScript = defineScript<[owner: string, ttlMs: number], boolean>('lock/extend', extendSource, {
   keys: 1,
   parseReply: isOne,
@@ -103,7 +107,7 @@ export const fencedWriteScript = defineScript<
   },
 });
 export const semaphoreAcquireScript = defineScript<
-  [owner: string, limit: number, ttlMs: number, queueMember: string, waitMs: number],
+  [owner: string, limit: number, ttlMs: number, queueMember: string, waitMs: number, publishFlag: '1' | '0'],
   { granted: boolean; value: number }
 >('lock/semaphore-acquire', semaphoreAcquireSource, {
   keys: 3,
@@ -113,7 +117,7 @@ export const semaphoreAcquireScript = defineScript<
     return { granted: Number(granted) === 1, value: Number(value) };
   },
 });
-export const semaphoreReleaseScript = defineScript<[owner: string, limit: number], boolean>(
+export const semaphoreReleaseScript = defineScript<[owner: string, limit: number, publishFlag: '1' | '0'], boolean>(
   'lock/semaphore-release',
   semaphoreReleaseSource,
   {

@@ -2,6 +2,7 @@ import { backoffDelay, sleep } from '../core/async.js';
 import { type CallOptions, type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { type Durability, durableCalls } from '../core/durability.js';
 import type { KeySpace } from '../core/keys.js';
+import { publishFlag } from '../core/pubsub.js';
 import { assertPositiveInteger } from '../core/validation.js';
 import { unconfirmedReleased } from './durability.js';
 import { LockNotAcquiredError } from './errors.js';
@@ -164,11 +165,12 @@ export class Semaphore {
     member: string,
     waitMs: number,
   ): Promise<{ lease: Lease | null; retryInMs: number }> {
+    const flag = publishFlag(await this.connection.shardedPubSub());
     const sentAt = now();
     const granted = this.connection.run(
       semaphoreAcquireScript,
       [keys.holders, keys.queue, keys.channel],
-      [owner, this.limit, ttlMs, member, waitMs],
+      [owner, this.limit, ttlMs, member, waitMs, flag],
       this.durable,
     );
     const reply = await (this.durable ? unconfirmedReleased(granted, () => this.releasePermit(keys, owner)) : granted);
@@ -189,8 +191,9 @@ export class Semaphore {
   }
 
   /** Gives a permit back (owner-checked), passing it on to the next waiter. */
-  private releasePermit(keys: SemaphoreKeys, owner: string): Promise<boolean> {
-    return this.connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, this.limit]);
+  private async releasePermit(keys: SemaphoreKeys, owner: string): Promise<boolean> {
+    const flag = publishFlag(await this.connection.shardedPubSub());
+    return this.connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, this.limit, flag]);
   }
 
   private backend(keys: SemaphoreKeys, ttlMs: number): LeaseBackend {

@@ -20,6 +20,7 @@ interface ChannelState {
 export class Listener {
   private readonly pending: string[] = [];
   private wake: (() => void) | undefined;
+  private recheckDue = false;
 
   constructor(
     /** Resolves `true` once the channel is subscribed, `false` if subscribing failed (waiters then only poll). */
@@ -35,9 +36,23 @@ export class Listener {
     this.wake?.();
   }
 
-  /** The next accepted message, or `undefined` after `ms` without one; rejects when `signal` aborts. */
+  /**
+   * Messages may have been missed (the pub/sub connection was lost and is back): the waiter
+   * is to check Redis now rather than at its next poll. Its pending or next `next()` resolves
+   * `undefined` at once.
+   */
+  recheck(): void {
+    this.recheckDue = true;
+    this.wake?.();
+  }
+
+  /** The next accepted message, or `undefined` after `ms` without one or when due to recheck; rejects when `signal` aborts. */
   next(ms: number, signal?: AbortSignal): Promise<string | undefined> {
     if (this.pending.length) return Promise.resolve(this.pending.shift());
+    if (this.recheckDue) {
+      this.recheckDue = false;
+      return Promise.resolve(undefined);
+    }
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const finish = () => {
@@ -55,6 +70,7 @@ export class Listener {
       }, ms);
       this.wake = () => {
         finish();
+        this.recheckDue = false;
         resolve(this.pending.shift());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -69,10 +85,13 @@ export class Listener {
 
 /**
  * Shares one subscription per channel among every local waiter of a resource, over
- * the connection's shared pub/sub connection.
+ * the connection's shared pub/sub connection. When that connection is back after a loss,
+ * every waiter checks Redis at once: a handoff announced meanwhile was never delivered.
  */
 export class Wakeups {
   private readonly channels = new Map<string, ChannelState>();
+  /** Stops listening for reconnects; set while any channel is open. */
+  private stopWatching: Promise<(() => void) | undefined> | undefined;
 
   constructor(private readonly connection: RedisConnection) {}
 
@@ -105,7 +124,15 @@ export class Wakeups {
     return this.channels.get(channel)?.subscribed === true;
   }
 
+  private recheckAll(): void {
+    for (const state of this.channels.values()) for (const l of state.listeners) l.recheck();
+  }
+
   private open(channel: string): ChannelState {
+    this.stopWatching ??= this.connection.subscriber().then(
+      (sub) => sub.onReconnect?.(() => this.recheckAll()),
+      () => undefined,
+    );
     const listeners = new Set<Listener>();
     const handler: MessageHandler = (message) => {
       let woken = false;
@@ -126,6 +153,7 @@ export class Wakeups {
         () => {
           // Forget the failed subscription so the next waiter tries again.
           if (this.channels.get(channel) === state) this.channels.delete(channel);
+          if (this.channels.size === 0) this.unwatch();
           return false;
         },
       );
@@ -140,6 +168,7 @@ export class Wakeups {
     state.linger = setTimeout(() => {
       if (state.listeners.size > 0 || this.channels.get(channel) !== state) return;
       this.channels.delete(channel);
+      if (this.channels.size === 0) this.unwatch();
       void state.ready
         .then(async (ok) => {
           if (ok) await (await this.connection.subscriber()).unsubscribe(channel, state.handler);
@@ -147,5 +176,11 @@ export class Wakeups {
         .catch(() => {});
     }, LINGER_MS);
     state.linger.unref();
+  }
+
+  private unwatch(): void {
+    const stop = this.stopWatching;
+    this.stopWatching = undefined;
+    void stop?.then((f) => f?.());
   }
 }

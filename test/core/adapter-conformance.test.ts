@@ -1,10 +1,10 @@
 // One contract for every client adapter (src/core/client/types.ts `RedisClient`): each project
 // runs it on its own adapter, so the four projects cover ioredis and node-redis, standalone and
 // cluster. Modules rely on exactly these behaviours and nothing else of a client.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { adaptClient } from '../../src/core/client/detect.js';
 import type { RedisClient } from '../../src/index.js';
-import { driver, rawClient, target, uniquePrefix } from '../harness/redis.js';
+import { driver, killPubSubConnections, rawClient, target, uniquePrefix } from '../harness/redis.js';
 
 async function adapter(): Promise<RedisClient> {
   return adaptClient(await rawClient());
@@ -106,27 +106,64 @@ describe(`client adapter contract on ${target} via ${driver}`, () => {
     expect(await client.send(['PING'])).toBe('PONG');
   });
 
-  it('createSubscriber: subscribe resolves once confirmed; handlers of one channel share it; unsubscribe and close', async () => {
+  // Sharded subscribers (SSUBSCRIBE, for SPUBLISH) only on a cluster: standalone has one node.
+  for (const sharded of target === 'cluster' ? [false, true] : [false]) {
+    it(`createSubscriber${sharded ? ' (sharded)' : ''}: subscribe resolves once confirmed; handlers of one channel share it; unsubscribe and close`, async () => {
+      const client = await adapter();
+      const channel = `{${uniquePrefix('chan')}}`;
+      const publish = (message: string) => client.send([sharded ? 'SPUBLISH' : 'PUBLISH', channel, message], channel);
+      const sub = await client.createSubscriber({ sharded });
+      expect(sub.sharded).toBe(sharded);
+      const first: string[] = [];
+      const second: string[] = [];
+      const onFirst = (message: string, ch: string) => first.push(`${ch}:${message}`);
+      await sub.subscribe(channel, onFirst);
+      await sub.subscribe(channel, (message) => second.push(message));
+      // Confirmed subscription: a message published right away arrives. (PUBLISH on a cluster
+      // counts only the receiving node's subscribers; SPUBLISH counts those of the channel's shard.)
+      const receivers = await publish('one');
+      if (sharded || target === 'standalone') expect(receivers).toBe(1);
+      await waitFor(() => first.length === 1 && second.length === 1);
+      expect(first).toEqual([`${channel}:one`]);
+      await sub.unsubscribe(channel, onFirst);
+      await publish('two');
+      await waitFor(() => second.length === 2);
+      expect(first).toHaveLength(1);
+      await sub.close();
+      await publish('three');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(second).toEqual(['one', 'two']);
+    });
+  }
+
+  it('createSubscriber: after its connection is killed it reports the loss, resubscribes, confirms and delivers again', async () => {
     const client = await adapter();
-    const channel = `${uniquePrefix('chan')}`;
-    const sub = await client.createSubscriber();
-    const first: string[] = [];
-    const second: string[] = [];
-    const onFirst = (message: string, ch: string) => first.push(`${ch}:${message}`);
-    await sub.subscribe(channel, onFirst);
-    await sub.subscribe(channel, (message) => second.push(message));
-    // Confirmed subscription: a message published right away arrives.
-    await client.send(['PUBLISH', channel, 'one']);
-    await waitFor(() => first.length === 1 && second.length === 1);
-    expect(first).toEqual([`${channel}:one`]);
-    await sub.unsubscribe(channel, onFirst);
-    await client.send(['PUBLISH', channel, 'two']);
-    await waitFor(() => second.length === 2);
-    expect(first).toHaveLength(1);
+    const sharded = target === 'cluster';
+    // Channels in several slots (and, on a cluster, on several nodes).
+    const channels = ['a', 'b', 'c', 'd'].map((t) => `{${uniquePrefix(t)}}`);
+    const publish = (channel: string, message: string) => client.send([sharded ? 'SPUBLISH' : 'PUBLISH', channel, message], channel);
+    const sub = await client.createSubscriber({ sharded });
+    const got: string[] = [];
+    for (const c of channels) await sub.subscribe(c, (message, ch) => got.push(`${ch}:${message}`));
+    const events: string[] = [];
+    sub.onDisconnect?.(() => events.push('lost'));
+    sub.onReconnect?.(() => events.push('back'));
+    await killPubSubConnections(client);
+    await waitFor(() => events.includes('back'), 10_000);
+    expect(events[0]).toBe('lost');
+    // A cluster loses and restores each node's connection on its own: wait until every channel
+    // has its subscriber again, and the last loss was followed by a confirmed resubscription.
+    await vi.waitFor(async () => expect(await Promise.all(channels.map((c) => publish(c, 'probe')))).toEqual(channels.map(() => 1)), {
+      timeout: 10_000,
+    });
+    await waitFor(() => events.at(-1) === 'back');
+    // A new handler of a resubscribed channel is confirmed at once, and every channel delivers.
+    await sub.subscribe(channels[0] as string, () => {});
+    for (const c of channels) expect(await publish(c, 'after'), c).toBe(1);
+    const delivered = () => got.filter((m) => m.endsWith(':after'));
+    await waitFor(() => delivered().length === channels.length);
+    expect(delivered().sort()).toEqual(channels.map((c) => `${c}:after`).sort());
     await sub.close();
-    await client.send(['PUBLISH', channel, 'three']);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(second).toEqual(['one', 'two']);
   });
 
   it('close: closes the client it wraps', async () => {

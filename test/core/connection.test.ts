@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisCommandError, RedisConnection, ValidationError } from '../../src/index.js';
 import { defineScript } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
@@ -67,14 +67,22 @@ describe(`RedisConnection on ${target} via ${driver}`, () => {
     expect(replies[2]).toEqual(['1', '5']);
   });
 
-  it('delivers pub/sub messages on the shared subscriber', async () => {
+  it('delivers pub/sub messages on the shared subscriber: sharded on a cluster, global standalone', async () => {
     const conn = await testConnection();
+    // Redis 7.0+ and Valkey have sharded pub/sub: a cluster uses it, one server has no need.
+    expect(await conn.shardedPubSub()).toBe(target === 'cluster');
     const sub = await conn.subscriber();
+    expect(sub.sharded).toBe(target === 'cluster');
     const channel = conn.keys('test').key('chan');
-    const got = new Promise<string>((resolve) => sub.subscribe(channel, (m) => resolve(m)));
-    await new Promise((r) => setTimeout(r, 50));
-    await conn.send(['PUBLISH', channel, 'hi'], channel);
-    expect(await got).toBe('hi');
+    const got: string[] = [];
+    await sub.subscribe(channel, (m) => got.push(m));
+    expect(await conn.publish(channel, 'hi')).toBe(1);
+    await vi.waitFor(() => expect(got).toEqual(['hi']));
+    // The decision is made once: later calls send nothing.
+    const { byCommand } = await countCommands(conn, () => conn.shardedPubSub());
+    expect(byCommand).toEqual({});
+    const sent = await countCommands(conn, () => conn.publish(channel, 'again'));
+    expect(sent.byCommand).toEqual(target === 'cluster' ? { spublish: 1 } : { publish: 1 });
   });
 
   it('scans keys of a pattern across every primary', async () => {

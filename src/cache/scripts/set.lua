@@ -8,10 +8,12 @@
 -- ARGV[1]     the encoded entry (header + serialized value)
 -- ARGV[2]     physical TTL in ms (fresh TTL + stale grace)
 -- ARGV[3]     '1' to delete the guard (the caller holds it, or overrides any load), '0' to leave it
--- ARGV[4]     pub/sub channel for invalidation messages, '' for none
+-- ARGV[4]     the entry's bucket's invalidation channel (same hash tag as the keys), '' for none
 -- ARGV[5]     the message to publish
+-- ARGV[6]     '1' to publish with SPUBLISH, '0' with PUBLISH
 -- Returns 1.
 --- @include "core/lua/time.lua"
+--- @include "core/lua/publish.lua"
 local px = tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', px)
 if ARGV[3] == '1' then
@@ -31,6 +33,6 @@ if #KEYS > 2 then
   end
 end
 if ARGV[4] ~= '' then
-  redis.call('PUBLISH', ARGV[4], ARGV[5])
+  publish(ARGV[6], ARGV[4], ARGV[5])
 end
 return 1

@@ -6,12 +6,25 @@ import type { MessageHandler, Subscriber } from './types.js';
 export const CLOSE_WAIT_MS = 1000;
 
 /**
- * The part of a {@link Subscriber} both adapters share: many handlers per channel
- * over one Redis subscription, subscribed on the first handler and unsubscribed
- * after the last. Adapters supply the three raw operations.
+ * The part of a {@link Subscriber} every adapter shares: many handlers per channel over one
+ * Redis subscription, subscribed on the first handler and unsubscribed after the last, and
+ * what happens around a lost connection. An adapter supplies the raw operations and reports
+ * its connection's events with {@link ChannelSubscriber.connectionLost} and
+ * {@link ChannelSubscriber.connectionReady}; the base then subscribes every channel again
+ * itself (drivers do it too, but each in its own way and not always confirmed) and tells
+ * `onDisconnect` / `onReconnect` listeners.
  */
 export abstract class ChannelSubscriber implements Subscriber {
   private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly lostListeners = new Set<() => void>();
+  private readonly backListeners = new Set<() => void>();
+  /** Set while the connection is lost; resolved once every channel is subscribed again. */
+  private gap: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Counts losses: a resubscription that a newer loss overtook confirms nothing. */
+  private losses = 0;
+  private closed = false;
+
+  constructor(readonly sharded: boolean) {}
 
   /** Subscribes the connection to `channel` (once per channel). */
   protected abstract listen(channel: string): Promise<void>;
@@ -21,6 +34,46 @@ export abstract class ChannelSubscriber implements Subscriber {
   protected abstract disconnect(): Promise<void>;
   /** Drops the pub/sub connection at once. */
   protected abstract destroy(): void;
+
+  /**
+   * Subscribes `channels` again after a reconnect and resolves once Redis confirmed them.
+   * Default: {@link ChannelSubscriber.listen} for each.
+   */
+  protected relisten(channels: readonly string[]): Promise<unknown> {
+    return Promise.all(channels.map((c) => this.listen(c)));
+  }
+
+  /** The adapter's connection is gone: messages may be missed from now on. */
+  protected connectionLost(): void {
+    this.losses++;
+    if (this.gap || this.closed) return;
+    let resolve = () => {};
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.gap = { promise, resolve };
+    for (const l of this.lostListeners) l();
+  }
+
+  /**
+   * The adapter's connection is ready (again). After a loss, every channel is subscribed again
+   * and confirmed before `onReconnect` listeners hear of it; if that fails (the connection
+   * dropped again), the next ready tries again.
+   */
+  protected connectionReady(): void {
+    const gap = this.gap;
+    if (!gap || this.closed) return;
+    const losses = this.losses;
+    this.relisten([...this.handlers.keys()]).then(
+      () => {
+        if (this.gap !== gap || this.losses !== losses || this.closed) return;
+        this.gap = undefined;
+        gap.resolve();
+        for (const l of this.backListeners) l();
+      },
+      () => {},
+    );
+  }
 
   /** Delivers one message to every handler of its channel. */
   protected dispatch(message: string, channel: string): void {
@@ -35,6 +88,8 @@ export abstract class ChannelSubscriber implements Subscriber {
     }
     set.add(handler);
     if (set.size === 1) await this.listen(channel);
+    // A channel subscribed before a loss is not confirmed again until the connection is back.
+    if (this.gap) await this.gap.promise;
   }
 
   async unsubscribe(channel: string, handler?: MessageHandler): Promise<void> {
@@ -48,8 +103,27 @@ export abstract class ChannelSubscriber implements Subscriber {
     }
   }
 
+  onDisconnect(listener: () => void): () => void {
+    return listen(this.lostListeners, listener);
+  }
+
+  onReconnect(listener: () => void): () => void {
+    return listen(this.backListeners, listener);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    // Nobody is to wait for a connection that is closing.
+    this.gap?.resolve();
+    this.gap = undefined;
     this.handlers.clear();
+    this.lostListeners.clear();
+    this.backListeners.clear();
     if (!(await settlesWithin(this.disconnect(), CLOSE_WAIT_MS))) this.destroy();
   }
+}
+
+function listen(set: Set<() => void>, listener: () => void): () => void {
+  set.add(listener);
+  return () => set.delete(listener);
 }

@@ -1,9 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
+import { keySlot } from '../slots.js';
 import { settlesWithin } from '../time-limit.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
 import { onReconnect } from './reconnects.js';
 import { mayNeedReshape, toResp2Shape } from './resp2-shapes.js';
-import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
+import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber, SubscriberOptions } from './types.js';
 
 /** Wraps an ioredis `Redis` or `Cluster` without changing it. */
 export class IoredisClient implements RedisClient {
@@ -62,11 +63,13 @@ export class IoredisClient implements RedisClient {
     return this.wrap(copy);
   }
 
-  async createSubscriber(): Promise<Subscriber> {
-    const sub = this.client.duplicate();
+  async createSubscriber(options: SubscriberOptions = {}): Promise<Subscriber> {
+    const sharded = options.sharded === true && this.isCluster;
+    // A sharded cluster subscriber keeps one connection per primary, each for the slots it serves.
+    const sub = sharded ? (this.client as Cluster).duplicate([], { shardedSubscribers: true }) : this.client.duplicate();
     // Subscribers reconnect by themselves; without a listener ioredis logs every failed attempt.
     sub.on('error', () => {});
-    return new IoredisSubscriber(sub);
+    return new IoredisSubscriber(sub, sharded, this.isCluster);
   }
 
   async close(): Promise<void> {
@@ -74,18 +77,49 @@ export class IoredisClient implements RedisClient {
   }
 }
 
+/**
+ * Reconnects: a `Redis` subscriber resubscribes by itself before `ready`; a sharded `Cluster`
+ * subscriber replaces the connection of a primary it lost (`-node` with that node's key) and
+ * resubscribes before `subscribersReady`. A plain (not sharded) `Cluster` subscriber replaces
+ * its connection without any event, so it reports no loss.
+ */
 class IoredisSubscriber extends ChannelSubscriber {
-  constructor(private readonly sub: Redis | Cluster) {
-    super();
-    sub.on('message', (channel: string, message: string) => this.dispatch(message, channel));
+  constructor(
+    private readonly sub: Redis | Cluster,
+    sharded: boolean,
+    cluster: boolean,
+  ) {
+    super(sharded);
+    sub.on(sharded ? 'smessage' : 'message', (channel: string, message: string) => this.dispatch(message, channel));
+    if (!cluster) {
+      sub.on('close', () => this.connectionLost());
+      sub.on('ready', () => this.connectionReady());
+    } else if (sharded) {
+      // Only a sharded subscriber's own connection names its node; the pool's nodes come without one.
+      sub.on('-node', (_redis: unknown, nodeKey?: unknown) => {
+        if (typeof nodeKey === 'string') this.connectionLost();
+      });
+      sub.on('subscribersReady', () => this.connectionReady());
+    }
   }
 
   protected async listen(channel: string): Promise<void> {
-    await this.sub.subscribe(channel);
+    await (this.sharded ? this.sub.ssubscribe(channel) : this.sub.subscribe(channel));
   }
 
   protected async unlisten(channel: string): Promise<void> {
-    await this.sub.unsubscribe(channel);
+    await (this.sharded ? this.sub.sunsubscribe(channel) : this.sub.unsubscribe(channel));
+  }
+
+  // ioredis has sent its own SSUBSCRIBEs on each primary's connection before `subscribersReady`;
+  // one more per primary is answered after them, so it confirms them all. (It also keeps every
+  // SSUBSCRIBE in a list that grows by one entry per call: one per primary, not per channel.)
+  protected override relisten(channels: readonly string[]): Promise<unknown> {
+    if (!this.sharded) return super.relisten(channels);
+    const slots = (this.sub as Cluster).slots;
+    const perNode = new Map<string, string>();
+    for (const c of channels) perNode.set(String(slots[keySlot(c)]?.[0]), c);
+    return super.relisten([...perNode.values()]);
   }
 
   protected async disconnect(): Promise<void> {

@@ -1,34 +1,42 @@
 import { settlesWithin } from '../time-limit.js';
 import { ChannelSubscriber, CLOSE_WAIT_MS } from './channel-subscriber.js';
 import { onReconnect } from './reconnects.js';
-import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './types.js';
+import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber, SubscriberOptions } from './types.js';
 
 // Structural types: node-redis' own generics are heavy, and the adapter needs only these members.
-interface NodeRedisSingle {
+type Listener = (message: string, channel: string) => void;
+/** What a client and a cluster both offer for pub/sub. */
+interface NodeRedisPubSub {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  subscribe(channel: string, listener: Listener): Promise<void>;
+  unsubscribe(channel: string, listener?: Listener): Promise<void>;
+  sSubscribe(channel: string, listener: Listener): Promise<void>;
+  sUnsubscribe(channel: string, listener?: Listener): Promise<void>;
+  close(): Promise<void>;
+  destroy(): void;
+}
+interface NodeRedisSingle extends NodeRedisPubSub {
   sendCommand(args: RedisArg[]): Promise<unknown>;
   multi(): NodeRedisMulti;
   duplicate(): NodeRedisSingle;
   connect(): Promise<unknown>;
-  close(): Promise<void>;
-  destroy(): void;
-  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
-  unsubscribe(channel: string): Promise<void>;
 }
 interface NodeRedisMulti {
   addCommand(args: RedisArg[]): NodeRedisMulti;
   exec(execAsPipeline?: boolean): Promise<unknown[]>;
 }
-interface NodeRedisCluster {
+/** A cluster's pub/sub connection to one node (`pubSubNode`, or a primary's `pubSub` for sharded channels). */
+interface NodeRedisPubSubNode {
+  client: { readonly isOpen: boolean; readonly isReady: boolean; once(event: 'ready', listener: () => void): unknown };
+}
+interface NodeRedisCluster extends NodeRedisPubSub {
   sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RedisArg[]): Promise<unknown>;
   multi(routing?: string): NodeRedisClusterMulti;
   duplicate(): NodeRedisCluster;
   connect(): Promise<unknown>;
-  close(): Promise<void>;
-  destroy(): void;
-  masters: unknown[];
+  masters: { pubSub?: NodeRedisPubSubNode }[];
+  pubSubNode?: NodeRedisPubSubNode;
   nodeClient(node: unknown): Promise<NodeRedisSingle> | NodeRedisSingle;
-  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<void>;
-  unsubscribe(channel: string): Promise<void>;
 }
 interface NodeRedisClusterMulti {
   addCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RedisArg[]): NodeRedisClusterMulti;
@@ -90,8 +98,10 @@ export class NodeRedisClient implements RedisClient {
     return new NodeRedisClient(await this.connectedCopy());
   }
 
-  async createSubscriber(): Promise<Subscriber> {
-    return new NodeRedisSubscriber(await this.connectedCopy());
+  async createSubscriber(options: SubscriberOptions = {}): Promise<Subscriber> {
+    const copy = await this.connectedCopy();
+    if (this.isCluster) return new NodeRedisClusterSubscriber(copy as unknown as NodeRedisCluster, options.sharded === true);
+    return new NodeRedisSubscriber(copy, false);
   }
 
   private async connectedCopy(): Promise<NodeRedisSingle> {
@@ -109,17 +119,33 @@ export class NodeRedisClient implements RedisClient {
   }
 }
 
+/**
+ * Subscriptions over a node-redis client (or, see the subclass, a cluster) of our own. A client
+ * resubscribes by itself when it reconnects and emits `ready` only once Redis confirmed that, so
+ * subscribing again adds nothing (the same listener is never added twice).
+ */
 class NodeRedisSubscriber extends ChannelSubscriber {
-  constructor(private readonly sub: NodeRedisSingle) {
-    super();
+  private readonly listener: Listener = (message, channel) => this.dispatch(message, channel);
+
+  constructor(
+    protected readonly sub: NodeRedisPubSub,
+    sharded: boolean,
+  ) {
+    super(sharded);
+    this.watch();
+  }
+
+  protected watch(): void {
+    this.sub.on('reconnecting', () => this.connectionLost());
+    this.sub.on('ready', () => this.connectionReady());
   }
 
   protected listen(channel: string): Promise<void> {
-    return this.sub.subscribe(channel, (message, ch) => this.dispatch(message, ch));
+    return this.sharded ? this.sub.sSubscribe(channel, this.listener) : this.sub.subscribe(channel, this.listener);
   }
 
   protected unlisten(channel: string): Promise<void> {
-    return this.sub.unsubscribe(channel);
+    return this.sharded ? this.sub.sUnsubscribe(channel, this.listener) : this.sub.unsubscribe(channel, this.listener);
   }
 
   protected disconnect(): Promise<void> {
@@ -128,6 +154,41 @@ class NodeRedisSubscriber extends ChannelSubscriber {
 
   protected destroy(): void {
     forceClose(this.sub);
+  }
+}
+
+/**
+ * A cluster subscribes through its own pub/sub clients (one to any node, or one per primary for
+ * sharded channels), which it reports only as `node-reconnecting`, with no event when they are
+ * ready again: the connection is back once each of them is ready (a client's `ready` follows its
+ * confirmed resubscription).
+ */
+class NodeRedisClusterSubscriber extends NodeRedisSubscriber {
+  private readonly waiting = new WeakSet<object>();
+
+  protected override watch(): void {
+    const cluster = this.sub as NodeRedisCluster;
+    const check = () => {
+      const clients = [cluster.pubSubNode, ...cluster.masters.map((m) => m.pubSub)].map((n) => n?.client);
+      let ready = true;
+      for (const client of clients) {
+        if (!client?.isOpen || client.isReady) continue;
+        ready = false;
+        if (this.waiting.has(client)) continue;
+        this.waiting.add(client);
+        client.once('ready', () => {
+          this.waiting.delete(client);
+          check();
+        });
+      }
+      if (ready) this.connectionReady();
+    };
+    cluster.on('node-reconnecting', () => {
+      this.connectionLost();
+      check();
+    });
+    // A pub/sub client the cluster replaced (its node left) is a new client, ready once.
+    cluster.on('node-ready', check);
   }
 }
 

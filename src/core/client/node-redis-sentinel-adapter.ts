@@ -99,13 +99,17 @@ class LeasedSentinelClient extends NodeRedisSentinelClient {
   }
 }
 
-/** Subscriptions on the sentinel's own pub/sub connection, with this subscriber's listener only. */
+/**
+ * Subscriptions on the sentinel's own pub/sub connection, with this subscriber's listener only.
+ * node-redis moves that connection to a new primary and resubscribes by itself, without an event
+ * for it, so this subscriber reports no loss.
+ */
 class NodeRedisSentinelSubscriber extends ChannelSubscriber {
   private readonly channels = new Set<string>();
   private readonly listener = (message: string, channel: string) => this.dispatch(message, channel);
 
   constructor(private readonly sentinel: NodeRedisSentinel) {
-    super();
+    super(false);
   }
 
   protected async listen(channel: string): Promise<void> {

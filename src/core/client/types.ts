@@ -15,14 +15,44 @@ export interface PipelineOptions {
 /** Receives messages of one channel. */
 export type MessageHandler = (message: string, channel: string) => void;
 
-/** A pub/sub connection, separate from the command connection. */
+/**
+ * A pub/sub connection, separate from the command connection. Its channels are either all
+ * sharded (`SSUBSCRIBE`, for messages sent with `SPUBLISH`) or all global (`SUBSCRIBE`, for
+ * `PUBLISH`), as chosen when it was created.
+ */
 export interface Subscriber {
-  /** Subscribes `handler` to `channel`; resolves once Redis confirmed the subscription. */
+  /** True when channels are subscribed with `SSUBSCRIBE` (sharded pub/sub on a cluster). */
+  readonly sharded: boolean;
+  /**
+   * Subscribes `handler` to `channel`; resolves once Redis confirmed the subscription (while
+   * the connection is down, once it is back and every channel is subscribed again).
+   */
   subscribe(channel: string, handler: MessageHandler): Promise<void>;
   /** Removes `handler` (or every handler) from `channel`. */
   unsubscribe(channel: string, handler?: MessageHandler): Promise<void>;
+  /**
+   * Calls `listener` when the pub/sub connection is lost: messages published from then on
+   * until {@link Subscriber.onReconnect} may never arrive. Returns a function that stops it.
+   * Optional: a subscriber that cannot tell leaves it out.
+   */
+  onDisconnect?(listener: () => void): () => void;
+  /**
+   * Calls `listener` once the connection is back after a loss and Redis confirmed every
+   * channel's subscription again; returns a function that stops it. Optional, like
+   * {@link Subscriber.onDisconnect}.
+   */
+  onReconnect?(listener: () => void): () => void;
   /** Closes the pub/sub connection. */
   close(): Promise<void>;
+}
+
+/** Options of {@link RedisClient.createSubscriber}. */
+export interface SubscriberOptions {
+  /**
+   * Subscribe with `SSUBSCRIBE` (sharded pub/sub, Redis 7.0+ and Valkey): on a cluster each
+   * channel is served by the shard owning its slot. Only meaningful on a cluster. Default `false`.
+   */
+  sharded?: boolean;
 }
 
 /**
@@ -49,8 +79,8 @@ export interface RedisClient {
    * (`BLPOP`, `XREADGROUP BLOCK`) that must not stall the shared connection.
    */
   duplicate(): Promise<RedisClient>;
-  /** Opens a new pub/sub connection to the same deployment. */
-  createSubscriber(): Promise<Subscriber>;
+  /** Opens a new pub/sub connection to the same deployment, sharded or not (see {@link SubscriberOptions}). */
+  createSubscriber(options?: SubscriberOptions): Promise<Subscriber>;
   /**
    * Calls `listener` each time the client is ready again after losing its connection (a
    * restart, a failover), not on the first connect; returns a function that stops it. Optional:

@@ -8,7 +8,8 @@
 -- KEYS[k + 2] waiter queue (sorted set: member = "<ttlMs>|<waitMs>|<owner>", score = queueing time in µs)
 -- KEYS[k + 3] grant channel (a release or an acquire announces "<owner>" of each waiter it granted)
 -- ARGV[a + 1] owner id, ARGV[a + 2] limit, ARGV[a + 3] TTL in ms,
--- ARGV[a + 4] queue member ('' = do not queue), ARGV[a + 5] wait limit in ms
+-- ARGV[a + 4] queue member ('' = do not queue), ARGV[a + 5] wait limit in ms,
+-- ARGV[a + 6] '1' to announce grants with SPUBLISH, '0' with PUBLISH
 -- Appends {1, holders after taking} when the caller holds a permit (taken now, or granted to it
 -- while it waited), {0, ms until the earliest holder expires} otherwise.
 --- @include "lock/scripts/includes/grant-waiters.lua"
@@ -25,7 +26,7 @@ local function call(k, a, res, now_ms, now_us)
   end
   -- Free permits go to earlier waiters first; the caller takes one only if one is left after them.
   if count < limit and redis.call('EXISTS', queue) == 1 then
-    count = grant_waiters(holders, queue, channel, limit, count, now_ms, now_us, member)
+    count = grant_waiters(holders, queue, channel, ARGV[a + 6], limit, count, now_ms, now_us, member)
   end
   if count < limit then
     redis.call('ZADD', holders, now_ms + ttl, owner)

@@ -4,7 +4,7 @@
 -- for the permit, it holds it when it hears about it.
 -- One call of a coalesced script (core's driver runs it per call, in call order, at one Redis time):
 -- KEYS[k + 1] holders (sorted set), KEYS[k + 2] waiter queue, KEYS[k + 3] grant channel
--- ARGV[a + 1] owner id, ARGV[a + 2] limit
+-- ARGV[a + 1] owner id, ARGV[a + 2] limit, ARGV[a + 3] '1' to announce grants with SPUBLISH, '0' with PUBLISH
 -- Appends 1 when released, 0 when the caller held no live permit.
 --- @include "lock/scripts/includes/grant-waiters.lua"
 local function call(k, a, res, now_ms, now_us)
@@ -17,7 +17,7 @@ local function call(k, a, res, now_ms, now_us)
     if tonumber(score) > now_ms then released = 1 end
     if redis.call('EXISTS', queue) == 1 then
       redis.call('ZREMRANGEBYSCORE', holders, '-inf', now_ms)
-      grant_waiters(holders, queue, channel, tonumber(ARGV[a + 2]), redis.call('ZCARD', holders), now_ms, now_us, '')
+      grant_waiters(holders, queue, channel, ARGV[a + 3], tonumber(ARGV[a + 2]), redis.call('ZCARD', holders), now_ms, now_us, '')
     end
   end
   res[#res + 1] = released

@@ -1,0 +1,73 @@
+// Wake-ups of waiters in another app instance: the release announces the handoff over pub/sub
+// (SPUBLISH on a cluster), and a waiter whose pub/sub connection was lost when the handoff was
+// announced checks Redis as soon as the connection is back, not at its next poll.
+import { describe, expect, it, vi } from 'vitest';
+import { RedisConnection } from '../../src/index.js';
+import { FencedLock, Semaphore } from '../../src/lock/index.js';
+import { closeAfterAll, driver, killPubSubConnections, rawClient, target, testConnection } from '../harness/redis.js';
+
+// Polling alone would take this long: only a wake-up explains a fast grant.
+const POLL_MS = 15_000;
+
+/**
+ * Two app instances: their own clients, same prefix. The waiter's client waits before it
+ * reconnects where the driver lets it (ioredis standalone; node-redis tries once at once, an
+ * ioredis cluster's sharded subscribers reconnect at once), so a release right after its pub/sub
+ * connection is killed is announced while that is down: without the re-check after the
+ * reconnect, the waiter would wait for its 15 s poll (tested by disabling it).
+ */
+async function instances(): Promise<{ waiterSide: RedisConnection; holderSide: RedisConnection }> {
+  const waiterSide = await testConnection({ reconnectDelayMs: 300 });
+  const holderSide = RedisConnection.from(await rawClient(), { prefix: waiterSide.prefix });
+  closeAfterAll(holderSide);
+  await holderSide.shardedPubSub();
+  return { waiterSide, holderSide };
+}
+
+/** Resolves once `queue` (a sorted set of waiters) holds one member. */
+async function queued(connection: RedisConnection, queue: string): Promise<void> {
+  await vi.waitFor(async () => expect(await connection.send(['ZCARD', queue], queue)).toBe(1), { timeout: 5000 });
+}
+
+type Kind = 'FencedLock' | 'Semaphore';
+
+/** A waiter in one instance and a holder in another, for either kind of lock. */
+async function contenders(kind: Kind) {
+  const { waiterSide, holderSide } = await instances();
+  const options = { ttlMs: 30_000, waitMs: 25_000, pollMs: POLL_MS };
+  const make = (connection: RedisConnection) =>
+    kind === 'FencedLock' ? new FencedLock({ connection, ...options }) : new Semaphore({ connection, limit: 1, ...options });
+  const holder = await make(holderSide).acquire('fax-line');
+  const waiting = make(waiterSide).acquire('fax-line');
+  await queued(waiterSide, waiterSide.keys('lock').key('fax-line', 'queue'));
+  return { waiterSide, holder, waiting };
+}
+
+describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => {
+  for (const kind of ['FencedLock', 'Semaphore'] as const) {
+    it(`${kind}: a release in another instance wakes the waiter over pub/sub`, async () => {
+      const { holder, waiting } = await contenders(kind);
+      const started = Date.now();
+      expect(await holder.release()).toBe(true);
+      const lease = await waiting;
+      expect(Date.now() - started).toBeLessThan(5000);
+      await lease.release();
+    });
+
+    it(`${kind}: a handoff announced while the waiter's pub/sub connection was down is picked up once it is back`, async () => {
+      const { waiterSide, holder, waiting } = await contenders(kind);
+      const events: string[] = [];
+      const sub = await waiterSide.subscriber();
+      sub.onDisconnect?.(() => events.push('lost'));
+      sub.onReconnect?.(() => events.push('back'));
+      await killPubSubConnections(waiterSide.client);
+      const started = Date.now();
+      // Announced right away, before the waiter's subscriber can have subscribed again.
+      expect(await holder.release()).toBe(true);
+      const lease = await waiting;
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(events.slice(0, 2)).toEqual(['lost', 'back']);
+      await lease.release();
+    });
+  }
+});
