@@ -17,6 +17,7 @@ const files = readdirSync(here)
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort((a, b) => (a.startsWith('raw') ? -1 : b.startsWith('raw') ? 1 : a.localeCompare(b)));
 
+const startedAt = performance.now();
 const server = process.env.REDIS_URL ? undefined : await startRedis();
 const redisUrl = process.env.REDIS_URL ?? (server?.url as string);
 const stats = new CommandStats(redisUrl);
@@ -167,5 +168,5 @@ const lines = [
 ];
 const table = [lines.join('\n'), ...sections].join('\n\n');
 console.log(table);
-const header = `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} cores, a local redis-server over loopback, ${durationMs} ms per case after a 300 ms warm-up; cases compared side by side run in ${rounds} alternating rounds (order rotated each round) and report the median round's ops/s. Timings on a shared machine are noisy: compare ratios within one run.\n\n`;
+const header = `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} cores, a local redis-server over loopback, ${durationMs} ms per case after a 300 ms warm-up; cases compared side by side run in ${rounds} alternating rounds (order rotated each round) and report the median round's ops/s. Suites: ${files.map((f) => f.replace('.bench.ts', '')).join(', ')}; the run took ${Math.round((performance.now() - startedAt) / 60_000)} min. Timings on a shared machine are noisy: compare ratios within one run.\n\n`;
 if (only.length === 0) writeFileSync(join(here, 'RESULTS.md'), `${header}${table}\n`);

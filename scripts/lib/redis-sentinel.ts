@@ -2,7 +2,6 @@
 // loopback ports, every process started and stopped by pid, plus what a failover test
 // needs: cut the replica off (so that writes are lost), kill the primary, wait until the
 // Sentinels promoted the replica, bring the old primary back as its replica.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,18 +78,9 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
   try {
     const { primary, replica } = await startReplicated({ server: options.server });
     all.push(primary, replica);
-    // Every Sentinel is told the others (ports and ids) and the replica up front, rather than
-    // learning them from hello messages every 2 s.
-    const peers: Peer[] = [];
-    for (let i = 0; i < count; i++) peers.push({ port: await freePort(), id: randomBytes(20).toString('hex') });
     const sentinels: RedisServer[] = [];
-    for (const self of peers) {
-      const s = await startSentinel(
-        { name, primaryPort: primary.port, replicaPort: replica.port, quorum: Math.floor(count / 2) + 1, downAfterMs },
-        self,
-        peers.filter((p) => p !== self),
-        options.server,
-      );
+    for (let i = 0; i < count; i++) {
+      const s = await startSentinel(name, primary.port, Math.floor(count / 2) + 1, downAfterMs, options.server);
       all.push(s);
       sentinels.push(s);
     }
@@ -165,43 +155,32 @@ export async function startSentinels(options: SentinelOptions = {}): Promise<Sen
   }
 }
 
-interface Peer {
-  port: number;
-  /** The Sentinel's run id (`sentinel myid`): 40 hex digits. */
-  id: string;
-}
-
-interface Monitored {
-  name: string;
-  primaryPort: number;
-  replicaPort: number;
-  quorum: number;
-  downAfterMs: number;
-}
-
-async function startSentinel(monitored: Monitored, self: Peer, others: Peer[], server?: ServerKind): Promise<RedisServer> {
-  const { name, primaryPort, replicaPort, quorum, downAfterMs } = monitored;
-  const dir = mkdtempSync(join(tmpdir(), `rp-sentinel-${self.port}-`));
+async function startSentinel(
+  name: string,
+  primaryPort: number,
+  quorum: number,
+  downAfterMs: number,
+  server?: ServerKind,
+): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `rp-sentinel-${port}-`));
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(
     conf,
     [
-      `port ${self.port}`,
+      `port ${port}`,
       'bind 127.0.0.1',
       'protected-mode no',
       `dir ${dir}`,
-      `sentinel myid ${self.id}`,
       `sentinel monitor ${name} 127.0.0.1 ${primaryPort} ${quorum}`,
       `sentinel down-after-milliseconds ${name} ${downAfterMs}`,
       // Also the pause before the same primary may be failed over again: short for tests.
       `sentinel failover-timeout ${name} ${Math.max(3 * downAfterMs, 3000)}`,
       `sentinel parallel-syncs ${name} 1`,
-      `sentinel known-replica ${name} 127.0.0.1 ${replicaPort}`,
-      ...others.map((o) => `sentinel known-sentinel ${name} 127.0.0.1 ${o.port} ${o.id}`),
       '',
     ].join('\n'),
   );
-  return spawnServer(binaries(server).server, [conf, '--sentinel'], self.port, dir);
+  return spawnServer(binaries(server).server, [conf, '--sentinel'], port, dir);
 }
 
 // `SENTINEL MASTER` answers alternating field names and values, one per line.

@@ -82,7 +82,15 @@ const strings = (what: string) => (reply: RedisReply) => list(reply, what).map(S
 
 /** Per job: the stream entry id, `'delayed'`, `'p'` (prioritized), or `''` when its job id was taken. */
 export const addScript = defineScript<
-  [maxLen: number, priorities: number, eventsMaxLen: number, channel: string, jobCount: number, ...jobs: (string | number)[]],
+  [
+    maxLen: number,
+    priorities: number,
+    eventsMaxLen: number,
+    channel: string,
+    publishFlag: '1' | '0',
+    jobCount: number,
+    ...jobs: (string | number)[],
+  ],
   string[]
 >('queue/add', addSource, { keys: ALL, parseReply: strings('queue/add') });
 
@@ -224,14 +232,13 @@ export const emitScript = defineScript<[eventsMaxLen: number, event: string, con
 );
 
 /** `true` when the state changed. */
-export const pauseScript = defineScript<[action: 'pause' | 'resume', channel: string, eventsMaxLen: number], boolean>(
-  'queue/pause',
-  pauseSource,
-  {
-    keys: ALL,
-    parseReply: (reply) => Number(reply) === 1,
-  },
-);
+export const pauseScript = defineScript<
+  [action: 'pause' | 'resume', channel: string, eventsMaxLen: number, publishFlag: '1' | '0'],
+  boolean
+>('queue/pause', pauseSource, {
+  keys: ALL,
+  parseReply: (reply) => Number(reply) === 1,
+});
 
 /** Resolves the next cursor (`'0'`: the walk is complete) and how many ids it freed. */
 export const sweepScript = defineScript<[cursor: string, count: number], { cursor: string; freed: number }>('queue/sweep', sweepSource, {

@@ -1,6 +1,7 @@
 import { sleep } from '../core/async.js';
 import type { CallOptions, RedisConnection } from '../core/connection.js';
 import { RedisCommandError } from '../core/errors.js';
+import { publishFlag } from '../core/pubsub.js';
 import type { Serializer } from '../core/serializer.js';
 import { type DeadJob, list, type StreamEntry, toDeadJob, toEntries, toFieldList } from './job.js';
 import { type JobInfo, toJobInfo } from './job-info.js';
@@ -116,11 +117,17 @@ export class QueueStore implements WorkerQueue {
   }
 
   /** Adds jobs in one script call; per job: entry id, `'delayed'`, `'p'` or `''` (id taken). */
-  enqueue(jobs: readonly PreparedJob[]): Promise<string[]> {
+  async enqueue(jobs: readonly PreparedJob[]): Promise<string[]> {
     const args: (string | number)[] = [];
     for (const j of jobs) args.push(j.customId, j.delayMs, j.fields.length, ...j.fields);
     const s = this.settings;
-    return this.connection.run(addScript, this.all, [s.maxLen, this.prio, s.eventsMaxLen, this.channel, jobs.length, ...args], this.adding);
+    const flag = await this.publishFlag();
+    return this.connection.run(
+      addScript,
+      this.all,
+      [s.maxLen, this.prio, s.eventsMaxLen, this.channel, flag, jobs.length, ...args],
+      this.adding,
+    );
   }
 
   async ensureGroup(): Promise<void> {
@@ -190,8 +197,14 @@ export class QueueStore implements WorkerQueue {
     await this.removeConsumers(0, consumer);
   }
 
-  pause(action: 'pause' | 'resume'): Promise<boolean> {
-    return this.connection.run(pauseScript, this.all, [action, this.channel, this.settings.eventsMaxLen]);
+  async pause(action: 'pause' | 'resume'): Promise<boolean> {
+    const flag = await this.publishFlag();
+    return this.connection.run(pauseScript, this.all, [action, this.channel, this.settings.eventsMaxLen, flag]);
+  }
+
+  /** How the scripts announce on the control channel: as workers listen (sharded on a cluster that has it). */
+  private async publishFlag(): Promise<'1' | '0'> {
+    return publishFlag(await this.connection.shardedPubSub());
   }
 
   async isPaused(): Promise<boolean> {

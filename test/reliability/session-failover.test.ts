@@ -50,7 +50,9 @@ describe.skipIf(!failoverKind)(`SessionStore across a ${failoverKind} failover v
     // once the promoted replica has a replica of its own to confirm it.
     expect(await read(loggingOut.token)).toMatchObject({ userId: nurse });
     await topo.rejoin();
-    expect(await untilItWorks(() => durable.destroy(loggingOut.token), errors)).toBe(true);
+    // A retried logout resolves `false` when an earlier try already removed the session (its
+    // WAIT timed out while the rejoin was under way): what matters is that it is gone.
+    await untilItWorks(() => durable.destroy(loggingOut.token), errors);
     expect(await read(loggingOut.token)).toBeNull();
     await untilItWorks(() => durable.create(nurse, {}), errors);
   }, 90_000);

@@ -4,20 +4,22 @@
 -- queue with priorities put in the prioritized set.
 -- KEYS: the queue's keys in the order of includes/keys.lua
 -- ARGV[1] maxLen (0 = no trim), ARGV[2] priorities (1 or 0), ARGV[3] events max length (0 = no
--- events), ARGV[4] the queue's control channel, ARGV[5] number of jobs, then per job: caller's job id ('' = none), delay ms, number of
--- fields n, then the n field/value strings
+-- events), ARGV[4] the queue's control channel, ARGV[5] its publish flag ('1': SPUBLISH, see
+-- publish.lua), ARGV[6] number of jobs, then per job: caller's job id ('' = none), delay ms,
+-- number of fields n, then the n field/value strings
 -- A delayed job that is due before every other one is announced on the control channel ('due'),
 -- so that workers promote it on time rather than at their next pass.
 -- Returns per job: the stream entry id, 'delayed', 'p' (prioritized), or '' when the id was taken.
 --- @include "core/lua/time.lua"
+--- @include "core/lua/publish.lua"
 --- @include "queue/scripts/includes/keys.lua"
 --- @include "queue/scripts/includes/jobs.lua"
 local max_len, prio, events = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
 local now
 local earliest = false
-local i = 6
-for j = 1, tonumber(ARGV[5]) do
+local i = 7
+for j = 1, tonumber(ARGV[6]) do
   local id, delay, n = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
   local fields = { unpack(ARGV, i + 3, i + 2 + n) }
   i = i + 3 + n
@@ -38,5 +40,5 @@ for j = 1, tonumber(ARGV[5]) do
     emit(events, 'added', job_id or out[j], 'n', field_of(fields, 'n'))
   end
 end
-if earliest then redis.call('PUBLISH', ARGV[4], 'due') end
+if earliest then publish(ARGV[5], ARGV[4], 'due') end
 return out
