@@ -112,6 +112,17 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   /**
+   * Resolves once no write this cache sent in the background is in flight: the store of a
+   * loaded value (a `wrap` miss returns its value without waiting for it), a refresh's store,
+   * a late write. Each is bounded by `timeoutMs`. Await it where something outside this
+   * connection must see the write at once (a count of commands, a read on another client);
+   * reads on this connection already come after it.
+   */
+  settled(): Promise<void> {
+    return this.remote.drain();
+  }
+
+  /**
    * Resolves once the L1 tier listens for other instances' invalidations and holds entries
    * (or its subscription failed: it retries on later reads); at once without L1. Optional:
    * until then L1 simply holds nothing, so no read is ever served a value whose invalidation
@@ -537,9 +548,8 @@ export class Cache extends EventEmitter<CacheEvents> {
   }
 
   /**
-   * Writes a loaded value and releases the guard in the same round trip; never throws (a cache
-   * write failure must not fail the read). With the caller's time for Redis used up, the write
-   * goes on in the background under its own `timeoutMs` after the value is returned.
+   * Writes a loaded value and releases the guard in the same round trip, in the background
+   * under its own `timeoutMs`; never throws (a cache write failure must not fail the read).
    */
   private async store(load: Load<unknown>, value: unknown, loadMs: number, hold: GuardHold | undefined): Promise<void> {
     if (!this.remote.online()) return;
@@ -571,8 +581,11 @@ export class Cache extends EventEmitter<CacheEvents> {
       if (!release) return this.remote.send(set, keys.entry, d, 'store', key);
       return this.remote.pipeline([set, ['DEL', keys.guard]], keys.entry, d, 'store');
     };
-    if (this.remote.usable(load.deadline)) await write(load.deadline, owned).catch(() => undefined);
-    else if (ttl > 0 && !this.closed) write(this.remote.deadline(true), false).catch(() => undefined);
+    // Sent now, awaited by nobody but close(): the caller has its value without another round
+    // trip, and its next command on this connection still comes after the write. The guard is
+    // released with it only while this caller surely still holds it.
+    if (this.closed) return;
+    write(this.remote.deadline(true), owned && this.remote.usable(load.deadline)).catch(() => undefined);
   }
 
   private refreshInBackground<T>(key: string, keys: EntryKeys, loader: Loader<T>, policy: EntryPolicy): void {

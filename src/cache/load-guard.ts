@@ -66,7 +66,7 @@ export class LoadGuard {
   /**
    * The miss path: claim the guard, or wait for its holder's value. A plain `SET NX` comes
    * first, right after the caller's `GET`: if another instance stored the value in between,
-   * this caller loads once more (harmless), and a miss stays at three round trips.
+   * this caller loads once more (harmless), and a miss stays at two round trips before its loader.
    */
   async acquire(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardOutcome> {
     const token = randomId(9);

@@ -42,6 +42,7 @@ describe(`CachingBaseModel over Sequelize + PGlite on ${target} via ${driver}`, 
     const first = await ProviderModel.findAll<ProviderRow>({ where: { specialty: 'cardiology' }, order: [['id', 'ASC']] });
     expect(first.map((p) => p.name)).toEqual(['Dr. Ada Park', 'Dr. Ben Ito']);
     expect(db.selects()).toBe(before + 1);
+    await cache.settled(); // the first call's store, sent without making it wait
     const { result, byCommand } = await countCommands(cache.connection, () =>
       ProviderModel.findAll<ProviderRow>({ order: [['id', 'ASC']], where: { specialty: 'cardiology' } }),
     );

@@ -1,0 +1,64 @@
+// A cold miss costs two round trips before the loader (GET, then the guard's SET NX) and none
+// after it on the caller's path: the store is sent at once but not awaited. Writes are paused
+// on the server while the loader runs, so a wrap that waited for its store could not resolve.
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { Cache } from '../../src/cache/index.js';
+import type { RedisConnection } from '../../src/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+
+const PAUSE_MS = 600;
+
+async function pauseWrites(connection: RedisConnection, ms: number): Promise<void> {
+  const nodes = await connection.client.primaries();
+  await Promise.all(nodes.map((node) => node.send(['CLIENT', 'PAUSE', ms, 'WRITE'])));
+}
+
+describe(`Cache cold miss round trips on ${target} via ${driver}`, () => {
+  it('two round trips before the loader, none after it: wrap resolves while its store is still held up', async () => {
+    const connection = await testConnection();
+    const counter = await testConnection();
+    const pauser = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 5000 });
+    let pausedAt = 0;
+    const { result, byCommand } = await countCommands(counter, () =>
+      cache.wrap('provider:42', async () => {
+        await pauseWrites(pauser, PAUSE_MS);
+        pausedAt = performance.now();
+        return { slots: 3 };
+      }),
+    );
+    const resolvedIn = performance.now() - pausedAt;
+    // Whatever fails below, the next test must not meet a paused server.
+    onTestFinished(() => cache.settled());
+    expect(result).toEqual({ slots: 3 });
+    // Counted while the store waits on the paused server: only the GET and the guard's SET NX
+    // (and the test's own CLIENT PAUSE).
+    const { 'client|pause': _pause, ...ours } = byCommand;
+    expect(ours).toEqual({ get: 1, set: 1 });
+    expect(resolvedIn).toBeLessThan(PAUSE_MS / 2);
+    // The store lands once writes resume; settled() waits for it.
+    await cache.settled();
+    expect(performance.now() - pausedAt).toBeGreaterThanOrEqual(PAUSE_MS - 50);
+    const hit = await countCommands(counter, () => cache.get('provider:42'));
+    expect(hit.result).toEqual({ slots: 3 });
+    expect(hit.byCommand).toEqual({ get: 1 });
+    await cache.close();
+  });
+
+  it('a read on the same connection right after the miss sees the stored entry', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return 'v';
+    };
+    expect(await cache.wrap('k', load)).toBe('v');
+    // No settled(): the GET goes out behind the store on the same connection.
+    expect(await cache.get('k')).toBe('v');
+    expect(await cache.wrap('k', load)).toBe('v');
+    expect(loads).toBe(1);
+    await cache.close();
+  });
+});
