@@ -7,8 +7,8 @@
 //   node scripts/test-projects.mjs standalone,cluster standalone-node-redis,cluster-node-redis
 //   node scripts/test-projects.mjs standalone,cluster -- test/core     # files for every group
 //
-// Each group's output is buffered and printed whole when it ends, so groups do not
-// interleave; exits with the first failing group's code.
+// Every line of a group's output is prefixed with its projects; exits with the first failing
+// group's code.
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,16 +25,23 @@ if (groups.length === 0 || groups.some((g) => g.length === 0)) {
 
 function runGroup(projects) {
   const argv = ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), ...files];
+  const label = `[${projects.join('+')}]`;
   const started = Date.now();
   return new Promise((done) => {
     const child = spawn('npx', argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = [];
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => out.push(d));
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) process.stdout.write(`${label} ${line}\n`);
+      });
+      stream.on('end', () => rest && process.stdout.write(`${label} ${rest}\n`));
+    }
     child.on('close', (code, signal) => {
       const seconds = Math.round((Date.now() - started) / 1000);
-      process.stdout.write(`\n=== ${projects.join(' + ')}: ${code === 0 ? 'passed' : 'FAILED'} in ${seconds} s ===\n`);
-      process.stdout.write(Buffer.concat(out));
+      process.stdout.write(`${label} ${code === 0 ? 'passed' : 'FAILED'} in ${seconds} s\n`);
       done(code ?? (signal ? 1 : 0));
     });
   });
