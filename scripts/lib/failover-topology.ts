@@ -1,6 +1,6 @@
 // One interface over the two deployments a failover is measured on: Sentinel (a primary,
 // its replica, three Sentinels) and a Cluster with one replica per primary, where one
-// primary (the victim) fails over. For the reliability tests and `npm run failover:report`.
+// primary (the victim) fails over. For the reliability tests (test/reliability).
 import { keySlot } from '../../src/core/slots.js';
 import { startCluster } from './redis-cluster.js';
 import { startSentinels } from './redis-sentinel.js';

@@ -30,7 +30,7 @@ interface Section {
 describe.skipIf(!failoverKind)(`FencedLock across a ${failoverKind} failover via ${driver}`, () => {
   const fixture = useFailoverTopology();
 
-  it('durable: no token twice, no overlapping holders, ReplicationError while unreplicated; plain: the lost grant is granted again with its token', async () => {
+  it('durable: no token twice, no overlapping holders, ReplicationError while unreplicated; plain: the lost grant is granted again with its token', async (context) => {
     const topo = fixture.topology();
     const shared = topo.onVictim('refill');
     const probe = topo.onVictim('probe');
@@ -81,11 +81,13 @@ describe.skipIf(!failoverKind)(`FencedLock across a ${failoverKind} failover via
       expect(lostGrant.token).toBe(plainBefore.token + 1);
       await waitFor('the holders meet ReplicationError', () => errors.some((e) => e instanceof ReplicationError));
 
+      const killedAt = performance.now();
       await topo.failover();
       // The lost grant is gone: a second holder gets the lock while the first still "holds"
       // it, and the same fencing token, so fencing cannot tell them apart.
       const failoverErrors: unknown[] = [];
       const second = await untilItWorks(() => plain.acquire(plainResource, { waitMs: 0 }), failoverErrors);
+      const grantedAgainMs = performance.now() - killedAt;
       expect(second.token).toBe(lostGrant.token);
       expect(await lostGrant.extend()).toBe(false);
       expect(failoverErrors.filter((e) => !typedFailure(e)).map(String)).toEqual([]);
@@ -94,6 +96,9 @@ describe.skipIf(!failoverKind)(`FencedLock across a ${failoverKind} failover via
       // grants wait for that.
       await topo.rejoin();
       await sectionsReach(sections.length + 5, 'after the failover');
+      await context.annotate(
+        `plain: the lost grant (token ${lostGrant.token}) granted again ${Math.round(grantedAgainMs)} ms after the kill, with token ${second.token}; callers saw ${JSON.stringify(errorCounts(failoverErrors))}`,
+      );
     } finally {
       running = false;
       await Promise.all(holders);
@@ -110,5 +115,8 @@ describe.skipIf(!failoverKind)(`FencedLock across a ${failoverKind} failover via
     const unexpected = errors.filter((e) => !typedFailure(e) && !(e instanceof LockNotAcquiredError));
     expect(unexpected.map(String)).toEqual([]);
     expect(errors.some((e) => e instanceof ReplicationError)).toBe(true);
+    await context.annotate(
+      `durable: ${sections.length} critical sections, ${new Set(tokens).size} distinct tokens, none overlapping; holders saw ${JSON.stringify(errorCounts(errors))}`,
+    );
   }, 90_000);
 });
