@@ -330,8 +330,8 @@ export default async function memoryBench(ctx: BenchContext): Promise<void> {
     ]);
   }
   ctx.section(
-    `Memory per entity (N = ${fmt.int(N)})`,
-    `Bytes are \`MEMORY USAGE <key> SAMPLES 0\` (value, key name and dict entry) summed over every key SCAN finds under the case's own prefix. "one alone": the keys and bytes of the first entity by itself (it pays for shared keys alone); "per entity": everything under the prefix with N entities, divided by N (shared keys amortized). "used_memory Δ": INFO memory used_memory after minus before entities 2..N, per entity: it also counts each key's expires-dict entry and dict growth, so it runs higher for keys with a TTL. "vs peer": per-entity bytes over the first row of the group. Where kinds show \`*\`, ids vary; \`{*}\` is a hash tag.\n\n${mdTable(
+    'Memory per entity',
+    `N = ${fmt.int(N)} entities per case. Bytes are \`MEMORY USAGE <key> SAMPLES 0\` (value, key name and dict entry) summed over every key SCAN finds under the case's own prefix. "one alone": the keys and bytes of the first entity by itself (it pays for shared keys alone); "per entity": everything under the prefix with N entities, divided by N (shared keys amortized). "used_memory Δ": INFO memory used_memory after minus before entities 2..N, per entity: it also counts each key's expires-dict entry and dict growth, so it runs higher for keys with a TTL. "vs peer": per-entity bytes over the first row of the group. Where kinds show \`*\`, ids vary; \`{*}\` is a hash tag.\n\n${mdTable(
       [
         'entity',
         'library',
