@@ -12,19 +12,7 @@ import { toTypedError } from './reply-errors.js';
  */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   if (ms === 0) return promise.then(undefined, rethrowTyped);
-  return new Promise<T>((resolve, reject) => {
-    const entry = deadlines.add(ms, () => reject(new CommandTimeoutError(ms, what)));
-    promise.then(
-      (value) => {
-        deadlines.settle(entry);
-        resolve(value);
-      },
-      (err) => {
-        deadlines.settle(entry);
-        reject(toTypedError(err));
-      },
-    );
-  });
+  return limited(promise, ms, () => new CommandTimeoutError(ms, what), toTypedError);
 }
 
 /**
@@ -33,6 +21,15 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
  */
 export function timeLimit<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   if (ms === 0) return promise;
+  return limited(promise, ms, onTimeout, asIs);
+}
+
+function asIs(err: unknown): unknown {
+  return err;
+}
+
+/** `promise` under one entry of the shared deadline timer; its rejection goes through `mapError`. */
+function limited<T>(promise: Promise<T>, ms: number, onTimeout: () => Error, mapError: (err: unknown) => unknown): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const entry = deadlines.add(ms, () => reject(onTimeout()));
     promise.then(
@@ -42,7 +39,7 @@ export function timeLimit<T>(promise: Promise<T>, ms: number, onTimeout: () => E
       },
       (err) => {
         deadlines.settle(entry);
-        reject(err);
+        reject(mapError(err));
       },
     );
   });
