@@ -28,7 +28,7 @@ function runGroup(projects) {
   const label = `[${projects.join('+')}]`;
   const started = Date.now();
   return new Promise((done) => {
-    const child = spawn('npx', argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', argv, { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [child.stdout, child.stderr]) {
       let rest = '';
       stream.setEncoding('utf8');
