@@ -85,6 +85,9 @@ export class Cache extends EventEmitter<CacheEvents> {
   private readonly instanceId = randomId(9);
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly refreshing = new Set<string>();
+  // Stores sent after a load and not answered yet, by entry key: a read of that key here waits
+  // for its store, so this process reads its own writes whatever order the client sends them in.
+  private readonly storing = new Map<string, Promise<unknown>>();
   private readonly counters: CacheStats = { l1Hits: 0, hits: 0, stale: 0, misses: 0, loads: 0, refreshes: 0, errors: 0 };
   private closed = false;
 
@@ -361,6 +364,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     });
     if (misses.length === 0) return out;
     const deadline = this.remote.deadline();
+    if (this.storing.size !== 0) await Promise.all(misses.map((m) => this.storing.get(m.keys.entry)));
     if (this.remote.usable(deadline)) {
       await Promise.all(
         groupByBucket(misses, (m) => m.keys.bucket).map(async (group) => {
@@ -488,6 +492,8 @@ export class Cache extends EventEmitter<CacheEvents> {
 
   /** One `GET`; `undefined` on a miss and when Redis is unavailable or out of time. */
   private async read(key: string, keys: EntryKeys, deadline: Deadline): Promise<DecodedEntry | undefined> {
+    const storing = this.storing.get(keys.entry);
+    if (storing !== undefined) await storing;
     if (!this.remote.usable(deadline)) return undefined;
     let raw: unknown;
     try {
@@ -585,7 +591,11 @@ export class Cache extends EventEmitter<CacheEvents> {
     // trip, and its next command on this connection still comes after the write. The guard is
     // released with it only while this caller surely still holds it.
     if (this.closed) return;
-    write(this.remote.deadline(true), owned && this.remote.usable(load.deadline)).catch(() => undefined);
+    const sent = write(this.remote.deadline(true), owned && this.remote.usable(load.deadline)).catch(() => undefined);
+    this.storing.set(keys.entry, sent);
+    void sent.then(() => {
+      if (this.storing.get(keys.entry) === sent) this.storing.delete(keys.entry);
+    });
   }
 
   private refreshInBackground<T>(key: string, keys: EntryKeys, loader: Loader<T>, policy: EntryPolicy): void {
