@@ -44,6 +44,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 withRedis(async (url) => {
   const service = await startEprescribeService();
   const OPEN_MS = 1500;
+  // Each instance may use the shared state it last read for this long (the default).
+  const CACHE_MS = 100;
 
   async function appInstance(name: string) {
     const connection = await RedisConnection.connect(url, { prefix: 'clinic' });
@@ -57,6 +59,7 @@ withRedis(async (url) => {
       halfOpenMaxProbes: 1,
       timeoutMs: 300,
       redisTimeoutMs: 1000, // the demo may share a busy machine
+      cacheMs: CACHE_MS,
     });
     breaker.on('opened', ({ retryAfterMs }) => log(name, `circuit OPEN for everyone (probes in ${retryAfterMs} ms)`));
     breaker.on('halfOpened', () => log(name, 'circuit HALF-OPEN: one probe may test the service'));
@@ -135,8 +138,11 @@ withRedis(async (url) => {
 
     console.log('-- an operator switches the service off for the whole fleet, then back on');
     await app1.breaker.forceOpen(60_000);
+    // The other instance sees it once the state it cached is older than cacheMs.
+    await sleep(CACHE_MS + 20);
     check((await app2.send()) === 'rejected', 'forceOpen on app-1 stops app-2 too');
     await app2.breaker.forceClose();
+    await sleep(CACHE_MS + 20);
     check((await app1.send()) === 'sent', 'forceClose on app-2 lets app-1 call again');
   } finally {
     await app1.close();

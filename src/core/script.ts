@@ -57,14 +57,16 @@ export class LuaScript<A extends readonly RedisArg[] = readonly RedisArg[], R = 
   // Carries the argument types for `run`'s inference; never set.
   declare private readonly argumentTypes?: (args: A) => void;
 
+  /** The Lua source as sent to Redis (inside core's driver when the script coalesces). */
+  readonly source: string;
+
   /**
    * @param name - a unique name, `module/file` by convention (e.g. `lock/acquire`)
    * @param source - the Lua source
    * @param options - the script's contract (see {@link ScriptOptions})
    */
-  readonly source: string;
-
   constructor(
+    /** A unique name, `module/file` by convention (e.g. `lock/acquire`). */
     readonly name: string,
     source: string,
     options: ScriptOptions<R>,

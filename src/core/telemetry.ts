@@ -26,7 +26,7 @@ export interface OperationContext {
   readonly attributes: TelemetryAttributes;
   /**
    * A keyed hash of the operation's identifier (the rate-limit identity, the lock resource, the
-   * cache key), present only after {@link setIdentifierHashKey} was given a key.
+   * cache key), present only after `setIdentifierHashKey` was given a key.
    */
   readonly subject?: string;
   /** What happened, set by the module before the operation settles: `hit`, `allowed`, `acquired`, ... */
@@ -150,7 +150,10 @@ export class Instrument {
   /** `tracing:redis-patterns:<module>:*`. */
   readonly channel: TracingChannel<object, OperationContext>;
 
-  constructor(readonly module: string) {
+  constructor(
+    /** The module's name: the `<module>` of its channel's name. */
+    readonly module: string,
+  ) {
     this.channel = tracingChannel(`redis-patterns:${module}`);
   }
 

@@ -79,7 +79,7 @@ export interface RedisClient {
    * (`BLPOP`, `XREADGROUP BLOCK`) that must not stall the shared connection.
    */
   duplicate(): Promise<RedisClient>;
-  /** Opens a new pub/sub connection to the same deployment, sharded or not (see {@link SubscriberOptions}). */
+  /** Opens a new pub/sub connection to the same deployment, sharded or not (see `SubscriberOptions`). */
   createSubscriber(options?: SubscriberOptions): Promise<Subscriber>;
   /**
    * Calls `listener` each time the client is ready again after losing its connection (a
