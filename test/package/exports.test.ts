@@ -37,4 +37,11 @@ describe.runIf(target === 'standalone' && driver === 'ioredis')('package entries
     );
     expect(out.trim()).toBe('function function');
   });
+
+  it('error classes keep their names in both systems (error.name is what logs and spans show)', () => {
+    const names = ['CommandTimeoutError', 'RedisUnavailableError', 'ValidationError', 'ReplicationError', 'RedisOutOfMemoryError'];
+    const script = `import * as m from 'redis-patterns'; import { createRequire } from 'node:module'; const r = createRequire(import.meta.url)('redis-patterns'); console.log(JSON.stringify(${JSON.stringify(names)}.map((n) => [m[n].name, new r[n]('x').name])))`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(names.map((n) => [n, n]));
+  });
 });
