@@ -17,7 +17,7 @@ export default defineConfig({
   sourcemap: false,
   target: 'node20',
   // Error classes with static members would otherwise be renamed (`_CommandTimeoutError`),
-  // and `error.name` (in logs and span attributes) comes from the class name.
+  // and `error.name` (in logs and stack traces) comes from the class name.
   keepNames: true,
   // `.lua` files become strings with their `--- @include` lines expanded, exactly as the tests load them.
   esbuildPlugins: [
