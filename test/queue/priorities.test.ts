@@ -19,7 +19,16 @@ describe(`Durable priorities on ${target} via ${driver}`, () => {
     const { queue } = await freshQueue<string>({ priorities: true });
     await queue.addBulk(Array.from({ length: 200 }, (_, i) => ({ name: 'report', data: `low-${i}`, options: { priority: 10 } })));
     const order: string[] = [];
-    const worker = closing(await queue.process(async (job) => void order.push(job.data), { concurrency: 2 }));
+    // Each job takes a few ms, so the backlog is still there when the urgent jobs arrive.
+    const worker = closing(
+      await queue.process(
+        async (job) => {
+          order.push(job.data);
+          await new Promise((r) => setTimeout(r, 3));
+        },
+        { concurrency: 2 },
+      ),
+    );
     await waitFor(() => order.length >= 20, 10_000, 'some low jobs');
     await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ name: 'refill', data: `urgent-${i}`, options: { priority: 1 } })));
     await waitFor(() => order.length === 210, 20_000, 'every job');
@@ -30,7 +39,8 @@ describe(`Durable priorities on ${target} via ${driver}`, () => {
     expect(lastUrgent).toBeLessThan(100);
     const urgent = order.filter((d) => d.startsWith('urgent'));
     expect(urgent).toEqual(Array.from({ length: 10 }, (_, i) => `urgent-${i}`));
-    expect(worker.running).toBe(0);
+    // The last handlers finish their few ms after recording their job.
+    await waitFor(() => worker.running === 0, 5_000, 'the worker to go idle');
   });
 
   it('a worker killed with SIGKILL mid-batch loses no prioritized job', async () => {
