@@ -85,7 +85,15 @@ describe.skipIf(!failoverKind)(`rate limits across a ${failoverKind} failover vi
       const duringByRedis = (during[i] ?? []).filter((d) => d.result.source === 'redis' && d.result.allowed).length;
       return replicated + (unreplicated[i] as number) + duringByRedis + (afterwards[i] as number);
     });
-    expect(total).toEqual(unreplicated.map((u) => LIMIT + u));
+    // A check that timed out (answered fail-open) may still reach the promoted replica later
+    // (the client sends it once it has the new primary): Redis then counted it although the
+    // caller never saw its answer. So Redis admitted exactly limit + unreplicated, of which the
+    // callers saw all but at most those late ones.
+    for (const [i, u] of unreplicated.entries()) {
+      const late = (during[i] ?? []).filter((d) => d.result.source === 'fail-open').length;
+      expect(total[i]).toBeLessThanOrEqual(LIMIT + u);
+      expect(total[i]).toBeGreaterThanOrEqual(LIMIT + u - late);
+    }
     const failOpen = during.flat().filter((d) => d.result.source === 'fail-open');
     expect(failOpen.length, 'the outage was noticed').toBeGreaterThan(0);
     for (const d of failOpen) expect(d.result.allowed).toBe(true);
