@@ -1,4 +1,6 @@
 -- core/lua/chunked.lua
+-- KEYS: none of its own (the caller passes the key). ARGV: none (the caller passes the list).
+-- Returns: nothing; call_chunked returns the reply of every chunk.
 -- Redis' Lua returns at most about 8,000 values from one `unpack`, so a command with more
 -- arguments than that fails ("too many results to unpack"). Included by scripts (with
 -- `--- @include "core/lua/chunked.lua"`); defines a function and runs nothing itself.

@@ -1,4 +1,5 @@
 -- core/lua/publish.lua
+-- KEYS: none. ARGV: none (flag, channel and message are function arguments). Returns: nothing.
 -- publish(flag, channel, message) sends `message` on `channel` with SPUBLISH when `flag` is '1'
 -- (core's choice for a cluster whose servers have sharded pub/sub) and with PUBLISH otherwise.
 -- A sharded channel must share the hash tag of the script's keys: the script runs on the node

@@ -1,4 +1,5 @@
 -- core/lua/time.lua
+-- KEYS: none. ARGV: none. Returns: nothing; redis_now returns epoch ms and epoch µs.
 -- Redis time, the one clock every app instance agrees on. Included by scripts (with
 -- `--- @include "core/lua/time.lua"`); defines a function and runs nothing itself.
 -- redis_now() returns the time as epoch milliseconds and as epoch microseconds.

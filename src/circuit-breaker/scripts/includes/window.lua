@@ -1,4 +1,7 @@
 -- circuit-breaker/scripts/includes/window.lua
+-- KEYS: none of its own (the including script passes its window key). ARGV: none (values come
+-- as function arguments). Returns: nothing; window_add returns whether a bucket was started,
+-- window_sum the successes and failures in the window.
 -- The rolling window of a closed circuit: a hash of time buckets, '<bucket>:s' / '<bucket>:f'
 -- -> successes / failures counted in that bucket. Included by check.lua and record.lua;
 -- defines functions and runs nothing itself.

@@ -1,4 +1,6 @@
 -- lock/scripts/includes/grant-waiters.lua
+-- KEYS: none of its own (holders, queue and channel are function arguments). ARGV: none.
+-- Returns: nothing; grant_waiters returns the number of permits held.
 -- Hands free permits of a semaphore to its longest-waiting live waiters, in queue order
 -- (shared by semaphore-acquire.lua and semaphore-release.lua; defines a function, runs nothing).
 -- grant_waiters(holders, queue, channel, flag, limit, count, now_ms, now_us, stop_at) moves waiters

@@ -1,4 +1,6 @@
 -- queue/scripts/includes/jobs.lua
+-- KEYS: the including script's, through K (includes/keys.lua). ARGV: none (values are function
+-- arguments). Returns: nothing; each function's result is stated above it.
 -- Moves of a job between the places it can be, each keeping the ids hash (job id -> place)
 -- right, so getJob finds the job and a job id is free exactly when its job is gone.
 -- Needs includes/keys.lua (K) before it. Defines functions only.
