@@ -3,8 +3,9 @@
 // the duplicates are bounded by what the dead worker held unacknowledged.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { closeAfterAll, driver, target, topology } from '../harness/redis.js';
+import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { freshQueue, waitFor } from './helpers.js';
+import { childEnv } from './processes.js';
 
 const N = 300;
 
@@ -16,14 +17,9 @@ describe(`StreamQueue with a worker killed mid-batch on ${target} via ${driver}`
     const countKey = ks.key('crash', 'child-count');
     await queue.addBulk(Array.from({ length: N }, (_, n) => ({ name: 'sync', data: { n } })));
 
-    const topo = topology();
     const child = spawn(process.execPath, ['test/queue/fixtures/crash-worker.mjs'], {
       env: {
-        ...process.env,
-        RP_URL: topo.standaloneUrl,
-        RP_CLUSTER_NODES: target === 'cluster' ? topo.clusterNodes.join(',') : '',
-        RP_DRIVER: driver,
-        RP_PREFIX: connection.prefix,
+        ...childEnv(connection),
         RP_QUEUE: queue.name,
         RP_DONE_KEY: doneKey,
         RP_COUNT_KEY: countKey,

@@ -19,18 +19,25 @@ export interface ChildOptions {
   schedules?: number;
 }
 
+/** The environment a child process needs to reach the project's Redis with `connection`'s prefix. */
+export function childEnv(connection: RedisConnection): NodeJS.ProcessEnv {
+  const topo = topology();
+  return {
+    ...process.env,
+    RP_URL: topo.standaloneUrl,
+    RP_CLUSTER_NODES: target === 'cluster' ? topo.clusterNodes.join(',') : '',
+    RP_DRIVER: driver,
+    RP_PREFIX: connection.prefix,
+  };
+}
+
 /** Starts a child on `connection`'s prefix; resolves once it printed `ready`. Killed after the file. */
 export async function startChild(connection: RedisConnection, options: ChildOptions): Promise<ChildProcess> {
   bundled ??= bundleFixture('test/queue/fixtures/ops-child.ts');
   const file = await bundled;
-  const topo = topology();
   const child = spawn(process.execPath, [file], {
     env: {
-      ...process.env,
-      RP_URL: topo.standaloneUrl,
-      RP_CLUSTER_NODES: target === 'cluster' ? topo.clusterNodes.join(',') : '',
-      RP_DRIVER: driver,
-      RP_PREFIX: connection.prefix,
+      ...childEnv(connection),
       RP_ROLE: options.role,
       RP_QUEUE: options.queue,
       RP_CONSUMER: options.consumer ?? '',
