@@ -198,13 +198,17 @@ export class QueueStore implements WorkerQueue {
   }
 
   async pause(action: 'pause' | 'resume'): Promise<boolean> {
-    const flag = await this.publishFlag();
+    const flag = this.flag ?? (await this.publishFlag());
     return this.connection.run(pauseScript, this.all, [action, this.channel, this.settings.eventsMaxLen, flag]);
   }
 
+  // Decided once per connection: after the first add no await is spent on it.
+  private flag: '1' | '0' | undefined;
+
   /** How the scripts announce on the control channel: as workers listen (sharded on a cluster that has it). */
   private async publishFlag(): Promise<'1' | '0'> {
-    return publishFlag(await this.connection.shardedPubSub());
+    this.flag = publishFlag(await this.connection.shardedPubSub());
+    return this.flag;
   }
 
   async isPaused(): Promise<boolean> {
