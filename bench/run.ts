@@ -30,6 +30,8 @@ const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 // One measurement of one case, with the commands it caused on the bench server.
 async function measured(c: BenchCase, ms: number, warmupMs: number): Promise<{ m: Measurement; commands: number; cpuUs: number }> {
   await c.setup?.();
+  // A full collection first (`node --expose-gc`), so no case pays for the garbage of the one before.
+  (globalThis as { gc?: () => void }).gc?.();
   try {
     const before = await stats.total();
     const m = await measure({ concurrency: c.concurrency, durationMs: ms, warmupMs, op: c.op });
