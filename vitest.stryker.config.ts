@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LoadFailuresAsTests } from './test/harness/load-failures-reporter.js';
 import { luaText } from './test/harness/lua-plugin.js';
 
 // StrykerJS runs one module's tests on the standalone project only: a single redis-server
@@ -18,5 +19,7 @@ export default defineConfig({
     hookTimeout: 60000,
     env: { RP_TARGET: 'standalone', RP_DRIVER: 'ioredis' },
     globalSetup: ['test/harness/global-setup.ts'],
+    // A mutant that stops a test file from loading kills it (see the reporter).
+    reporters: ['default', new LoadFailuresAsTests()],
   },
 });
