@@ -159,6 +159,22 @@ describe(`Feed on ${target} via ${driver}`, () => {
     expect(await feed.unreadCount('p')).toBe(1);
   });
 
+  it('an add keeps the read marker alive as long as the items: the unread count survives a quiet reader', async () => {
+    const connection = await testConnection();
+    const feed = new Feed<Note>({ connection, ttlMs: 600_000 });
+    await feed.add('q', { id: 'a', at: T0, data: { title: 'A' } });
+    await feed.markRead('q');
+    const ks = connection.keys('feed');
+    const marker = ks.key('q', 'read');
+    // Age the marker as if the reader had been away; the next add must give it the feed's full TTL again.
+    await connection.send(['PEXPIRE', marker, 5_000], marker);
+    await feed.add('q', { id: 'b', at: T0 + 1, data: { title: 'B' } });
+    const ttl = Number(await connection.send(['PTTL', marker], marker));
+    expect(ttl).toBeGreaterThan(500_000);
+    expect(ttl).toBeLessThanOrEqual(600_000);
+    expect(await feed.unreadCount('q')).toBe(1);
+  });
+
   it('lets an inactive feed expire entirely', async () => {
     const connection = await testConnection();
     const feed = new Feed<Note>({ connection, ttlMs: 1000 });

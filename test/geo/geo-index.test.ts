@@ -121,6 +121,32 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
     expect((await index.nearby({ lon: 1, lat: 1 }, { radius: 1 }))[0]?.payload).toEqual({ name: 'last' });
   });
 
+  it('removing members removes their payloads: an emptied index leaves no keys', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex<{ name: string }>({ connection, name: 'emptied' });
+    await index.addMany([
+      { member: 'a', lon: 13.4, lat: 52.52, payload: { name: 'A' } },
+      { member: 'b', lon: 13.41, lat: 52.52, payload: { name: 'B' } },
+    ]);
+    expect(await index.remove('a')).toBe(1);
+    const payloads = connection.keys('geo').key('emptied', 'payloads');
+    expect(await connection.send(['HKEYS', payloads], payloads)).toEqual(['b']);
+    expect(await index.remove('b')).toBe(1);
+    const points = connection.keys('geo').key('emptied', 'points');
+    expect(Number(await connection.send(['EXISTS', points, payloads], points))).toBe(0);
+  });
+
+  it('replaceAll with items without payloads drops the old payloads', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex<{ name: string }>({ connection, name: 'unlabelled' });
+    await index.add({ member: 'a', lon: 13.4, lat: 52.52, payload: { name: 'old' } });
+    expect(await index.replaceAll([{ member: 'a', lon: 13.4, lat: 52.52 }])).toBe(1);
+    const found = await index.nearby({ lon: 13.4, lat: 52.52 }, { radius: 1 });
+    expect(found).toHaveLength(1);
+    expect(found[0]?.member).toBe('a');
+    expect(found[0]?.payload).toBeUndefined();
+  });
+
   it('loads in chunks, one script call per chunk', async () => {
     const connection = await testConnection();
     const index = new GeoIndex<Pharmacy>({ connection, name: 'chunks', chunkSize: 400 });

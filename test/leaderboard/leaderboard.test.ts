@@ -99,6 +99,9 @@ describe(`Leaderboard on ${target} via ${driver}`, () => {
     expect(await b.remove('a')).toBe(true);
     expect(await b.remove('a')).toBe(false);
     expect(await b.rank('b')).toMatchObject({ rank: 1 });
+    // Gone from the ranking itself, not only from lookups by name.
+    expect((await b.top(10)).map((e) => e.member)).toEqual(['b']);
+    expect((await b.page(1, 10)).total).toBe(1);
     await b.clear();
     expect((await b.page(1, 10)).total).toBe(0);
   });

@@ -9,7 +9,7 @@
 local expected = tonumber(ARGV[1])
 local loaded = redis.call('ZCARD', KEYS[1])
 if loaded ~= expected then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  -- The caller deletes the temporary keys after any failure (they also expire on their own).
   return redis.error_reply('RP_GEO_REBUILD temporary index holds ' .. loaded .. ' of ' .. expected .. ' members')
 end
 if expected == 0 then
