@@ -61,16 +61,20 @@ export class LuaScript<A extends readonly RedisArg[] = readonly RedisArg[], R = 
   readonly source: string;
 
   /**
-   * @param name - a unique name, `module/file` by convention (e.g. `lock/acquire`)
+   * @param name - a unique name, `module/file` (e.g. `lock/acquire`): lowercase letters, digits and dashes around one slash
    * @param source - the Lua source
    * @param options - the script's contract (see {@link ScriptOptions})
    */
   constructor(
-    /** A unique name, `module/file` by convention (e.g. `lock/acquire`). */
+    /** A unique name, `module/file` (e.g. `lock/acquire`). */
     readonly name: string,
     source: string,
     options: ScriptOptions<R>,
   ) {
+    // The name is what errors, traces and `preload` report: it must say which file the script is.
+    if (typeof name !== 'string' || !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(name)) {
+      throw new Error(`script name ${JSON.stringify(name)} must be 'module/file' (lowercase letters, digits, dashes)`);
+    }
     this.source = options.coalesce ? withDriver(source, options.coalesce.readsTime === true) : source;
     this.sha = createHash('sha1').update(this.source).digest('hex');
     this.keys = options.keys;
