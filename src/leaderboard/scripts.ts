@@ -19,6 +19,7 @@ export function listReply(reply: RedisReply): unknown[] {
 /** Turns `[stamped entry, score, ...]` starting at 0-based rank `first` into entries. */
 export function toEntries(flat: readonly unknown[], first: number): LeaderboardEntry[] {
   const out: LeaderboardEntry[] = [];
+  // Stryker disable next-line EqualityOperator: equivalent, WITHSCORES replies come in pairs: i is even and the length even, so i + 1 never equals it
   for (let i = 0; i + 1 < flat.length; i += 2) {
     out.push({ member: String(flat[i]).slice(STAMP), score: Number(flat[i + 1]), rank: first + i / 2 + 1 });
   }

@@ -1,9 +1,13 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
+import type { OperationContext } from '../../src/core/telemetry.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
-import { Leaderboard, periodOf } from '../../src/leaderboard/index.js';
+import { Leaderboard, MAX_LEADERBOARD_PAGE, periodOf } from '../../src/leaderboard/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { driver, target, testConnection } from '../harness/redis.js';
+import { startFullServer } from '../harness/full-server.js';
+import { driver, rawClient, target, testConnection, uniquePrefix } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 
 async function board(options: Partial<ConstructorParameters<typeof Leaderboard>[0]> = {}) {
   const connection = await testConnection();
@@ -223,6 +227,111 @@ describe(`Leaderboard on ${target} via ${driver}`, () => {
     expect(() => new Leaderboard({ connection, name: 'x', period: 'hourly' as 'daily' })).toThrow(ValidationError);
     expect(() => new Leaderboard({ connection, name: 'x', period: 'daily', ttlMs: 5 })).toThrow(ValidationError);
     expect(() => new Leaderboard({ connection, name: 'x', ttlMs: -1 })).toThrow(ValidationError);
+  });
+
+  it('names the bad field and the limit, for every operation and option, before sending anything', async () => {
+    const { connection, board: b } = await board();
+    await b.add('a', 1);
+    const { byCommand } = await countCommands(connection, async () => {
+      for (const [call, field, detail] of [
+        [() => b.add('', 1), 'member'],
+        [() => b.add('a', Number.NaN), 'score', /finite number/],
+        [() => b.increment('a', '1' as unknown as number), 'score', /finite number/],
+        [() => b.top(0), 'n'],
+        [() => b.top(MAX_LEADERBOARD_PAGE + 1), 'n', /must be at most 1000/],
+        [() => b.around('a', -1), 'n'],
+        [() => b.around('a', MAX_LEADERBOARD_PAGE + 1), 'n', /must be at most 1000/],
+        [() => b.page(0, 10), 'page'],
+        [() => b.page(1, 0), 'size'],
+        [() => b.page(1, MAX_LEADERBOARD_PAGE + 1), 'size', /must be at most 1000/],
+        [() => b.rank('a', { at: new Date('nope') }), 'at', /valid Date/],
+        [() => b.remove(''), 'member'],
+      ] as [() => Promise<unknown>, string, RegExp?][]) {
+        await expectInvalid(call, field, detail);
+      }
+    });
+    expect(byCommand).toEqual({});
+    for (const [options, field, detail] of [
+      [undefined, 'options', /object/],
+      [null, 'options', /object/],
+      ['adherence', 'options', /object/],
+      [{ connection, name: '' }, 'name'],
+      [{ connection, name: 'x', period: 'hourly' }, 'period', /'weekly'/],
+      [{ connection, name: 'x', period: 'weekly', retainMs: 0 }, 'retainMs'],
+      [{ connection, name: 'x', ttlMs: -1 }, 'ttlMs'],
+      [{ connection, name: 'x', period: 'weekly', ttlMs: 5 }, 'ttlMs', /retainMs/],
+    ] as [unknown, string, RegExp?][]) {
+      await expectInvalid(() => new Leaderboard(options as ConstructorParameters<typeof Leaderboard>[0]), field, detail);
+    }
+  });
+
+  it('serves exactly the maximum page size: top, page and around', async () => {
+    const { board: b } = await board();
+    for (let i = 1; i <= 3; i++) await b.add(`m${i}`, i);
+    expect((await b.top(MAX_LEADERBOARD_PAGE)).map((e) => e.member)).toEqual(['m3', 'm2', 'm1']);
+    expect((await b.page(1, MAX_LEADERBOARD_PAGE)).entries).toHaveLength(3);
+    expect((await b.around('m2', MAX_LEADERBOARD_PAGE))?.map((e) => e.rank)).toEqual([1, 2, 3]);
+  });
+
+  it('periodic boards are kept 7 days (daily) or 28 days (weekly) after the period by default', async () => {
+    const at = new Date();
+    for (const [period, days] of [
+      ['daily', 7],
+      ['weekly', 28],
+    ] as const) {
+      const { connection, board: b } = await board({ period });
+      expect(await b.increment('ana', 3, { at })).toEqual({ member: 'ana', score: 3, rank: 1 });
+      expect(await b.rank('ana', { at })).toEqual({ member: 'ana', score: 3, rank: 1 });
+      const window = periodOf(period, at);
+      for (const part of ['scores', 'members']) {
+        const key = connection.keys('leaderboard').key('adherence', window.id, part);
+        expect(Number(await connection.send(['PEXPIRETIME', key], key)), `${period} ${part}`).toBe(
+          (window.endsAt as number) + days * 86_400_000,
+        );
+      }
+    }
+  });
+
+  it('a standing board without ttlMs works the same over node-redis', async () => {
+    const connection = RedisConnection.from(await rawClient({ driver: 'node-redis' }), { prefix: uniquePrefix() });
+    const b = new Leaderboard({ connection, name: 'adherence' });
+    expect(await b.add('a', 1)).toEqual({ member: 'a', score: 1, rank: 1 });
+    expect(await b.increment('a', 2)).toEqual({ member: 'a', score: 3, rank: 1 });
+    const zset = connection.keys('leaderboard').key('adherence', 'all', 'scores');
+    expect(await connection.send(['PTTL', zset], zset)).toBe(-1);
+  });
+
+  it('traces every operation on the leaderboard channel, with the board as attribute', async () => {
+    const { board: b } = await board();
+    const seen: OperationContext[] = [];
+    const channel = tracingChannel<object, OperationContext>('redis-patterns:leaderboard');
+    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    channel.subscribe(handlers);
+    try {
+      await b.add('a', 1);
+      await b.increment('a', 1);
+      await b.rank('a');
+      await b.top(1);
+      await b.around('a', 1);
+      await b.page(1, 1);
+      await b.remove('a');
+      await b.clear();
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    // rank reads through around: both are traced.
+    expect(seen.map((c) => c.operation)).toEqual(['add', 'increment', 'rank', 'around', 'top', 'around', 'page', 'remove', 'clear']);
+    for (const c of seen) expect(c).toMatchObject({ module: 'leaderboard', attributes: { board: 'adherence' } });
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the leaderboard at risk', async () => {
+    const full = await startFullServer('allkeys-lru');
+    try {
+      new Leaderboard({ connection: full.connection, name: 'adherence' });
+      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['leaderboard']);
+    } finally {
+      await full.close();
+    }
   });
 
   it('all keys of a board share one hash slot', async () => {
