@@ -26,6 +26,7 @@ export function assertPoint<T>(field: string, point: T): asserts point is T & Ge
 
 /** Throws a ValidationError unless `unit` is one of {@link GeoUnit}. */
 export function assertUnit(unit: unknown): asserts unit is GeoUnit {
+  // Stryker disable next-line ConditionalExpression: equivalent, UNITS holds strings only, so has() is false for every non-string
   if (typeof unit !== 'string' || !UNITS.has(unit)) throw new ValidationError('unit', "must be 'm', 'km', 'mi' or 'ft'");
 }
 

@@ -1,10 +1,14 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
+import type { OperationContext } from '../../src/core/telemetry.js';
 import { GeoIndex, GeoMemberNotFoundError, GeoRebuildError } from '../../src/geo/index.js';
 import { type RedisArg, ValidationError } from '../../src/index.js';
 import type { LuaScript } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { startFullServer } from '../harness/full-server.js';
 import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 import { boxExcess, haversine, type Pharmacy, pharmacies } from './dataset.js';
 
 const POINTS = pharmacies(3000);
@@ -87,6 +91,7 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
     const missing = index.nearby({ member: 'ph-none' }, { radius: 1 });
     await expect(missing).rejects.toBeInstanceOf(GeoMemberNotFoundError);
     await expect(missing).rejects.toMatchObject({ code: GeoMemberNotFoundError.code, member: 'ph-none' });
+    await expect(missing).rejects.toMatchObject({ code: 'GEO_MEMBER_NOT_FOUND', message: 'member "ph-none" is not in the geo index' });
   });
 
   it('adds, moves and removes members with their payloads', async () => {
@@ -278,6 +283,187 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
     expect(() => new GeoIndex({ connection, name: 'x', rebuildTtlMs: 1.5 })).toThrow(ValidationError);
     // The limits themselves are accepted.
     await expect(index.add({ member: 'edge', lon: 180, lat: -85.05112878 })).resolves.toBe(true);
+  });
+
+  it('names the bad field and what is wrong with it, before sending anything', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex({ connection, name: 'v' });
+    const here = { lon: 0, lat: 0 };
+    const { total } = await countCommands(connection, async () => {
+      for (const [call, field, detail] of [
+        [() => index.add({ member: 'x', lon: 0, lat: 85.06 }), 'items[0].lat'],
+        [() => index.add({ member: 'x', lon: -180.01, lat: 0 }), 'items[0].lon'],
+        [() => index.add({ member: '', lon: 0, lat: 0 }), 'items[0].member'],
+        [
+          () => index.addMany([{ member: 'ok', lon: 1, lat: 1 }, null as unknown as { member: string; lon: number; lat: number }]),
+          'items[1].member',
+        ],
+        [
+          () =>
+            index.addMany([
+              { member: 'ok', lon: 1, lat: 1 },
+              { member: 'bad', lon: Number.NaN, lat: 1 },
+            ]),
+          'items[1].lon',
+        ],
+        [() => index.addMany('ph-1' as unknown as []), 'items', /array/],
+        [() => index.replaceAll(null as unknown as []), 'items', /array/],
+        [() => index.remove('ok', ''), 'members[1]'],
+        [() => index.nearby(here, null as unknown as { radius: number }), 'options', /must be an object/],
+        [() => index.nearby(here, 'radius' as unknown as { radius: number }), 'options', /must be an object/],
+        [() => index.nearby(here, {}), 'options', /exactly one of radius or box/],
+        [() => index.nearby(here, { radius: 1, box: { width: 1, height: 1 } }), 'options', /exactly one of radius or box/],
+        [() => index.nearby(here, { radius: 0 }), 'radius'],
+        [() => index.nearby(here, { box: null as unknown as { width: number; height: number } }), 'box', /width, height/],
+        [() => index.nearby(here, { box: 'big' as unknown as { width: number; height: number } }), 'box', /width, height/],
+        [() => index.nearby(here, { box: { width: 0, height: 1 } }), 'box.width'],
+        [() => index.nearby(here, { box: { width: 1, height: 0 } }), 'box.height'],
+        [() => index.nearby(here, { radius: 1, unit: 'yd' as 'm' }), 'unit', /'m', 'km', 'mi' or 'ft'/],
+        [() => index.nearby(here, { radius: 1, sort: 'up' as 'asc' }), 'sort', /'asc', 'desc' or 'none'/],
+        [() => index.nearby(here, { radius: 1, count: 0 }), 'count'],
+        [() => index.nearby(here, { radius: 1, any: true }), 'any', /needs count/],
+        [() => index.nearby(null as unknown as { lon: number; lat: number }, { radius: 1 }), 'center', /lon, lat/],
+        [() => index.nearby('ph-1' as unknown as { lon: number; lat: number }, { radius: 1 }), 'center', /lon, lat/],
+        [() => index.nearby({ lon: 181, lat: 0 }, { radius: 1 }), 'center.lon'],
+        [() => index.nearby({ lon: 0, lat: 86 }, { radius: 1 }), 'center.lat'],
+        [() => index.nearby({ member: '' }, { radius: 1 }), 'center.member'],
+        [() => index.distance('', 'b'), 'a'],
+        [() => index.distance('a', ''), 'b'],
+        [() => index.distance('a', 'b', 'yd' as 'm'), 'unit'],
+        [() => index.position(''), 'member'],
+      ] as [() => Promise<unknown>, string, RegExp?][]) {
+        await expectInvalid(call, field, detail);
+      }
+    });
+    expect(total).toBe(0);
+    for (const [options, field, detail] of [
+      [undefined, 'options', /object/],
+      [null, 'options', /object/],
+      ['pharmacies', 'options', /object/],
+      [{ connection, name: '' }, 'name'],
+      [{ connection, name: 'x', chunkSize: 0 }, 'chunkSize'],
+      [{ connection, name: 'x', chunkSize: 1001 }, 'chunkSize', /must be at most 1000/],
+      [{ connection, name: 'x', rebuildTtlMs: 0 }, 'rebuildTtlMs'],
+    ] as [unknown, string, RegExp?][]) {
+      await expectInvalid(() => new GeoIndex(options as ConstructorParameters<typeof GeoIndex>[0]), field, detail);
+    }
+    // The largest chunk is accepted: 1,000 members in one script call.
+    const big = new GeoIndex<Pharmacy>({ connection, name: 'big-chunks', chunkSize: 1000 });
+    const { result, byCommand } = await countCommands(connection, () => big.addMany(POINTS.slice(0, 1000)));
+    expect(result).toBe(1000);
+    expect(byCommand.evalsha).toBe(1);
+  });
+
+  it('returns only the parts asked for, sorts none in Redis order, and measures in every unit', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex<{ name: string }>({ connection, name: 'parts' });
+    await index.addMany([
+      { member: 'a', lon: 13.4, lat: 52.52, payload: { name: 'A' } },
+      { member: 'b', lon: 13.41, lat: 52.52 },
+    ]);
+    const here = { lon: 13.4, lat: 52.52 };
+    // No key at all for what was not asked, not even one holding undefined.
+    expect(await index.nearby(here, { radius: 5, unit: 'km', withDistance: false, withPayload: false })).toStrictEqual([
+      { member: 'a' },
+      { member: 'b' },
+    ]);
+    expect(await index.nearby(here, { radius: 5, unit: 'km', withDistance: false })).toStrictEqual([
+      { member: 'a', payload: { name: 'A' } },
+      { member: 'b' },
+    ]);
+    const unsorted = await index.nearby(here, { radius: 5, unit: 'km', sort: 'none', withPayload: false });
+    expect(unsorted.map((r) => r.member).sort()).toEqual(['a', 'b']);
+    const metres = (await index.distance('a', 'b')) as number;
+    expect(metres).toBeGreaterThan(600);
+    expect(await index.distance('a', 'b', 'km')).toBeCloseTo(metres / 1000, 3);
+    expect(await index.distance('a', 'b', 'mi')).toBeCloseTo(metres / 1609.34, 3);
+    expect(await index.distance('a', 'b', 'ft')).toBeCloseTo(metres / 0.3048, 0);
+    expect((await index.nearby(here, { radius: 1, unit: 'mi', withPayload: false })).map((r) => r.member)).toEqual(['a', 'b']);
+    expect((await index.nearby(here, { radius: 1000, unit: 'ft', withPayload: false })).map((r) => r.member)).toEqual(['a']);
+  });
+
+  it('with any, count stops at the first matches found, which need not be the nearest', async () => {
+    const { index } = await loadedIndex();
+    const centers = pharmacies(12, 7).map(({ lon, lat }) => ({ lon, lat }));
+    let differs = 0;
+    for (const center of centers) {
+      const options = { radius: 20, unit: 'km', count: 1, withPayload: false } as const;
+      const [nearest] = await index.nearby(center, options);
+      const [any] = await index.nearby(center, { ...options, any: true });
+      expect(any!.distance).toBeLessThanOrEqual(20);
+      expect(any!.distance).toBeGreaterThanOrEqual(nearest!.distance as number);
+      if (any!.member !== nearest!.member) differs++;
+    }
+    expect(differs).toBeGreaterThan(0);
+  });
+
+  it('replaceAll loads into prefix:geo:{name}:rebuild:<id>:points and :payloads', async () => {
+    const real = await testConnection();
+    const seen: string[] = [];
+    const ks = real.keys('geo');
+    const stem = ks.stem('layout');
+    // Real Redis throughout; the proxy only lists the temporary keys right before the swap.
+    const connection = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'run') return Reflect.get(target, prop, receiver);
+        return async (script: LuaScript, keys: string[], args: RedisArg[]) => {
+          if (script.name === 'geo/swap') {
+            for await (const found of real.scan(`${stem.replace(/[{}]/g, '\\$&')}:*`)) seen.push(...found);
+          }
+          return target.run(script, keys, args);
+        };
+      },
+    });
+    const index = new GeoIndex<Pharmacy>({ connection, name: 'layout' });
+    expect(await index.replaceAll(POINTS.slice(0, 20))).toBe(20);
+    expect(seen).toHaveLength(2);
+    const id = seen[0]?.slice(`${stem}:rebuild:`.length).split(':')[0];
+    expect(id).toMatch(/^[^:]+$/);
+    expect(seen.sort()).toEqual([`${stem}:rebuild:${id}:payloads`, `${stem}:rebuild:${id}:points`]);
+  });
+
+  it('traces every operation on the geo channel, with the index as attribute', async () => {
+    const connection = await testConnection();
+    const index = new GeoIndex({ connection, name: 'traced' });
+    const seen: OperationContext[] = [];
+    const channel = tracingChannel<object, OperationContext>('redis-patterns:geo');
+    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    channel.subscribe(handlers);
+    try {
+      await index.add({ member: 'a', lon: 1, lat: 1 });
+      await index.addMany([{ member: 'b', lon: 1, lat: 1 }]);
+      await index.remove('b');
+      await index.replaceAll([{ member: 'a', lon: 1, lat: 1 }]);
+      await index.nearby({ lon: 1, lat: 1 }, { radius: 1 });
+      await index.distance('a', 'a');
+      await index.position('a');
+      await index.size();
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    // add stores through addMany: both are traced.
+    expect(seen.map((c) => c.operation)).toEqual([
+      'add',
+      'addMany',
+      'addMany',
+      'remove',
+      'replaceAll',
+      'nearby',
+      'distance',
+      'position',
+      'size',
+    ]);
+    for (const c of seen) expect(c).toMatchObject({ module: 'geo', attributes: { index: 'traced' } });
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the geo index at risk', async () => {
+    const full = await startFullServer('allkeys-lru');
+    try {
+      new GeoIndex({ connection: full.connection, name: 'pharmacies' });
+      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['geo']);
+    } finally {
+      await full.close();
+    }
   });
 
   // The private server is standalone whatever the target: run once per driver.
