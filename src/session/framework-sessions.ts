@@ -4,6 +4,7 @@ import type { TelemetryAttributes } from '../core/telemetry.js';
 import { assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 import { type ClientInfo, clientInfoValues } from './client-info.js';
 import { F } from './layout.js';
+import { RecentlySeen } from './recently-seen.js';
 import { SessionRecords } from './records.js';
 import { type SaveReply, saveScript, toFieldMap } from './scripts.js';
 import type { SessionStore } from './session-store.js';
@@ -55,6 +56,15 @@ export interface FrameworkStoreOptions {
    * request's `ip` and its `user-agent` header.
    */
   clientInfo?: ((request: RequestLike) => ClientInfo | undefined) | false;
+  /**
+   * A `touch` of a sid this store already touched or saved less than `touchAfterMs` ago sends
+   * nothing: a busy session then costs one round trip per request (the read) instead of two.
+   * The price: the session's expiry in Redis may trail its cookie's by up to `touchAfterMs`,
+   * so it can end that much earlier than the cookie says; keep it well below the idle timeout.
+   * Remembered per store instance (each process touches at most once per period). An integer
+   * ≥ 0; `0` = every touch is sent. Default `0`.
+   */
+  touchAfterMs?: number;
 }
 
 /** {@link FrameworkStoreOptions} with every default applied. */
@@ -63,6 +73,7 @@ interface ResolvedOptions {
   userOf: (sess: StoredFrameworkSession) => string | undefined;
   ttlMs: number;
   tombstoneMs: number;
+  touchAfterMs: number;
   clientInfo: ((request: RequestLike) => ClientInfo | undefined) | undefined;
 }
 
@@ -82,6 +93,8 @@ export class FrameworkSessions {
   private readonly loginTags = new WeakMap<object, string>();
   // What a login recorded of its request, by the new session object the framework saves.
   private readonly clients = new WeakMap<object, { ip: string; userAgent: string }>();
+  // With touchAfterMs: when this store last slid each sid's expiry (touch or save).
+  private readonly slid: RecentlySeen;
 
   constructor(options: FrameworkStoreOptions, adapter: 'express' | 'fastify') {
     this.options = resolveOptions(options);
@@ -89,6 +102,7 @@ export class FrameworkSessions {
     // Writes (saves, revocations) wait for the SessionStore's durability, if it has one.
     this.records = new SessionRecords(this.sessions.connection, durableCalls(this.sessions.durability));
     this.telemetry = { adapter };
+    this.slid = new RecentlySeen(this.options.touchAfterMs);
   }
 
   /** A new sid: a token routed to the user being logged in on `request`, or to a random tag. */
@@ -144,6 +158,7 @@ export class FrameworkSessions {
       const json = this.sessions.connection.serializer.serialize(sess);
       // 'revoked' means it was revoked while this request ran: it stays revoked.
       const saved = await this.save(parsed, ttl, userId ?? '', json, this.clients.get(sess));
+      if (saved === 'saved') this.slid.add(sid);
       if (context) context.outcome = saved;
     });
   }
@@ -154,7 +169,12 @@ export class FrameworkSessions {
       const parsed = parseToken(sid);
       const ttl = Math.ceil(this.ttlOf(sess));
       if (!parsed || ttl <= 0 || !this.sessions.sliding) return;
+      if (this.slid.has(sid)) {
+        if (context) context.outcome = 'skipped';
+        return;
+      }
       const found = (await this.records.read(parsed, ttl)) !== null;
+      if (found) this.slid.add(sid);
       if (context) context.outcome = found ? 'found' : 'missing';
     });
   }
@@ -163,6 +183,7 @@ export class FrameworkSessions {
   destroy(sid: string): Promise<void> {
     return instrument.trace('destroy', this.telemetry, undefined, async (context) => {
       const parsed = parseToken(sid);
+      this.slid.delete(sid);
       const revoked = parsed !== null && (await this.records.destroy(parsed.tag, parsed.id, this.options.tombstoneMs));
       if (context) context.outcome = revoked ? 'revoked' : 'missing';
     });
@@ -251,9 +272,10 @@ function resolveOptions(options: FrameworkStoreOptions): ResolvedOptions {
   if (!sessions || typeof sessions.tagOf !== 'function' || sessions.connection == null) {
     throw new ValidationError('sessions', 'must be a SessionStore');
   }
-  const { ttlMs = sessions.idleTimeoutMs, tombstoneMs = 60_000, userId, clientInfo } = options;
+  const { ttlMs = sessions.idleTimeoutMs, tombstoneMs = 60_000, touchAfterMs = 0, userId, clientInfo } = options;
   assertPositiveInteger('ttlMs', ttlMs);
   assertNonNegativeInteger('tombstoneMs', tombstoneMs);
+  assertNonNegativeInteger('touchAfterMs', touchAfterMs);
   if (userId !== undefined && typeof userId !== 'function') throw new ValidationError('userId', 'must be a function');
   if (clientInfo !== undefined && clientInfo !== false && typeof clientInfo !== 'function') {
     throw new ValidationError('clientInfo', 'must be a function or false');
@@ -262,6 +284,7 @@ function resolveOptions(options: FrameworkStoreOptions): ResolvedOptions {
     sessions,
     ttlMs,
     tombstoneMs,
+    touchAfterMs,
     userOf: userId ?? defaultUserOf,
     clientInfo: clientInfo === false ? undefined : (clientInfo ?? defaultClientInfo),
   };

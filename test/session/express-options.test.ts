@@ -100,4 +100,50 @@ describe(`express-session store options on ${target} via ${driver}`, () => {
     await sleep(1700);
     expect((await client.request('GET', '/me')).status).toBe(401);
   });
+
+  it('touchAfterMs: a sid touched or saved less than that ago is not touched again; at exactly that age it is', async () => {
+    const touchAfterMs = 1000;
+    const { connection, base, store } = await setup({}, { touchAfterMs });
+    const client = new Client(base);
+    await client.request('POST', '/login/frank'); // the login's save counts as a slide
+    const sid = client.sid();
+    const key = sessionKey(connection, sid, tokenId(sid));
+    await connection.send(['PEXPIRE', key, 30_000], key);
+    // Unmodified requests right after the save: only the get is sent (each read of the session,
+    // get or touch, is one HGETALL in its script; touch slides with PEXPIREAT, the get does not),
+    // and the expiry stays where it was.
+    for (let i = 0; i < 3; i++) {
+      const peek = await countCommands(connection, () => client.request('GET', '/peek'));
+      expect(peek.result.status).toBe(200);
+      expect(peek.byCommand.hgetall).toBe(1);
+      expect(peek.byCommand.pexpireat).toBeUndefined();
+    }
+    expect(await pttl(connection, key)).toBeLessThanOrEqual(30_000);
+    await sleep(touchAfterMs);
+    // A period later the touch is sent again, and slides the expiry back to the cookie's 60 s.
+    const late = await countCommands(connection, () => client.request('GET', '/peek'));
+    expect(late.byCommand.hgetall).toBe(2);
+    expect(late.byCommand.pexpireat).toBe(1);
+    expect(await pttl(connection, key)).toBeGreaterThan(50_000);
+    // Right after a touch, the next one is skipped again; a logout forgets the sid.
+    expect(
+      (await countCommands(connection, () => store.touch(sid, { cookie: { expires: new Date(Date.now() + 60_000) } }))).byCommand,
+    ).toEqual({});
+    expect((await client.request('POST', '/logout')).status).toBe(200);
+    expect((await client.request('GET', '/peek')).status).toBe(401);
+  });
+
+  it('touchAfterMs: 0 (the default) sends every touch; a bad value is a ValidationError', async () => {
+    const { connection, base, sessions } = await setup();
+    const client = new Client(base);
+    await client.request('POST', '/login/gina');
+    for (let i = 0; i < 2; i++) {
+      expect((await countCommands(connection, () => client.request('GET', '/peek'))).byCommand.pexpireat).toBe(1);
+    }
+    for (const touchAfterMs of [-1, 0.5, Number.NaN, '10' as unknown as number]) {
+      expect(() => createExpressSessionStore(session, { sessions, touchAfterMs }), String(touchAfterMs)).toThrow(
+        expect.objectContaining({ name: 'ValidationError', field: 'touchAfterMs' }),
+      );
+    }
+  });
 });
