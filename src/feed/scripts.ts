@@ -41,6 +41,7 @@ export const pageScript = defineScript<[limit: number, cursorAt: number | '', cu
   parseReply: (reply) => {
     const flat = listReply(reply);
     const rows: ItemRow[] = [];
+    // Stryker disable next-line EqualityOperator: equivalent, page.lua returns 3 entries per item: i and the length are multiples of 3, so i + 2 never equals it
     for (let i = 0; i + 2 < flat.length; i += 3) {
       const data = flat[i + 2];
       rows.push({ id: String(flat[i]), at: Number(flat[i + 1]), data: data == null || data === false ? null : String(data) });

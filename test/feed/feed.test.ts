@@ -1,9 +1,13 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
+import type { OperationContext } from '../../src/core/telemetry.js';
 import { Feed, type FeedItem } from '../../src/feed/index.js';
 import { SerializationError, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { startFullServer } from '../harness/full-server.js';
 import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 
 interface Note {
   title: string;
@@ -218,6 +222,121 @@ describe(`Feed on ${target} via ${driver}`, () => {
     expect(() => new Feed({ connection, maxItems: 0 })).toThrow(ValidationError);
     expect(() => new Feed({ connection, ttlMs: 0 })).toThrow(ValidationError);
     expect(() => new Feed({ connection, ttlMs: 0.5 })).toThrow(ValidationError);
+  });
+
+  it('names the bad field and what is wrong with it, before sending anything', async () => {
+    const connection = await testConnection();
+    const feed = new Feed<Note>({ connection });
+    const ok = { id: 'x', at: T0, data: { title: 't' } };
+    const { total } = await countCommands(connection, async () => {
+      for (const [call, field, detail] of [
+        [() => feed.add('', ok), 'ownerId'],
+        [() => feed.add('p', null as unknown as typeof ok), 'item', /must be an object/],
+        [() => feed.add('p', 'x' as unknown as typeof ok), 'item', /must be an object/],
+        [() => feed.add('p', { ...ok, id: '' }), 'item.id'],
+        [() => feed.add('p', { ...ok, at: -1 }), 'item.at'],
+        [() => feed.fanOut('p' as unknown as string[], ok), 'ownerIds', /must be an array/],
+        [() => feed.page('p', { limit: 0 }), 'limit'],
+        [() => feed.page('p', { limit: 1001 }), 'limit', /must be at most 1000/],
+        [() => feed.page('p', { before: 'abc' }), 'before', /is not a feed cursor/],
+        [() => feed.page('p', { before: 42 as unknown as string }), 'before', /must be a cursor string/],
+        [() => feed.markRead('p', 'nope'), 'upTo', /is not a feed cursor/],
+        [() => feed.remove('p', ''), 'itemId'],
+      ] as [() => Promise<unknown>, string, RegExp?][]) {
+        await expectInvalid(call, field, detail);
+      }
+    });
+    expect(total).toBe(0);
+    for (const [options, field, detail] of [
+      [undefined, 'options', /object/],
+      [null, 'options', /object/],
+      ['feed', 'options', /object/],
+      [{ connection, maxItems: 0 }, 'maxItems'],
+      [{ connection, ttlMs: 0 }, 'ttlMs'],
+    ] as [unknown, string, RegExp?][]) {
+      await expectInvalid(() => new Feed(options as ConstructorParameters<typeof Feed>[0]), field, detail);
+    }
+  });
+
+  it('pages exactly the maximum limit, and next is null once nothing is left', async () => {
+    const feed = new Feed<Note>({ connection: await testConnection() });
+    for (let i = 0; i < 3; i++) await feed.add('p', { id: `n${i}`, at: T0 + i, data: { title: `${i}` } });
+    const full = await feed.page('p', { limit: 1000 });
+    expect(full.items.map((i) => i.id)).toEqual(['n2', 'n1', 'n0']);
+    expect(full.next).toBeNull();
+    // A page that takes exactly the remaining items is the last one.
+    expect((await feed.page('p', { limit: 3 })).next).toBeNull();
+    const first = await feed.page('p', { limit: 2 });
+    expect(first.next).toBe(first.items[1]?.cursor);
+    const last = await feed.page('p', { before: first.next as string, limit: 1 });
+    expect(last.items.map((i) => i.id)).toEqual(['n0']);
+    expect(last.next).toBeNull();
+  });
+
+  it('cursors of the first milliseconds of the epoch are valid', async () => {
+    const feed = new Feed<Note>({ connection: await testConnection() });
+    for (const [id, at] of [
+      ['a', 0],
+      ['b', 1],
+      ['c', 2],
+    ] as const)
+      await feed.add('p', { id, at, data: { title: id } });
+    const { items } = await feed.page('p');
+    expect(items.map((i) => i.cursor)).toEqual(['2:c', '1:b', '0:a']);
+    expect((await feed.page('p', { before: '1:b' })).items.map((i) => i.id)).toEqual(['a']);
+    expect((await feed.page('p', { before: '0:a' })).items).toEqual([]);
+    expect(await feed.markRead('p', '0:a')).toBe(2);
+    expect(await feed.markRead('p', '1:b')).toBe(1);
+  });
+
+  it('an item whose payload is gone reads as null data, whatever the serializer', async () => {
+    // A versioned serializer, as an app might use: it cannot decode anything it did not write.
+    const serializer = {
+      serialize: (value: unknown) => `v1:${JSON.stringify(value)}`,
+      deserialize: <T>(raw: string) => JSON.parse(raw.slice(3)) as T,
+    };
+    const connection = await testConnection({ serializer });
+    const feed = new Feed<Note>({ connection });
+    await feed.add('p', { id: 'kept', at: T0, data: { title: 'kept' } });
+    await feed.add('p', { id: 'lost', at: T0 + 1, data: { title: 'lost' } });
+    const payloads = connection.keys('feed').key('p', 'payloads');
+    await connection.send(['HDEL', payloads, 'lost'], payloads);
+    expect((await feed.page('p')).items.map((i) => [i.id, i.data])).toEqual([
+      ['lost', null],
+      ['kept', { title: 'kept' }],
+    ]);
+  });
+
+  it('traces every operation on the feed channel', async () => {
+    const feed = new Feed<Note>({ connection: await testConnection() });
+    const seen: OperationContext[] = [];
+    const channel = tracingChannel<object, OperationContext>('redis-patterns:feed');
+    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    channel.subscribe(handlers);
+    try {
+      await feed.add('p', { id: 'a', at: T0, data: { title: 'A' } });
+      await feed.fanOut(['p', 'q'], { id: 'b', at: T0, data: { title: 'B' } });
+      await feed.page('p');
+      await feed.remove('p', 'a');
+      await feed.markRead('p');
+      await feed.unreadCount('p');
+      await feed.size('p');
+      await feed.clear('p');
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    expect(seen.map((c) => c.operation)).toEqual(['add', 'fanOut', 'page', 'remove', 'markRead', 'unreadCount', 'size', 'clear']);
+    for (const c of seen) expect(c.module).toBe('feed');
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the feed at risk', async () => {
+    const full = await startFullServer('allkeys-lru');
+    try {
+      new Feed({ connection: full.connection });
+      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['feed']);
+    } finally {
+      await full.close();
+    }
   });
 
   // The private server is standalone whatever the target: run once per driver.
