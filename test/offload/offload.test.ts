@@ -1,9 +1,13 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
+import type { OperationContext } from '../../src/core/telemetry.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
-import { MAX_UPDATE_FIELDS, type OffloadRecord, OffloadStore, shardOf } from '../../src/offload/index.js';
+import { MAX_SYNC_BATCH, MAX_UPDATE_FIELDS, type OffloadRecord, OffloadStore, shardOf } from '../../src/offload/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { startFullServer } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 
 async function store(options: { shards?: number; cleanTtlMs?: number } = {}) {
   const connection = await testConnection();
@@ -183,6 +187,7 @@ describe(`OffloadStore on ${target} via ${driver}`, () => {
       expect(s.update('wide', { ...fields, oneMore: 1 })).rejects.toBeInstanceOf(ValidationError),
     );
     expect(over.byCommand).toEqual({});
+    await expectInvalid(() => s.update('wide', { ...fields, oneMore: 1 }), 'fields', /must set at most 10000 fields, got 10001$/);
     // Fields set to undefined are not sent, so they do not count against the limit.
     expect(await s.update('wide', { ...fields, skipped: undefined })).toBe(3);
   });
@@ -218,6 +223,130 @@ describe(`OffloadStore on ${target} via ${driver}`, () => {
     expect(byCommand).toEqual({});
     expect(() => new OffloadStore({ connection, name: 'x', shards: 0 })).toThrow(ValidationError);
     expect(() => new OffloadStore({ connection, name: 'x', cleanTtlMs: -1 })).toThrow(ValidationError);
+  });
+
+  it('names the bad field and what is wrong with it, before sending anything', async () => {
+    const { connection, store: s } = await store();
+    const noop = async () => {};
+    const { byCommand } = await countCommands(connection, async () => {
+      for (const [call, field, detail] of [
+        [() => s.update('', { a: 1 }), 'id'],
+        [() => s.update('x', null as unknown as Record<string, unknown>), 'fields', /must be a plain object/],
+        [() => s.update('x', 'status' as unknown as Record<string, unknown>), 'fields', /must be a plain object/],
+        [() => s.update('x', [] as unknown as Record<string, unknown>), 'fields', /must be a plain object/],
+        [() => s.update('x', {}), 'fields', /must set at least one field/],
+        [() => s.update('x', { a: undefined }), 'fields', /must set at least one field/],
+        [() => s.update('x', { _v: 3 }), 'fields', /invalid field name "_v"/],
+        [() => s.update('x', { '': 3 }), 'fields', /invalid field name ""/],
+        [() => s.update('x', { '\uD800': 3 }), 'fields', /surrogates/],
+        [() => s.get(''), 'id'],
+        [() => s.sync(null as unknown as () => Promise<void>), 'flush', /must be a function/],
+        [() => s.sync(noop, null as unknown as {}), 'options', /must be an object/],
+        [() => s.sync(noop, 'fast' as unknown as {}), 'options', /must be an object/],
+        [() => s.sync(noop, { batchSize: 0 }), 'batchSize'],
+        [() => s.sync(noop, { batchSize: MAX_SYNC_BATCH + 1 }), 'batchSize', /must be at most 1000, got 1001/],
+        [() => s.sync(noop, { maxAttempts: 0 }), 'maxAttempts'],
+        [() => s.sync(noop, { retryBaseMs: -1 }), 'retryBaseMs'],
+      ] as [() => Promise<unknown>, string, RegExp?][]) {
+        await expectInvalid(call, field, detail);
+      }
+    });
+    expect(byCommand).toEqual({});
+    for (const [options, field, detail] of [
+      [undefined, 'options', /object/],
+      [null, 'options', /object/],
+      ['appointments', 'options', /object/],
+      [{ connection, name: '' }, 'name'],
+      [{ connection, name: 'x', shards: 0 }, 'shards'],
+      [{ connection, name: 'x', cleanTtlMs: -1 }, 'cleanTtlMs'],
+    ] as [unknown, string, RegExp?][]) {
+      await expectInvalid(() => new OffloadStore(options as ConstructorParameters<typeof OffloadStore>[0]), field, detail);
+    }
+  });
+
+  it('syncs MAX_SYNC_BATCH records in one flush call', async () => {
+    const { store: s } = await store({ shards: 1 });
+    await Promise.all(Array.from({ length: MAX_SYNC_BATCH }, (_, i) => s.update(`r${i}`, { n: i })));
+    const db = fakeDb();
+    expect(await s.sync(db.flush, { batchSize: MAX_SYNC_BATCH })).toMatchObject({ flushed: MAX_SYNC_BATCH, cleared: MAX_SYNC_BATCH });
+    expect(db.calls.map((c) => c.length)).toEqual([MAX_SYNC_BATCH]);
+  });
+
+  it('a failing flush is called exactly maxAttempts times, waiting retryBaseMs before the retry', async () => {
+    const { store: s } = await store({ shards: 1 });
+    await s.update('a', { v: 1 });
+    let calls = 0;
+    const started = Date.now();
+    const result = await s.sync(
+      async () => {
+        calls++;
+        throw null; // a flush may throw anything: the result still reports an Error
+      },
+      { maxAttempts: 2, retryBaseMs: 200 },
+    );
+    // One retry after 100 to 200 ms (the base delay with jitter).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(calls).toBe(2);
+    expect(result).toMatchObject({ flushed: 0, failed: 1, retries: 1 });
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toBeInstanceOf(Error);
+    expect((result.errors[0] as Error).message).toBe('flush failed');
+    expect(await s.dirtyCount()).toBe(1);
+  });
+
+  it('keeps records in prefix:offload:{name#shard}:record:<id> and the dirty index in :dirty', async () => {
+    const { connection, store: s } = await store({ shards: 4 });
+    await s.update('appt-7', { status: 'booked' });
+    const shard = shardOf('appt-7', 4);
+    const ks = connection.keys('offload');
+    const record = ks.key(`appointments#${shard}`, 'record', 'appt-7');
+    const dirty = ks.key(`appointments#${shard}`, 'dirty');
+    expect(await connection.send(['HGET', record, 'status'], record)).toBe('"booked"');
+    expect(await connection.send(['ZSCORE', dirty, 'appt-7'], dirty)).not.toBeNull();
+  });
+
+  it('shards by FNV-1a of the id, so a store with another shard count sees only its own shards', async () => {
+    // FNV-1a 32-bit test vectors: the full hash is the shard out of 2^32.
+    expect(shardOf('', 2 ** 32)).toBe(0x811c9dc5);
+    expect(shardOf('a', 2 ** 32)).toBe(0xe40c292c);
+    expect(shardOf('foobar', 2 ** 32)).toBe(0xbf9cf968);
+    const { connection, store: one } = await store({ shards: 1 });
+    const two = new OffloadStore({ connection, name: 'appointments', shards: 2 });
+    const ids = Array.from({ length: 8 }, (_, i) => `appt-${i}`);
+    for (const id of ids) await two.update(id, { status: 'booked' });
+    const inShard0 = ids.filter((id) => shardOf(id, 2) === 0).length;
+    expect(inShard0).toBeGreaterThan(0);
+    expect(inShard0).toBeLessThan(ids.length);
+    expect(await two.dirtyCount()).toBe(ids.length);
+    expect(await one.dirtyCount()).toBe(inShard0);
+  });
+
+  it('traces every operation on the offload channel, with the store as attribute', async () => {
+    const { store: s } = await store({ shards: 1 });
+    const seen: OperationContext[] = [];
+    const channel = tracingChannel<object, OperationContext>('redis-patterns:offload');
+    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    channel.subscribe(handlers);
+    try {
+      await s.update('a', { v: 1 });
+      await s.get('a');
+      await s.dirtyCount();
+      await s.sync(async () => {});
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    expect(seen.map((c) => c.operation)).toEqual(['update', 'get', 'dirtyCount', 'sync']);
+    for (const c of seen) expect(c).toMatchObject({ module: 'offload', attributes: { store: 'appointments' } });
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the store at risk', async () => {
+    const full = await startFullServer('allkeys-lru');
+    try {
+      new OffloadStore({ connection: full.connection, name: 'appointments' });
+      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['offload']);
+    } finally {
+      await full.close();
+    }
   });
 
   it.runIf(target === 'standalone')('a frozen Redis gives CommandTimeoutError within the timeout, and nothing is flushed', async () => {
