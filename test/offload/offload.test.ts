@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import type { OperationContext } from '../../src/core/telemetry.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
-import { MAX_SYNC_BATCH, MAX_UPDATE_FIELDS, type OffloadRecord, OffloadStore, shardOf } from '../../src/offload/index.js';
+import { MAX_SYNC_BATCH, MAX_UPDATE_FIELDS, type OffloadRecord, OffloadStore, type SyncOptions, shardOf } from '../../src/offload/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { startFullServer } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -241,8 +241,8 @@ describe(`OffloadStore on ${target} via ${driver}`, () => {
         [() => s.update('x', { '\uD800': 3 }), 'fields', /surrogates/],
         [() => s.get(''), 'id'],
         [() => s.sync(null as unknown as () => Promise<void>), 'flush', /must be a function/],
-        [() => s.sync(noop, null as unknown as {}), 'options', /must be an object/],
-        [() => s.sync(noop, 'fast' as unknown as {}), 'options', /must be an object/],
+        [() => s.sync(noop, null as unknown as SyncOptions), 'options', /must be an object/],
+        [() => s.sync(noop, 'fast' as unknown as SyncOptions), 'options', /must be an object/],
         [() => s.sync(noop, { batchSize: 0 }), 'batchSize'],
         [() => s.sync(noop, { batchSize: MAX_SYNC_BATCH + 1 }), 'batchSize', /must be at most 1000, got 1001/],
         [() => s.sync(noop, { maxAttempts: 0 }), 'maxAttempts'],
