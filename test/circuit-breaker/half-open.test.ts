@@ -48,6 +48,26 @@ describe(`CircuitBreaker half-open on ${target} via ${driver}`, () => {
     expect(await b.status()).toMatchObject({ state: 'closed', probesInFlight: 0 });
   });
 
+  it('counts only leases that have not ended: one that ended frees its slot while another is still held', async () => {
+    const [a, b] = await instances({ failureThreshold: 1, openMs: 200, halfOpenMaxProbes: 2, timeoutMs: 0, probeLeaseMs: 2000 });
+    await attempt(a, down);
+    await sleep(300);
+    // Two probes that never report back, taken 1 s apart: the second lease ends 1 s after the first.
+    void a.execute(() => new Promise<string>(() => {}));
+    await sleep(1000);
+    void b.execute(() => new Promise<string>(() => {}));
+    await sleep(50);
+    const full = await attempt(a, ok);
+    expect(full).toBeInstanceOf(CircuitOpenError);
+    expect((full as CircuitOpenError).state).toBe('half-open');
+    // The wait is until the first lease ends, well before the second one.
+    expect((full as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(1000);
+    await sleep((full as CircuitOpenError).retryAfterMs + 100);
+    // The first lease has ended and the second is held for about 900 ms more: one slot is free.
+    expect(await a.execute(ok)).toBe('ok');
+    expect(await b.status()).toMatchObject({ state: 'closed', probesInFlight: 0 });
+  });
+
   it('ignores the late report of a probe whose lease has ended', async () => {
     const [a, b] = await instances({ failureThreshold: 2, openMs: 200, timeoutMs: 0, probeLeaseMs: 300 });
     await attempt(a, down);

@@ -44,6 +44,48 @@ describe(`CircuitBreaker keys on ${target} via ${driver}`, () => {
     expect((await breaker.status()).state).toBe('closed');
   });
 
+  it('keeps a forced open state for the period plus idleTtlMs, then forgets it', async () => {
+    const connection = await testConnection();
+    const key = connection.keys('circuit-breaker').key('forced:svc', 'state');
+    const pttl = async () => Number(await connection.send(['PTTL', key], key));
+    const breaker = new CircuitBreaker({ connection, name: 'forced:svc', idleTtlMs: 300, redisTimeoutMs: 2000, cacheMs: 0 });
+    await breaker.forceOpen(200);
+    const ttl = await pttl();
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(500);
+    await sleep(800);
+    expect(await pttl()).toBe(-2);
+    expect((await breaker.status()).state).toBe('closed');
+  });
+
+  it('gives a half-open state only its state, for idleTtlMs from the moment it turned half-open', async () => {
+    const connection = await testConnection();
+    const key = connection.keys('circuit-breaker').key('late:svc', 'state');
+    const pttl = async () => Number(await connection.send(['PTTL', key], key));
+    const fields = async () => ((await connection.send(['HKEYS', key], key)) as string[]).sort();
+    const breaker = new CircuitBreaker({
+      connection,
+      name: 'late:svc',
+      failureThreshold: 1,
+      openMs: 200,
+      timeoutMs: 0,
+      probeLeaseMs: 5000,
+      idleTtlMs: 2000,
+      redisTimeoutMs: 2000,
+      cacheMs: 0,
+    });
+    await attempt(breaker, down);
+    expect(await fields()).toEqual(['openUntil', 'state']);
+    // The first call comes 1.2 s after the opening: the open state had less than 1 s left to live.
+    await sleep(1200);
+    void breaker.execute(() => new Promise<string>(() => {})); // a probe that never reports back
+    await sleep(50);
+    expect(await fields()).toEqual(['state']);
+    const ttl = await pttl();
+    expect(ttl).toBeGreaterThan(1500);
+    expect(ttl).toBeLessThanOrEqual(2000);
+  });
+
   it('keeps two names apart, even names that look like key syntax', async () => {
     const [a] = await instances({ failureThreshold: 1, openMs: 60_000 }, 'rx:{eu}');
     const [b] = await instances({ failureThreshold: 1, openMs: 60_000 }, 'rx:');

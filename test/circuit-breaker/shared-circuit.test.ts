@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallTimeoutError, CircuitOpenError } from '../../src/circuit-breaker/index.js';
-import { driver, target } from '../harness/redis.js';
+import { driver, target, testConnection } from '../harness/redis.js';
 import { attempt, down, instances, ok, sleep, stateEvents } from './helpers.js';
 
 describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
@@ -25,6 +25,11 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     expect((err as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(60_000);
     expect(eventsB).toEqual(['opened']);
     expect(b.state).toBe('open');
+    // status() reports the rest of the open period too.
+    const status = await a.status();
+    expect(status.state).toBe('open');
+    expect(status.retryAfterMs).toBeGreaterThan(50_000);
+    expect(status.retryAfterMs).toBeLessThanOrEqual(60_000);
   });
 
   it('a failure rate below the threshold does not open; reaching it does', async () => {
@@ -61,6 +66,33 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     expect((await b.status()).state).toBe('open');
   });
 
+  it('forgets a failure as soon as its bucket leaves the window, before windowMs has passed', async () => {
+    const bucketMs = 1000;
+    const [a] = await instances({ failureThreshold: 2, windowMs: 2 * bucketMs, windowBuckets: 2 });
+    // Buckets are cut on Redis time: read it, and note which bucket a call ran in.
+    const connection = await testConnection();
+    const redisNow = async () => {
+      const [s, us] = (await connection.send(['TIME'])) as [string, string];
+      return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+    };
+    const bucketOf = async (fn: () => Promise<unknown>) => {
+      const before = Math.floor((await redisNow()) / bucketMs);
+      await fn();
+      return before === Math.floor((await redisNow()) / bucketMs) ? before : undefined;
+    };
+    // The first failure late in a bucket (again if a slow machine pushed it over a bucket's edge)...
+    let first: number | undefined;
+    while (first === undefined) {
+      const now = await redisNow();
+      await sleep((Math.floor(now / bucketMs) + 1) * bucketMs + 600 - now);
+      first = await bucketOf(() => attempt(a, down));
+    }
+    // ...the second early in the bucket two later: under windowMs after the first, whose bucket has left.
+    await sleep((first + 2) * bucketMs + 100 - (await redisNow()));
+    expect(await bucketOf(() => attempt(a, down))).toBe(first + 2);
+    expect(await a.status()).toMatchObject({ state: 'closed', failures: 1 });
+  });
+
   it('goes half-open after openMs; a successful probe closes it with an empty window', async () => {
     const [a, b] = await instances({ failureThreshold: 2, openMs: 300 });
     const events = stateEvents(b);
@@ -87,6 +119,35 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     expect((err as CircuitOpenError).retryAfterMs).toBeGreaterThan(100);
   });
 
+  it('ignores an outcome that ends after the opening, and tells its instance the rest of the open period', async () => {
+    const [a, b] = await instances({ failureThreshold: 1, openMs: 60_000 });
+    const opened: number[] = [];
+    a.on('opened', ({ retryAfterMs }) => opened.push(retryAfterMs));
+    let started!: () => void;
+    let fail!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    // a's call is admitted while the circuit is closed...
+    const late = attempt(a, () => {
+      started();
+      return new Promise<string>((_, reject) => {
+        fail = () => reject(new Error('late failure'));
+      });
+    });
+    await running;
+    // ...b's failure opens the circuit while it runs, and then a's call fails.
+    await attempt(b, down);
+    fail();
+    expect(await late).toBeInstanceOf(Error);
+    // a learns of the opening from its own record: with the rest of the open period, not 0.
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toBeGreaterThan(50_000);
+    expect(opened[0]).toBeLessThanOrEqual(60_000);
+    expect(a.state).toBe('open');
+    expect(await a.status()).toMatchObject({ state: 'open', failures: 0 });
+  });
+
   it('forceOpen(), forceClose() and reset() act on every instance', async () => {
     const [a, b] = await instances({ failureThreshold: 5 });
     const events = stateEvents(b);
@@ -104,6 +165,31 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
     for (let i = 0; i < 4; i++) await attempt(b, down);
     expect(await a.status()).toMatchObject({ state: 'closed', failures: 4 });
     expect(events).toEqual(['opened', 'closed']);
+  });
+
+  it('forceOpen() forgets the failure window and the probe leases', async () => {
+    const [a, b] = await instances({ failureThreshold: 3, windowMs: 60_000, idleTtlMs: 1000, timeoutMs: 0, probeLeaseMs: 60_000 });
+    await attempt(a, down);
+    await attempt(a, down);
+    await b.forceOpen(200);
+    expect(await a.status()).toMatchObject({ state: 'open', failures: 0 });
+    // Nobody calls through the open period and the idle TTL: the circuit starts closed again, and the
+    // two failures from before the opening are gone (the window itself would live a minute).
+    await sleep(1500);
+    await attempt(a, down);
+    expect(await b.status()).toMatchObject({ state: 'closed', failures: 1 });
+    // Half-open with a probe that never reports back (its lease would hold for a minute)...
+    await b.forceOpen(200);
+    await sleep(300);
+    void a.execute(() => new Promise<string>(() => {}));
+    await sleep(50);
+    expect(await a.status()).toMatchObject({ state: 'half-open', probesInFlight: 1 });
+    // ...forced open again: once that period ends, a new call is the probe, and it closes the circuit.
+    await b.forceOpen(200);
+    expect(await a.status()).toMatchObject({ state: 'open', probesInFlight: 0 });
+    await sleep(300);
+    expect(await b.execute(ok)).toBe('ok');
+    expect(await a.status()).toMatchObject({ state: 'closed', probesInFlight: 0 });
   });
 
   it('close() releases one instance and never changes the shared circuit', async () => {
