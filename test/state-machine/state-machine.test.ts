@@ -1,5 +1,7 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
+import type { OperationContext } from '../../src/core/telemetry.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
 import {
   compileDefinition,
@@ -9,7 +11,9 @@ import {
   type StateMachineDefinition,
 } from '../../src/state-machine/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { startFullServer } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 
 type Step = 'InsuranceCheck' | 'CoverageVerified' | 'InitialQuestions' | 'SchedulingOffered' | 'Completed';
 const intake: StateMachineDefinition<Step> = {
@@ -210,6 +214,7 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
       await expect(sm.transition('wide', 'CoverageVerified', 'InitialQuestions', over)).rejects.toBeInstanceOf(ValidationError);
     });
     expect(byCommand).toEqual({});
+    await expectInvalid(() => sm.start('wide-2', over), 'data', /must set at most 10000 fields, got 10001$/);
     // Undefined values are not sent and do not count.
     expect(await sm.transition('wide', 'CoverageVerified', 'InitialQuestions', { ...data, skipped: undefined })).toMatchObject({
       moved: true,
@@ -238,6 +243,111 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
     expect(new Set(keys.map((k) => k.match(/\{[^}]*\}/)?.[0])).size).toBe(1);
     expect(await sm.delete('p:{8}')).toBe(true);
     expect(await sm.get('p:{8}')).toBeNull();
+  });
+
+  it('names the bad field and what is wrong with it, before sending anything', async () => {
+    const { connection, sm } = await machine();
+    const { byCommand } = await countCommands(connection, async () => {
+      for (const [call, field, detail] of [
+        [() => sm.start(''), 'id'],
+        [() => sm.transition('', 'InsuranceCheck', 'CoverageVerified'), 'id'],
+        [() => sm.get(''), 'id'],
+        [() => sm.delete(''), 'id'],
+        [() => sm.start('p', null as unknown as Record<string, unknown>), 'data', /must be a plain object/],
+        [() => sm.start('p', 'payer' as unknown as Record<string, unknown>), 'data', /must be a plain object/],
+        [() => sm.start('p', [] as unknown as Record<string, unknown>), 'data', /must be a plain object/],
+        [() => sm.start('p', { '': 1 }), 'data', /field names must be non-empty/],
+        [() => sm.start('p', { '\uD800': 1 }), 'data field name', /surrogates/],
+        [
+          () => sm.transition('p', 'InsuranceCheck', 'CoverageVerified', null as unknown as Record<string, unknown>),
+          'data',
+          /plain object/,
+        ],
+        [() => sm.transition('p', 'InsuranceCheck', 'Completed'), 'to', /transition InsuranceCheck -> Completed is not allowed$/],
+        [
+          () => sm.transition('p', 'Nope' as Step, 'Completed'),
+          'from',
+          /transition Nope -> Completed is not allowed: Nope is not a state$/,
+        ],
+        [
+          () => sm.transition('p', 'InsuranceCheck', 'Nope' as Step),
+          'to',
+          /transition InsuranceCheck -> Nope is not allowed: Nope is not a state$/,
+        ],
+      ] as [() => Promise<unknown>, string, RegExp?][]) {
+        await expectInvalid(call, field, detail);
+      }
+    });
+    expect(byCommand).toEqual({});
+    for (const [options, field, detail] of [
+      [undefined, 'options', /object/],
+      [null, 'options', /object/],
+      ['intake', 'options', /object/],
+      [{ connection, name: '', definition: intake }, 'name'],
+      [{ connection, name: 'x', definition: intake, ttlMs: 0 }, 'ttlMs'],
+      [{ connection, name: 'x', definition: intake, historyLimit: 0 }, 'historyLimit'],
+    ] as [unknown, string, RegExp?][]) {
+      await expectInvalid(() => new StateMachine(options as ConstructorParameters<typeof StateMachine>[0]), field, detail);
+    }
+    expect(sm.canTransition('Nope' as Step, 'Completed')).toBe(false);
+    expect(sm.canTransition('InsuranceCheck', 'Nope' as Step)).toBe(false);
+  });
+
+  it('names what is wrong with a definition, and accepts state names up to 200 characters', async () => {
+    const long = 'S'.repeat(200);
+    const tooLong = 'S'.repeat(201);
+    for (const [definition, field, detail] of [
+      [null, 'definition', /is required/],
+      ['A', 'definition', /is required/],
+      [{ initial: 'A' }, 'definition.transitions', /must be an object/],
+      [{ initial: 'A', transitions: 'AB' }, 'definition.transitions', /must be an object/],
+      [{ initial: 'A', transitions: { A: 'B', B: [] } }, 'definition.transitions.A', /must be an array of states/],
+      [{ initial: 'A', transitions: { B: [] } }, 'definition.initial', /A is not a state of transitions/],
+      [{ initial: 'A', transitions: { A: ['B'] } }, 'definition.transitions.A', /target B is not a state/],
+      [{ initial: 'A', transitions: { A: [], B: [], C: [] } }, 'definition', /unreachable from A: B, C$/],
+      [{ initial: 'A', transitions: { A: [''], '': [] } }, 'definition.transitions', /state names must be 1-200 characters/],
+      [{ initial: 'A', transitions: { A: [tooLong], [tooLong]: [] } }, 'definition.transitions', /state names must be 1-200 characters/],
+      [{ initial: 'A', transitions: { A: ['\uD800'], '\uD800': [] } }, 'definition.transitions', /surrogates/],
+    ] as [unknown, string, RegExp][]) {
+      await expectInvalid(() => compileDefinition(definition as StateMachineDefinition), field, detail);
+    }
+    expect(compileDefinition({ initial: 'A', transitions: { A: [long], [long]: [] } }).get('A')).toEqual(new Set([long]));
+  });
+
+  it('delete answers whether the flow existed', async () => {
+    const { sm } = await machine();
+    expect(await sm.delete('never')).toBe(false);
+    await sm.start('once');
+    expect(await sm.delete('once')).toBe(true);
+    expect(await sm.delete('once')).toBe(false);
+  });
+
+  it('traces every operation on the state-machine channel, with the machine as attribute', async () => {
+    const { sm } = await machine();
+    const seen: OperationContext[] = [];
+    const channel = tracingChannel<object, OperationContext>('redis-patterns:state-machine');
+    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    channel.subscribe(handlers);
+    try {
+      await sm.start('t1');
+      await sm.transition('t1', 'InsuranceCheck', 'CoverageVerified');
+      await sm.get('t1');
+      await sm.delete('t1');
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    expect(seen.map((c) => c.operation)).toEqual(['start', 'transition', 'get', 'delete']);
+    for (const c of seen) expect(c).toMatchObject({ module: 'state-machine', attributes: { machine: 'intake' } });
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the state machine at risk', async () => {
+    const full = await startFullServer('allkeys-lru');
+    try {
+      new StateMachine({ connection: full.connection, name: 'intake', definition: intake });
+      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['state-machine']);
+    } finally {
+      await full.close();
+    }
   });
 
   it.runIf(target === 'standalone')('a frozen Redis fails with CommandTimeoutError; the flow never half-moves', async () => {
