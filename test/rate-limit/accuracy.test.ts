@@ -113,6 +113,19 @@ describe.each(algorithms)(`$name on ${target} via ${driver}`, (algo) => {
     expect((await limiter.check('u')).remaining).toBe(9);
   });
 
+  it('gives a key its TTL at the first unit taken: one check and nothing after it still leaves no key behind', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [[5, 10_000]]);
+    expect((await limiter.check('once')).allowed).toBe(true);
+    const keys = await rateLimitKeys(connection);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      const ttl = Number(await connection.send(['PTTL', key], key));
+      expect(ttl, key).toBeGreaterThan(0);
+      expect(ttl, key).toBeLessThanOrEqual(2 * 10_000);
+    }
+  });
+
   it('gives every key it writes a TTL no longer than its window, and keeps state bounded', async () => {
     const connection = await testConnection();
     // A 10 s window: long enough that no key can expire between its write and the PTTL read on a loaded machine.
