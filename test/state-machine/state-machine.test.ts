@@ -300,6 +300,7 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
       [null, 'definition', /is required/],
       ['A', 'definition', /is required/],
       [{ initial: 'A' }, 'definition.transitions', /must be an object/],
+      [{ initial: 'A', transitions: null }, 'definition.transitions', /must be an object/],
       [{ initial: 'A', transitions: 'AB' }, 'definition.transitions', /must be an object/],
       [{ initial: 'A', transitions: { A: 'B', B: [] } }, 'definition.transitions.A', /must be an array of states/],
       [{ initial: 'A', transitions: { B: [] } }, 'definition.initial', /A is not a state of transitions/],
