@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { keySlot } from '../../src/core/slots.js';
 import { ValidationError } from '../../src/index.js';
 import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
@@ -142,6 +142,25 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     await next.release();
   });
 
+  it('a waiter that takes an expired lock leaves the queue, which lives as long as the wait', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000, pollMs: 100 });
+    const queue = connection.keys('lock').key('crashed', 'queue');
+    const crashed = await locks.tryAcquire('crashed', { ttlMs: 2500 }); // its holder never releases
+    const waiting = locks.acquire('crashed', { waitMs: 8000 });
+    await vi.waitFor(async () => expect(await connection.send(['ZCARD', queue], queue)).toBe(1), { timeout: 2400, interval: 20 });
+    // The queue outlives the wait, so it is there for every release during it, and no longer.
+    const queueTtl = Number(await connection.send(['PTTL', queue], queue));
+    expect(queueTtl).toBeGreaterThan(6000);
+    expect(queueTtl).toBeLessThanOrEqual(8000);
+    const lease = await waiting; // found the lock free at a poll once the crashed holder's TTL ran out
+    expect(lease.token).toBeGreaterThan(crashed?.token as number);
+    expect(await connection.send(['EXISTS', queue], queue)).toBe(0);
+    // Nobody left queued: its release frees the lock for the next caller instead of handing it on.
+    expect(await lease.release()).toBe(true);
+    expect(await locks.tryAcquire('crashed')).not.toBeNull();
+  });
+
   it('aborting a waiter rejects with the reason and leaves no lock behind', async () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection });
@@ -200,6 +219,29 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     expect(freshWrite.byCommand.evalsha).toBe(1);
     expect(await store.read('refill:9')).toEqual({ status: 'sent', by: 'fresh' });
     expect(await locks.tryAcquire('refill:9')).toBeNull(); // the stale release did not free it
+  });
+
+  it('a fenced record remembers its newest writer once the lock is gone, and expires ttlMs after its last write', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const store = new FencedStore({ connection });
+    // A holder whose lock ran out while nobody else took it is still the newest: it may write.
+    const slow = await locks.acquire('chart:7', { ttlMs: 100 });
+    await sleep(250);
+    expect(await store.write('chart:7', slow.token, { note: 'late' })).toEqual({ written: true, newestToken: slow.token });
+    // A newer holder writes and releases: its token stays with the record, the older holder stays out.
+    const next = await locks.acquire('chart:7');
+    expect(await store.write('chart:7', next.token, { note: 'reviewed' })).toEqual({ written: true, newestToken: next.token });
+    expect(await next.release()).toBe(true);
+    expect(await store.write('chart:7', slow.token, { note: 'stale' })).toEqual({ written: false, newestToken: next.token });
+    expect(await store.read('chart:7')).toEqual({ note: 'reviewed' });
+    // With ttlMs, a record no one writes to any more goes away by itself.
+    const expiring = new FencedStore({ connection, ttlMs: 300 });
+    const lease = await locks.acquire('chart:8');
+    expect((await expiring.write('chart:8', lease.token, { note: 'draft' })).written).toBe(true);
+    expect(await expiring.read('chart:8')).toEqual({ note: 'draft' });
+    await sleep(700);
+    expect(await expiring.read('chart:8')).toBeNull();
   });
 
   it(`a fenced write sets up to MAX_FENCED_FIELDS (${MAX_FENCED_FIELDS}) fields in one EVALSHA, and refuses one more`, async () => {

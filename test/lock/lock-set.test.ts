@@ -1,12 +1,58 @@
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/core/slots.js';
+import { RedisConnection } from '../../src/index.js';
 import { FencedLock, LockLostError, LockNotAcquiredError, MAX_LOCK_RESOURCES } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { expectTypedOutage } from '../harness/private-server.js';
-import { driver, target, testConnection } from '../harness/redis.js';
+import { closeAfterAll, driver, rawClient, target, testConnection, topology, uniquePrefix } from '../harness/redis.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A TCP proxy to a Redis at `url` that, once told to, swallows the next reply (an array) and cuts
+ * the client's connection: the server ran the command, the client never heard back.
+ */
+async function replyDroppingProxy(url: string) {
+  const upstreamUrl = new URL(url);
+  const sockets = new Set<Socket>();
+  const dropped: string[] = [];
+  let drop = false;
+  const server = createServer((client) => {
+    const upstream = connect(Number(upstreamUrl.port), upstreamUrl.hostname);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (drop && chunk.toString().startsWith('*')) {
+        drop = false;
+        dropped.push(chunk.toString());
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      if (!client.destroyed) client.write(chunk);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const s of [client, upstream]) s.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    dropped,
+    dropNextReply: () => {
+      drop = true;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
   it('takes every lock or none: a busy resource leaves the others free; one EVALSHA per hash slot', async () => {
@@ -74,6 +120,61 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     expect(await locks.tryAcquire('p')).not.toBeNull();
     await held?.release();
   });
+
+  it('polls a busy resource every pollMs (jittered) while its holder has longer to go, not faster', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000, pollMs: 200 });
+    await (await locks.tryAcquireAll(['warm']))?.release(); // loads the script outside the count
+    const busy = await locks.tryAcquire('ward:9', { ttlMs: 20_000 });
+    const { result, byCommand } = await countCommands(connection, () =>
+      locks.acquireAll(['ward:8', 'ward:9'], { waitMs: 1000 }).catch((e: unknown) => e),
+    );
+    expect(result).toBeInstanceOf(LockNotAcquiredError);
+    // One attempt, then one every 100 to 200 ms for 1 s: 11 or 12 (+ on a cluster, the extension
+    // and the release of ward:8 if its slot comes first). With no pause it would be hundreds.
+    expect(byCommand.evalsha).toBeGreaterThanOrEqual(3);
+    expect(byCommand.evalsha).toBeLessThanOrEqual(15);
+    await busy?.release();
+  });
+
+  it.runIf(target === 'standalone' && driver === 'ioredis')(
+    'a reply lost with the connection: the resent script finds the locks taken by the same call, returns their tokens and restarts their TTL',
+    async () => {
+      const proxy = await replyDroppingProxy(topology().standaloneUrl);
+      // ioredis resends the unanswered EVALSHA once it has reconnected, 3 s later.
+      const connection = RedisConnection.from(await rawClient({ url: proxy.url, reconnectDelayMs: 3000 }), {
+        prefix: uniquePrefix(),
+        commandTimeoutMs: 30_000,
+      });
+      closeAfterAll(connection);
+      try {
+        const locks = new FencedLock({ connection, ttlMs: 6000 });
+        await (await locks.tryAcquireAll(['warm']))?.release(); // loads the script: no NOSCRIPT round trip below
+        proxy.dropNextReply();
+        const set = await locks.acquireAll(['bed:1', 'bed:2']);
+        // The first run granted both locks; its reply ({1, token, token}) never reached the client.
+        const lost = (proxy.dropped[0] ?? '')
+          .split('\r\n')
+          .filter((l) => l.startsWith(':'))
+          .map((l) => Number(l.slice(1)));
+        expect(lost).toHaveLength(3);
+        expect(lost[0]).toBe(1);
+        expect(set.tokens).toEqual(lost.slice(1));
+        for (const r of ['bed:1', 'bed:2']) {
+          const key = connection.keys('lock').key(r, 'owner');
+          expect(await connection.send(['GET', key], key)).toBe(set.lease(r)?.owner);
+          // Set 3 s before by the first run, restarted by the second: well above 6000 - 3000.
+          expect(Number(await connection.send(['PTTL', key], key))).toBeGreaterThan(4000);
+        }
+        expect(set.remainingMs()).toBeGreaterThan(0);
+        expect(await locks.tryAcquire('bed:1')).toBeNull();
+        expect(await set.release()).toBe(true);
+        expect((await locks.tryAcquire('bed:2'))?.token).toBeGreaterThan(set.tokens[1] as number);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 
   it('never deadlocks: two holders asking for overlapping sets in opposite orders both finish, never overlapping', async () => {
     const connection = await testConnection();

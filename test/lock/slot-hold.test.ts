@@ -65,6 +65,17 @@ describe(`SlotHold on ${target} via ${driver}`, () => {
     expect(state.state === 'booked' && state.expiresInMs > 50_000).toBe(true); // bookingTtlMs applied
   });
 
+  it('a confirmed hold is a booking only: once the booking expires the slot is free, and the booker has no hold to release', async () => {
+    const connection = await testConnection();
+    const holds = new SlotHold({ connection, bookingTtlMs: 300 });
+    await holds.hold('slot-d', 'fay', 60_000);
+    expect(await holds.confirm('slot-d', 'fay')).toEqual({ confirmed: true, state: 'confirmed' });
+    await sleep(700); // the appointment is over: the booking expired
+    expect(await holds.holderOf('slot-d')).toEqual({ state: 'free' });
+    expect(await holds.release('slot-d', 'fay')).toBe(false);
+    expect(await holds.hold('slot-d', 'gus')).toMatchObject({ held: true, state: 'held', holderId: 'gus' });
+  });
+
   it('rejects bad input before sending anything', async () => {
     const connection = await testConnection();
     const holds = new SlotHold({ connection });
