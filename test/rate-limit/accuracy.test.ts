@@ -113,6 +113,23 @@ describe.each(algorithms)(`$name on ${target} via ${driver}`, (algo) => {
     expect((await limiter.check('u')).remaining).toBe(9);
   });
 
+  it('a fresh identity peeks whole; taking the last units fits with no wait; a reward of all of them makes the limit whole again, leaving no key', async () => {
+    const connection = await testConnection();
+    const limiter = algo.make(connection, [[5, HOUR]]);
+    // Nothing used: whole now (resetMs 0), and a peek writes nothing.
+    expect(await limiter.peek('fresh')).toMatchObject({ allowed: true, remaining: 5, resetMs: 0, retryAfterMs: 0 });
+    expect(await rateLimitKeys(connection)).toEqual([]);
+    // The check that takes the last units fits exactly: allowed, nothing left, no wait reported.
+    const last = await limiter.check('r', { cost: 5 });
+    expect(last).toMatchObject({ allowed: true, remaining: 0, retryAfterMs: 0 });
+    expect(last.resetMs).toBeGreaterThan(0);
+    // Used back to exactly 0: as if nothing had been taken.
+    expect(await limiter.reward('r', 5)).toMatchObject({ remaining: 5, resetMs: 0, retryAfterMs: 0 });
+    // Stored counts are never 0; the sliding counter keeps its hash, whose previous-window count may still weigh.
+    if (algo.name !== 'sliding counter') expect(await rateLimitKeys(connection)).toEqual([]);
+    expect(await limiter.peek('r', { cost: 5 })).toMatchObject({ allowed: true, remaining: 5, resetMs: 0 });
+  });
+
   it('gives a key its TTL at the first unit taken: one check and nothing after it still leaves no key behind', async () => {
     const connection = await testConnection();
     const limiter = algo.make(connection, [[5, 10_000]]);

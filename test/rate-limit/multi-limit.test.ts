@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { algorithms } from './algorithms.js';
+import { algorithms, rateLimitKeys } from './algorithms.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -28,6 +28,24 @@ describe.each(algorithms)(`$name with several limits on ${target} via ${driver}`
     // The first limit alone (same name, same key) confirms nothing was taken from it.
     const first = algo.make(connection, [[5, MINUTE]]);
     expect((await first.peek('patient')).remaining).toBe(2);
+  });
+
+  it('a limit added to a running limiter starts empty: a check the old count rejects leaves no key for it', async () => {
+    const connection = await testConnection();
+    // Before the deploy: one limit, used up.
+    const before = algo.make(connection, [[2, HOUR]]);
+    await before.check('patient', { cost: 2 });
+    const [old] = await rateLimitKeys(connection);
+    // After it: a second limit, same name, so the first keeps its key and its count.
+    const after = algo.make(connection, [
+      [2, HOUR],
+      [10, MINUTE],
+    ]);
+    const rejected = await after.check('patient');
+    expect(rejected.allowed).toBe(false);
+    // The new limit took nothing: whole, and nothing stored for it.
+    expect(rejected.limits[1]).toMatchObject({ remaining: 10, resetMs: 0, retryAfterMs: 0 });
+    expect(await rateLimitKeys(connection)).toEqual([old]);
   });
 
   it('reports the tightest limit when allowed', async () => {

@@ -5,6 +5,7 @@ import { ValidationError } from '../../../src/index.js';
 import { ExpressRateLimitStore } from '../../../src/rate-limit/index.js';
 import { countCommands } from '../../harness/command-counter.js';
 import { driver, target, testConnection } from '../../harness/redis.js';
+import { rateLimitKeys } from '../algorithms.js';
 import { baseUrl, hits, statuses } from './http.js';
 
 type Limiter = ReturnType<typeof rateLimit>;
@@ -79,6 +80,21 @@ describe(`express-rate-limit store on ${target} via ${driver}`, () => {
     const info = await store.get('p');
     expect(info?.totalHits).toBe(2); // the 429 was failed too, and taken back
     expect(info?.resetTime?.getTime()).toBeGreaterThan(Date.now() + 50_000);
+  });
+
+  it('get and decrement of a client without hits write nothing, nor does a decrement back to 0', async () => {
+    const connection = await testConnection();
+    const store = new ExpressRateLimitStore({ connection });
+    store.init({ windowMs: 60_000, limit: 5 });
+    expect(await store.get('nobody')).toBeUndefined();
+    await store.decrement('nobody');
+    expect(await rateLimitKeys(connection)).toEqual([]);
+    // The first hit still starts a whole window; taking it back leaves no counter either.
+    const info = await store.increment('nobody');
+    expect(info.totalHits).toBe(1);
+    expect(info.resetTime?.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    await store.decrement('nobody');
+    expect(await rateLimitKeys(connection)).toEqual([]);
   });
 
   it('bad input: a request without an identity and a limit of 0 get ValidationError, with nothing sent', async () => {

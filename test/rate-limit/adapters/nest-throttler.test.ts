@@ -102,6 +102,25 @@ describe(`@nestjs/throttler storage on ${target} via ${driver}`, () => {
     expect(statuses(await hits(base, 3))).toEqual([200, 200, 429]);
   });
 
+  it('the hit that reaches the limit exactly keeps its window; the block starts with the first hit over it and only then', async () => {
+    const connection = await testConnection();
+    const storage = new NestThrottlerStorage({ connection });
+    const hit = () => storage.increment('p', 60_000, 2, 5_000, 'default');
+    for (const totalHits of [1, 2]) {
+      const under = await hit();
+      expect(under).toMatchObject({ totalHits, isBlocked: false, timeToBlockExpire: 0 });
+      expect(under.timeToExpire).toBeGreaterThan(50);
+    }
+    const over = await hit();
+    expect(over).toMatchObject({ totalHits: 3, isBlocked: true });
+    expect(over.timeToExpire).toBeLessThanOrEqual(5);
+    expect(over.timeToBlockExpire).toBe(over.timeToExpire);
+    // Later hits over the limit leave the block as it is: neither restarted nor lengthened.
+    const later = await hit();
+    expect(later).toMatchObject({ totalHits: 4, isBlocked: true });
+    expect(later.timeToExpire).toBeLessThanOrEqual(5);
+  });
+
   it('bad input (a request without an identity, a limit of 0) gets ValidationError, with nothing sent', async () => {
     const connection = await testConnection();
     const { base, errors } = await nestApp(connection, {
