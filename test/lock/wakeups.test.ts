@@ -70,4 +70,34 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
       await lease.release();
     });
   }
+
+  // Only where the waiter's subscriber can be held down (see instances()): elsewhere it is back
+  // at once and its re-check finds the handoff before the waiter gives up.
+  it.runIf(driver === 'ioredis' && target === 'standalone')(
+    'FencedLock: a waiter that gives up after a handoff it missed passes the lock on at once',
+    async () => {
+      const waiterSide = await testConnection({ reconnectDelayMs: 8000 });
+      const holderSide = RedisConnection.from(await rawClient(), { prefix: waiterSide.prefix });
+      closeAfterAll(holderSide);
+      await holderSide.shardedPubSub();
+      const options = { ttlMs: 30_000, waitMs: 25_000, pollMs: POLL_MS };
+      const locks = new FencedLock({ connection: holderSide, ...options });
+      const holder = await locks.acquire('scanner');
+      const controller = new AbortController();
+      const waiting = new FencedLock({ connection: waiterSide, ...options })
+        .acquire('scanner', { signal: controller.signal })
+        .catch((e: unknown) => e);
+      await queued(waiterSide, waiterSide.keys('lock').key('scanner', 'queue'));
+      await killPubSubConnections(waiterSide.client);
+      // Handed to the waiter; the message is lost and its subscriber stays down for 8 s.
+      expect(await holder.release()).toBe(true);
+      const reason = new Error('patient went home');
+      controller.abort(reason);
+      expect(await waiting).toBe(reason);
+      // Giving up released what it had been handed: free now, not held for the 30 s TTL.
+      const next = await locks.tryAcquire('scanner');
+      expect(next?.token).toBeGreaterThan(holder.token + 1);
+      await next?.release();
+    },
+  );
 });
