@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   FixedWindowLimiter,
+  type RateLimitResult,
   SlidingWindowCounterLimiter,
   SlidingWindowLogLimiter,
   TokenBucketLimiter,
@@ -59,6 +60,47 @@ describe(`window behaviour on ${target} via ${driver}`, () => {
     const a2 = await serverMs(connection);
     expect(wait).toBeGreaterThanOrEqual(fitsAt - a2);
     expect(wait).toBeLessThanOrEqual(fitsAt - b2 + 1);
+  });
+
+  it('sliding window counter: resetMs and retryAfterMs follow the weighted previous window, and the next one when the current is too full', async () => {
+    const connection = await testConnection();
+    const counter = new SlidingWindowCounterLimiter({ connection, limit: LIMIT, windowMs: WINDOW });
+    await waitForPhase(connection, WINDOW, 0.5);
+    expect((await counter.check('c', { cost: LIMIT })).allowed).toBe(true);
+    // The next window, a quarter in: previous 10 weighs 7.5, current 0.
+    await waitForPhase(connection, WINDOW, 0.25);
+    const timed = async (op: () => Promise<RateLimitResult>) => {
+      const from = await serverMs(connection);
+      const result = await op();
+      const to = await serverMs(connection);
+      const start = Math.floor(from / WINDOW) * WINDOW; // this window's start
+      expect(Math.floor(to / WINDOW) * WINDOW, 'still in the same window').toBe(start);
+      // A time `phase` of the way into a window (after this one when phase > 1), as ms from now: within [from, to].
+      const wait = (phase: number) => ({ min: start + phase * WINDOW - to - 1, max: start + phase * WINDOW - from + 1 });
+      return { result, wait };
+    };
+    const expectWithin = (value: number, { min, max }: { min: number; max: number }) => {
+      expect(value).toBeGreaterThanOrEqual(min);
+      expect(value).toBeLessThanOrEqual(max);
+    };
+    // Nothing counted in this window: whole again when the previous window stops weighing, at its end.
+    const whole = await timed(() => counter.peek('c', { cost: LIMIT }));
+    expect(whole.result.allowed).toBe(false);
+    expectWithin(whole.result.resetMs, whole.wait(1));
+    // The whole limit fits only once the previous window weighs nothing: at this window's end.
+    expectWithin(whole.result.retryAfterMs, whole.wait(1));
+    // 7 fit once 10 x (1 - phase) <= 3: at phase 0.7.
+    const seven = await timed(() => counter.peek('c', { cost: 7 }));
+    expect(seven.result.allowed).toBe(false);
+    expectWithin(seven.result.retryAfterMs, seven.wait(0.7));
+    // 5 counted in this window (a penalty): 6 more cannot fit in it, however light the previous gets.
+    await counter.penalty('c', 5);
+    const six = await timed(() => counter.peek('c', { cost: 6 }));
+    expect(six.result.allowed).toBe(false);
+    // Whole again when this window's 5 stop weighing, at the next window's end.
+    expectWithin(six.result.resetMs, six.wait(2));
+    // In the next window these 5 weigh 5 x (1 - phase): 6 fit once that is <= 4, at phase 0.2 of it.
+    expectWithin(six.result.retryAfterMs, six.wait(1.2));
   });
 
   it('token bucket refills at the stated fractional rate', async () => {
