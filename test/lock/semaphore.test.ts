@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { LockNotAcquiredError, Semaphore } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
@@ -33,12 +33,30 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
     await warm?.release();
     const acquired = await countCommands(connection, () => sem.tryAcquire('count'));
     expect(acquired.byCommand.evalsha).toBe(1);
+    // Refused: it reads the time, drops expired holders, counts them and reads the earliest expiry;
+    // a full semaphore's queue is left alone.
+    const second = await sem.tryAcquire('count');
+    const refused = await countCommands(connection, () => sem.tryAcquire('count'));
+    expect(refused.result).toBeNull();
+    expect(refused.total).toBe(5); // evalsha + TIME, ZREMRANGEBYSCORE, ZCARD, ZRANGE
+    await second?.release();
     const extended = await countCommands(connection, () => acquired.result?.extend(3000) as Promise<boolean>);
     expect(extended.result).toBe(true);
     expect(extended.byCommand.evalsha).toBe(1);
     const released = await countCommands(connection, () => acquired.result?.release() as Promise<boolean>);
     expect(released.result).toBe(true);
     expect(released.byCommand.evalsha).toBe(1);
+  });
+
+  it('a permit extended past the TTL it was taken with stays held', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1, ttlMs: 300 });
+    const lease = await sem.tryAcquire('mri');
+    expect(await lease?.extend(10_000)).toBe(true);
+    await sleep(700); // past the 300 ms it was taken with
+    expect(await sem.tryAcquire('mri')).toBeNull();
+    expect(lease?.remainingMs()).toBeGreaterThan(5000);
+    expect(await lease?.release()).toBe(true);
   });
 
   it('waiters get permits as holders release; never more than `limit` inside at once', async () => {
@@ -111,6 +129,50 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
     // The newcomer's own script grants the expired permit to the waiter and takes nothing.
     expect(await sem.tryAcquire('expiry')).toBeNull();
     expect(await connection.send(['ZRANGE', holders, 0, -1], holders)).toEqual(['other-process-waiter']);
+    expect(Number(await connection.send(['EXISTS', queue], queue))).toBe(0);
+  });
+
+  it('a waiter that takes an expired permit leaves the queue; holders and queue expire with the longest permit and wait', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1, ttlMs: 5000, pollMs: 100 });
+    const ks = connection.keys('lock');
+    const [queue, holders] = [ks.key('crashed', 'queue'), ks.key('crashed', 'holders')];
+    const pttl = async (key: string) => Number(await connection.send(['PTTL', key], key));
+    expect(await sem.tryAcquire('crashed', { ttlMs: 2500 })).not.toBeNull(); // its holder never releases
+    expect(await pttl(holders)).toBeGreaterThan(1500);
+    expect(await pttl(holders)).toBeLessThanOrEqual(2500);
+    const waiting = sem.acquire('crashed', { waitMs: 8000 });
+    await vi.waitFor(async () => expect(await connection.send(['ZCARD', queue], queue)).toBe(1), { timeout: 2400, interval: 20 });
+    expect(await pttl(queue)).toBeGreaterThan(6000);
+    expect(await pttl(queue)).toBeLessThanOrEqual(8000);
+    const lease = await waiting; // took the permit at a poll once the crashed holder's had expired
+    expect(Number(await connection.send(['EXISTS', queue], queue))).toBe(0);
+    expect(await pttl(holders)).toBeGreaterThan(4000);
+    // Nobody left queued: its release frees the permit for the next caller instead of handing it on.
+    expect(await lease.release()).toBe(true);
+    expect(await sem.tryAcquire('crashed')).not.toBeNull();
+  });
+
+  it('an expired permit frees its place while other permits keep the holders alive, for an acquire and for a release', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 2, ttlMs: 10_000 });
+    const ks = connection.keys('lock');
+    await sem.tryAcquire('scan'); // keeps the holders set alive
+    await sem.tryAcquire('scan', { ttlMs: 100 }); // its holder crashes
+    expect(await sem.tryAcquire('scan')).toBeNull();
+    await sleep(300);
+    expect(await sem.tryAcquire('scan')).not.toBeNull();
+    expect(await sem.tryAcquire('scan')).toBeNull();
+    // A release hands every place it finds free, the expired one too, to waiters of other processes
+    // (queued as acquire queues them, not polling right now).
+    const [queue, holders] = [ks.key('print', 'queue'), ks.key('print', 'holders')];
+    const long = await sem.tryAcquire('print');
+    await sem.tryAcquire('print', { ttlMs: 100 }); // its holder crashes
+    const now = Number(((await connection.send(['TIME'])) as string[])[0]) * 1_000_000;
+    await connection.send(['ZADD', queue, now, '5000|20000|waiter-1', now + 1, '5000|20000|waiter-2'], queue);
+    await sleep(300);
+    expect(await long?.release()).toBe(true);
+    expect(((await connection.send(['ZRANGE', holders, 0, -1], holders)) as string[]).sort()).toEqual(['waiter-1', 'waiter-2']);
     expect(Number(await connection.send(['EXISTS', queue], queue))).toBe(0);
   });
 
