@@ -39,6 +39,16 @@ describe(`window behaviour on ${target} via ${driver}`, () => {
     expect(retry).toBeLessThanOrEqual(WINDOW);
   });
 
+  it('sliding log: a lone unit makes the log whole again exactly windowMs after it was taken', async () => {
+    const connection = await testConnection();
+    const log = new SlidingWindowLogLimiter({ connection, limit: LIMIT, windowMs: WINDOW });
+    // The unit is scored at the check's Redis time, so the answer is exact whatever the load.
+    expect(await log.check('c')).toMatchObject({ allowed: true, remaining: LIMIT - 1, resetMs: WINDOW });
+    const later = await log.peek('c');
+    expect(later.resetMs).toBeGreaterThan(0);
+    expect(later.resetMs).toBeLessThanOrEqual(WINDOW);
+  });
+
   it('sliding window counter estimates previous x (1 - elapsed) + current', async () => {
     const connection = await testConnection();
     const counter = new SlidingWindowCounterLimiter({ connection, limit: 100, windowMs: WINDOW });
