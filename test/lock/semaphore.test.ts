@@ -176,6 +176,18 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
     expect(Number(await connection.send(['EXISTS', queue], queue))).toBe(0);
   });
 
+  it('a waiter checks again when the earliest permit runs out, not only every pollMs', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1, ttlMs: 5000, pollMs: 20_000 });
+    expect(await sem.tryAcquire('xray', { ttlMs: 400 })).not.toBeNull(); // its holder crashes
+    const started = Date.now();
+    // Nobody releases: only the waiter's own check after the expiry can take the permit (a poll
+    // every pollMs would come after 10 s at the earliest, past the wait).
+    const lease = await sem.acquire('xray', { waitMs: 8000 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await lease.release()).toBe(true);
+  });
+
   it('a waiter that gives up leaves the queue and its permit goes to the next one', async () => {
     const connection = await testConnection();
     const sem = new Semaphore({ connection, limit: 1, ttlMs: 5000, pollMs: 10000 });
