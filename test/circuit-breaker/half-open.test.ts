@@ -84,4 +84,27 @@ describe(`CircuitBreaker half-open on ${target} via ${driver}`, () => {
     // The late failure did not re-open it: it is one failure of the closed circuit.
     expect(await b.status()).toMatchObject({ state: 'closed', failures: 1 });
   });
+
+  it('leases a probe for timeoutMs + 1000 by default, and for a minute without a timeout', async () => {
+    const [a, b] = await instances({ failureThreshold: 1, openMs: 200, timeoutMs: 3000 });
+    await attempt(a, down);
+    await sleep(300);
+    const probe = attempt(a, () => new Promise<string>(() => {})); // times out after 3 s
+    await sleep(50);
+    const held = await attempt(b, ok);
+    expect(held).toMatchObject({ state: 'half-open' });
+    expect((held as CircuitOpenError).retryAfterMs).toBeGreaterThan(3000);
+    expect((held as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(4000);
+    await a.forceClose();
+    const [c, d] = await instances({ failureThreshold: 1, openMs: 200, timeoutMs: 0 }, 'no-timeout');
+    await attempt(c, down);
+    await sleep(300);
+    void c.execute(() => new Promise<string>(() => {}));
+    await sleep(50);
+    const untimed = await attempt(d, ok);
+    expect(untimed).toMatchObject({ state: 'half-open' });
+    expect((untimed as CircuitOpenError).retryAfterMs).toBeGreaterThan(50_000);
+    expect((untimed as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(await probe).toBeInstanceOf(Error);
+  });
 });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from '../../src/circuit-breaker/index.js';
-import { CommandTimeoutError, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { CommandTimeoutError, type RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 import { attempt, down, ok, sleep } from './helpers.js';
@@ -33,7 +33,7 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
     const restored: number[] = [];
     breaker.on('redisUnavailable', ({ error }) => unavailable.push(error));
     breaker.on('redisRestored', () => restored.push(Date.now()));
-    return { server, breaker, close, unavailable, restored };
+    return { server, connection, breaker, close, unavailable, restored };
   }
 
   it('a stopped Redis: calls go through on local state, a typed event is emitted, and it recovers', async () => {
@@ -90,6 +90,35 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
     }
   });
 
+  it("waits for Redis redisTimeoutMs, never longer than the connection's commandTimeoutMs, also when that is unlimited", async () => {
+    // The connection gives up after 500 ms: a longer redisTimeoutMs does not make the call wait longer.
+    const { server, breaker: capped, close, unavailable } = await setup({ redisTimeoutMs: 5000 });
+    const unlimited = await privateConnection(server, { commandTimeoutMs: 0 });
+    const own = new CircuitBreaker({ connection: unlimited.connection, ...options, redisTimeoutMs: 300 });
+    try {
+      expect(await capped.execute(ok)).toBe('ok');
+      expect(await own.execute(ok)).toBe('ok');
+      await Promise.all([capped.flush(), own.flush()]); // no success left to send on its own during the freeze
+      server.pause();
+      for (const [breaker, least] of [
+        [capped, 450],
+        [own, 250],
+      ] as const) {
+        const started = Date.now();
+        expect(await breaker.execute(ok)).toBe('ok');
+        const elapsed = Date.now() - started;
+        expect(elapsed).toBeGreaterThanOrEqual(least);
+        expect(elapsed).toBeLessThan(least + 1500);
+        expect(breaker.mode).toBe('local');
+      }
+      expect(unavailable[0]).toBeInstanceOf(CommandTimeoutError);
+    } finally {
+      server.resume();
+      unlimited.close();
+      close();
+    }
+  });
+
   it('an open circuit keeps failing fast on local state while Redis is down', async () => {
     const { server, breaker, close, unavailable } = await setup();
     try {
@@ -105,11 +134,272 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       expect(err).toBeInstanceOf(CircuitOpenError);
       expect((err as CircuitOpenError).retryAfterMs).toBeGreaterThan(50_000);
       expect(unavailable).toHaveLength(1);
+      expect((err as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(60_000);
+      expect(unavailable).toHaveLength(1);
       // Manual changes still act on this instance, and say that Redis did not get them.
       await expect(breaker.forceClose()).rejects.toBeInstanceOf(RedisPatternsError);
+      expect(breaker.state).toBe('closed');
+      expect(unavailable).toHaveLength(1); // one outage, one event
       expect(await breaker.execute(ok)).toBe('ok');
     } finally {
       close();
     }
   });
+
+  /** A call that runs until `settle` is called with its outcome. */
+  function controlled(): { call: () => Promise<string>; settle: (ok: boolean) => void } {
+    let settle!: (ok: boolean) => void;
+    const outcome = new Promise<boolean>((r) => {
+      settle = r;
+    });
+    return {
+      call: async () => {
+        if (await outcome) return 'ok';
+        throw new Error('call failed');
+      },
+      settle,
+    };
+  }
+
+  it('on local state, the same rules: a count window, the open period, probe leases, and a probe deciding', async () => {
+    const { server, breaker, close, unavailable } = await setup({
+      failureThreshold: 3,
+      openMs: 400,
+      halfOpenMaxProbes: 2,
+      timeoutMs: 0,
+      probeLeaseMs: 1000,
+      redisRetryMs: 600_000,
+    });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send when Redis goes away
+      await server.stop();
+      await attempt(breaker, down);
+      expect(breaker.mode).toBe('local');
+      await attempt(breaker, down);
+      expect(await breaker.execute(ok)).toBe('ok');
+      expect(await breaker.status()).toEqual({
+        state: 'closed',
+        retryAfterMs: 0,
+        successes: 1,
+        failures: 2,
+        probesInFlight: 0,
+        source: 'local',
+      });
+      const admittedClosed = controlled();
+      const lateOutcome = attempt(breaker, admittedClosed.call);
+      await attempt(breaker, down); // the third failure opens it, with an empty window
+      const open = await breaker.status();
+      expect(open).toMatchObject({ state: 'open', successes: 0, failures: 0, source: 'local' });
+      expect(open.retryAfterMs).toBeGreaterThan(0);
+      expect(open.retryAfterMs).toBeLessThanOrEqual(400);
+      const rejected = await attempt(breaker, ok);
+      expect(rejected).toMatchObject({ state: 'open' });
+      expect((rejected as CircuitOpenError).retryAfterMs).toBeGreaterThan(0);
+      expect((rejected as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(400);
+      // The outcome of a call admitted before the opening changes nothing.
+      admittedClosed.settle(false);
+      expect(await lateOutcome).toMatchObject({ message: 'call failed' });
+      expect(breaker.state).toBe('open');
+      expect(await breaker.status()).toMatchObject({ state: 'open', failures: 0 });
+      await sleep(450);
+      // Half-open: two probes, taken 500 ms apart; the first never reports back.
+      void breaker.execute(() => new Promise<string>(() => {}));
+      expect(breaker.state).toBe('half-open');
+      await sleep(500);
+      const second = controlled();
+      const secondDone = attempt(breaker, second.call);
+      const full = await attempt(breaker, ok);
+      expect(full).toMatchObject({ state: 'half-open' });
+      // The wait is until the first lease ends (at most 500 ms away), not the second.
+      expect((full as CircuitOpenError).retryAfterMs).toBeGreaterThan(0);
+      expect((full as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(500);
+      expect(await breaker.status()).toMatchObject({ state: 'half-open', probesInFlight: 2, source: 'local' });
+      await sleep((full as CircuitOpenError).retryAfterMs + 50);
+      // The first lease has ended: status counts only the second, and one slot is free.
+      expect((await breaker.status()).probesInFlight).toBeLessThanOrEqual(1);
+      const events: string[] = [];
+      breaker.on('opened', ({ retryAfterMs }) => events.push(`opened ${retryAfterMs}`));
+      breaker.on('closed', () => events.push('closed'));
+      expect(await attempt(breaker, down)).toMatchObject({ message: 'service unavailable' }); // a failed probe opens it again
+      expect(events).toEqual(['opened 400']);
+      // The second probe reports late, after the opening: it decides nothing.
+      second.settle(true);
+      expect(await secondDone).toBe('ok');
+      expect(breaker.state).toBe('open');
+      expect((await breaker.status()).state).toBe('open');
+      await sleep(450);
+      expect(await breaker.execute(ok)).toBe('ok'); // a successful probe closes it, with an empty window
+      expect(events).toEqual(['opened 400', 'closed']);
+      expect(await breaker.status()).toEqual({
+        state: 'closed',
+        retryAfterMs: 0,
+        successes: 0,
+        failures: 0,
+        probesInFlight: 0,
+        source: 'local',
+      });
+      expect(unavailable).toHaveLength(1);
+    } finally {
+      close();
+    }
+  });
+
+  it('on local state, a rate opens at exactly failureRate once minimumRequests calls are in the window', async () => {
+    const { server, breaker, close } = await setup({
+      failureThreshold: undefined,
+      failureRate: 0.5,
+      minimumRequests: 4,
+      redisRetryMs: 600_000,
+    });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send when Redis goes away
+      await server.stop();
+      for (let i = 0; i < 3; i++) expect(await breaker.execute(ok)).toBe('ok');
+      await attempt(breaker, down); // 1 of 4
+      await attempt(breaker, down); // 2 of 5
+      expect(await breaker.status()).toMatchObject({ state: 'closed', successes: 3, failures: 2, source: 'local' });
+      await attempt(breaker, down); // 3 of 6 = 50 %
+      expect(breaker.state).toBe('open');
+    } finally {
+      close();
+    }
+  });
+
+  it('on local state, minimumRequests holds back a rate of 100 % until the window has that many calls', async () => {
+    const { server, breaker, close } = await setup({
+      failureThreshold: undefined,
+      failureRate: 0.5,
+      minimumRequests: 4,
+      redisRetryMs: 600_000,
+    });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send when Redis goes away
+      await server.stop();
+      for (let i = 0; i < 3; i++) await attempt(breaker, down);
+      expect(await breaker.status()).toMatchObject({ state: 'closed', failures: 3, source: 'local' });
+      await attempt(breaker, down);
+      expect(breaker.state).toBe('open');
+    } finally {
+      close();
+    }
+  });
+
+  it('on local state, failures leave the window with their bucket', async () => {
+    const { server, breaker, close } = await setup({ failureThreshold: 2, windowMs: 600, windowBuckets: 3, redisRetryMs: 600_000 });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send when Redis goes away
+      await server.stop();
+      await attempt(breaker, down);
+      expect(await breaker.status()).toMatchObject({ failures: 1, source: 'local' });
+      await sleep(900);
+      expect(await breaker.status()).toMatchObject({ failures: 0, source: 'local' });
+      await attempt(breaker, down);
+      expect(await breaker.status()).toMatchObject({ state: 'closed', failures: 1, source: 'local' });
+      await attempt(breaker, down);
+      expect(breaker.state).toBe('open');
+    } finally {
+      close();
+    }
+  });
+
+  it('status() reports local state until the outage ends; reset() ends it at once', async () => {
+    const { server, connection, breaker, close, restored } = await setup({ redisRetryMs: 600_000 });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send when Redis goes away
+      await server.stop();
+      await attempt(breaker, down);
+      expect(breaker.mode).toBe('local');
+      servers.push(await startRedis({ port: server.port }));
+      await untilAnswers(connection);
+      // Redis is back, but the next try is 10 minutes away: this instance is still on its own state.
+      expect(await breaker.status()).toMatchObject({ failures: 1, source: 'local' });
+      expect(await breaker.execute(ok)).toBe('ok');
+      expect(breaker.mode).toBe('local');
+      await breaker.reset();
+      expect(breaker.mode).toBe('shared');
+      expect(await breaker.execute(ok)).toBe('ok');
+      expect(await breaker.status()).toMatchObject({ state: 'closed', successes: 1, failures: 0, source: 'redis' });
+      expect(restored).toHaveLength(0);
+    } finally {
+      close();
+    }
+  });
+
+  it('a call admitted on local state keeps its outcome local, even when Redis is back before it ends', async () => {
+    const { server, connection, breaker, close, restored } = await setup({ redisRetryMs: 300 });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send when Redis goes away
+      await server.stop();
+      await attempt(breaker, ok);
+      expect(breaker.mode).toBe('local');
+      servers.push(await startRedis({ port: server.port }));
+      await untilAnswers(connection);
+      await sleep(400);
+      // This call starts the background read of Redis, and runs on local state.
+      const slow = attempt(breaker, async () => {
+        await sleep(1000);
+        throw new Error('slow failure');
+      });
+      await sleep(800);
+      expect(restored).toHaveLength(1);
+      expect(breaker.mode).toBe('shared');
+      expect(await slow).toMatchObject({ message: 'slow failure' });
+      expect(await breaker.status()).toMatchObject({ state: 'closed', failures: 0, source: 'redis' });
+    } finally {
+      close();
+    }
+  });
+
+  it('while Redis does not answer, it is tried again only every redisRetryMs', async () => {
+    const { server, connection, breaker, close, restored } = await setup({ redisTimeoutMs: 200, redisRetryMs: 1000 });
+    const evalshaCalls = async () => {
+      const info = String(await connection.send(['INFO', 'commandstats']));
+      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
+    };
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      expect((await breaker.status()).source).toBe('redis'); // loads the status script
+      const before = await evalshaCalls();
+      const started = Date.now();
+      server.pause();
+      expect(await breaker.execute(ok)).toBe('ok'); // waits 200 ms for its check, then goes local
+      expect(breaker.mode).toBe('local');
+      // Calls for 2.5 s: the check timed out at least 200 ms after start, so tries begin 1.2 s and 2.2 s after start.
+      while (Date.now() < started + 2500) {
+        expect(await breaker.execute(ok)).toBe('ok');
+        await sleep(25);
+      }
+      server.resume();
+      await sleep(300);
+      // The check that timed out, and at most two background reads (every call would try again otherwise).
+      const sent = (await evalshaCalls()) - before;
+      expect(sent).toBeGreaterThanOrEqual(1);
+      expect(sent).toBeLessThanOrEqual(3);
+      await untilShared(breaker, 8000);
+      expect(restored).toHaveLength(1);
+    } finally {
+      server.resume();
+      close();
+    }
+  });
 });
+
+/** Waits until `connection` gets an answer again (its client reconnects by itself). */
+async function untilAnswers(connection: RedisConnection): Promise<void> {
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    try {
+      await connection.send(['PING']);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(50);
+    }
+  }
+}

@@ -107,6 +107,102 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
     const { result, byCommand } = await countCommands(counter, () => Promise.all(Array.from({ length: 20 }, () => a.execute(ok))));
     expect(result).toEqual(Array(20).fill('ok'));
     expect(byCommand.evalsha).toBe(1);
+    // Their successes go to the shared window.
+    expect(await a.status()).toMatchObject({ successes: 21, failures: 0 });
+  });
+
+  it('with cacheMs, concurrent callers share a check that rejects: none of them runs', async () => {
+    const [a, b] = await instances({ failureThreshold: 3, cacheMs: 100 });
+    await a.execute(ok);
+    await b.forceOpen(60_000);
+    await sleep(150);
+    let ran = 0;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        attempt(a, async () => {
+          ran++;
+          return 'ok';
+        }),
+      ),
+    );
+    expect(ran).toBe(0);
+    expect(results.every((r) => r instanceof CircuitOpenError && r.state === 'open' && r.retryAfterMs > 50_000)).toBe(true);
+  });
+
+  it('with cacheMs, concurrent callers of a half-open circuit do not share its probe', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 300, cacheMs: 100 });
+    await attempt(a, down);
+    await sleep(400);
+    let ran = 0;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        attempt(a, async () => {
+          ran++;
+          await sleep(200);
+          return 'ok';
+        }),
+      ),
+    );
+    expect(ran).toBe(1);
+    expect(results.filter((r) => r instanceof CircuitOpenError && r.state === 'half-open')).toHaveLength(19);
+  });
+
+  it('with cacheMs, a half-open circuit is never cached: the next probe comes from Redis', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 300, halfOpenMaxProbes: 2, timeoutMs: 0, cacheMs: 60_000 });
+    await attempt(a, down);
+    await sleep(400);
+    void a.execute(() => new Promise<string>(() => {})); // the first probe never reports back
+    await sleep(50);
+    expect(a.state).toBe('half-open');
+    // The second probe slot is handed out by Redis, and its success closes the circuit.
+    expect(await a.execute(ok)).toBe('ok');
+    expect(a.state).toBe('closed');
+  });
+
+  it('with cacheMs, an open circuit is cached no longer than its open period', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 300, cacheMs: 60_000 });
+    await attempt(a, down);
+    const cached = await countCommands(counter, () => attempt(a, ok));
+    expect(cached.total).toBe(0);
+    expect((cached.result as CircuitOpenError).state).toBe('open');
+    expect((cached.result as CircuitOpenError).retryAfterMs).toBeGreaterThan(0);
+    expect((cached.result as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(300);
+    await sleep(400);
+    expect(await a.execute(ok)).toBe('ok');
+    expect(a.state).toBe('closed');
+  });
+
+  it('with cacheMs, forceOpen() fills the cache: the next call is rejected without a round trip', async () => {
+    const [a] = await instances({ failureThreshold: 3, cacheMs: 60_000 });
+    await a.forceOpen(60_000);
+    const { result, total } = await countCommands(counter, () => attempt(a, ok));
+    expect(total).toBe(0);
+    expect(result).toBeInstanceOf(CircuitOpenError);
+    expect((result as CircuitOpenError).state).toBe('open');
+    expect((result as CircuitOpenError).retryAfterMs).toBeGreaterThan(50_000);
+    expect((result as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
+  it('with cacheMs, successes wait for cacheMs, not SUCCESS_REPORT_MS, before they are sent on their own', async () => {
+    const [a] = await instances({ failureThreshold: 3, cacheMs: 60_000 });
+    for (let i = 0; i < 3; i++) await a.execute(ok);
+    await sleep(SUCCESS_REPORT_MS + 200);
+    const flush = await countCommands(counter, () => a.flush());
+    expect(flush.byCommand.evalsha).toBe(1);
+    expect(await a.status()).toMatchObject({ successes: 3 });
+  });
+
+  it("without cacheMs, a call that starts while another call's check is in flight sends a check of its own", async () => {
+    const [a] = await instances({ failureThreshold: 3 });
+    await a.execute(ok);
+    await a.flush();
+    const { byCommand } = await countCommands(counter, async () => {
+      const first = a.execute(ok);
+      await new Promise((r) => setImmediate(r));
+      const second = a.execute(ok);
+      expect(await Promise.all([first, second])).toEqual(['ok', 'ok']);
+    });
+    expect(byCommand.evalsha).toBe(2);
   });
 
   it('with cacheMs, another instance opening the circuit is seen within cacheMs', async () => {

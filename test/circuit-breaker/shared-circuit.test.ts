@@ -1,5 +1,8 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import { CallTimeoutError, CircuitOpenError } from '../../src/circuit-breaker/index.js';
+import { CallTimeoutError, CircuitBreaker, CircuitOpenError } from '../../src/circuit-breaker/index.js';
+import { liveGaugeSources, type OperationContext } from '../../src/core/telemetry.js';
+import { startFullServer } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { attempt, down, instances, ok, sleep, stateEvents } from './helpers.js';
 
@@ -257,5 +260,143 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
       ).toBe(notFound);
     }
     expect(await a.status()).toMatchObject({ state: 'closed', successes: 3, failures: 0 });
+  });
+
+  it('a timeout counts as a failure even when isFailure would not count its error, and so does an error isFailure throws on', async () => {
+    const [a] = await instances({ failureThreshold: 5, timeoutMs: 100, isFailure: () => false });
+    expect(await attempt(a, () => new Promise<string>(() => {}))).toBeInstanceOf(CallTimeoutError);
+    expect(await a.status()).toMatchObject({ successes: 0, failures: 1 });
+    const [b] = await instances(
+      {
+        failureThreshold: 5,
+        isFailure: () => {
+          throw new Error('isFailure is broken');
+        },
+      },
+      'broken-filter',
+    );
+    expect(await attempt(b, down)).toMatchObject({ message: 'service unavailable' });
+    expect(await b.status()).toMatchObject({ successes: 0, failures: 1 });
+  });
+
+  it('tells each event what happened: durations, the rejecting state, the errors; a plain failure is no timeout', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 60_000, timeoutMs: 5000 });
+    const seen: [string, unknown][] = [];
+    for (const name of ['success', 'failure', 'timeout', 'reject', 'fallback'] as const)
+      a.on(name, (arg: unknown) => seen.push([name, arg]));
+    expect(
+      await a.execute(async () => {
+        await sleep(120);
+        return 'slow';
+      }),
+    ).toBe('slow');
+    const [success] = seen.splice(0) as [string, { durationMs: number }][];
+    expect(success?.[0]).toBe('success');
+    const successMs = success?.[1].durationMs;
+    expect(successMs).toBeGreaterThanOrEqual(100);
+    expect(successMs).toBeLessThan(4000);
+    const failed = await attempt(a, async () => {
+      await sleep(120);
+      throw new Error('slow failure');
+    });
+    expect(seen.map(([name]) => name)).toEqual(['failure']);
+    const failure = (seen.splice(0) as [string, { error: unknown; durationMs: number }][])[0]?.[1];
+    expect(failure?.error).toBe(failed);
+    expect(failure?.durationMs).toBeGreaterThanOrEqual(100);
+    expect(failure?.durationMs).toBeLessThan(4000);
+    const rejected = await attempt(a, ok);
+    expect(rejected).toBeInstanceOf(CircuitOpenError);
+    const { state, retryAfterMs, breaker, code, message } = rejected as CircuitOpenError;
+    expect(state).toBe('open');
+    expect(retryAfterMs).toBeGreaterThan(50_000);
+    expect(breaker).toBe('eprescribe');
+    expect(code).toBe('CIRCUIT_OPEN');
+    expect(message).toBe(`circuit eprescribe is open; retry in ${retryAfterMs} ms`);
+    expect(seen.splice(0)).toEqual([['reject', { state: 'open', retryAfterMs }]]);
+    expect(await a.execute(ok, { fallback: () => 'cached' })).toBe('cached');
+    expect(seen.map(([name]) => name)).toEqual(['reject', 'fallback']);
+    expect(seen[1]?.[1]).toEqual({ error: expect.any(CircuitOpenError) });
+    const timeout = new CallTimeoutError('eprescribe', 250);
+    expect(timeout).toMatchObject({
+      code: 'CALL_TIMEOUT',
+      timeoutMs: 250,
+      message: 'call through circuit eprescribe did not settle within 250 ms',
+    });
+  });
+
+  it('traces every call and every transition on the circuit-breaker channel, with the breaker as attribute', async () => {
+    const [a] = await instances({ failureThreshold: 2, openMs: 300, isFailure: (e) => (e as Error).message !== 'not found' }, 'traced');
+    const seen: OperationContext[] = [];
+    const channel = tracingChannel<object, OperationContext>('redis-patterns:circuit-breaker');
+    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    channel.subscribe(handlers);
+    try {
+      await a.execute(ok);
+      await attempt(a, async () => {
+        throw new Error('not found');
+      });
+      await attempt(a, down);
+      expect(await a.execute(down, { fallback: () => 'cached' })).toBe('cached'); // opens the circuit
+      await attempt(a, ok);
+      expect(await a.execute(ok, { fallback: () => 'cached' })).toBe('cached');
+      await sleep(400);
+      expect(await a.execute(ok)).toBe('ok'); // the probe closes it
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    expect(seen.map((c) => [c.operation, c.outcome])).toEqual([
+      ['execute', 'success'],
+      ['execute', 'success'],
+      ['execute', 'failure'],
+      ['execute', 'fallback'],
+      ['transition', 'open'],
+      ['execute', 'rejected'],
+      ['execute', 'fallback'],
+      ['execute', 'success'],
+      ['transition', 'half-open'],
+      ['transition', 'closed'],
+    ]);
+    for (const c of seen) expect(c).toMatchObject({ module: 'circuit-breaker', attributes: { breaker: 'traced' } });
+  });
+
+  it('publishes its state as the circuit_breaker.state gauge: 0 closed, 2 open, 1 half-open', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 300, timeoutMs: 0 }, 'gauged');
+    const gauge = () => {
+      const sources = liveGaugeSources().filter((s) => s.module === 'circuit-breaker' && s.attributes.breaker === 'gauged');
+      expect(sources.length).toBeGreaterThan(0);
+      return sources.map((s) => s.read());
+    };
+    expect(gauge()).toContainEqual({ 'circuit_breaker.state': 0 });
+    await attempt(a, down);
+    expect(gauge()).toContainEqual({ 'circuit_breaker.state': 2 });
+    await sleep(400);
+    void a.execute(() => new Promise<string>(() => {}));
+    await sleep(50);
+    expect(a.state).toBe('half-open');
+    expect(gauge()).toContainEqual({ 'circuit_breaker.state': 1 });
+  });
+
+  it('forceOpen() defaults to openMs, and a forced change shows in state at once', async () => {
+    const [a, b] = await instances({ failureThreshold: 5, openMs: 60_000 });
+    await a.forceOpen();
+    expect(a.state).toBe('open');
+    const err = await attempt(b, ok);
+    expect((err as CircuitOpenError).retryAfterMs).toBeGreaterThan(50_000);
+    expect((err as CircuitOpenError).retryAfterMs).toBeLessThanOrEqual(60_000);
+    await b.forceClose();
+    expect(b.state).toBe('closed');
+    await a.reset();
+    expect(a.state).toBe('closed');
+    expect(a.mode).toBe('shared');
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the circuit breaker at risk', async () => {
+    const full = await startFullServer('allkeys-lru');
+    try {
+      new CircuitBreaker({ connection: full.connection, name: 'eprescribe' });
+      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['circuit-breaker']);
+    } finally {
+      await full.close();
+    }
   });
 });
