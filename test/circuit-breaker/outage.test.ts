@@ -119,6 +119,25 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
     }
   });
 
+  it('close() waits for the background read of Redis in flight', async () => {
+    const { server, breaker, close } = await setup({ redisTimeoutMs: 400, redisRetryMs: 300 });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush();
+      server.pause();
+      expect(await breaker.execute(ok)).toBe('ok'); // waits 400 ms, then goes local
+      await sleep(350);
+      expect(await breaker.execute(ok)).toBe('ok'); // starts the background read, which waits 400 ms
+      const started = Date.now();
+      await breaker.close();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(breaker.mode).toBe('local');
+    } finally {
+      server.resume();
+      close();
+    }
+  });
+
   it('an open circuit keeps failing fast on local state while Redis is down', async () => {
     const { server, breaker, close, unavailable } = await setup();
     try {
