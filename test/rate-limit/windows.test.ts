@@ -49,6 +49,20 @@ describe(`window behaviour on ${target} via ${driver}`, () => {
     expect(later.resetMs).toBeLessThanOrEqual(WINDOW);
   });
 
+  it('sliding log: the key lives until its newest unit leaves the window', async () => {
+    const connection = await testConnection();
+    const log = new SlidingWindowLogLimiter({ connection, limit: LIMIT, windowMs: WINDOW });
+    const key = connection.keys('rate-limit').key('c', 'sliding-log', 'sl0');
+    for (const cost of [1, 2, 3]) {
+      await log.check('c', { cost });
+      // Scores are Redis time in microseconds: the newest unit counts until score / 1000 + WINDOW ms.
+      const [, newest] = (await connection.send(['ZRANGE', key, '-1', '-1', 'WITHSCORES'], key)) as string[];
+      const expiresAt = Number(await connection.send(['PEXPIRETIME', key], key));
+      // The expiry is whole ms from the script's clock, which may read the millisecond before TIME's: 1 ms of slack.
+      expect(expiresAt + 1, `cost ${cost}`).toBeGreaterThanOrEqual(Number(newest) / 1000 + WINDOW);
+    }
+  });
+
   it('sliding window counter estimates previous x (1 - elapsed) + current', async () => {
     const connection = await testConnection();
     const counter = new SlidingWindowCounterLimiter({ connection, limit: 100, windowMs: WINDOW });
