@@ -61,7 +61,7 @@ export class LuaScript<A extends readonly RedisArg[] = readonly RedisArg[], R = 
   readonly source: string;
 
   /**
-   * @param name - a unique name, `module/file` (e.g. `lock/acquire`): lowercase letters, digits and dashes around one slash
+   * @param name - a unique name, `module/file` (e.g. `lock/acquire`): lowercase letters, digits and dashes around one slash, optionally followed by `#<n>` for a variant of the file (`rate-limit/gcra#2`)
    * @param source - the Lua source
    * @param options - the script's contract (see {@link ScriptOptions})
    */
@@ -72,8 +72,10 @@ export class LuaScript<A extends readonly RedisArg[] = readonly RedisArg[], R = 
     options: ScriptOptions<R>,
   ) {
     // The name is what errors, traces and `preload` report: it must say which file the script is.
-    if (typeof name !== 'string' || !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(name)) {
-      throw new Error(`script name ${JSON.stringify(name)} must be 'module/file' (lowercase letters, digits, dashes)`);
+    if (typeof name !== 'string' || !/^[a-z0-9-]+\/[a-z0-9-]+(#[0-9]+)?$/.test(name)) {
+      throw new Error(
+        `script name ${JSON.stringify(name)} must be 'module/file' (lowercase letters, digits, dashes), optionally '#<n>' for a variant`,
+      );
     }
     this.source = options.coalesce ? withDriver(source, options.coalesce.readsTime === true) : source;
     this.sha = createHash('sha1').update(this.source).digest('hex');

@@ -204,8 +204,10 @@ describe(`script coalescing on ${target} via ${driver}`, () => {
     expect(() => defineScript('test/coalesced-zero', 'return {}', { keys: 1, coalesce: { replyLength: 0 } })).toThrow(/replyLength/);
     expect(() => defineScript('test/coalesced-add', 'return 1', { keys: 1 })).toThrow(/twice/);
     // The name says which file the script is: errors, traces and preload report it.
-    for (const name of ['', 'add', 'test/', '/add', 'Test/add', 'test/add.lua', 'test/a/b']) {
+    for (const name of ['', 'add', 'test/', '/add', 'Test/add', 'test/add.lua', 'test/a/b', 'test/add#', 'test/add#x']) {
       expect(() => defineScript(name, 'return 1', { keys: 1 }), name).toThrow(/module\/file/);
     }
+    // A variant of one file (the rate limiters' script per number of limits).
+    expect(defineScript('test/variant#2', 'return 2', { keys: 1 }).name).toBe('test/variant#2');
   });
 });
