@@ -114,7 +114,15 @@ const mutants = files.flatMap((f) => {
   return luaMutants(readFileSync(file, 'utf8')).map((m) => ({ ...m, file, path: relative(root, file) }));
 });
 const allowList = JSON.parse(readFileSync(join(root, 'scripts', 'mutate-lua.allow.json'), 'utf8')).equivalent;
-const allowed = (m) => allowList.find((a) => a.file === m.path && a.line === m.original.trim() && a.mutation === m.mutation && a.reason);
+const allowed = (m) =>
+  allowList.find(
+    (a) =>
+      a.file === m.path &&
+      a.line === m.original.trim() &&
+      a.mutation === m.mutation &&
+      (a.occurrence === undefined || a.occurrence === m.occurrence) &&
+      a.reason,
+  );
 const stale = allowList.filter((a) => a.file.startsWith(`src/${name}/`) && !mutants.some((m) => allowed(m) === a));
 
 if (mutants.length === 0) {
@@ -135,7 +143,7 @@ console.log(
 if (needsBuild) console.log(`test/${name} loads the built package: rebuilding for every mutant`);
 
 const results = { killed: [], survived: [], timedOut: [], equivalent: [] };
-const where = (m) => `${m.path}:${m.line}  ${m.mutation}  | ${m.original.trim()}`;
+const where = (m) => `${m.path}:${m.line}  ${m.mutation}${m.occurrence ? ` (occurrence ${m.occurrence})` : ''}  | ${m.original.trim()}`;
 const started = Date.now();
 try {
   for (const [i, m] of mutants.entries()) {

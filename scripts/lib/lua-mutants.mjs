@@ -53,7 +53,7 @@ function deletable(code, previous) {
   return !/^(if|for|while|local function|function)\b/.test(t) || /\bend$/.test(t);
 }
 
-/** Every mutant of `source`: `{ line (1-based), original, mutated, mutation }`. */
+/** Every mutant of `source`: `{ line (1-based), original, mutated, mutation, occurrence? }` (`occurrence`: which of a line's identical mutations, from 1). */
 export function luaMutants(source) {
   const lines = source.split('\n');
   const out = [];
@@ -74,6 +74,16 @@ export function luaMutants(source) {
     for (const m of code.matchAll(/\bmath\.(min|max)\b|\b(and|or)\b/g)) add(m.index, m[0].length, SWAP[m[0]], `${m[0]} → ${SWAP[m[0]]}`);
     if (code.trim()) previous = code;
   });
+  // A line can hold the same mutation twice (two `>` on one line): number those, left to right,
+  // so the allow-list can name one of them.
+  const count = new Map();
+  for (const m of out) count.set(`${m.line}|${m.mutation}`, (count.get(`${m.line}|${m.mutation}`) ?? 0) + 1);
+  const seen = new Map();
+  for (const m of out) {
+    const key = `${m.line}|${m.mutation}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+    if (count.get(key) > 1) m.occurrence = seen.get(key);
+  }
   return out;
 }
 
