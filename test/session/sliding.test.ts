@@ -37,7 +37,9 @@ describe(`SessionStore sliding on ${target} via ${driver}`, () => {
     expect(sliding.sliding).toBe(true);
     const a = await fixed.create('user-a');
     const b = await sliding.create('user-b');
-    await fixed.get(a.token); // loads the script where needed
+    // Loads the script on the nodes of both sessions (on a cluster they may live on different nodes).
+    await fixed.get(a.token);
+    await sliding.get(b.token);
     const off = await countCommands(connection, () => fixed.get(a.token));
     expect(off.byCommand).toEqual({ evalsha: 1, hgetall: 1, zscore: 1, time: 1, pexpiretime: 1 });
     expect(off.result?.expiresAt).toBe(a.expiresAt);
