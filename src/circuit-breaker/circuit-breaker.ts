@@ -252,10 +252,8 @@ export class CircuitBreaker extends EventEmitter<CircuitBreakerEvents> {
     return { verdict: 'reject', state: 'open', waitMs: this.openUntil - now, probeId: '', local: false };
   }
 
+  /** Asks Redis (or the local state while Redis is away); `run` calls it only when no cached state is valid. */
   private async admit(): Promise<Admission> {
-    const cached = this.admitFromCache(Date.now());
-    // Stryker disable next-line ConditionalExpression: equivalent, admit() runs in the tick run() found no valid cache, so this is always undefined (Date.now() only grows)
-    if (cached) return cached;
     if (this.refreshing) {
       // The cache just ran out and a check is in flight: share its answer rather than
       // sending one check per concurrent caller. A probe slot is not shareable.
