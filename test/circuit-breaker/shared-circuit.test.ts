@@ -1,9 +1,9 @@
-import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { CallTimeoutError, CircuitBreaker, CircuitOpenError } from '../../src/circuit-breaker/index.js';
-import { liveGaugeSources, type OperationContext } from '../../src/core/telemetry.js';
-import { startFullServer } from '../harness/full-server.js';
+import { liveGaugeSources } from '../../src/core/telemetry.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
 import { attempt, down, instances, ok, sleep, stateEvents } from './helpers.js';
 
 describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
@@ -326,11 +326,7 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
 
   it('traces every call and every transition on the circuit-breaker channel, with the breaker as attribute', async () => {
     const [a] = await instances({ failureThreshold: 2, openMs: 300, isFailure: (e) => (e as Error).message !== 'not found' }, 'traced');
-    const seen: OperationContext[] = [];
-    const channel = tracingChannel<object, OperationContext>('redis-patterns:circuit-breaker');
-    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
-    channel.subscribe(handlers);
-    try {
+    const seen = await tracedOperations('circuit-breaker', async () => {
       await a.execute(ok);
       await attempt(a, async () => {
         throw new Error('not found');
@@ -341,9 +337,7 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
       expect(await a.execute(ok, { fallback: () => 'cached' })).toBe('cached');
       await sleep(400);
       expect(await a.execute(ok)).toBe('ok'); // the probe closes it
-    } finally {
-      channel.unsubscribe(handlers);
-    }
+    });
     expect(seen.map((c) => [c.operation, c.outcome])).toEqual([
       ['execute', 'success'],
       ['execute', 'success'],
@@ -391,12 +385,8 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the circuit breaker at risk', async () => {
-    const full = await startFullServer('allkeys-lru');
-    try {
-      new CircuitBreaker({ connection: full.connection, name: 'eprescribe' });
-      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['circuit-breaker']);
-    } finally {
-      await full.close();
-    }
+    expect(await modulesAtRiskAfter((connection) => new CircuitBreaker({ connection, name: 'eprescribe' }))).toEqual([
+      'circuit-breaker',
+    ]);
   });
 });

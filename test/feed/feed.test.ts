@@ -1,12 +1,11 @@
-import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import type { OperationContext } from '../../src/core/telemetry.js';
 import { Feed, type FeedItem } from '../../src/feed/index.js';
 import { SerializationError, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { startFullServer } from '../harness/full-server.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
 
 interface Note {
@@ -309,11 +308,7 @@ describe(`Feed on ${target} via ${driver}`, () => {
 
   it('traces every operation on the feed channel', async () => {
     const feed = new Feed<Note>({ connection: await testConnection() });
-    const seen: OperationContext[] = [];
-    const channel = tracingChannel<object, OperationContext>('redis-patterns:feed');
-    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
-    channel.subscribe(handlers);
-    try {
+    const seen = await tracedOperations('feed', async () => {
       await feed.add('p', { id: 'a', at: T0, data: { title: 'A' } });
       await feed.fanOut(['p', 'q'], { id: 'b', at: T0, data: { title: 'B' } });
       await feed.page('p');
@@ -322,21 +317,13 @@ describe(`Feed on ${target} via ${driver}`, () => {
       await feed.unreadCount('p');
       await feed.size('p');
       await feed.clear('p');
-    } finally {
-      channel.unsubscribe(handlers);
-    }
+    });
     expect(seen.map((c) => c.operation)).toEqual(['add', 'fanOut', 'page', 'remove', 'markRead', 'unreadCount', 'size', 'clear']);
     for (const c of seen) expect(c.module).toBe('feed');
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the feed at risk', async () => {
-    const full = await startFullServer('allkeys-lru');
-    try {
-      new Feed({ connection: full.connection });
-      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['feed']);
-    } finally {
-      await full.close();
-    }
+    expect(await modulesAtRiskAfter((connection) => new Feed({ connection }))).toEqual(['feed']);
   });
 
   // The private server is standalone whatever the target: run once per driver.

@@ -1,13 +1,12 @@
-import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
-import type { OperationContext } from '../../src/core/telemetry.js';
 import { GeoIndex, GeoMemberNotFoundError, GeoRebuildError } from '../../src/geo/index.js';
 import { type RedisArg, ValidationError } from '../../src/index.js';
 import type { LuaScript } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { startFullServer } from '../harness/full-server.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { expectTypedOutage } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
 import { boxExcess, haversine, type Pharmacy, pharmacies } from './dataset.js';
 
@@ -425,11 +424,7 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
   it('traces every operation on the geo channel, with the index as attribute', async () => {
     const connection = await testConnection();
     const index = new GeoIndex({ connection, name: 'traced' });
-    const seen: OperationContext[] = [];
-    const channel = tracingChannel<object, OperationContext>('redis-patterns:geo');
-    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
-    channel.subscribe(handlers);
-    try {
+    const seen = await tracedOperations('geo', async () => {
       await index.add({ member: 'a', lon: 1, lat: 1 });
       await index.addMany([{ member: 'b', lon: 1, lat: 1 }]);
       await index.remove('b');
@@ -438,9 +433,7 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
       await index.distance('a', 'a');
       await index.position('a');
       await index.size();
-    } finally {
-      channel.unsubscribe(handlers);
-    }
+    });
     // add stores through addMany: both are traced.
     expect(seen.map((c) => c.operation)).toEqual([
       'add',
@@ -457,13 +450,7 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the geo index at risk', async () => {
-    const full = await startFullServer('allkeys-lru');
-    try {
-      new GeoIndex({ connection: full.connection, name: 'pharmacies' });
-      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['geo']);
-    } finally {
-      await full.close();
-    }
+    expect(await modulesAtRiskAfter((connection) => new GeoIndex({ connection, name: 'pharmacies' }))).toEqual(['geo']);
   });
 
   // The private server is standalone whatever the target: run once per driver.

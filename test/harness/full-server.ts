@@ -60,3 +60,14 @@ export async function startFullServer(
     },
   };
 }
+
+/** The modules `checkEviction` reports at risk on an `allkeys-lru` server once `create` made a module's object there. */
+export async function modulesAtRiskAfter(create: (connection: RedisConnection) => unknown): Promise<readonly string[]> {
+  const full = await startFullServer('allkeys-lru');
+  try {
+    create(full.connection);
+    return (await full.connection.checkEviction()).modulesAtRisk;
+  } finally {
+    await full.close();
+  }
+}

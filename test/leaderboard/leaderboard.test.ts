@@ -1,12 +1,11 @@
-import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
-import type { OperationContext } from '../../src/core/telemetry.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
 import { Leaderboard, MAX_LEADERBOARD_PAGE, periodOf } from '../../src/leaderboard/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { startFullServer } from '../harness/full-server.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { driver, rawClient, target, testConnection, uniquePrefix } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
 
 async function board(options: Partial<ConstructorParameters<typeof Leaderboard>[0]> = {}) {
@@ -303,11 +302,7 @@ describe(`Leaderboard on ${target} via ${driver}`, () => {
 
   it('traces every operation on the leaderboard channel, with the board as attribute', async () => {
     const { board: b } = await board();
-    const seen: OperationContext[] = [];
-    const channel = tracingChannel<object, OperationContext>('redis-patterns:leaderboard');
-    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
-    channel.subscribe(handlers);
-    try {
+    const seen = await tracedOperations('leaderboard', async () => {
       await b.add('a', 1);
       await b.increment('a', 1);
       await b.rank('a');
@@ -316,22 +311,16 @@ describe(`Leaderboard on ${target} via ${driver}`, () => {
       await b.page(1, 1);
       await b.remove('a');
       await b.clear();
-    } finally {
-      channel.unsubscribe(handlers);
-    }
+    });
     // rank reads through around: both are traced.
     expect(seen.map((c) => c.operation)).toEqual(['add', 'increment', 'rank', 'around', 'top', 'around', 'page', 'remove', 'clear']);
     for (const c of seen) expect(c).toMatchObject({ module: 'leaderboard', attributes: { board: 'adherence' } });
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the leaderboard at risk', async () => {
-    const full = await startFullServer('allkeys-lru');
-    try {
-      new Leaderboard({ connection: full.connection, name: 'adherence' });
-      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['leaderboard']);
-    } finally {
-      await full.close();
-    }
+    expect(await modulesAtRiskAfter((connection) => new Leaderboard({ connection, name: 'adherence' }))).toEqual([
+      'leaderboard',
+    ]);
   });
 
   it('all keys of a board share one hash slot', async () => {

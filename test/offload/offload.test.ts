@@ -1,12 +1,11 @@
-import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
-import type { OperationContext } from '../../src/core/telemetry.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
 import { MAX_SYNC_BATCH, MAX_UPDATE_FIELDS, type OffloadRecord, OffloadStore, type SyncOptions, shardOf } from '../../src/offload/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { startFullServer } from '../harness/full-server.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
 
 async function store(options: { shards?: number; cleanTtlMs?: number } = {}) {
@@ -323,30 +322,20 @@ describe(`OffloadStore on ${target} via ${driver}`, () => {
 
   it('traces every operation on the offload channel, with the store as attribute', async () => {
     const { store: s } = await store({ shards: 1 });
-    const seen: OperationContext[] = [];
-    const channel = tracingChannel<object, OperationContext>('redis-patterns:offload');
-    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
-    channel.subscribe(handlers);
-    try {
+    const seen = await tracedOperations('offload', async () => {
       await s.update('a', { v: 1 });
       await s.get('a');
       await s.dirtyCount();
       await s.sync(async () => {});
-    } finally {
-      channel.unsubscribe(handlers);
-    }
+    });
     expect(seen.map((c) => c.operation)).toEqual(['update', 'get', 'dirtyCount', 'sync']);
     for (const c of seen) expect(c).toMatchObject({ module: 'offload', attributes: { store: 'appointments' } });
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the store at risk', async () => {
-    const full = await startFullServer('allkeys-lru');
-    try {
-      new OffloadStore({ connection: full.connection, name: 'appointments' });
-      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['offload']);
-    } finally {
-      await full.close();
-    }
+    expect(await modulesAtRiskAfter((connection) => new OffloadStore({ connection, name: 'appointments' }))).toEqual([
+      'offload',
+    ]);
   });
 
   it.runIf(target === 'standalone')('a frozen Redis gives CommandTimeoutError within the timeout, and nothing is flushed', async () => {

@@ -1,7 +1,5 @@
-import { tracingChannel } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
-import type { OperationContext } from '../../src/core/telemetry.js';
 import { CommandTimeoutError, RedisConnection, ValidationError } from '../../src/index.js';
 import {
   compileDefinition,
@@ -11,8 +9,9 @@ import {
   type StateMachineDefinition,
 } from '../../src/state-machine/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { startFullServer } from '../harness/full-server.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
 
 type Step = 'InsuranceCheck' | 'CoverageVerified' | 'InitialQuestions' | 'SchedulingOffered' | 'Completed';
@@ -325,30 +324,20 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
 
   it('traces every operation on the state-machine channel, with the machine as attribute', async () => {
     const { sm } = await machine();
-    const seen: OperationContext[] = [];
-    const channel = tracingChannel<object, OperationContext>('redis-patterns:state-machine');
-    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
-    channel.subscribe(handlers);
-    try {
+    const seen = await tracedOperations('state-machine', async () => {
       await sm.start('t1');
       await sm.transition('t1', 'InsuranceCheck', 'CoverageVerified');
       await sm.get('t1');
       await sm.delete('t1');
-    } finally {
-      channel.unsubscribe(handlers);
-    }
+    });
     expect(seen.map((c) => c.operation)).toEqual(['start', 'transition', 'get', 'delete']);
     for (const c of seen) expect(c).toMatchObject({ module: 'state-machine', attributes: { machine: 'intake' } });
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the state machine at risk', async () => {
-    const full = await startFullServer('allkeys-lru');
-    try {
-      new StateMachine({ connection: full.connection, name: 'intake', definition: intake });
-      expect((await full.connection.checkEviction()).modulesAtRisk).toEqual(['state-machine']);
-    } finally {
-      await full.close();
-    }
+    expect(
+      await modulesAtRiskAfter((connection) => new StateMachine({ connection, name: 'intake', definition: intake })),
+    ).toEqual(['state-machine']);
   });
 
   it.runIf(target === 'standalone')('a frozen Redis fails with CommandTimeoutError; the flow never half-moves', async () => {
