@@ -385,8 +385,6 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the circuit breaker at risk', async () => {
-    expect(await modulesAtRiskAfter((connection) => new CircuitBreaker({ connection, name: 'eprescribe' }))).toEqual([
-      'circuit-breaker',
-    ]);
+    expect(await modulesAtRiskAfter((connection) => new CircuitBreaker({ connection, name: 'eprescribe' }))).toEqual(['circuit-breaker']);
   });
 });

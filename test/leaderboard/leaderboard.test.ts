@@ -318,9 +318,7 @@ describe(`Leaderboard on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the leaderboard at risk', async () => {
-    expect(await modulesAtRiskAfter((connection) => new Leaderboard({ connection, name: 'adherence' }))).toEqual([
-      'leaderboard',
-    ]);
+    expect(await modulesAtRiskAfter((connection) => new Leaderboard({ connection, name: 'adherence' }))).toEqual(['leaderboard']);
   });
 
   it('all keys of a board share one hash slot', async () => {

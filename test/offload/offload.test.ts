@@ -333,9 +333,7 @@ describe(`OffloadStore on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the store at risk', async () => {
-    expect(await modulesAtRiskAfter((connection) => new OffloadStore({ connection, name: 'appointments' }))).toEqual([
-      'offload',
-    ]);
+    expect(await modulesAtRiskAfter((connection) => new OffloadStore({ connection, name: 'appointments' }))).toEqual(['offload']);
   });
 
   it.runIf(target === 'standalone')('a frozen Redis gives CommandTimeoutError within the timeout, and nothing is flushed', async () => {

@@ -335,9 +335,9 @@ describe(`StateMachine on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the state machine at risk', async () => {
-    expect(
-      await modulesAtRiskAfter((connection) => new StateMachine({ connection, name: 'intake', definition: intake })),
-    ).toEqual(['state-machine']);
+    expect(await modulesAtRiskAfter((connection) => new StateMachine({ connection, name: 'intake', definition: intake }))).toEqual([
+      'state-machine',
+    ]);
   });
 
   it.runIf(target === 'standalone')('a frozen Redis fails with CommandTimeoutError; the flow never half-moves', async () => {
