@@ -5,7 +5,11 @@
 // hand after changing a script (docs/contributing.md, "Mutation testing").
 //
 //   npm run mutate:lua -- streaks
+//   npm run mutate:lua -- queue ack fetch      (only src/queue/scripts/ack.lua and fetch.lua)
 //
+// Before the mutants, each script is probed once: it is made to fail on every call and the whole
+// suite runs; the test files that notice are the only ones that can notice a mutant of that
+// script, so each mutant runs just those (a survivor is confirmed on the whole suite).
 // Equivalent mutants (no behaviour to test) are listed in scripts/mutate-lua.allow.json and
 // reported apart. The original file is restored after each mutant, on Ctrl-C and on errors;
 // after a hard kill, the next run restores it from its backup first.
@@ -59,22 +63,14 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => p
 const sh = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status === 0;
 const needsBuild = testsUseBuild(root, name);
 
-/** Runs the module's tests: `{ passed, timedOut, failed (first failing test or error), ms }`. */
-function runTests(timeoutMs) {
+/**
+ * Runs the module's tests (or just `files`), stopping at the first failure unless `bail` is
+ * false: `{ passed, timedOut, failed (first failing test or error), failedFiles, ms }`.
+ */
+function runTests(timeoutMs, { files = [`test/${name}`], bail = true } = {}) {
   rmSync(resultFile, { force: true });
-  const args = [
-    'vitest',
-    'run',
-    `test/${name}`,
-    '--project',
-    'standalone',
-    '--bail',
-    '1',
-    '--reporter',
-    'json',
-    '--outputFile',
-    resultFile,
-  ];
+  const args = ['vitest', 'run', ...files, '--project', 'standalone', '--reporter', 'json', '--outputFile', resultFile];
+  if (bail) args.push('--bail', '1');
   const started = Date.now();
   return new Promise((done) => {
     running = spawn('npx', args, { cwd: root, detached: true, stdio: 'ignore' });
@@ -85,9 +81,19 @@ function runTests(timeoutMs) {
     }, timeoutMs);
     running.on('close', (code) => {
       clearTimeout(timer);
-      done({ passed: code === 0 && !timedOut, timedOut, failed: firstFailure(), ms: Date.now() - started });
+      done({ passed: code === 0 && !timedOut, timedOut, failed: firstFailure(), failedFiles: failedFiles(), ms: Date.now() - started });
     });
   });
+}
+
+/** The test files with a failed test or that failed to run; `undefined` when there is no report. */
+function failedFiles() {
+  if (!existsSync(resultFile)) return undefined;
+  const report = JSON.parse(readFileSync(resultFile, 'utf8'));
+  return (report.testResults ?? [])
+    .filter((file) => file.status === 'failed' || file.assertionResults?.some((t) => t.status === 'failed'))
+    .map((file) => relative(root, file.name))
+    .sort();
 }
 
 function firstFailure() {
@@ -104,11 +110,17 @@ function firstFailure() {
 // ---- the mutants -------------------------------------------------------------------------
 
 const scripts = join(root, 'src', name, 'scripts');
+const only = process.argv.slice(3).map((f) => (f.endsWith('.lua') ? f : `${f}.lua`));
 const files = existsSync(scripts)
   ? readdirSync(scripts)
-      .filter((f) => f.endsWith('.lua'))
+      .filter((f) => f.endsWith('.lua') && (only.length === 0 || only.includes(f)))
       .sort()
   : [];
+const unknown = only.filter((f) => !files.includes(f));
+if (unknown.length > 0) {
+  console.error(`src/${name}/scripts has no ${unknown.join(', ')}`);
+  process.exit(2);
+}
 const mutants = files.flatMap((f) => {
   const file = join(scripts, f);
   return luaMutants(readFileSync(file, 'utf8')).map((m) => ({ ...m, file, path: relative(root, file) }));
@@ -123,7 +135,7 @@ const allowed = (m) =>
       (a.occurrence === undefined || a.occurrence === m.occurrence) &&
       a.reason,
   );
-const stale = allowList.filter((a) => a.file.startsWith(`src/${name}/`) && !mutants.some((m) => allowed(m) === a));
+const stale = allowList.filter((a) => files.some((f) => a.file === `src/${name}/scripts/${f}`) && !mutants.some((m) => allowed(m) === a));
 
 if (mutants.length === 0) {
   console.log(`src/${name}/scripts has no Lua to mutate.`);
@@ -142,6 +154,32 @@ console.log(
 );
 if (needsBuild) console.log(`test/${name} loads the built package: rebuilding for every mutant`);
 
+/** Writes `source` over `file` (the original kept for restore()) and rebuilds when the tests need it. */
+function writeMutated(file, source) {
+  const original = readFileSync(file, 'utf8');
+  writeFileSync(backupOf(file), original);
+  mutated = { file, original };
+  writeFileSync(file, source);
+  // JavaScript only: the module's tests never read the type declarations, and building them
+  // took most of each mutant's time.
+  return !needsBuild || sh('npx', ['tsup', '--no-dts', '--silent']);
+}
+
+// The probes: which test files notice when a script fails on every call. Only those can notice
+// a mutant of it. A probe whose run fails without naming a file (a crash, a timeout) keeps the
+// whole suite for that script.
+const watchers = new Map();
+const whole = [`test/${name}`];
+for (const f of files) {
+  const file = join(scripts, f);
+  const built = writeMutated(file, `error('mutation probe')\n${readFileSync(file, 'utf8')}`);
+  const run = built ? await runTests(timeoutMs, { bail: false }) : { timedOut: true };
+  restore();
+  const noticed = !run.timedOut && run.failedFiles?.length ? run.failedFiles : whole;
+  watchers.set(file, noticed);
+  console.log(`probe ${relative(root, file)}: ${noticed === whole ? 'the whole suite' : noticed.join(' ')}`);
+}
+
 const results = { killed: [], survived: [], timedOut: [], equivalent: [] };
 const where = (m) => `${m.path}:${m.line}  ${m.mutation}${m.occurrence ? ` (occurrence ${m.occurrence})` : ''}  | ${m.original.trim()}`;
 const started = Date.now();
@@ -152,14 +190,12 @@ try {
       results.equivalent.push({ ...m, reason });
       continue;
     }
-    const original = readFileSync(m.file, 'utf8');
-    writeFileSync(backupOf(m.file), original);
-    mutated = { file: m.file, original };
-    writeFileSync(m.file, applyMutant(original, m));
-    // JavaScript only: the module's tests never read the type declarations, and building them
-    // took most of each mutant's time.
-    const run =
-      needsBuild && !sh('npx', ['tsup', '--no-dts', '--silent']) ? { passed: false, failed: 'build failed' } : await runTests(timeoutMs);
+    const subset = watchers.get(m.file) ?? whole;
+    let run = writeMutated(m.file, applyMutant(readFileSync(m.file, 'utf8'), m))
+      ? await runTests(timeoutMs, { files: subset })
+      : { passed: false, failed: 'build failed' };
+    // The probe can miss a file whose failures a retry hides: a survivor must pass everything.
+    if (run.passed && subset !== whole) run = await runTests(timeoutMs);
     restore();
     const status = run.timedOut ? 'timedOut' : run.passed ? 'survived' : 'killed';
     results[status].push({ ...m, by: run.failed });
