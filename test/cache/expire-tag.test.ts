@@ -74,6 +74,58 @@ describe(`Cache expireTag on ${target} via ${driver}`, () => {
     expect(await cache.expireTag('gone')).toBe(0);
   });
 
+  it('leaves the tag index without the entries it deleted or found gone', async () => {
+    const connection = await testConnection();
+    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const members = async (key: string) => {
+      const { bucket } = layout.of(key);
+      return (await connection.send(['ZRANGE', layout.tagIndex(bucket, 't'), 0, -1], layout.tagIndex(bucket, 't'))) as string[];
+    };
+    // An entry deleted behind the cache's back stays listed until something reads the index.
+    const withGrace = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 1000 });
+    await withGrace.set('gone', 1, { tags: ['t'] });
+    await connection.send(['DEL', layout.of('gone').entry], layout.of('gone').entry);
+    expect(await members('gone')).toEqual([layout.of('gone').entry]);
+    expect(await withGrace.expireTag('t')).toBe(0);
+    expect(await members('gone')).toEqual([]);
+    // Without grace the entry is deleted, and its index entry with it.
+    const noGrace = new Cache({ connection, ttlMs: 60_000 });
+    await noGrace.set('deleted', 1, { tags: ['t'] });
+    expect(await noGrace.expireTag('t')).toBe(1);
+    expect(await connection.send(['EXISTS', layout.of('deleted').entry], layout.of('deleted').entry)).toBe(0);
+    expect(await members('deleted')).toEqual([]);
+  });
+
+  it("serves an entry stale for at most the expiring cache's own grace, whoever wrote it", async () => {
+    const connection = await testConnection();
+    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const writer = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 600_000 });
+    const expirer = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 2000 });
+    await writer.set('k', 'v', { tags: ['t'] });
+    expect(await pttl(connection, layout.of('k').entry)).toBeGreaterThan(600_000);
+    expect(await expirer.expireTag('t')).toBe(1);
+    const ttl = await pttl(connection, layout.of('k').entry);
+    expect(ttl).toBeGreaterThan(1000);
+    expect(ttl).toBeLessThanOrEqual(2000);
+  });
+
+  it('a load that started before the expiry does not keep the refresh from starting', async () => {
+    const connection = await testConnection();
+    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const cache = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 10_000 });
+    await cache.set('k', 'old', { tags: ['t'] });
+    // Another process took the load guard (a load of data read before the change) and is slow.
+    const { guard } = layout.of('k');
+    await connection.send(['SET', guard, 'another-process', 'PX', 60_000], guard);
+    expect(await cache.expireTag('t')).toBe(1);
+    const load = counter(() => 'new');
+    expect(await cache.wrap('k', load)).toBe('old');
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline && (await cache.get('k')) !== 'new') await sleep(20);
+    expect(load.calls).toBe(1);
+    expect(await cache.get('k')).toBe('new');
+  });
+
   it('expires the tag on every slot bucket, and other instances drop it from L1', async () => {
     const connection = await testConnection();
     const buckets = 8;
