@@ -67,10 +67,11 @@ const needsBuild = testsUseBuild(root, name);
  * Runs the module's tests (or just `files`), stopping at the first failure unless `bail` is
  * false: `{ passed, timedOut, failed (first failing test or error), failedFiles, ms }`.
  */
-function runTests(timeoutMs, { files = [`test/${name}`], bail = true } = {}) {
+function runTests(timeoutMs, { files = [`test/${name}`], bail = true, testTimeoutMs } = {}) {
   rmSync(resultFile, { force: true });
   const args = ['vitest', 'run', ...files, '--project', 'standalone', '--reporter', 'json', '--outputFile', resultFile];
   if (bail) args.push('--bail', '1');
+  if (testTimeoutMs) args.push('--testTimeout', String(testTimeoutMs));
   const started = Date.now();
   return new Promise((done) => {
     running = spawn('npx', args, { cwd: root, detached: true, stdio: 'ignore' });
@@ -167,13 +168,15 @@ function writeMutated(file, source) {
 
 // The probes: which test files notice when a script fails on every call. Only those can notice
 // a mutant of it. A probe whose run fails without naming a file (a crash, a timeout) keeps the
-// whole suite for that script.
+// whole suite for that script. A probe does not stop at the first failure, and a test whose
+// worker keeps retrying a failing script waits for its timeout: short ones keep the probe
+// short (a slow test cut off by it only adds a file to the set, which is safe).
 const watchers = new Map();
 const whole = [`test/${name}`];
 for (const f of files) {
   const file = join(scripts, f);
   const built = writeMutated(file, `error('mutation probe')\n${readFileSync(file, 'utf8')}`);
-  const run = built ? await runTests(timeoutMs, { bail: false }) : { timedOut: true };
+  const run = built ? await runTests(Math.max(timeoutMs, 300_000), { bail: false, testTimeoutMs: 5000 }) : { timedOut: true };
   restore();
   const noticed = !run.timedOut && run.failedFiles?.length ? run.failedFiles : whole;
   watchers.set(file, noticed);
