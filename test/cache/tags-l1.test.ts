@@ -65,6 +65,25 @@ describe(`Cache tags on ${target} via ${driver}`, () => {
     expect(await cache.invalidateTag('ward:3')).toBe(0);
   });
 
+  it('a tag index stays bounded: the next tagged write drops members whose entries expired', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    // Keys of one bucket, so they share one index (a cluster spreads keys over 64 buckets).
+    const keys = Array.from({ length: 200 }, (_, i) => `visit:${i}`);
+    const bucket = layout.of('visit:0').bucket;
+    const same = keys.filter((k) => layout.of(k).bucket === bucket).slice(0, 5);
+    const [first, last, ...shortLived] = same as [string, string, ...string[]];
+    // The long-lived first entry keeps the index alive while the others expire.
+    await cache.set(first, first, { tags: ['day'] });
+    for (const k of shortLived) await cache.set(k, k, { tags: ['day'], ttlMs: 30 });
+    await sleep(80);
+    await cache.set(last, last, { tags: ['day'] });
+    const index = layout.tagIndex(bucket, 'day');
+    const members = (await connection.send(['ZRANGE', index, 0, -1], index)) as string[];
+    expect([...members].sort()).toEqual([layout.of(first).entry, layout.of(last).entry].sort());
+  });
+
   it('invalidateTag on standalone costs one ZRANGE and one script', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
