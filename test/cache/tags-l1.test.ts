@@ -84,6 +84,20 @@ describe(`Cache tags on ${target} via ${driver}`, () => {
     expect([...members].sort()).toEqual([layout.of(first).entry, layout.of(last).entry].sort());
   });
 
+  it('invalidateTag frees the load guard a load of the old data holds: the next wrap loads at once', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    await cache.set('k', 'old', { tags: ['t'] });
+    // Another process is loading 'k' from data read before the change, and is slow.
+    const { guard } = layout.of('k');
+    await connection.send(['SET', guard, 'another-process', 'PX', 60_000], guard);
+    expect(await cache.invalidateTag('t')).toBe(1);
+    const started = Date.now();
+    expect(await cache.wrap('k', async () => 'new')).toBe('new');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('invalidateTag on standalone costs one ZRANGE and one script', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
