@@ -87,6 +87,13 @@ function runTests(timeoutMs, { files = [`test/${name}`], bail = true, testTimeou
   });
 }
 
+/** The longest single test of the last run, in ms (0 without a report). */
+function longestTest() {
+  if (!existsSync(resultFile)) return 0;
+  const report = JSON.parse(readFileSync(resultFile, 'utf8'));
+  return Math.max(0, ...(report.testResults ?? []).flatMap((file) => (file.assertionResults ?? []).map((t) => t.duration ?? 0)));
+}
+
 /** The test files with a failed test or that failed to run; `undefined` when there is no report. */
 function failedFiles() {
   if (!existsSync(resultFile)) return undefined;
@@ -144,6 +151,7 @@ if (mutants.length === 0) {
 }
 if (!sh('node', ['scripts/ensure-redis.mjs']) || (needsBuild && !sh('npm', ['run', 'build']))) process.exit(1);
 const baseline = await runTests(600_000);
+const slowestTestMs = longestTest();
 if (!baseline.passed) {
   console.error(`test/${name} fails without any mutant (${baseline.failed}): fix that first.`);
   process.exit(1);
@@ -169,14 +177,17 @@ function writeMutated(file, source) {
 // The probes: which test files notice when a script fails on every call. Only those can notice
 // a mutant of it. A probe whose run fails without naming a file (a crash, a timeout) keeps the
 // whole suite for that script. A probe does not stop at the first failure, and a test whose
-// worker keeps retrying a failing script waits for its timeout: short ones keep the probe
-// short (a slow test cut off by it only adds a file to the set, which is safe).
+// worker keeps retrying a failing script waits for its timeout: a short one (twice the slowest
+// test of the clean run, at least 5 s) keeps the probe short without cutting off a test that
+// passes.
 const watchers = new Map();
 const whole = [`test/${name}`];
+const probeTestTimeoutMs = Math.max(5000, Math.ceil(2 * slowestTestMs));
 for (const f of files) {
   const file = join(scripts, f);
+  if (!mutants.some((m) => m.file === file && !allowed(m))) continue; // nothing to run
   const built = writeMutated(file, `error('mutation probe')\n${readFileSync(file, 'utf8')}`);
-  const run = built ? await runTests(Math.max(timeoutMs, 300_000), { bail: false, testTimeoutMs: 5000 }) : { timedOut: true };
+  const run = built ? await runTests(Math.max(timeoutMs, 300_000), { bail: false, testTimeoutMs: probeTestTimeoutMs }) : { timedOut: true };
   restore();
   const noticed = !run.timedOut && run.failedFiles?.length ? run.failedFiles : whole;
   watchers.set(file, noticed);
