@@ -105,6 +105,10 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     // Not even written: only the tombstone is there.
     const key = sessionKey(connection, erinSid, tokenId(erinSid));
     expect(await connection.send(['HGETALL', key], key)).toEqual(['r', '1']);
+    // ...for at most tombstoneMs (60 s by default), never forever.
+    const tombstoneTtl = Number(await connection.send(['PTTL', key], key));
+    expect(tombstoneTtl).toBeGreaterThan(0);
+    expect(tombstoneTtl).toBeLessThanOrEqual(60_000);
     expect(await sessions.list('erin')).toEqual([]);
     // Same for a plain logout.
     const other = `${sessions.tagOf('erin')}.${store.genid({}).slice(23)}`;
