@@ -36,6 +36,13 @@ export function ownsGuard(hold: GuardHold | undefined): boolean {
  * Redis deadline; the polls themselves do.
  */
 export class LoadGuard {
+  /**
+   * What a guard this instance takes holds: which cache holds it, for whoever inspects Redis.
+   * Nothing compares it (a release is by time, see {@link ownsGuard}), so one id per instance
+   * serves, and a miss costs no random bytes.
+   */
+  private readonly holder = randomId(9);
+
   constructor(
     private readonly remote: RemoteTier,
     /** The guard's TTL, in ms (capped by the caller at the entry's TTL). */
@@ -47,16 +54,10 @@ export class LoadGuard {
    * Takes the guard if it is free: the hold, `'held'` when another caller has it, or
    * `undefined` when Redis failed (reported by the remote tier).
    */
-  async claim(
-    keys: EntryKeys,
-    ttlMs: number,
-    deadline: Deadline,
-    key: string,
-    token = randomId(9),
-  ): Promise<GuardHold | 'held' | undefined> {
+  async claim(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardHold | 'held' | undefined> {
     const claimedAt = performance.now();
     try {
-      const reply = await this.remote.send(['SET', keys.guard, token, 'NX', 'PX', ttlMs], keys.guard, deadline, 'claim', key);
+      const reply = await this.remote.send(['SET', keys.guard, this.holder, 'NX', 'PX', ttlMs], keys.guard, deadline, 'claim', key);
       return reply === 'OK' ? { expiresAt: claimedAt + ttlMs } : 'held';
     } catch {
       return undefined;
@@ -69,8 +70,7 @@ export class LoadGuard {
    * this caller loads once more (harmless), and a miss stays at two round trips before its loader.
    */
   async acquire(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardOutcome> {
-    const token = randomId(9);
-    const first = await this.claim(keys, ttlMs, deadline, key, token);
+    const first = await this.claim(keys, ttlMs, deadline, key);
     if (first === undefined) return UNGUARDED;
     if (first !== 'held') return { state: 'claimed', hold: first };
     const giveUpAt = Date.now() + this.waitMs;
@@ -81,7 +81,7 @@ export class LoadGuard {
       if (!this.remote.usable(deadline)) break;
       const claimedAt = performance.now();
       try {
-        const reply = await this.remote.run(claimScript, [keys.entry, keys.guard], [token, ttlMs], deadline, 'claim', key);
+        const reply = await this.remote.run(claimScript, [keys.entry, keys.guard], [this.holder, ttlMs], deadline, 'claim', key);
         if (reply.state === 'stored') return reply;
         // The holder died or failed (its guard is gone): this caller takes over.
         if (reply.state === 'claimed') return { state: 'claimed', hold: { expiresAt: claimedAt + ttlMs } };

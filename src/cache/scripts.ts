@@ -34,7 +34,7 @@ export const setScript = defineScript<
 >('cache/set', setSource, { keys: 'variadic', parseReply: () => undefined });
 
 /** `cache/claim.lua`: get-or-claim for callers waiting on another instance's load. */
-export const claimScript = defineScript<[token: string, guardTtlMs: number], ClaimReply>('cache/claim', claimSource, {
+export const claimScript = defineScript<[holder: string, guardTtlMs: number], ClaimReply>('cache/claim', claimSource, {
   keys: 2,
   parseReply: (reply) => {
     if (!Array.isArray(reply) || reply.length !== 2) throw new Error('expected a pair');

@@ -4,7 +4,7 @@
 -- free (the loading instance finished without storing, or died and its guard expired).
 -- KEYS[1]  the entry key
 -- KEYS[2]  the load guard key
--- ARGV[1]  this caller's token
+-- ARGV[1]  what the guard holds: the claiming cache instance's id (informational)
 -- ARGV[2]  guard TTL in ms
 -- Returns {1, entry} when the entry exists, {0, 1} when the caller now holds the
 -- guard, {0, 0} when another caller still holds it.
