@@ -14,9 +14,9 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-async function setup(ttlMs?: number) {
+async function setup(ttlMs?: number, tombstoneMs?: number) {
   const { connection, sessions } = await newStore({ absoluteTimeoutMs: 3_600_000 });
-  const store = createExpressSessionStore(session, { sessions, ...(ttlMs ? { ttlMs } : {}) });
+  const store = createExpressSessionStore(session, { sessions, ...(ttlMs ? { ttlMs } : {}), ...(tombstoneMs ? { tombstoneMs } : {}) });
   const app = await startApp(store);
   servers.push(app);
   return { connection, sessions, store, base: app.base };
@@ -116,6 +116,22 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     await store.destroy(other);
     await store.set(other, sess);
     expect(await store.get(other)).toBeNull();
+  });
+
+  it('a tombstone lives for tombstoneMs, however long the session had left', async () => {
+    const { connection, store, sessions } = await setup(undefined, 2000);
+    const sess = { cookie: { expires: new Date(Date.now() + 60_000) }, userId: 'gina' };
+    const sids = [0, 1].map(() => `${sessions.tagOf('gina')}.${store.genid({}).slice(23)}`);
+    for (const sid of sids) await store.set(sid, sess);
+    const [one, other] = sids.map((sid) => sessionKey(connection, sid, tokenId(sid))) as [string, string];
+    await store.destroy(sids[0] as string);
+    await store.destroyAll('gina');
+    for (const key of [one, other]) {
+      expect(await connection.send(['HGETALL', key], key)).toEqual(['r', '1']);
+      const ttl = Number(await connection.send(['PTTL', key], key));
+      expect(ttl, key).toBeGreaterThan(0);
+      expect(ttl, key).toBeLessThanOrEqual(2000);
+    }
   });
 
   it('implements the rest of the store contract (all, length, ids, clear) with callbacks', async () => {

@@ -49,13 +49,26 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
     expect(await pttl(connection, key)).toBeLessThan(2000);
     const session = await sessions.get(token);
     expect(session?.expiresAt).toBeGreaterThan(expiresAt + 1000);
+    // Slid by exactly the idle timeout from the Redis time of the call, not further.
+    expect((session?.expiresAt ?? 0) - (session?.lastSeenAt ?? 0)).toBe(3000);
     expect(await pttl(connection, key)).toBeGreaterThan(2400);
+    expect(await pttl(connection, key)).toBeLessThanOrEqual(3000);
     expect(await sessions.touch(token)).toBe(true);
     const idle = await sessions.create('user-slide', {}, { idleTimeoutMs: 200 });
     await sleep(600);
     expect(await sessions.get(idle.token)).toBeNull();
     expect(await sessions.touch(idle.token)).toBe(false);
     expect(await sessions.get(token)).not.toBeNull();
+  });
+
+  it('a session found past its absolute deadline reads as gone and is deleted', async () => {
+    const { connection, sessions } = await newStore();
+    const { token, id, createdAt } = await sessions.create('user-past');
+    const key = sessionKey(connection, token, id);
+    // As if the deadline had passed while the key lived on (its TTL never outlasts the deadline).
+    await connection.send(['HSET', key, 'x', createdAt], key);
+    expect(await sessions.get(token)).toBeNull();
+    expect(await connection.send(['EXISTS', key], key)).toBe(0);
   });
 
   it('never lets sliding extend a session past its absolute lifetime', async () => {
