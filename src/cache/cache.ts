@@ -106,7 +106,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.remote = new RemoteTier(o.connection, o.timeoutMs, o.offlineBackoffMs, (error, operation, key) =>
       this.redisFailed(error, operation, key),
     );
-    this.guard = o.guard && new LoadGuard(this.remote, o.guard.ttlMs, o.guard.waitMs);
+    this.guard = o.guard && new LoadGuard(this.remote, o.guard.ttlMs, o.guard.waitMs, this.instanceId);
     this.l1 =
       o.l1 &&
       new LocalTier(o.connection, this.layout.channels, this.instanceId, o.l1.maxEntries, o.l1.ttlMs, (error) =>

@@ -1,5 +1,4 @@
 import { backoffDelay, sleep } from '../core/async.js';
-import { randomId } from '../core/ids.js';
 import type { EntryKeys } from './layout.js';
 import type { Deadline, RemoteTier } from './remote.js';
 import { claimScript } from './scripts.js';
@@ -36,18 +35,17 @@ export function ownsGuard(hold: GuardHold | undefined): boolean {
  * Redis deadline; the polls themselves do.
  */
 export class LoadGuard {
-  /**
-   * What a guard this instance takes holds: which cache holds it, for whoever inspects Redis.
-   * Nothing compares it (a release is by time, see {@link ownsGuard}), so one id per instance
-   * serves, and a miss costs no random bytes.
-   */
-  private readonly holder = randomId(9);
-
   constructor(
     private readonly remote: RemoteTier,
     /** The guard's TTL, in ms (capped by the caller at the entry's TTL). */
     readonly ttlMs: number,
     private readonly waitMs: number,
+    /**
+     * What a guard taken here holds: the id of the cache instance, for whoever inspects Redis.
+     * Nothing compares it (a release is by time, see {@link ownsGuard}), so a miss costs no
+     * random bytes.
+     */
+    private readonly holder: string,
   ) {}
 
   /**
