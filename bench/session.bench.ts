@@ -53,6 +53,15 @@ export default async function sessionBench(ctx: BenchContext): Promise<void> {
   if (Object.keys((await nr.evalSha(floorScript, floorCalls[0] as { keys: string[]; arguments: string[] })) as object).length === 0) {
     throw new Error('the floor case does not find the sessions: key layout changed');
   }
+  // The same for a field update: check the session is live and in its user's index, set one field.
+  const updateFloorScript = await nr.scriptLoad(
+    "local c = redis.call('HMGET', KEYS[1], 'x', 'r', 'u') if c[1] and not c[2] and redis.call('ZSCORE', KEYS[2], ARGV[1]) then redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) return 1 end return 0",
+  );
+  const updateFloor = (i: number) => {
+    const { keys, arguments: args } = pick(floorCalls, i);
+    return nr.evalSha(updateFloorScript, { keys, arguments: [args[0] as string, 'd:n', String(i)] });
+  };
+  if ((await updateFloor(0)) !== 1) throw new Error('the update floor case does not find the sessions');
 
   type Op = (i: number) => Promise<unknown>;
   // [operation, reference library, reference op, [library, op] compared with it]
@@ -97,6 +106,7 @@ export default async function sessionBench(ctx: BenchContext): Promise<void> {
           (i) => express.set(pick(expressSids, i), { cookie: cookie(), ...DATA, userId: `user-${i % SESSIONS}`, n: i }),
         ],
         ['SessionStore.update 1 field (node-redis)', (i) => onNodeRedis.update(pick(tokens, i), { n: i })],
+        ['floor: one script, HMGET + ZSCORE + HSET, no library (node-redis)', updateFloor],
         ['SessionStore.create (node-redis)', (i) => onNodeRedis.create(`user-${i % SESSIONS}`, DATA)],
       ],
     ],
