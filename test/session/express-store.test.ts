@@ -99,6 +99,10 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     const sess = { cookie: { expires: new Date(Date.now() + 60_000) }, userId: 'erin' };
     await store.set(erinSid, sess);
     expect(await store.get(erinSid)).toMatchObject({ userId: 'erin' });
+    // The save that named the user indexed the session: the index outlives it (the store's
+    // absolute lifetime here is an hour), and is never kept forever.
+    const index = connection.keys('session').key(sessions.tagOf('erin'), 'idx');
+    expect(Number(await connection.send(['PTTL', index], index))).toBeGreaterThan(3_500_000);
     expect(await store.destroyAll('erin')).toBe(1);
     await store.set(erinSid, { ...sess, views: 9 }); // the late save of a request that started before
     expect(await store.get(erinSid)).toBeNull();

@@ -107,6 +107,9 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
     // No slide: update is not a read of the session.
     expect(await pttl(connection, key)).toBeLessThanOrEqual(ttlBefore);
     expect((await sessions.get(token))?.data).toEqual({ b: 3, c: [1, 2], keep: 'x' });
+    // Deletes alone are an update too.
+    expect(await sessions.update(token, { keep: undefined })).toBe(true);
+    expect((await sessions.get(token))?.data).toEqual({ b: 3, c: [1, 2] });
     await sessions.destroy(token);
     expect(await sessions.update(token, { b: 4 })).toBe(false);
     expect(await connection.send(['EXISTS', key], key)).toBe(0);
@@ -192,6 +195,10 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
     const s = await sessions.get(next as string);
     expect(s).toMatchObject({ userId: 'user-rot', data: { cart: ['a'] }, createdAt: created.createdAt, ip: '198.51.100.2' });
     expect(s?.absoluteExpiresAt).toBe(created.absoluteExpiresAt);
+    // The index lists the new id only, under the old creation time (checked before list(),
+    // which would drop a stale id on the way).
+    const index = indexKey(connection, sessions, 'user-rot');
+    expect(await connection.send(['ZRANGE', index, 0, -1, 'WITHSCORES'], index)).toEqual([s?.id, String(created.createdAt)]);
     expect((await sessions.list('user-rot')).map((x) => x.id)).toEqual([s?.id]);
     expect(await sessions.rotate(created.token)).toBeNull();
     // Concurrent rotations of one token: exactly one wins.
