@@ -122,6 +122,37 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     expect(await store.get(other)).toBeNull();
   });
 
+  it('a session that "log out everywhere" missed (saved between its index read and its script) cannot be saved again', async () => {
+    const { connection, store, sessions } = await setup();
+    const cookie = { expires: new Date(Date.now() + 60_000) };
+    const sid = () => `${sessions.tagOf('ivy')}.${store.genid({}).slice(23)}`;
+    await store.set(sid(), { cookie, userId: 'ivy' });
+    let sneaked: string | undefined;
+    // Deterministic interleaving: a login lands right after destroyAll read the index, so its
+    // hash gets no tombstone; only its absence from the (deleted) index marks it revoked.
+    const send = connection.send.bind(connection);
+    connection.send = (async (args, routeKey, options) => {
+      const reply = await send(args, routeKey, options);
+      if (args[0] === 'ZRANGE' && sneaked === undefined) {
+        sneaked = sid();
+        await store.set(sneaked, { cookie, userId: 'ivy', views: 1 });
+      }
+      return reply;
+    }) as typeof connection.send;
+    try {
+      await store.destroyAll('ivy');
+    } finally {
+      connection.send = send;
+    }
+    const late = sneaked as string;
+    const key = sessionKey(connection, late, tokenId(late));
+    const before = await connection.send(['HGET', key, 'e'], key);
+    // The late save of a request that started before: refused, nothing rewritten.
+    await store.set(late, { cookie, userId: 'ivy', views: 9 });
+    expect(await connection.send(['HGET', key, 'e'], key)).toBe(before);
+    expect(await store.get(late)).toBeNull();
+  });
+
   it('a tombstone lives for tombstoneMs, however long the session had left', async () => {
     const { connection, store, sessions } = await setup(undefined, 2000);
     const sess = { cookie: { expires: new Date(Date.now() + 60_000) }, userId: 'gina' };
