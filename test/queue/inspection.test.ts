@@ -86,6 +86,40 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     expect(await queue.getJob('never-added')).toBeUndefined();
   });
 
+  it('completing a job forgets only its own id and progress, also with numeric job ids', async () => {
+    // Ids from database rows: job '1' runs (with progress) while job '2' completes alone.
+    const { connection, queue } = await freshQueue<string>();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const worker = closing(
+      await queue.process(
+        async (job) => {
+          if (job.id !== '1') return;
+          await job.updateProgress({ step: 1 });
+          await gate;
+        },
+        { concurrency: 2, consumer: 'row-worker' },
+      ),
+    );
+    const completed: string[] = [];
+    worker.on('completed', (job) => completed.push(job.id));
+    await queue.add('row', 'first', { jobId: '1' });
+    await waitFor(async () => (await queue.getJob('1'))?.progress !== undefined, 5000, 'progress of job 1');
+    await queue.add('row', 'second', { jobId: '2' });
+    await waitFor(() => completed.includes('2'), 5000, 'job 2');
+    expect(await queue.getJob('2')).toBeUndefined();
+    expect(await queue.getJob('1')).toMatchObject({ id: '1', state: 'active', consumer: 'row-worker', progress: { step: 1 } });
+    // Its id is still taken.
+    expect((await queue.add('row', 'again', { jobId: '1' })).added).toBe(false);
+    release();
+    await waitFor(() => completed.includes('1'), 5000, 'job 1');
+    expect(await queue.getJob('1')).toBeUndefined();
+    expect(Number(await connection.send(['HLEN', queue.keys.progress], queue.keys.progress))).toBe(0);
+    expect((await queue.add('row', 'again', { jobId: '1' })).added).toBe(true);
+  });
+
   it('updateProgress rejects a value the serializer cannot write, sending nothing', async () => {
     const { connection, queue } = await freshQueue();
     const cyclic: Record<string, unknown> = {};
@@ -140,6 +174,25 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     await waitFor(() => completed === 2);
     expect(await queue.getJob(first.id)).toBeUndefined();
     expect((await queue.getJob(second.id))?.returnValue).toBe(2);
+  });
+
+  it('a worker of an instance that keeps no completed jobs leaves those another instance kept', async () => {
+    const { connection, queue: keeper } = await freshQueue<number>({ keepCompleted: { count: 10 } });
+    const keeping = closing(await keeper.process((job) => job.data * 2));
+    let kept = 0;
+    keeping.on('completed', () => kept++);
+    const first = await keeper.add('double', 1);
+    await waitFor(() => kept === 1, 5000, 'the kept job');
+    await keeping.close(1000);
+    // Same queue, events on (its acks carry records) but nothing kept.
+    const plain = new StreamQueue<number>({ connection, name: keeper.name, events: true });
+    const worker = closing(await plain.process((job) => job.data * 2));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    const second = await plain.add('double', 2);
+    await waitFor(() => completed === 1, 5000, 'the plain job');
+    expect(await plain.getJob(second.id)).toBeUndefined();
+    expect(await plain.getJob(first.id)).toMatchObject({ state: 'completed', returnValue: 2 });
   });
 
   it('retention and events off cost nothing: the ack is XACK + XDEL as before', async () => {
