@@ -157,7 +157,9 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     const kept = await queue.getJob(ids[4] as string);
     expect(kept).toMatchObject({ state: 'completed', name: 'double', data: 4, returnValue: { doubled: 8 }, attemptsMade: 0 });
     expect(Math.abs((kept?.finishedAt ?? 0) - Date.now())).toBeLessThan(5000);
+    // Both the records and their completion times hold exactly `count`: nothing grows without bound.
     expect(Number(await queue.connection.send(['HLEN', queue.keys.completed], queue.keys.completed))).toBe(3);
+    expect(Number(await queue.connection.send(['ZCARD', queue.keys.completedAt], queue.keys.completedAt))).toBe(3);
   });
 
   it('keeps completed jobs by age', async () => {
