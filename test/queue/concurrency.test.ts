@@ -72,6 +72,38 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
   });
 
+  it('a job running past the visibility timeout keeps its slot and its worker: the heartbeat extends the lease', async () => {
+    const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
+    const runs: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const handler = async (job: { data: string }) => {
+      runs.push(job.data);
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setTimeout(r, job.data === 'slow' ? 1200 : 10));
+      running--;
+    };
+    const opts = { visibilityTimeoutMs: 300, promoteIntervalMs: 50 };
+    const workers = [closing(await queue.process(handler, opts)), closing(await queue.process(handler, opts))];
+    let stalled = 0;
+    let completed = 0;
+    for (const w of workers) {
+      w.on('stalled', () => stalled++);
+      w.on('completed', () => completed++);
+    }
+    await queue.add('report', 'slow');
+    await waitFor(() => runs.length === 1, 5000, 'the slow job to start');
+    await queue.add('report', 'quick');
+    // Four visibility timeouts later the slow job still holds the only slot.
+    await new Promise((r) => setTimeout(r, 900));
+    expect(runs).toEqual(['slow']);
+    expect(Number(await connection.send(['ZCARD', queue.keys.active], queue.keys.active))).toBe(1);
+    await waitFor(() => completed === 2, 5000, 'both jobs');
+    expect(runs).toEqual(['slow', 'quick']);
+    expect(peak).toBe(1);
+    expect(stalled).toBe(0);
+  });
+
   it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));

@@ -53,6 +53,26 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     expect(await queue.activeByConsumer()).toEqual({});
   });
 
+  it('getJob tells a job waiting behind a busy worker from the one it runs', async () => {
+    const { queue } = await freshQueue<string>();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const worker = closing(await queue.process(() => gate, { consumer: 'busy-worker' }));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    const running = await queue.add('refill', 'first');
+    await waitFor(async () => (await queue.getJob(running.id))?.state === 'active', 5000, 'the first job to run');
+    const waiting = await queue.add('refill', 'second');
+    const info = await queue.getJob(waiting.id);
+    expect(info).toMatchObject({ id: waiting.id, state: 'waiting', data: 'second' });
+    expect(info?.consumer).toBeUndefined();
+    expect(await queue.getJob(running.id)).toMatchObject({ state: 'active', consumer: 'busy-worker', data: 'first' });
+    release();
+    await waitFor(() => completed === 2, 5000, 'both jobs');
+  });
+
   it('getJob follows a job through delayed, retrying with its last error, and dead', async () => {
     const { queue } = await freshQueue<string>();
     const delayed = await queue.add('remind', 'later', { delayMs: 60_000 });
