@@ -104,6 +104,46 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     expect(stalled).toBe(0);
   });
 
+  it('a worker that hung past its lease does not take its slot back: leases never exceed the limit', async () => {
+    const { connection, queue } = await freshQueue<{ n: number }>({ globalConcurrency: 1 });
+    const keys = childKeys(connection);
+    const hung = await startChild(connection, {
+      role: 'worker',
+      queue: queue.name,
+      consumer: 'hung',
+      sleepMs: 5000,
+      queueOptions: { globalConcurrency: 1 },
+      workerOptions: { visibilityTimeoutMs: 300, promoteIntervalMs: 50 },
+    });
+    const { id: first } = await queue.add('sync', { n: 1 });
+    await waitFor(async () => Number(await connection.send(['LLEN', keys.samples], keys.samples)) === 1, 10_000, 'the first job to run');
+    // Frozen (a long GC pause, a stopped VM): its heartbeat stops, its lease lapses, the slot goes to the next job.
+    hung.kill('SIGSTOP');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ran: number[] = [];
+    closing(
+      await queue.process(
+        async (job) => {
+          ran.push(job.data.n);
+          await gate;
+        },
+        { consumer: 'next', visibilityTimeoutMs: 60_000, promoteIntervalMs: 50 },
+      ),
+    );
+    await queue.add('sync', { n: 2 });
+    await waitFor(() => ran.length === 1, 10_000, 'the next job to take the lapsed slot');
+    expect(ran).toEqual([2]);
+    // Thawed, the hung worker's heartbeat claims its job again but leaves the slot to the job holding it.
+    const resumedAt = Date.now();
+    hung.kill('SIGCONT');
+    await waitFor(async () => ((await queue.getJob(first))?.claimedAt ?? 0) >= resumedAt, 10_000, 'the thawed heartbeat');
+    expect(Number(await connection.send(['ZCARD', queue.keys.active], queue.keys.active))).toBe(1);
+    release();
+  });
+
   it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));

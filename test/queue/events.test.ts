@@ -79,6 +79,23 @@ describe(`Queue events on ${target} via ${driver}`, () => {
     expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
   });
 
+  it('whenDrained waits for jobs added after an earlier drain: a past drained event does not count', async () => {
+    const { queue } = await freshQueue<number>({ events: true });
+    const first = closing(await queue.process(() => undefined));
+    let completed = 0;
+    first.on('completed', () => completed++);
+    await queue.add('x', 1);
+    await waitFor(() => completed === 1, 5000, 'the first job');
+    await queue.whenDrained(5000);
+    await first.close(1000);
+    // Nothing runs it: not drained, though the events stream already holds a drained event.
+    await queue.add('x', 2);
+    await expect(queue.whenDrained(300)).rejects.toThrow(/not drained within 300 ms/);
+    closing(await queue.process(() => undefined));
+    await queue.whenDrained(5000);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
   it('events cost one XADD each, only when on; the stream is capped', async () => {
     const { connection, queue } = await freshQueue<number>({ events: { maxLen: 100 } });
     const { byCommand } = await countCommands(connection, () => queue.add('x', 1));
