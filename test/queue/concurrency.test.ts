@@ -144,6 +144,21 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     release();
   });
 
+  it('an idle worker waits for work without errors and runs a job added later', async () => {
+    const { queue } = await freshQueue<number>({ globalConcurrency: 2 });
+    const worker = closing(await queue.process((job) => job.data * 2, { blockMs: 200 }));
+    const errors: Error[] = [];
+    worker.on('error', (e) => errors.push(e));
+    const results: unknown[] = [];
+    worker.on('completed', (_job, result) => results.push(result));
+    // Empty: it found nothing, waits on the stream and the signal stream, finds nothing again.
+    await new Promise((r) => setTimeout(r, 500));
+    await queue.add('x', 21);
+    await waitFor(() => results.length === 1, 5000, 'the job');
+    expect(results).toEqual([42]);
+    expect(errors).toEqual([]);
+  });
+
   it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));
