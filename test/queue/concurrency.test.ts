@@ -159,6 +159,31 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     expect(errors).toEqual([]);
   });
 
+  it('a running job whose entry maxLen trimmed away finishes without errors', async () => {
+    const { queue } = await freshQueue<number>({ globalConcurrency: 1, maxLen: 10 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const worker = closing(
+      await queue.process(async (job) => (job.data === 0 ? gate : undefined), { visibilityTimeoutMs: 300, promoteIntervalMs: 50 }),
+    );
+    const errors: Error[] = [];
+    worker.on('error', (e) => errors.push(e));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await queue.add('x', 0);
+    await waitFor(() => worker.running === 1, 5000, 'the first job to run');
+    // Load shedding: the oldest entries, the running job's among them, are trimmed.
+    await queue.addBulk(Array.from({ length: 300 }, (_, i) => ({ name: 'x', data: i + 1 })));
+    expect((await queue.counts()).waiting).toBeLessThan(300);
+    // Heartbeats come every 100 ms while it runs.
+    await new Promise((r) => setTimeout(r, 500));
+    release();
+    await waitFor(() => completed >= 2, 5000, 'the next jobs');
+    expect(errors).toEqual([]);
+  });
+
   it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));

@@ -96,6 +96,26 @@ describe(`Queue events on ${target} via ${driver}`, () => {
     expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
   });
 
+  it('publishes paused and resumed once per change of state', async () => {
+    const { queue } = await freshQueue<number>({ events: true });
+    const listener = queue.events();
+    closeAfterTest(listener);
+    const log: string[] = [];
+    listener.on('paused', () => log.push('paused'));
+    listener.on('resumed', () => log.push('resumed'));
+    listener.on('added', () => log.push('added'));
+    await listener.start();
+    expect(await queue.pause()).toBe(true);
+    expect(await queue.pause()).toBe(false);
+    expect(await queue.resume()).toBe(true);
+    // An added event after each step, to know that nothing else came before it.
+    await queue.add('x', 1);
+    expect(await queue.resume()).toBe(false);
+    await queue.add('x', 2);
+    await waitFor(() => log.filter((e) => e === 'added').length === 2, 5000, 'two added events');
+    expect(log).toEqual(['paused', 'resumed', 'added', 'added']);
+  });
+
   it('events cost one XADD each, only when on; the stream is capped', async () => {
     const { connection, queue } = await freshQueue<number>({ events: { maxLen: 100 } });
     const { byCommand } = await countCommands(connection, () => queue.add('x', 1));
