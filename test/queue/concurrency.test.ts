@@ -87,9 +87,11 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     const workers = [closing(await queue.process(handler, opts)), closing(await queue.process(handler, opts))];
     let stalled = 0;
     let completed = 0;
+    const errors: Error[] = [];
     for (const w of workers) {
       w.on('stalled', () => stalled++);
       w.on('completed', () => completed++);
+      w.on('error', (e) => errors.push(e));
     }
     await queue.add('report', 'slow');
     await waitFor(() => runs.length === 1, 5000, 'the slow job to start');
@@ -102,6 +104,8 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     expect(runs).toEqual(['slow', 'quick']);
     expect(peak).toBe(1);
     expect(stalled).toBe(0);
+    // The other worker found the limit full all along: it waited, without errors.
+    expect(errors).toEqual([]);
   });
 
   it('a worker that hung past its lease does not take its slot back: leases never exceed the limit', async () => {
