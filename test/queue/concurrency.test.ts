@@ -188,6 +188,34 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     expect(errors).toEqual([]);
   });
 
+  it('a worker facing a full limit waits for a freed slot instead of polling, and starts at once when it frees', async () => {
+    const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const started: string[] = [];
+    const handler = async (job: { data: string }) => {
+      started.push(job.data);
+      if (job.data === 'long') await gate;
+    };
+    const opts = { blockMs: 5000, visibilityTimeoutMs: 60_000 };
+    const holder = closing(await queue.process(handler, opts));
+    await queue.add('x', 'long');
+    await waitFor(() => holder.running === 1, 5000, 'the long job');
+    closing(await queue.process(handler, opts));
+    await queue.add('x', 'next');
+    // The slot stays taken for a minute (the lease): a second of waiting costs a read or two.
+    const { byCommand } = await countCommands(connection, () => new Promise((r) => setTimeout(r, 1000)));
+    expect(byCommand.xread ?? 0).toBeLessThanOrEqual(2);
+    expect(started).toEqual(['long']);
+    const freedAt = performance.now();
+    release();
+    await waitFor(() => started.length === 2, 5000, 'the next job');
+    // Woken by the freed slot, not at the end of its 5 s wait.
+    expect(performance.now() - freedAt).toBeLessThan(2000);
+  });
+
   it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));
