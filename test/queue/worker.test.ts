@@ -259,6 +259,9 @@ describe(`Worker on ${target} via ${driver}`, () => {
     expect((ran.get('at') as number) - t0).toBeGreaterThanOrEqual(900);
     // "soon after": within a few promote intervals even on a loaded machine.
     expect((ran.get('at') as number) - t0).toBeLessThan(4000);
+    // Promoted, they left nothing in the delayed set nor their payloads behind.
+    const { delayed, payloads } = queue.keys;
+    expect(Number(await queue.connection.send(['EXISTS', delayed, payloads], delayed))).toBe(0);
   });
 
   it('processes a job id added concurrently exactly once', async () => {
