@@ -94,6 +94,26 @@ describe(`Durable priorities on ${target} via ${driver}`, () => {
     expect(tries).toBe(2);
   });
 
+  it('getJob follows a prioritized job into the stream: active with its consumer once taken, then gone', async () => {
+    const { queue } = await freshQueue<string>({ priorities: true });
+    const { id } = await queue.add('x', 'a', { priority: 3 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const worker = closing(await queue.process(() => gate, { consumer: 'prio-worker' }));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await waitFor(() => worker.running === 1, 5000, 'the job to run');
+    expect(await queue.getJob(id)).toMatchObject({ id, state: 'active', consumer: 'prio-worker', data: 'a', priority: 3 });
+    release();
+    await waitFor(() => completed === 1, 5000, 'the job to complete');
+    expect(await queue.getJob(id)).toBeUndefined();
+    // Nothing left behind: no prioritized member, no payload, no place.
+    const { prioritized, payloads, ids } = queue.keys;
+    expect(Number(await queue.connection.send(['EXISTS', prioritized, payloads, ids], ids))).toBe(0);
+  });
+
   it('validates priorities: 0 to MAX_PRIORITY on a queue with priorities only', async () => {
     const { connection, queue } = await freshQueue({ priorities: true });
     const plain = new StreamQueue({ connection, name: 'plain' });
