@@ -196,6 +196,8 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     await waitFor(() => completed === 2);
     expect(await queue.getJob(first.id)).toBeUndefined();
     expect((await queue.getJob(second.id))?.returnValue).toBe(2);
+    // Its completion time went with it: only the second is left.
+    expect(Number(await queue.connection.send(['ZCARD', queue.keys.completedAt], queue.keys.completedAt))).toBe(1);
   });
 
   it('a worker of an instance that keeps no completed jobs leaves those another instance kept', async () => {

@@ -367,6 +367,8 @@ describe(`Worker on ${target} via ${driver}`, () => {
     const removed = await queue.removeIdleConsumers(0);
     expect(removed).toContain('ghost');
     expect(removed).not.toContain('holder');
+    // Gone from the group: a second call finds nothing more to remove.
+    expect(await queue.removeIdleConsumers(0)).toEqual([]);
   });
 
   it('keeps a slow job of a live worker claimed past the visibility timeout', async () => {
