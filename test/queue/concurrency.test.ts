@@ -216,6 +216,34 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     expect(performance.now() - freedAt).toBeLessThan(2000);
   });
 
+  it('a reclaim takes stalled jobs only into free slots of the limit', async () => {
+    const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
+    await queue.ensureGroup();
+    const { stream } = queue.keys;
+    await queue.add('x', 'stalled');
+    // A consumer that fetched it and died: no lease left, the job pending.
+    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const ran: string[] = [];
+    const handler = async (job: { data: string }) => {
+      ran.push(job.data);
+      if (job.data === 'holding') await gate;
+    };
+    const holder = closing(await queue.process(handler, { visibilityTimeoutMs: 60_000 }));
+    await queue.add('x', 'holding');
+    await waitFor(() => holder.running === 1, 5000, 'the slot to be taken');
+    // Free handler slots, but the queue's one slot is taken: the stalled job waits for it.
+    closing(await queue.process(handler, { concurrency: 5, visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
+    await new Promise((r) => setTimeout(r, 800));
+    expect(ran).toEqual(['holding']);
+    release();
+    await waitFor(() => ran.length === 2, 5000, 'the stalled job in the freed slot');
+    expect(ran).toEqual(['holding', 'stalled']);
+  });
+
   it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));
