@@ -318,6 +318,29 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     expect((await queue.add('x', 0, { jobId: 'id-0' })).added).toBe(true);
   });
 
+  it('the sweep of trimmed ids leaves the ids of live jobs alone: running, waiting, delayed', async () => {
+    const { queue } = await freshQueue<string>({ maxLen: 1000 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    await queue.add('x', 'later', { jobId: 'later', delayMs: 60_000 });
+    const worker = closing(await queue.process(() => gate, { visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
+    const errors: Error[] = [];
+    worker.on('error', (e) => errors.push(e));
+    await queue.add('x', 'running', { jobId: 'running' });
+    await waitFor(() => worker.running === 1, 5000, 'the job to run');
+    await queue.add('x', 'waiting', { jobId: 'waiting' });
+    // A sweep starts every visibility timeout: several pass meanwhile.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await queue.getJob('running')).toMatchObject({ state: 'active' });
+    expect(await queue.getJob('waiting')).toMatchObject({ state: 'waiting' });
+    expect(await queue.getJob('later')).toMatchObject({ state: 'delayed' });
+    for (const jobId of ['running', 'waiting', 'later']) expect((await queue.add('x', 'again', { jobId })).added).toBe(false);
+    expect(errors).toEqual([]);
+    release();
+  });
+
   it('rejects bad inspection input with ValidationError before sending anything; maxima are accepted at exactly their value', async () => {
     const { connection, queue } = await freshQueue();
     const { total } = await countCommands(connection, async () => {
