@@ -236,9 +236,12 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     await queue.add('x', 'holding');
     await waitFor(() => holder.running === 1, 5000, 'the slot to be taken');
     // Free handler slots, but the queue's one slot is taken: the stalled job waits for it.
-    closing(await queue.process(handler, { concurrency: 5, visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
+    const taker = closing(await queue.process(handler, { concurrency: 5, visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
+    const errors: Error[] = [];
+    taker.on('error', (e) => errors.push(e));
     await new Promise((r) => setTimeout(r, 800));
     expect(ran).toEqual(['holding']);
+    expect(errors).toEqual([]);
     release();
     await waitFor(() => ran.length === 2, 5000, 'the stalled job in the freed slot');
     expect(ran).toEqual(['holding', 'stalled']);
