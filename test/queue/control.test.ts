@@ -65,6 +65,24 @@ describe(`Queue control on ${target} via ${driver}`, () => {
     expect(worker.isPaused).toBe(false);
   });
 
+  it('a worker that missed the pause message (queue-wide limit) learns it at its next fetch', async () => {
+    const { connection, queue } = await freshQueue<number>({ globalConcurrency: 1 });
+    const seen: number[] = [];
+    // No maintenance pass after the first: only the fetch can tell it.
+    const worker = closing(
+      await queue.process((job) => void seen.push(job.data), { promoteIntervalMs: 60_000, visibilityTimeoutMs: 600_000 }),
+    );
+    await sleep(200);
+    // The pause flag set without its control-channel message (lost while the worker's subscriber reconnected).
+    await connection.send(['SET', queue.keys.paused, 1], queue.keys.paused);
+    await queue.add('x', 1);
+    await sleep(500);
+    expect(seen).toEqual([]);
+    expect(worker.isPaused).toBe(true);
+    await queue.resume();
+    await waitFor(() => seen.length === 1, 5000, 'the job after resume');
+  });
+
   it('pauses and resumes one worker; the others go on', async () => {
     const { queue } = await freshQueue<number>();
     const a: number[] = [];

@@ -79,6 +79,43 @@ describe(`Queue events on ${target} via ${driver}`, () => {
     expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
   });
 
+  it('whenDrained waits for jobs added after an earlier drain: a past drained event does not count', async () => {
+    const { queue } = await freshQueue<number>({ events: true });
+    const first = closing(await queue.process(() => undefined));
+    let completed = 0;
+    first.on('completed', () => completed++);
+    await queue.add('x', 1);
+    await waitFor(() => completed === 1, 5000, 'the first job');
+    await queue.whenDrained(5000);
+    await first.close(1000);
+    // Nothing runs it: not drained, though the events stream already holds a drained event.
+    await queue.add('x', 2);
+    await expect(queue.whenDrained(300)).rejects.toThrow(/not drained within 300 ms/);
+    closing(await queue.process(() => undefined));
+    await queue.whenDrained(5000);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
+  it('publishes paused and resumed once per change of state', async () => {
+    const { queue } = await freshQueue<number>({ events: true });
+    const listener = queue.events();
+    closeAfterTest(listener);
+    const log: string[] = [];
+    listener.on('paused', () => log.push('paused'));
+    listener.on('resumed', () => log.push('resumed'));
+    listener.on('added', () => log.push('added'));
+    await listener.start();
+    expect(await queue.pause()).toBe(true);
+    expect(await queue.pause()).toBe(false);
+    expect(await queue.resume()).toBe(true);
+    // An added event after each step, to know that nothing else came before it.
+    await queue.add('x', 1);
+    expect(await queue.resume()).toBe(false);
+    await queue.add('x', 2);
+    await waitFor(() => log.filter((e) => e === 'added').length === 2, 5000, 'two added events');
+    expect(log).toEqual(['paused', 'resumed', 'added', 'added']);
+  });
+
   it('events cost one XADD each, only when on; the stream is capped', async () => {
     const { connection, queue } = await freshQueue<number>({ events: { maxLen: 100 } });
     const { byCommand } = await countCommands(connection, () => queue.add('x', 1));

@@ -53,6 +53,26 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     expect(await queue.activeByConsumer()).toEqual({});
   });
 
+  it('getJob tells a job waiting behind a busy worker from the one it runs', async () => {
+    const { queue } = await freshQueue<string>();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const worker = closing(await queue.process(() => gate, { consumer: 'busy-worker' }));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    const running = await queue.add('refill', 'first');
+    await waitFor(async () => (await queue.getJob(running.id))?.state === 'active', 5000, 'the first job to run');
+    const waiting = await queue.add('refill', 'second');
+    const info = await queue.getJob(waiting.id);
+    expect(info).toMatchObject({ id: waiting.id, state: 'waiting', data: 'second' });
+    expect(info?.consumer).toBeUndefined();
+    expect(await queue.getJob(running.id)).toMatchObject({ state: 'active', consumer: 'busy-worker', data: 'first' });
+    release();
+    await waitFor(() => completed === 2, 5000, 'both jobs');
+  });
+
   it('getJob follows a job through delayed, retrying with its last error, and dead', async () => {
     const { queue } = await freshQueue<string>();
     const delayed = await queue.add('remind', 'later', { delayMs: 60_000 });
@@ -84,6 +104,40 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     await waitFor(async () => (await queue.getJob(plain.id))?.state === 'dead', 5000, 'a dead letter');
     expect(await queue.getJob(plain.id)).toMatchObject({ state: 'dead', attemptsMade: 1, lastError: 'scheduling system down' });
     expect(await queue.getJob('never-added')).toBeUndefined();
+  });
+
+  it('completing a job forgets only its own id and progress, also with numeric job ids', async () => {
+    // Ids from database rows: job '1' runs (with progress) while job '2' completes alone.
+    const { connection, queue } = await freshQueue<string>();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const worker = closing(
+      await queue.process(
+        async (job) => {
+          if (job.id !== '1') return;
+          await job.updateProgress({ step: 1 });
+          await gate;
+        },
+        { concurrency: 2, consumer: 'row-worker' },
+      ),
+    );
+    const completed: string[] = [];
+    worker.on('completed', (job) => completed.push(job.id));
+    await queue.add('row', 'first', { jobId: '1' });
+    await waitFor(async () => (await queue.getJob('1'))?.progress !== undefined, 5000, 'progress of job 1');
+    await queue.add('row', 'second', { jobId: '2' });
+    await waitFor(() => completed.includes('2'), 5000, 'job 2');
+    expect(await queue.getJob('2')).toBeUndefined();
+    expect(await queue.getJob('1')).toMatchObject({ id: '1', state: 'active', consumer: 'row-worker', progress: { step: 1 } });
+    // Its id is still taken.
+    expect((await queue.add('row', 'again', { jobId: '1' })).added).toBe(false);
+    release();
+    await waitFor(() => completed.includes('1'), 5000, 'job 1');
+    expect(await queue.getJob('1')).toBeUndefined();
+    expect(Number(await connection.send(['HLEN', queue.keys.progress], queue.keys.progress))).toBe(0);
+    expect((await queue.add('row', 'again', { jobId: '1' })).added).toBe(true);
   });
 
   it('updateProgress rejects a value the serializer cannot write, sending nothing', async () => {
@@ -123,7 +177,9 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     const kept = await queue.getJob(ids[4] as string);
     expect(kept).toMatchObject({ state: 'completed', name: 'double', data: 4, returnValue: { doubled: 8 }, attemptsMade: 0 });
     expect(Math.abs((kept?.finishedAt ?? 0) - Date.now())).toBeLessThan(5000);
+    // Both the records and their completion times hold exactly `count`: nothing grows without bound.
     expect(Number(await queue.connection.send(['HLEN', queue.keys.completed], queue.keys.completed))).toBe(3);
+    expect(Number(await queue.connection.send(['ZCARD', queue.keys.completedAt], queue.keys.completedAt))).toBe(3);
   });
 
   it('keeps completed jobs by age', async () => {
@@ -140,6 +196,27 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     await waitFor(() => completed === 2);
     expect(await queue.getJob(first.id)).toBeUndefined();
     expect((await queue.getJob(second.id))?.returnValue).toBe(2);
+    // Its completion time went with it: only the second is left.
+    expect(Number(await queue.connection.send(['ZCARD', queue.keys.completedAt], queue.keys.completedAt))).toBe(1);
+  });
+
+  it('a worker of an instance that keeps no completed jobs leaves those another instance kept', async () => {
+    const { connection, queue: keeper } = await freshQueue<number>({ keepCompleted: { count: 10 } });
+    const keeping = closing(await keeper.process((job) => job.data * 2));
+    let kept = 0;
+    keeping.on('completed', () => kept++);
+    const first = await keeper.add('double', 1);
+    await waitFor(() => kept === 1, 5000, 'the kept job');
+    await keeping.close(1000);
+    // Same queue, events on (its acks carry records) but nothing kept.
+    const plain = new StreamQueue<number>({ connection, name: keeper.name, events: true });
+    const worker = closing(await plain.process((job) => job.data * 2));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    const second = await plain.add('double', 2);
+    await waitFor(() => completed === 1, 5000, 'the plain job');
+    expect(await plain.getJob(second.id)).toBeUndefined();
+    expect(await plain.getJob(first.id)).toMatchObject({ state: 'completed', returnValue: 2 });
   });
 
   it('retention and events off cost nothing: the ack is XACK + XDEL as before', async () => {
@@ -239,6 +316,29 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     await waitFor(async () => Number(await connection.send(['HLEN', queue.keys.ids], queue.keys.ids)) === 0, 10_000, 'ids swept');
     expect(completed).toBe(waiting);
     expect((await queue.add('x', 0, { jobId: 'id-0' })).added).toBe(true);
+  });
+
+  it('the sweep of trimmed ids leaves the ids of live jobs alone: running, waiting, delayed', async () => {
+    const { queue } = await freshQueue<string>({ maxLen: 1000 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    await queue.add('x', 'later', { jobId: 'later', delayMs: 60_000 });
+    const worker = closing(await queue.process(() => gate, { visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
+    const errors: Error[] = [];
+    worker.on('error', (e) => errors.push(e));
+    await queue.add('x', 'running', { jobId: 'running' });
+    await waitFor(() => worker.running === 1, 5000, 'the job to run');
+    await queue.add('x', 'waiting', { jobId: 'waiting' });
+    // A sweep starts every visibility timeout: several pass meanwhile.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await queue.getJob('running')).toMatchObject({ state: 'active' });
+    expect(await queue.getJob('waiting')).toMatchObject({ state: 'waiting' });
+    expect(await queue.getJob('later')).toMatchObject({ state: 'delayed' });
+    for (const jobId of ['running', 'waiting', 'later']) expect((await queue.add('x', 'again', { jobId })).added).toBe(false);
+    expect(errors).toEqual([]);
+    release();
   });
 
   it('rejects bad inspection input with ValidationError before sending anything; maxima are accepted at exactly their value', async () => {

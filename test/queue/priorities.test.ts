@@ -94,6 +94,56 @@ describe(`Durable priorities on ${target} via ${driver}`, () => {
     expect(tries).toBe(2);
   });
 
+  it('getJob follows a prioritized job into the stream: active with its consumer once taken, then gone', async () => {
+    const { queue } = await freshQueue<string>({ priorities: true });
+    const { id } = await queue.add('x', 'a', { priority: 3 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const worker = closing(await queue.process(() => gate, { consumer: 'prio-worker' }));
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await waitFor(() => worker.running === 1, 5000, 'the job to run');
+    expect(await queue.getJob(id)).toMatchObject({ id, state: 'active', consumer: 'prio-worker', data: 'a', priority: 3 });
+    release();
+    await waitFor(() => completed === 1, 5000, 'the job to complete');
+    expect(await queue.getJob(id)).toBeUndefined();
+    // Nothing left behind: no prioritized member, no payload, no place.
+    const { prioritized, payloads, ids } = queue.keys;
+    expect(Number(await queue.connection.send(['EXISTS', prioritized, payloads, ids], ids))).toBe(0);
+  });
+
+  it('a worker takes only the jobs it runs: an urgent job added while it is busy runs next; idle, it waits without errors', async () => {
+    const { queue } = await freshQueue<string>({ priorities: true });
+    await queue.addBulk(['a', 'b', 'c'].map((data) => ({ name: 'x', data, options: { priority: 5 } })));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const order: string[] = [];
+    const worker = closing(
+      await queue.process(
+        async (job) => {
+          order.push(job.data);
+          if (job.data === 'a') await gate;
+        },
+        { concurrency: 1 },
+      ),
+    );
+    const errors: Error[] = [];
+    worker.on('error', (e) => errors.push(e));
+    await waitFor(() => order.length === 1, 5000, 'the first job');
+    expect(await queue.counts()).toMatchObject({ waiting: 2, pending: 1 });
+    await queue.add('x', 'urgent', { priority: 0 });
+    release();
+    await waitFor(() => order.length === 4, 5000, 'every job');
+    expect(order).toEqual(['a', 'urgent', 'b', 'c']);
+    // Nothing left to take: its reads come back empty, quietly.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(errors).toEqual([]);
+  });
+
   it('validates priorities: 0 to MAX_PRIORITY on a queue with priorities only', async () => {
     const { connection, queue } = await freshQueue({ priorities: true });
     const plain = new StreamQueue({ connection, name: 'plain' });

@@ -21,6 +21,20 @@ describe(`PriorityQueue on ${target} via ${driver}`, () => {
     expect(await pq.size()).toBe(0);
   });
 
+  it('ids are sequence numbers from 1, consecutive across add and addBulk, the same at pop', async () => {
+    const connection = await testConnection();
+    const pq = new PriorityQueue<string>({ connection, name: 'numbered' });
+    expect(await pq.add('msg', 'a', 3)).toBe('1');
+    expect(
+      await pq.addBulk([
+        { name: 'msg', data: 'b', priority: 2 },
+        { name: 'msg', data: 'c', priority: 1 },
+      ]),
+    ).toEqual(['2', '3']);
+    expect(await pq.add('msg', 'd', 0)).toBe('4');
+    expect((await pq.pop(4)).map((j) => `${j.id}:${j.data}`)).toEqual(['4:d', '3:c', '2:b', '1:a']);
+  });
+
   it('add is one script call, pop one ZPOPMIN', async () => {
     const connection = await testConnection();
     const pq = new PriorityQueue<number>({ connection, name: 'rt' });

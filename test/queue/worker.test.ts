@@ -154,6 +154,90 @@ describe(`Worker on ${target} via ${driver}`, () => {
     expect((await queue.add('email', 1, { jobId: 'mail-1' })).added).toBe(true);
   });
 
+  it('a retry without backoff goes straight back to the stream, not through the delayed set', async () => {
+    const { queue } = await freshQueue();
+    let calls = 0;
+    // No maintenance pass for a minute: only a job put straight back runs again in time.
+    const worker = closing(
+      await queue.process(
+        () => {
+          if (++calls === 1) throw new Error('flaky');
+          return 'ok';
+        },
+        { backoff: { baseMs: 0 }, promoteIntervalMs: 60_000, visibilityTimeoutMs: 600_000 },
+      ),
+    );
+    const delays: number[] = [];
+    const delayedAtRetry: number[] = [];
+    worker.on('retrying', (_job, _err, delayMs) => {
+      delays.push(delayMs);
+      void queue.counts().then((c) => delayedAtRetry.push(c.delayed));
+    });
+    let completed = 0;
+    worker.on('completed', () => completed++);
+    await queue.add('email', 1, { jobId: 'mail-0' });
+    await waitFor(() => delayedAtRetry.length === 1, 5000, 'the retry');
+    expect(delays).toEqual([0]);
+    expect(delayedAtRetry).toEqual([0]);
+    await waitFor(() => completed === 1, 5000, 'the second try');
+    expect(calls).toBe(2);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
+  it('a worker whose job was reclaimed meanwhile cannot fail it: the new owner decides', async () => {
+    const { queue } = await freshQueue<string>();
+    let releaseSlow!: () => void;
+    const slowGate = new Promise<void>((r) => {
+      releaseSlow = r;
+    });
+    let releaseNew!: () => void;
+    const newGate = new Promise<void>((r) => {
+      releaseNew = r;
+    });
+    // A hangs on the job past B's visibility timeout (its heartbeat comes only after 20 s), then fails it.
+    const slow = closing(
+      await queue.process(
+        async () => {
+          await slowGate;
+          throw new Error('too late');
+        },
+        { consumer: 'hung', visibilityTimeoutMs: 60_000 },
+      ),
+    );
+    const slowEvents: string[] = [];
+    slow.on('failed', () => slowEvents.push('failed'));
+    slow.on('retrying', () => slowEvents.push('retrying'));
+    slow.on('deadLettered', () => slowEvents.push('deadLettered'));
+    const { id } = await queue.add('report', 'r-1', { jobId: 'report:1' });
+    await waitFor(async () => (await queue.getJob(id))?.consumer === 'hung', 5000, 'the hung worker to fetch it');
+    const taker = closing(
+      await queue.process(
+        async (job) => {
+          await newGate;
+          return job.data;
+        },
+        { consumer: 'taker', visibilityTimeoutMs: 200, promoteIntervalMs: 50 },
+      ),
+    );
+    let stalled = 0;
+    taker.on('stalled', (jobs) => {
+      stalled += jobs.length;
+    });
+    const done: unknown[] = [];
+    taker.on('completed', (_job, result) => done.push(result));
+    await waitFor(() => stalled === 1, 10_000, 'the reclaim');
+    releaseSlow();
+    // Its try is over once the failure went to Redis (and was turned down there).
+    await waitFor(() => slow.running === 0, 5000, 'the late failure');
+    expect(slowEvents).toEqual(['failed']);
+    expect(await queue.getJob(id)).toMatchObject({ state: 'active', consumer: 'taker' });
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 1, delayed: 0, dead: 0 });
+    releaseNew();
+    await waitFor(() => done.length === 1, 5000, 'the new owner to complete it');
+    expect(done).toEqual(['r-1']);
+    expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
+  });
+
   it('runs a delayed job not before its time and soon after it', async () => {
     const { queue } = await freshQueue<string>();
     const ran = new Map<string, number>();
@@ -175,6 +259,9 @@ describe(`Worker on ${target} via ${driver}`, () => {
     expect((ran.get('at') as number) - t0).toBeGreaterThanOrEqual(900);
     // "soon after": within a few promote intervals even on a loaded machine.
     expect((ran.get('at') as number) - t0).toBeLessThan(4000);
+    // Promoted, they left nothing in the delayed set nor their payloads behind.
+    const { delayed, payloads } = queue.keys;
+    expect(Number(await queue.connection.send(['EXISTS', delayed, payloads], delayed))).toBe(0);
   });
 
   it('processes a job id added concurrently exactly once', async () => {
@@ -280,6 +367,8 @@ describe(`Worker on ${target} via ${driver}`, () => {
     const removed = await queue.removeIdleConsumers(0);
     expect(removed).toContain('ghost');
     expect(removed).not.toContain('holder');
+    // Gone from the group: a second call finds nothing more to remove.
+    expect(await queue.removeIdleConsumers(0)).toEqual([]);
   });
 
   it('keeps a slow job of a live worker claimed past the visibility timeout', async () => {
