@@ -78,7 +78,23 @@ export async function freePort(forCluster = false): Promise<number> {
 
 /** Starts one redis-server with persistence off, bound to 127.0.0.1. Resolves once it answers PING. */
 export async function startRedis(options: StartOptions = {}): Promise<RedisServer> {
-  const port = options.port ?? (await freePort(options.cluster));
+  // A port found free may be taken before the server binds it (by another test worker, or as
+  // a client socket's ephemeral port on a cluster node's bus port): with no port asked for,
+  // a server that exits at once is started again on another.
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort(options.cluster));
+    try {
+      return await startRedisOn(port, options);
+    } catch (err) {
+      if (options.port !== undefined || attempt === 3 || !(err instanceof ServerExitedError)) throw err;
+    }
+  }
+}
+
+/** The server process ended before it answered PING (its reason is in its log, not kept). */
+class ServerExitedError extends Error {}
+
+async function startRedisOn(port: number, options: StartOptions): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), `rp-redis-${port}-`));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no'];
   if (options.cluster) {
@@ -254,7 +270,7 @@ export async function waitUntil<T>(what: string, timeoutMs: number, check: () =>
 async function waitForPing(binary: string, port: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 10000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${binary} exited (${child.exitCode}): ${stderr()}`);
+    if (child.exitCode !== null) throw new ServerExitedError(`${binary} on port ${port} exited (${child.exitCode}): ${stderr()}`);
     if (await ping(port)) return;
     await sleep(25);
   }
