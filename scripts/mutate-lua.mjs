@@ -65,7 +65,7 @@ const needsBuild = testsUseBuild(root, name);
 
 /**
  * Runs the module's tests (or just `files`), stopping at the first failure unless `bail` is
- * false: `{ passed, timedOut, failed (first failing test or error), failedFiles, ms }`.
+ * false: `{ passed, timedOut, ms }` and what its report says (see {@link readReport}).
  */
 function runTests(timeoutMs, { files = [`test/${name}`], bail = true, testTimeoutMs } = {}) {
   rmSync(resultFile, { force: true });
@@ -82,37 +82,35 @@ function runTests(timeoutMs, { files = [`test/${name}`], bail = true, testTimeou
     }, timeoutMs);
     running.on('close', (code) => {
       clearTimeout(timer);
-      done({ passed: code === 0 && !timedOut, timedOut, failed: firstFailure(), failedFiles: failedFiles(), ms: Date.now() - started });
+      done({ passed: code === 0 && !timedOut, timedOut, ms: Date.now() - started, ...readReport() });
     });
   });
 }
 
-/** The longest single test of the last run, in ms (0 without a report). */
-function longestTest() {
-  if (!existsSync(resultFile)) return 0;
-  const report = JSON.parse(readFileSync(resultFile, 'utf8'));
-  return Math.max(0, ...(report.testResults ?? []).flatMap((file) => (file.assertionResults ?? []).map((t) => t.duration ?? 0)));
-}
-
-/** The test files with a failed test or that failed to run; `undefined` when there is no report. */
-function failedFiles() {
-  if (!existsSync(resultFile)) return undefined;
-  const report = JSON.parse(readFileSync(resultFile, 'utf8'));
-  return (report.testResults ?? [])
-    .filter((file) => file.status === 'failed' || file.assertionResults?.some((t) => t.status === 'failed'))
-    .map((file) => relative(root, file.name))
-    .sort();
-}
-
-function firstFailure() {
-  if (!existsSync(resultFile)) return 'no test report (the run crashed)';
-  const report = JSON.parse(readFileSync(resultFile, 'utf8'));
-  for (const file of report.testResults ?? []) {
-    const test = file.assertionResults?.find((t) => t.status === 'failed');
-    if (test) return test.fullName;
-    if (file.status === 'failed') return `${relative(root, file.name)}: ${String(file.message).split('\n')[0]}`;
-  }
-  return 'an error outside the tests';
+/**
+ * The last run's JSON report, read once: `failed` (the first failing test or error),
+ * `failedFiles` (files with a failed test or that failed to run; `undefined` without a
+ * report) and `slowestTestMs` (the longest single test, 0 without a report).
+ */
+function readReport() {
+  if (!existsSync(resultFile)) return { failed: 'no test report (the run crashed)', failedFiles: undefined, slowestTestMs: 0 };
+  const results = JSON.parse(readFileSync(resultFile, 'utf8')).testResults ?? [];
+  const fileFailed = (file) => file.status === 'failed' || file.assertionResults?.some((t) => t.status === 'failed');
+  const first = results.find(fileFailed);
+  const test = first?.assertionResults?.find((t) => t.status === 'failed');
+  const failed = test
+    ? test.fullName
+    : first
+      ? `${relative(root, first.name)}: ${String(first.message).split('\n')[0]}`
+      : 'an error outside the tests';
+  return {
+    failed,
+    failedFiles: results
+      .filter(fileFailed)
+      .map((file) => relative(root, file.name))
+      .sort(),
+    slowestTestMs: Math.max(0, ...results.flatMap((file) => (file.assertionResults ?? []).map((t) => t.duration ?? 0))),
+  };
 }
 
 // ---- the mutants -------------------------------------------------------------------------
@@ -151,7 +149,6 @@ if (mutants.length === 0) {
 }
 if (!sh('node', ['scripts/ensure-redis.mjs']) || (needsBuild && !sh('npm', ['run', 'build']))) process.exit(1);
 const baseline = await runTests(600_000);
-const slowestTestMs = longestTest();
 if (!baseline.passed) {
   console.error(`test/${name} fails without any mutant (${baseline.failed}): fix that first.`);
   process.exit(1);
@@ -182,7 +179,7 @@ function writeMutated(file, source) {
 // passes.
 const watchers = new Map();
 const whole = [`test/${name}`];
-const probeTestTimeoutMs = Math.max(5000, Math.ceil(2 * slowestTestMs));
+const probeTestTimeoutMs = Math.max(5000, Math.ceil(2 * baseline.slowestTestMs));
 for (const f of files) {
   const file = join(scripts, f);
   if (!mutants.some((m) => m.file === file && !allowed(m))) continue; // nothing to run
