@@ -5,7 +5,7 @@ import { MAX_GLOBAL_CONCURRENCY, StreamQueue, type Worker } from '../../src/queu
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
 import { childKeys, kill, startChild } from './processes.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
@@ -123,10 +123,7 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     await waitFor(async () => Number(await connection.send(['LLEN', keys.samples], keys.samples)) === 1, 10_000, 'the first job to run');
     // Frozen (a long GC pause, a stopped VM): its heartbeat stops, its lease lapses, the slot goes to the next job.
     hung.kill('SIGSTOP');
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const ran: number[] = [];
     closing(
       await queue.process(
@@ -165,10 +162,7 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
 
   it('a running job whose entry maxLen trimmed away finishes without errors', async () => {
     const { queue } = await freshQueue<number>({ globalConcurrency: 1, maxLen: 10 });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const worker = closing(
       await queue.process(async (job) => (job.data === 0 ? gate : undefined), { visibilityTimeoutMs: 300, promoteIntervalMs: 50 }),
     );
@@ -190,10 +184,7 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
 
   it('a worker facing a full limit waits for a freed slot instead of polling, and starts at once when it frees', async () => {
     const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const started: string[] = [];
     const handler = async (job: { data: string }) => {
       started.push(job.data);
@@ -223,10 +214,7 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     await queue.add('x', 'stalled');
     // A consumer that fetched it and died: no lease left, the job pending.
     await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const ran: string[] = [];
     const handler = async (job: { data: string }) => {
       ran.push(job.data);

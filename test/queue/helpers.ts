@@ -12,6 +12,15 @@ export async function freshQueue<T = unknown>(
   return { connection, queue };
 }
 
+/** A promise and the function that resolves it: a job handler awaits it until the test lets it go on. */
+export function latch(): [opened: Promise<void>, open: () => void] {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return [opened, open];
+}
+
 /** Polls `check` every 20 ms until it is true; fails after `timeoutMs`. */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;

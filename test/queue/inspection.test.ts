@@ -6,7 +6,7 @@ import { MAX_PAGE, MAX_RETAINED, StreamQueue, type Worker } from '../../src/queu
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
@@ -22,10 +22,7 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
     const waiting = await queue.getJob(id);
     expect(waiting).toMatchObject({ id, state: 'waiting', name: 'refill', data: { rx: 7 }, attemptsMade: 0, maxAttempts: 3 });
     expect(waiting?.enqueuedAt).toBe(Number.parseInt(id, 10));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const worker = closing(
       await queue.process(
         async (job) => {
@@ -55,10 +52,7 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
 
   it('getJob tells a job waiting behind a busy worker from the one it runs', async () => {
     const { queue } = await freshQueue<string>();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const worker = closing(await queue.process(() => gate, { consumer: 'busy-worker' }));
     let completed = 0;
     worker.on('completed', () => completed++);
@@ -109,10 +103,7 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
   it('completing a job forgets only its own id and progress, also with numeric job ids', async () => {
     // Ids from database rows: job '1' runs (with progress) while job '2' completes alone.
     const { connection, queue } = await freshQueue<string>();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const worker = closing(
       await queue.process(
         async (job) => {
@@ -320,10 +311,7 @@ describe(`Job inspection on ${target} via ${driver}`, () => {
 
   it('the sweep of trimmed ids leaves the ids of live jobs alone: running, waiting, delayed', async () => {
     const { queue } = await freshQueue<string>({ maxLen: 1000 });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     await queue.add('x', 'later', { jobId: 'later', delayMs: 60_000 });
     const worker = closing(await queue.process(() => gate, { visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
     const errors: Error[] = [];

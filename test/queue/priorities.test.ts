@@ -6,7 +6,7 @@ import { MAX_PRIORITY, StreamQueue, type Worker } from '../../src/queue/index.js
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
 import { childKeys, kill, startChild } from './processes.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
@@ -97,10 +97,7 @@ describe(`Durable priorities on ${target} via ${driver}`, () => {
   it('getJob follows a prioritized job into the stream: active with its consumer once taken, then gone', async () => {
     const { queue } = await freshQueue<string>({ priorities: true });
     const { id } = await queue.add('x', 'a', { priority: 3 });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const worker = closing(await queue.process(() => gate, { consumer: 'prio-worker' }));
     let completed = 0;
     worker.on('completed', () => completed++);
@@ -117,10 +114,7 @@ describe(`Durable priorities on ${target} via ${driver}`, () => {
   it('a worker takes only the jobs it runs: an urgent job added while it is busy runs next; idle, it waits without errors', async () => {
     const { queue } = await freshQueue<string>({ priorities: true });
     await queue.addBulk(['a', 'b', 'c'].map((data) => ({ name: 'x', data, options: { priority: 5 } })));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
+    const [gate, release] = latch();
     const order: string[] = [];
     const worker = closing(
       await queue.process(

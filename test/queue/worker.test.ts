@@ -3,7 +3,7 @@ import { RedisConnection, ValidationError } from '../../src/index.js';
 import { type Job, StreamQueue, Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
-import { freshQueue, waitFor } from './helpers.js';
+import { freshQueue, latch, waitFor } from './helpers.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
@@ -186,14 +186,8 @@ describe(`Worker on ${target} via ${driver}`, () => {
 
   it('a worker whose job was reclaimed meanwhile cannot fail it: the new owner decides', async () => {
     const { queue } = await freshQueue<string>();
-    let releaseSlow!: () => void;
-    const slowGate = new Promise<void>((r) => {
-      releaseSlow = r;
-    });
-    let releaseNew!: () => void;
-    const newGate = new Promise<void>((r) => {
-      releaseNew = r;
-    });
+    const [slowGate, releaseSlow] = latch();
+    const [newGate, releaseNew] = latch();
     // A hangs on the job past B's visibility timeout (its heartbeat comes only after 20 s), then fails it.
     const slow = closing(
       await queue.process(
