@@ -6,7 +6,7 @@ import { tokenId } from '../../src/session/token.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
 import { startApp } from './express-app.js';
-import { newStore, sessionKey, sleep } from './helpers.js';
+import { afterIndexRead, newStore, sessionKey, sleep } from './helpers.js';
 import { Client } from './http-client.js';
 
 const servers: { close(): Promise<unknown> }[] = [];
@@ -127,24 +127,17 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     const cookie = { expires: new Date(Date.now() + 60_000) };
     const sid = () => `${sessions.tagOf('ivy')}.${store.genid({}).slice(23)}`;
     await store.set(sid(), { cookie, userId: 'ivy' });
-    let sneaked: string | undefined;
     // Deterministic interleaving: a login lands right after destroyAll read the index, so its
     // hash gets no tombstone; only its absence from the (deleted) index marks it revoked.
-    const send = connection.send.bind(connection);
-    connection.send = (async (args, routeKey, options) => {
-      const reply = await send(args, routeKey, options);
-      if (args[0] === 'ZRANGE' && sneaked === undefined) {
-        sneaked = sid();
+    const late = await afterIndexRead(
+      connection,
+      async () => {
+        const sneaked = sid();
         await store.set(sneaked, { cookie, userId: 'ivy', views: 1 });
-      }
-      return reply;
-    }) as typeof connection.send;
-    try {
-      await store.destroyAll('ivy');
-    } finally {
-      connection.send = send;
-    }
-    const late = sneaked as string;
+        return sneaked;
+      },
+      () => store.destroyAll('ivy'),
+    );
     const key = sessionKey(connection, late, tokenId(late));
     const before = await connection.send(['HGET', key, 'e'], key);
     // The late save of a request that started before: refused, nothing rewritten.

@@ -46,3 +46,29 @@ export async function dumpAll(connection: RedisConnection): Promise<{ key: strin
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `destroyAll` (any call that reads a user's index with `ZRANGE`, then writes) with
+ * `sneak` run once right after that read: a deterministic login between the two. Resolves
+ * what `sneak` resolved.
+ */
+export async function afterIndexRead<T>(
+  connection: RedisConnection,
+  sneak: () => Promise<T>,
+  destroyAll: () => Promise<unknown>,
+): Promise<T> {
+  let sneaked: { value: T } | undefined;
+  const send = connection.send.bind(connection);
+  connection.send = (async (args, routeKey, options) => {
+    const reply = await send(args, routeKey, options);
+    if (args[0] === 'ZRANGE' && sneaked === undefined) sneaked = { value: await sneak() };
+    return reply;
+  }) as typeof connection.send;
+  try {
+    await destroyAll();
+  } finally {
+    connection.send = send;
+  }
+  if (!sneaked) throw new Error('the call never read the index');
+  return sneaked.value;
+}

@@ -3,7 +3,7 @@ import { SerializationError, ValidationError } from '../../src/index.js';
 import { SessionStore } from '../../src/session/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
-import { indexKey, newStore, pttl, sessionKey, sleep } from './helpers.js';
+import { afterIndexRead, indexKey, newStore, pttl, sessionKey, sleep } from './helpers.js';
 
 describe(`SessionStore on ${target} via ${driver}`, () => {
   it('creates a session behind an opaque 256-bit token and reads it back', async () => {
@@ -223,22 +223,14 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
   it('destroyAll also kills a session created between its index read and its script', async () => {
     const { connection, sessions } = await newStore();
     const before = await sessions.create('user-race');
-    let sneaked: string | undefined;
     // Deterministic interleaving: a login lands right after destroyAll read the index.
-    const send = connection.send.bind(connection);
-    connection.send = (async (args, routeKey, options) => {
-      const reply = await send(args, routeKey, options);
-      if (args[0] === 'ZRANGE' && sneaked === undefined) sneaked = (await sessions.create('user-race')).token;
-      return reply;
-    }) as typeof connection.send;
-    try {
-      await sessions.destroyAll('user-race');
-    } finally {
-      connection.send = send;
-    }
-    expect(sneaked).toBeDefined();
+    const sneaked = await afterIndexRead(
+      connection,
+      async () => (await sessions.create('user-race')).token,
+      () => sessions.destroyAll('user-race'),
+    );
     expect(await sessions.get(before.token)).toBeNull();
-    expect(await sessions.get(sneaked as string)).toBeNull();
+    expect(await sessions.get(sneaked)).toBeNull();
   });
 
   it('destroyAll under concurrent logins leaves no live session created before the call', async () => {
