@@ -6,6 +6,7 @@ import { ValidationError } from '../../src/index.js';
 import { FixedWindowLimiter, rateLimitHeaders, rateLimitMiddleware, TokenBucketLimiter } from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
+import { waitForPhase } from './algorithms.js';
 
 async function hammer(base: string, n: number, headers: Record<string, string> = {}): Promise<Response[]> {
   const out: Response[] = [];
@@ -140,9 +141,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // Fixed windows start on whole seconds of Redis's clock: burst right after one starts, so a
     // slow machine cannot split the three requests across two windows.
-    const [seconds, micros] = (await connection.send(['TIME'], 'k')) as [string, string];
-    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    await new Promise((r) => setTimeout(r, 1000 - (nowMs % 1000) + 20));
+    await waitForPhase(connection, 1000, 0.02);
     const [first, , third] = await hammer(base, 3);
     expect(first?.headers.get('ratelimit-policy')).toBe('"api-1";q=2;w=1, "api-2";q=100;w=3600');
     expect(first?.headers.get('ratelimit')).toMatch(/^"api-1";r=1;t=1, "api-2";r=99;t=\d+$/);
