@@ -202,7 +202,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
       queue,
       {
         consumer: this.consumer,
-        freeSlots: () => (this.stopping.signal.aborted ? 0 : this.options.concurrency - this.active.size),
+        // A paused worker takes over no stalled job either: it would start one while paused.
+        freeSlots: () => (this.stopping.signal.aborted || this.isPaused ? 0 : this.options.concurrency - this.active.size),
         isOwn: (entryId) => this.isOwn(entryId),
         stalled: (entries) => this.takeOver(entries),
         deadLettered: (entries) => this.stalledToDeath(entries),

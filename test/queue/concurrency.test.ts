@@ -235,6 +235,28 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     expect(ran).toEqual(['holding', 'stalled']);
   });
 
+  it('a reclaimed job holds its slot of the limit until it ends', async () => {
+    const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
+    await queue.ensureGroup();
+    const { stream } = queue.keys;
+    await queue.add('x', 'stalled');
+    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    const [gate, release] = latch();
+    const ran: string[] = [];
+    const handler = async (job: { data: string }) => {
+      ran.push(job.data);
+      if (job.data === 'stalled') await gate;
+    };
+    closing(await queue.process(handler, { concurrency: 5, visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
+    await waitFor(() => ran.length === 1, 5000, 'the reclaim');
+    await queue.add('x', 'next');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(ran).toEqual(['stalled']);
+    release();
+    await waitFor(() => ran.length === 2, 5000, 'the next job in the freed slot');
+    expect(ran).toEqual(['stalled', 'next']);
+  });
+
   it('off, it costs nothing: plain XREADGROUP, no leases', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));

@@ -83,6 +83,22 @@ describe(`Queue control on ${target} via ${driver}`, () => {
     await waitFor(() => seen.length === 1, 5000, 'the job after resume');
   });
 
+  it('a paused worker does not take over the jobs of a dead worker; after resume it does', async () => {
+    const { connection, queue } = await freshQueue<number>();
+    await queue.ensureGroup();
+    const { stream } = queue.keys;
+    await queue.add('x', 1);
+    // A consumer that fetched it and died.
+    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    await queue.pause();
+    const seen: number[] = [];
+    closing(await queue.process((job) => void seen.push(job.data), { visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
+    await sleep(800);
+    expect(seen).toEqual([]);
+    await queue.resume();
+    await waitFor(() => seen.length === 1, 5000, 'the reclaim after resume');
+  });
+
   it('pauses and resumes one worker; the others go on', async () => {
     const { queue } = await freshQueue<number>();
     const a: number[] = [];

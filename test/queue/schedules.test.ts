@@ -97,6 +97,19 @@ describe(`Schedules on ${target} via ${driver}`, () => {
     expect(await queue.removeSchedule('digest')).toBe(true);
     expect(await queue.removeSchedule('digest')).toBe(false);
     expect(await queue.getSchedules()).toEqual([]);
+    // Its next run went with it: nothing is left for the due-schedule pass to read again and again.
+    expect(await connection.send(['ZCARD', queue.keys.scheduleDue], queue.keys.scheduleDue)).toBe(0);
+  });
+
+  it('an unchanged declaration gives a schedule back the next run it lost (its sorted set evicted)', async () => {
+    const { connection, queue } = await freshQueue<string>();
+    const start = Date.now() + 60_000;
+    const declare = (startAt: number) => queue.upsertSchedule('digest', { everyMs: MIN_EVERY_MS, startAt }, { name: 'digest', data: 'v1' });
+    expect(await declare(start)).toBe(true);
+    await connection.send(['DEL', queue.keys.scheduleDue], queue.keys.scheduleDue);
+    expect((await queue.getSchedules())[0]?.nextRunAt).toBeUndefined();
+    expect(await declare(start + 5000)).toBe(false);
+    expect((await queue.getSchedules())[0]).toMatchObject({ id: 'digest', nextRunAt: start + 5000 });
   });
 
   it('reads a cron pattern in its time zone', async () => {

@@ -365,6 +365,48 @@ describe(`Worker on ${target} via ${driver}`, () => {
     expect(await queue.removeIdleConsumers(0)).toEqual([]);
   });
 
+  it('a retried job that then stalls is dead-lettered with its tries and the stall, without the old stack, and leaves the stream', async () => {
+    const { connection, queue } = await freshQueue<string>();
+    const { stream } = queue.keys;
+    const [never] = latch();
+    let secondTry = false;
+    // The first try fails (the retry entry carries the tries used, the error and its stack);
+    // the second hangs in a worker that is then closed without waiting for it.
+    const hanging = closing(
+      await queue.process(
+        async (job) => {
+          if (job.attemptsMade === 0) throw new Error('pharmacy offline');
+          secondTry = true;
+          await never;
+        },
+        { backoff: { baseMs: 0 }, visibilityTimeoutMs: 300 },
+      ),
+    );
+    const { id } = await queue.add('refill', 'rx-9', { attempts: 2 });
+    await waitFor(() => secondTry, 5000, 'the second try');
+    expect((await hanging.close(100)).abandoned).toBe(1);
+    const ran: string[] = [];
+    const dead: Job<string>[] = [];
+    const next = closing(await queue.process((job) => void ran.push(job.data), { visibilityTimeoutMs: 300, promoteIntervalMs: 50 }));
+    next.on('deadLettered', (job) => dead.push(job));
+    await waitFor(() => dead.length === 1, 10_000, 'the dead letter');
+    // In the same script: acknowledged and deleted, not left for a later reclaim pass to drop.
+    const entryId = dead[0]?.entryId as string;
+    expect(await connection.send(['XPENDING', stream, queue.group, '-', '+', 10], stream)).toEqual([]);
+    expect(await connection.send(['XRANGE', stream, entryId, entryId], stream)).toEqual([]);
+    expect(ran).toEqual([]);
+    const [letter] = await queue.peekDead();
+    expect(letter).toMatchObject({ id, data: 'rx-9', attemptsMade: 2 });
+    // One delivery before the reclaim ended without an acknowledgement.
+    expect(letter?.error).toBe('stalled: not acknowledged within the visibility timeout 1 time(s)');
+    expect(letter?.stack).toBeUndefined();
+    // The letter replaces the tries and the error of the retry entry rather than repeating them.
+    const letters = (await connection.send(['XRANGE', queue.keys.dead, '-', '+'], queue.keys.dead)) as [string, string[]][];
+    const names = (letters[0]?.[1] ?? []).filter((_, i) => i % 2 === 0);
+    expect(names.filter((name) => name === 'a' || name === 'e')).toEqual(['a', 'e']);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   it('keeps a slow job of a live worker claimed past the visibility timeout', async () => {
     const { queue } = await freshQueue();
     let runs = 0;
