@@ -55,6 +55,30 @@ export default async function cacheBench(ctx: BenchContext): Promise<void> {
     { library: 'cache-manager + @keyv/redis (node-redis)', wrap: (k) => cacheManager.wrap(k, load, TTL_MS) },
     { library: 'redis-patterns L1 (ioredis)', wrap: (k) => oursL1.wrap(k, load) },
     { library: 'bentocache memory+Redis (ioredis)', wrap: (k) => bentoTiered.getOrSet({ key: k, factory: load, ttl: TTL_MS }) },
+    // What a miss with a cross-instance guard costs below any library: the same four commands
+    // (`GET`, `SET NX PX`, then `SET PX` + `DEL` pipelined, not awaited), JSON, no options or events.
+    {
+      library: 'floor: GET, SET NX PX, SET PX + DEL, no library (ioredis)',
+      wrap: async (k) => {
+        const hit = await io.get(`floor:${k}`);
+        if (hit !== null) return JSON.parse(hit);
+        await io.set(`floor-guard:${k}`, 'bench', 'PX', 5000, 'NX');
+        const loaded = await load();
+        void io.pipeline().set(`floor:${k}`, JSON.stringify(loaded), 'PX', TTL_MS).del(`floor-guard:${k}`).exec();
+        return loaded;
+      },
+    },
+    {
+      library: 'floor: GET, SET NX PX, SET PX + DEL, no library (node-redis)',
+      wrap: async (k) => {
+        const hit = await nr.get(`floor:${k}`);
+        if (hit !== null) return JSON.parse(hit);
+        await nr.set(`floor-guard:${k}`, 'bench', { NX: true, PX: 5000 });
+        const loaded = await load();
+        void nr.multi().set(`floor:${k}`, JSON.stringify(loaded), { PX: TTL_MS }).del(`floor-guard:${k}`).execAsPipeline();
+        return loaded;
+      },
+    },
   ];
   try {
     // Warm every library's keys (and each L1 tier) before measuring hits.
@@ -93,11 +117,13 @@ export default async function cacheBench(ctx: BenchContext): Promise<void> {
       'wrap miss (ioredis)',
       miss('bentocache Redis-only (ioredis)'),
       miss('redis-patterns (ioredis)', 'bentocache Redis-only (ioredis)'),
+      miss('floor: GET, SET NX PX, SET PX + DEL, no library (ioredis)', 'bentocache Redis-only (ioredis)'),
     );
     await compare(
       'wrap miss (node-redis)',
       miss('cache-manager + @keyv/redis (node-redis)'),
       miss('redis-patterns (node-redis)', 'cache-manager + @keyv/redis (node-redis)'),
+      miss('floor: GET, SET NX PX, SET PX + DEL, no library (node-redis)', 'cache-manager + @keyv/redis (node-redis)'),
     );
   } finally {
     await oursL1.close();
