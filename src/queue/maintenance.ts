@@ -8,8 +8,8 @@ const PROMOTE_LIMIT = 1000;
 export interface MaintenanceContext extends ReclaimContext {
   /** A step failed (Redis trouble); the next pass tries again. */
   failed(error: unknown): void;
-  /** What promote.lua said about the queue's pause flag. */
-  paused(paused: boolean): void;
+  /** Starts a reading of the queue's pause flag: the function it returns takes what promote.lua said. */
+  pauseReading(): (paused: boolean) => void;
 }
 
 /** Timing of a worker's maintenance. */
@@ -125,8 +125,9 @@ export class Maintenance {
 
   // Resolves the ms until the next pass is needed: a delayed job or a schedule due.
   private async promote(): Promise<number> {
+    const reading = this.context.pauseReading();
     const { moved, nextDueMs, paused, nextScheduleMs } = await this.queue.promote(PROMOTE_LIMIT);
-    this.context.paused(paused);
+    reading(paused);
     let next = moved >= PROMOTE_LIMIT ? 0 : (nextDueMs ?? Number.POSITIVE_INFINITY);
     if (nextScheduleMs !== undefined) {
       const schedule = nextScheduleMs > 0 ? nextScheduleMs : await this.step(() => this.queue.fireSchedules(), undefined);

@@ -179,6 +179,8 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   // Paused by this worker's pause(), or the whole queue paused (flag, control channel).
   private pausedHere = false;
   private queuePaused = false;
+  // Pause and resume messages so far: a reading of the flag sent before the latest one is stale.
+  private controlMessages = 0;
   // Job ids that reported progress and entries taken over from a dead worker: their ack forgets them.
   private readonly progressed = new Set<string>();
   private readonly takenOver = new Set<string>();
@@ -208,7 +210,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
         stalled: (entries) => this.takeOver(entries),
         deadLettered: (entries) => this.stalledToDeath(entries),
         failed: (err) => this.report(err),
-        paused: (paused) => this.setQueuePaused(paused),
+        pauseReading: () => this.pauseReading(),
       },
       this.options,
     );
@@ -264,7 +266,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     this.reader = reader;
     try {
       await reader.listen((message) => this.control(message));
-      this.queuePaused = await this.queue.isPaused();
+      const messages = this.controlMessages;
+      const paused = await this.queue.isPaused();
+      if (messages === this.controlMessages) this.queuePaused = paused;
     } catch (err) {
       await reader.close();
       throw err;
@@ -275,9 +279,22 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
 
   // A message of the queue's control channel.
   private control(message: string): void {
-    if (message === 'pause') this.setQueuePaused(true);
-    else if (message === 'resume') this.setQueuePaused(false);
-    else if (message === 'due') this.maintenance.wake();
+    if (message === 'pause' || message === 'resume') {
+      this.controlMessages++;
+      this.setQueuePaused(message === 'pause');
+    } else if (message === 'due') this.maintenance.wake();
+  }
+
+  /**
+   * To call with the pause flag read by a command sent now. The reply and a control message come
+   * on different connections, so a `resume` published after the read can arrive before it; a
+   * reading older than the latest message is dropped.
+   */
+  private pauseReading(): (paused: boolean) => void {
+    const messages = this.controlMessages;
+    return (paused) => {
+      if (messages === this.controlMessages) this.setQueuePaused(paused);
+    };
   }
 
   private setQueuePaused(paused: boolean): void {
@@ -334,9 +351,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
           entries = await reader.read(free, blockMs);
         } else {
           // Priorities or a queue-wide limit: a script decides, and says what to wait for when it gives nothing.
+          const reading = this.pauseReading();
           const got = await this.queue.fetch(this.consumer, free, visibilityTimeoutMs);
           entries = got.entries;
-          if (got.wait?.kind === 'paused') this.setQueuePaused(true);
+          if (got.wait?.kind === 'paused') reading(true);
           else if (got.wait && !this.isPaused && !stop.aborted) await reader.wait(got.wait, blockMs);
         }
         failures = 0;
