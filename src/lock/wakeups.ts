@@ -26,8 +26,6 @@ export class Listener {
     /** Resolves `true` once the channel is subscribed, `false` if subscribing failed (waiters then only poll). */
     readonly ready: Promise<boolean>,
     readonly accepts: (message: string) => boolean,
-    /** An exclusive listener shares each message with no other exclusive listener (wake one, not all). */
-    readonly exclusive: boolean,
     private readonly onClose: (listener: Listener) => void,
   ) {}
 
@@ -95,18 +93,14 @@ export class Wakeups {
 
   constructor(private readonly connection: RedisConnection) {}
 
-  /**
-   * Starts listening on `channel` for messages `accepts` returns true for. Each message
-   * goes to every non-exclusive listener that accepts it and to the longest-listening
-   * exclusive one, so a semaphore release wakes one local waiter rather than a herd.
-   */
-  listen(channel: string, accepts: (message: string) => boolean, exclusive = false): Listener {
+  /** Starts listening on `channel` for messages `accepts` returns true for. */
+  listen(channel: string, accepts: (message: string) => boolean): Listener {
     let state = this.channels.get(channel);
     if (!state) state = this.open(channel);
     clearTimeout(state.linger);
     state.linger = undefined;
     const s = state;
-    const listener = new Listener(s.ready, accepts, exclusive, (l) => this.leave(channel, s, l));
+    const listener = new Listener(s.ready, accepts, (l) => this.leave(channel, s, l));
     s.listeners.add(listener);
     return listener;
   }
@@ -135,12 +129,7 @@ export class Wakeups {
     );
     const listeners = new Set<Listener>();
     const handler: MessageHandler = (message) => {
-      let woken = false;
-      for (const l of listeners) {
-        if (!l.accepts(message) || (l.exclusive && woken)) continue;
-        woken ||= l.exclusive;
-        l.push(message);
-      }
+      for (const l of listeners) if (l.accepts(message)) l.push(message);
     };
     const ready = this.connection
       .subscriber()

@@ -136,6 +136,16 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     const impatient = locks.acquire('giveup', { waitMs: 300 });
     const patient = locks.acquire('giveup', { waitMs: 8000 });
     await expect(impatient).rejects.toBeInstanceOf(LockNotAcquiredError);
+    await expect(impatient).rejects.toMatchObject({
+      code: 'LOCK_NOT_ACQUIRED',
+      resource: 'giveup',
+      message: 'giveup: still held after waiting 300 ms',
+    });
+    // Without a wait: told at once, and why.
+    await expect(locks.acquire('giveup', { waitMs: 0 })).rejects.toMatchObject({
+      code: 'LOCK_NOT_ACQUIRED',
+      message: 'giveup: the lock is held',
+    });
     await holder.release();
     const next = await patient;
     expect(next.token).toBe(holder.token + 1);
@@ -198,6 +208,12 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
       await connection.send(['DEL', ks.key('lost', 'owner')], ks.key('lost', 'owner'));
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       expect(signal.reason).toBeInstanceOf(LockLostError);
+      // Told by the refused extension (a third of the TTL in), not by the validity running out later.
+      expect(signal.reason).toMatchObject({
+        code: 'LOCK_LOST',
+        resource: 'lost',
+        message: 'lost: extension refused: the lock expired or has another owner',
+      });
       return 'done';
     });
     await expect(run).rejects.toBeInstanceOf(LockLostError);
@@ -256,7 +272,7 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     const stored = await store.read('wide');
     expect(Object.keys(stored ?? {})).toHaveLength(MAX_FENCED_FIELDS);
     expect(stored?.[`f${MAX_FENCED_FIELDS - 1}`]).toBe(MAX_FENCED_FIELDS - 1);
-    await expectRejectedBeforeSending(connection, [() => store.write('wide', lease.token, { ...fields, extra: 1 })]);
+    await expectRejectedBeforeSending(connection, [['fields', () => store.write('wide', lease.token, { ...fields, extra: 1 })]]);
   });
 
   it('rejects bad input before sending anything', async () => {
@@ -264,19 +280,21 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     const locks = new FencedLock({ connection });
     const store = new FencedStore({ connection });
     const lease = await locks.acquire('valid');
-    const bad: (() => Promise<unknown>)[] = [
-      () => locks.tryAcquire(''),
-      () => locks.acquire('x'.repeat(2000)),
-      () => locks.acquire('r', { ttlMs: 0 }),
-      () => locks.acquire('r', { ttlMs: -5 }),
-      () => locks.acquire('r', { ttlMs: Number.POSITIVE_INFINITY }),
-      () => locks.acquire('r', { ttlMs: Number.NaN }),
-      () => locks.acquire('r', { waitMs: -1 }),
-      () => locks.tryAcquire(42 as unknown as string),
-      () => lease.extend(0),
-      () => store.write('r', 0, { a: 1 }),
-      () => store.write('r', 1, {}),
-      () => store.write('', 1, { a: 1 }),
+    const bad: [string, () => Promise<unknown>][] = [
+      ['resource', () => locks.tryAcquire('')],
+      ['resource', () => locks.acquire('x'.repeat(2000))],
+      ['ttlMs', () => locks.acquire('r', { ttlMs: 0 })],
+      ['ttlMs', () => locks.acquire('r', { ttlMs: -5 })],
+      ['ttlMs', () => locks.acquire('r', { ttlMs: Number.POSITIVE_INFINITY })],
+      ['ttlMs', () => locks.acquire('r', { ttlMs: Number.NaN })],
+      ['waitMs', () => locks.acquire('r', { waitMs: -1 })],
+      ['resource', () => locks.tryAcquire(42 as unknown as string)],
+      ['ttlMs', () => lease.extend(0)],
+      ['token', () => store.write('r', 0, { a: 1 })],
+      ['fields', () => store.write('r', 1, {})],
+      ['resource', () => store.write('', 1, { a: 1 })],
+      // Names starting with `_` are the store's own (`_fence` keeps the newest token).
+      ['field', () => store.write('r', 1, { _fence: 1 })],
     ];
     await expectRejectedBeforeSending(connection, bad);
     expect(() => new FencedLock({ connection, ttlMs: 0 })).toThrow(ValidationError);

@@ -236,17 +236,17 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     expect(set.tokens).toHaveLength(MAX_LOCK_RESOURCES);
     expect(await set.release()).toBe(true);
     await expectRejectedBeforeSending(connection, [
-      () => locks.acquireAll([...many, 'one-more']),
-      () => locks.tryAcquireAll([...many, 'one-more']),
-      () => locks.acquireAll([]),
-      () => locks.acquireAll('a' as unknown as string[]),
-      () => locks.acquireAll(['a', 'a']),
-      () => locks.acquireAll(['a', '']),
-      () => locks.acquireAll(['a', 'x'.repeat(1025)]),
-      () => locks.acquireAll(['a'], { ttlMs: 0 }),
-      () => locks.acquireAll(['a'], { waitMs: -1 }),
-      () => locks.tryAcquireAll(['a'], { ttlMs: 1.5 }),
-      () => locks.usingAll(['a', 'a'], async () => 1),
+      ['resources', () => locks.acquireAll([...many, 'one-more'])],
+      ['resources', () => locks.tryAcquireAll([...many, 'one-more'])],
+      ['resources', () => locks.acquireAll([])],
+      ['resources', () => locks.acquireAll('a' as unknown as string[])],
+      ['resources', () => locks.acquireAll(['a', 'a'])],
+      ['resource', () => locks.acquireAll(['a', ''])],
+      ['resource', () => locks.acquireAll(['a', 'x'.repeat(1025)])],
+      ['ttlMs', () => locks.acquireAll(['a'], { ttlMs: 0 })],
+      ['waitMs', () => locks.acquireAll(['a'], { waitMs: -1 })],
+      ['ttlMs', () => locks.tryAcquireAll(['a'], { ttlMs: 1.5 })],
+      ['resources', () => locks.usingAll(['a', 'a'], async () => 1)],
     ]);
   });
 

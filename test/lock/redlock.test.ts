@@ -117,12 +117,12 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
   it('rejects bad input before sending anything', async () => {
     const connections = await independentConnections();
     const redlock = new Redlock({ connections });
-    const bad: (() => Promise<unknown>)[] = [
-      () => redlock.acquire(''),
-      () => redlock.acquire('r', { ttlMs: 0 }),
-      () => redlock.acquire('r', { ttlMs: Number.POSITIVE_INFINITY }),
-      () => redlock.acquire('r', { retryCount: -1 }),
-      () => redlock.tryAcquire('x'.repeat(1025)),
+    const bad: [string, () => Promise<unknown>][] = [
+      ['resource', () => redlock.acquire('')],
+      ['ttlMs', () => redlock.acquire('r', { ttlMs: 0 })],
+      ['ttlMs', () => redlock.acquire('r', { ttlMs: Number.POSITIVE_INFINITY })],
+      ['retryCount', () => redlock.acquire('r', { retryCount: -1 })],
+      ['resource', () => redlock.tryAcquire('x'.repeat(1025))],
     ];
     await expectRejectedBeforeSending(connections[0] as RedisConnection, bad);
     expect(() => new Redlock({ connections, retryCount: -1 })).toThrow(ValidationError);

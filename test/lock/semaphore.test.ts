@@ -211,17 +211,24 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
     const started = Date.now();
     await expect(sem.acquire('one', { waitMs: 200 })).rejects.toBeInstanceOf(LockNotAcquiredError);
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    const again = sem.acquire('one', { waitMs: 200 });
+    await expect(again).rejects.toMatchObject({
+      code: 'LOCK_NOT_ACQUIRED',
+      resource: 'one',
+      message: 'one: no permit of 1 freed up within 200 ms',
+    });
+    await expect(sem.acquire('one', { waitMs: 0 })).rejects.toMatchObject({ message: 'one: all 1 permits are held' });
   });
 
   it('rejects bad input before sending anything', async () => {
     const connection = await testConnection();
     const sem = new Semaphore({ connection, limit: 2 });
-    const bad: (() => Promise<unknown>)[] = [
-      () => sem.tryAcquire(''),
-      () => sem.acquire('s', { ttlMs: 0 }),
-      () => sem.acquire('s', { ttlMs: Number.NaN }),
-      () => sem.acquire('s', { waitMs: -3 }),
-      () => sem.acquire('x'.repeat(1100)),
+    const bad: [string, () => Promise<unknown>][] = [
+      ['resource', () => sem.tryAcquire('')],
+      ['ttlMs', () => sem.acquire('s', { ttlMs: 0 })],
+      ['ttlMs', () => sem.acquire('s', { ttlMs: Number.NaN })],
+      ['waitMs', () => sem.acquire('s', { waitMs: -3 })],
+      ['resource', () => sem.acquire('x'.repeat(1100))],
     ];
     await expectRejectedBeforeSending(connection, bad);
     expect(() => new Semaphore({ connection, limit: 0 })).toThrow(ValidationError);

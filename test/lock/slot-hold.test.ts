@@ -79,16 +79,16 @@ describe(`SlotHold on ${target} via ${driver}`, () => {
   it('rejects bad input before sending anything', async () => {
     const connection = await testConnection();
     const holds = new SlotHold({ connection });
-    const bad: (() => Promise<unknown>)[] = [
-      () => holds.hold('', 'a'),
-      () => holds.hold('s', ''),
-      () => holds.hold('x'.repeat(1500), 'a'),
-      () => holds.hold('s', 'a', 0),
-      () => holds.hold('s', 'a', Number.POSITIVE_INFINITY),
-      () => holds.hold('s', 'a', 1.5),
-      () => holds.confirm('s', ''),
-      () => holds.release('', 'a'),
-      () => holds.holderOf(''),
+    const bad: [string, () => Promise<unknown>][] = [
+      ['slotId', () => holds.hold('', 'a')],
+      ['holderId', () => holds.hold('s', '')],
+      ['slotId', () => holds.hold('x'.repeat(1500), 'a')],
+      ['ttlMs', () => holds.hold('s', 'a', 0)],
+      ['ttlMs', () => holds.hold('s', 'a', Number.POSITIVE_INFINITY)],
+      ['ttlMs', () => holds.hold('s', 'a', 1.5)],
+      ['holderId', () => holds.confirm('s', '')],
+      ['slotId', () => holds.release('', 'a')],
+      ['slotId', () => holds.holderOf('')],
     ];
     await expectRejectedBeforeSending(connection, bad);
     expect(() => new SlotHold({ connection, holdTtlMs: -1 })).toThrow(ValidationError);

@@ -4,6 +4,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { RedisConnection } from '../../src/index.js';
 import { FencedLock, Semaphore } from '../../src/lock/index.js';
+import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, killPubSubConnections, rawClient, target, testConnection } from '../harness/redis.js';
 
 // Polling alone would take this long: only a wake-up explains a fast grant.
@@ -73,6 +74,50 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
       await lease.release();
     });
   }
+
+  it("FencedLock: a resource's channel stays subscribed for a while after its last waiter, then is dropped", async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 30_000, waitMs: 10_000, pollMs: POLL_MS });
+    const channel = connection.keys('lock').key('infusion-pump', 'grants');
+    const queue = connection.keys('lock').key('infusion-pump', 'queue');
+    const subscribers = async () => {
+      const sharded = await connection.shardedPubSub();
+      const reply = (await connection.send(['PUBSUB', sharded ? 'SHARDNUMSUB' : 'NUMSUB', channel], channel)) as unknown[];
+      return Number(reply[1]);
+    };
+    // A waiter subscribes, is handed the lock and stops listening.
+    const holder = await locks.acquire('infusion-pump');
+    const first = locks.acquire('infusion-pump');
+    await queued(connection, queue);
+    expect(await subscribers()).toBe(1);
+    await holder.release();
+    const firstLease = await first;
+    // Within the linger the subscription is kept, and the next waiter queues on its first call.
+    expect(await subscribers()).toBe(1);
+    // (The waiting acquire goes out wrapped: an async function returning it would wait for the grant.)
+    const { result: second, byCommand } = await countCommands(connection, async () => {
+      const waiting = locks.acquire('infusion-pump');
+      await queued(connection, queue);
+      return { waiting };
+    });
+    expect(byCommand.evalsha).toBe(1);
+    expect(byCommand.subscribe ?? byCommand.ssubscribe).toBeUndefined();
+    await firstLease.release();
+    await (await second.waiting).release();
+    // Nobody waits any more: dropped once the linger (2 s) has passed.
+    expect(await subscribers()).toBe(1);
+    await vi.waitFor(async () => expect(await subscribers()).toBe(0), { timeout: 5000, interval: 100 });
+    // Then a waiter tries once without queueing first, as on a resource nobody contends.
+    const holderAgain = await locks.acquire('infusion-pump');
+    const { result: third, byCommand: after } = await countCommands(connection, async () => {
+      const waiting = locks.acquire('infusion-pump');
+      await queued(connection, queue);
+      return { waiting };
+    });
+    expect(after.evalsha).toBe(2);
+    await holderAgain.release();
+    await (await third.waiting).release();
+  });
 
   // Only where the waiter's subscriber can be held down (see instances()): elsewhere it is back
   // at once and its re-check finds the handoff before the waiter gives up.
