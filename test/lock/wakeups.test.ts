@@ -1,11 +1,12 @@
 // Wake-ups of waiters in another app instance: the release announces the handoff over pub/sub
 // (SPUBLISH on a cluster), and a waiter whose pub/sub connection was lost when the handoff was
 // announced checks Redis as soon as the connection is back, not at its next poll.
+import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
 import { RedisConnection } from '../../src/index.js';
 import { FencedLock, Semaphore } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { closeAfterAll, driver, killPubSubConnections, rawClient, target, testConnection } from '../harness/redis.js';
+import { closeAfterAll, driver, killPubSubConnections, rawClient, target, testConnection, topology } from '../harness/redis.js';
 
 // Polling alone would take this long: only a wake-up explains a fast grant.
 const POLL_MS = 15_000;
@@ -80,10 +81,22 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
     const locks = new FencedLock({ connection, ttlMs: 30_000, waitMs: 10_000, pollMs: POLL_MS });
     const channel = connection.keys('lock').key('infusion-pump', 'grants');
     const queue = connection.keys('lock').key('infusion-pump', 'queue');
+    // Asked of every node on a cluster: a client may route PUBSUB, which names no key, to any node.
     const subscribers = async () => {
-      const sharded = await connection.shardedPubSub();
-      const reply = (await connection.send(['PUBSUB', sharded ? 'SHARDNUMSUB' : 'NUMSUB', channel], channel)) as unknown[];
-      return Number(reply[1]);
+      if (!(await connection.shardedPubSub())) {
+        const reply = (await connection.send(['PUBSUB', 'NUMSUB', channel], channel)) as unknown[];
+        return Number(reply[1]);
+      }
+      let total = 0;
+      for (const node of topology().clusterNodes) {
+        const client = new Redis(`redis://${node}`);
+        try {
+          total += Number(((await client.call('PUBSUB', 'SHARDNUMSUB', channel)) as unknown[])[1]);
+        } finally {
+          client.disconnect();
+        }
+      }
+      return total;
     };
     // A waiter subscribes, is handed the lock and stops listening.
     const holder = await locks.acquire('infusion-pump');
