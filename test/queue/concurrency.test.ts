@@ -5,7 +5,7 @@ import { MAX_GLOBAL_CONCURRENCY, StreamQueue, type Worker } from '../../src/queu
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, latch, stalledJob, waitFor } from './helpers.js';
 import { childKeys, kill, startChild } from './processes.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
@@ -209,11 +209,8 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
 
   it('a reclaim takes stalled jobs only into free slots of the limit', async () => {
     const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
-    await queue.ensureGroup();
-    const { stream } = queue.keys;
-    await queue.add('x', 'stalled');
     // A consumer that fetched it and died: no lease left, the job pending.
-    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    await stalledJob(connection, queue, 'stalled');
     const [gate, release] = latch();
     const ran: string[] = [];
     const handler = async (job: { data: string }) => {
@@ -237,10 +234,7 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
 
   it('a reclaimed job holds its slot of the limit until it ends', async () => {
     const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
-    await queue.ensureGroup();
-    const { stream } = queue.keys;
-    await queue.add('x', 'stalled');
-    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    await stalledJob(connection, queue, 'stalled');
     const [gate, release] = latch();
     const ran: string[] = [];
     const handler = async (job: { data: string }) => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target } from '../harness/redis.js';
-import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, stalledJob, waitFor } from './helpers.js';
 import { childKeys, startChild } from './processes.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
@@ -85,11 +85,7 @@ describe(`Queue control on ${target} via ${driver}`, () => {
 
   it('a paused worker does not take over the jobs of a dead worker; after resume it does', async () => {
     const { connection, queue } = await freshQueue<number>();
-    await queue.ensureGroup();
-    const { stream } = queue.keys;
-    await queue.add('x', 1);
-    // A consumer that fetched it and died.
-    await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+    await stalledJob(connection, queue, 1);
     await queue.pause();
     const seen: number[] = [];
     closing(await queue.process((job) => void seen.push(job.data), { visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));

@@ -12,6 +12,17 @@ export async function freshQueue<T = unknown>(
   return { connection, queue };
 }
 
+/**
+ * Adds a job and lets a consumer named `ghost` fetch it and never acknowledge it, as a worker
+ * that died after fetching: the job stays pending, with no lease, for a reclaim to take over.
+ */
+export async function stalledJob<T>(connection: RedisConnection, queue: StreamQueue<T>, data: T): Promise<void> {
+  await queue.ensureGroup();
+  const { stream } = queue.keys;
+  await queue.add('x', data);
+  await connection.send(['XREADGROUP', 'GROUP', queue.group, 'ghost', 'COUNT', 1, 'STREAMS', stream, '>'], stream);
+}
+
 /** A promise and the function that resolves it: a job handler awaits it until the test lets it go on. */
 export function latch(): [opened: Promise<void>, open: () => void] {
   let open!: () => void;
