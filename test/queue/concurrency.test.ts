@@ -13,6 +13,17 @@ function closing<T>(worker: Worker<T>): Worker<T> {
   return closeAfterTest(worker, () => worker.close(1000));
 }
 
+/** A handler that records every job it runs and holds the one whose data is `held` until `release()`. */
+function holdingOne(held: string) {
+  const [gate, release] = latch();
+  const ran: string[] = [];
+  const handler = async (job: { data: string }) => {
+    ran.push(job.data);
+    if (job.data === held) await gate;
+  };
+  return { ran, release, handler };
+}
+
 describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
   it('never runs more than 5 at once across three processes of 20 slots each (sampled in Redis)', async () => {
     const { connection, queue } = await freshQueue<{ n: number }>({ globalConcurrency: 5 });
@@ -211,12 +222,7 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
     const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
     // A consumer that fetched it and died: no lease left, the job pending.
     await stalledJob(connection, queue, 'stalled');
-    const [gate, release] = latch();
-    const ran: string[] = [];
-    const handler = async (job: { data: string }) => {
-      ran.push(job.data);
-      if (job.data === 'holding') await gate;
-    };
+    const { ran, release, handler } = holdingOne('holding');
     const holder = closing(await queue.process(handler, { visibilityTimeoutMs: 60_000 }));
     await queue.add('x', 'holding');
     await waitFor(() => holder.running === 1, 5000, 'the slot to be taken');
@@ -235,12 +241,7 @@ describe(`Queue-wide concurrency on ${target} via ${driver}`, () => {
   it('a reclaimed job holds its slot of the limit until it ends', async () => {
     const { connection, queue } = await freshQueue<string>({ globalConcurrency: 1 });
     await stalledJob(connection, queue, 'stalled');
-    const [gate, release] = latch();
-    const ran: string[] = [];
-    const handler = async (job: { data: string }) => {
-      ran.push(job.data);
-      if (job.data === 'stalled') await gate;
-    };
+    const { ran, release, handler } = holdingOne('stalled');
     closing(await queue.process(handler, { concurrency: 5, visibilityTimeoutMs: 200, promoteIntervalMs: 50 }));
     await waitFor(() => ran.length === 1, 5000, 'the reclaim');
     await queue.add('x', 'next');
