@@ -184,6 +184,19 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
     expect((await sessions.list('user-max')).map((s) => s.id)).toEqual([third.id, fourth.id]);
   });
 
+  it('evicts the oldest session even among logins within the same millisecond', async () => {
+    const { sessions } = await newStore({ maxSessionsPerUser: 3 });
+    // Ten rounds of four logins sent together: one connection runs them in the order sent,
+    // usually within one millisecond, so only a finer clock than Redis milliseconds orders them.
+    for (let round = 0; round < 10; round++) {
+      const user = `user-burst-${round}`;
+      const made = await Promise.all([1, 2, 3, 4].map((n) => sessions.create(user, { n })));
+      expect(made.map((m) => m.evicted)).toEqual([0, 0, 0, 1]);
+      expect(await sessions.get(made[0]?.token as string)).toBeNull();
+      expect((await sessions.list(user)).map((s) => s.id)).toEqual(made.slice(1).map((m) => m.id));
+    }
+  });
+
   it('rotate issues a new token for the same session and kills the old one atomically', async () => {
     const { connection, sessions } = await newStore();
     const created = await sessions.create('user-rot', { cart: ['a'] }, { ip: '198.51.100.2' });
@@ -195,10 +208,12 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
     const s = await sessions.get(next as string);
     expect(s).toMatchObject({ userId: 'user-rot', data: { cart: ['a'] }, createdAt: created.createdAt, ip: '198.51.100.2' });
     expect(s?.absoluteExpiresAt).toBe(created.absoluteExpiresAt);
-    // The index lists the new id only, under the old creation time (checked before list(),
-    // which would drop a stale id on the way).
+    // The index lists the new id only, under the old creation time in microseconds (checked
+    // before list(), which would drop a stale id on the way).
     const index = indexKey(connection, sessions, 'user-rot');
-    expect(await connection.send(['ZRANGE', index, 0, -1, 'WITHSCORES'], index)).toEqual([s?.id, String(created.createdAt)]);
+    const [member, score] = (await connection.send(['ZRANGE', index, 0, -1, 'WITHSCORES'], index)) as string[];
+    expect(member).toBe(s?.id);
+    expect(Math.floor(Number(score) / 1000)).toBe(created.createdAt);
     expect((await sessions.list('user-rot')).map((x) => x.id)).toEqual([s?.id]);
     expect(await sessions.rotate(created.token)).toBeNull();
     // Concurrent rotations of one token: exactly one wins.

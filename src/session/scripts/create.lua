@@ -9,7 +9,8 @@
 -- Returns {now ms, expires-at ms, absolute deadline ms, number of sessions evicted}
 --- @include "core/lua/time.lua"
 --- @include "session/scripts/includes/evict.lua"
-local now = redis_now()
+-- The index is scored in microseconds: logins within one millisecond keep their order.
+local now, now_us = redis_now()
 local idle, absolute, max = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local m = tonumber(ARGV[6])
 local evicted = 0
@@ -18,7 +19,7 @@ local deadline = now + absolute
 local expires = math.min(now + idle, deadline)
 redis.call('HSET', KEYS[1], 'u', ARGV[5], 'c', now, 'l', now, 'x', deadline, 't', idle, unpack(ARGV, 7, 6 + m))
 redis.call('PEXPIREAT', KEYS[1], expires)
-redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('ZADD', KEYS[2], now_us, ARGV[1])
 -- The index must outlive every session it lists (a lost index would log the user out).
 if redis.call('PEXPIRETIME', KEYS[2]) < deadline then redis.call('PEXPIREAT', KEYS[2], deadline) end
 return {now, expires, deadline, evicted}

@@ -31,7 +31,8 @@ if joins and max > 0 then
     return -1
   end
 end
-local now = redis_now()
+-- The index is scored in microseconds: logins within one millisecond keep their order.
+local now, now_us = redis_now()
 local ttl = tonumber(ARGV[2])
 local deadline
 if cur[1] then
@@ -47,7 +48,7 @@ if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'ua', ARGV[10]) end
 if joins then
   -- Indexed, so revocation ("log out everywhere", eviction) reaches it.
   redis.call('HSET', KEYS[1], 'u', ARGV[4])
-  redis.call('ZADD', KEYS[2], now, ARGV[1])
+  redis.call('ZADD', KEYS[2], now_us, ARGV[1])
   if redis.call('PEXPIRETIME', KEYS[2]) < deadline then redis.call('PEXPIREAT', KEYS[2], deadline) end
 end
 local expires = math.min(now + ttl, deadline)
