@@ -35,9 +35,9 @@ export interface LoaderContext {
 export type Loader<T> = (context: LoaderContext) => T | Promise<T>;
 
 /**
- * One load's {@link LoaderContext}, and what the loader decided. The `AbortController` is
- * made only when the loader reads `signal`: most loaders never do, and a miss should not pay
- * for one.
+ * One load's {@link LoaderContext}, and what the loader decided. The `AbortController` and the
+ * bound methods are made only when the loader reads them: most loaders never do, and a miss
+ * should not pay for them.
  */
 export class LoadContext implements LoaderContext {
   /** The TTL the loader chose, or `undefined`. */
@@ -46,6 +46,7 @@ export class LoadContext implements LoaderContext {
   skipped = false;
   private controller: AbortController | undefined;
   private abortedWith: { reason: unknown } | undefined;
+  private bound: Pick<LoaderContext, 'setTtl' | 'skip'> | undefined;
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {
@@ -55,14 +56,27 @@ export class LoadContext implements LoaderContext {
     return this.controller.signal;
   }
 
-  readonly setTtl = (ms: number): void => {
-    assertPositiveInteger('ttlMs', ms);
-    this.ttlMs = ms;
-  };
+  get setTtl(): (ms: number) => void {
+    this.bound ??= this.bind();
+    return this.bound.setTtl;
+  }
 
-  readonly skip = (): void => {
-    this.skipped = true;
-  };
+  get skip(): () => void {
+    this.bound ??= this.bind();
+    return this.bound.skip;
+  }
+
+  private bind(): Pick<LoaderContext, 'setTtl' | 'skip'> {
+    return {
+      setTtl: (ms) => {
+        assertPositiveInteger('ttlMs', ms);
+        this.ttlMs = ms;
+      },
+      skip: () => {
+        this.skipped = true;
+      },
+    };
+  }
 
   /** Aborts the signal (now, or when it is first read); the first reason wins. */
   abort(reason?: unknown): void {

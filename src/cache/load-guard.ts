@@ -52,25 +52,21 @@ export class LoadGuard {
    * Takes the guard if it is free: the hold, `'held'` when another caller has it, or
    * `undefined` when Redis failed (reported by the remote tier).
    */
-  async claim(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardHold | 'held' | undefined> {
+  claim(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardHold | 'held' | undefined> {
     const claimedAt = performance.now();
-    try {
-      const reply = await this.remote.send(['SET', keys.guard, this.holder, 'NX', 'PX', ttlMs], keys.guard, deadline, 'claim', key);
-      return reply === 'OK' ? { expiresAt: claimedAt + ttlMs } : 'held';
-    } catch {
-      return undefined;
-    }
+    return this.remote.send(['SET', keys.guard, this.holder, 'NX', 'PX', ttlMs], keys.guard, deadline, 'claim', key).then(
+      (reply) => (reply === 'OK' ? { expiresAt: claimedAt + ttlMs } : 'held'),
+      () => undefined,
+    );
   }
 
   /**
-   * The miss path: claim the guard, or wait for its holder's value. A plain `SET NX` comes
-   * first, right after the caller's `GET`: if another instance stored the value in between,
-   * this caller loads once more (harmless), and a miss stays at two round trips before its loader.
+   * The rest of the miss path when {@link LoadGuard.claim} found the guard held: wait for its
+   * holder's value, polling an atomic get-or-claim script. (The caller's plain `SET NX` came
+   * first, right after its `GET`: if another instance stored the value in between, the caller
+   * loads once more, harmless, and a miss stays at two round trips before its loader.)
    */
-  async acquire(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardOutcome> {
-    const first = await this.claim(keys, ttlMs, deadline, key);
-    if (first === undefined) return UNGUARDED;
-    if (first !== 'held') return { state: 'claimed', hold: first };
+  async waitForHolder(keys: EntryKeys, ttlMs: number, deadline: Deadline, key: string): Promise<GuardOutcome> {
     const giveUpAt = Date.now() + this.waitMs;
     for (let attempt = 1; Date.now() < giveUpAt; attempt++) {
       const pausedAt = performance.now();

@@ -77,6 +77,7 @@ describe(`Cache with Redis down via ${driver}`, () => {
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200 });
     try {
       await cache.wrap('warm', async () => 1);
+      expect(await cache.get('warm')).toBe(1); // waits for the store, which the wrap did not
       server.pause();
       const started = Date.now();
       expect(await cache.wrap('cold', async () => 'from-db')).toBe('from-db');

@@ -23,7 +23,7 @@ interface NodeRedisSingle extends NodeRedisPubSub {
 }
 interface NodeRedisMulti {
   addCommand(args: RedisArg[]): NodeRedisMulti;
-  exec(execAsPipeline?: boolean): Promise<unknown[]>;
+  exec(): Promise<unknown[]>;
 }
 /** A cluster's pub/sub connection to one node (`pubSubNode`, or a primary's `pubSub` for sharded channels). */
 interface NodeRedisPubSubNode {
@@ -40,7 +40,7 @@ interface NodeRedisCluster extends NodeRedisPubSub {
 }
 interface NodeRedisClusterMulti {
   addCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: RedisArg[]): NodeRedisClusterMulti;
-  exec(execAsPipeline?: boolean): Promise<unknown[]>;
+  exec(): Promise<unknown[]>;
 }
 
 /** True when `value` looks like a node-redis cluster (it has `masters` and `nodeClient`). */
@@ -68,16 +68,18 @@ export class NodeRedisClient implements RedisClient {
   }
 
   async pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions = {}): Promise<RedisReply[]> {
-    const pipeline = !options.atomic;
+    // node-redis writes every command queued in one tick in one write, in order: commands sent
+    // one by one are a pipeline already, without the cost of building a multi for it.
+    if (!options.atomic) return Promise.all(commands.map((c) => this.send(c, options.routeKey)));
     if (this.single) {
       const multi = this.single.multi();
       for (const c of commands) multi.addCommand(stringify(c));
-      return multi.exec(pipeline);
+      return multi.exec();
     }
     const cluster = this.cluster as NodeRedisCluster;
     const multi = cluster.multi(options.routeKey);
     for (const c of commands) multi.addCommand(options.routeKey, false, stringify(c));
-    return multi.exec(pipeline);
+    return multi.exec();
   }
 
   onReconnect(listener: () => void): () => void {
