@@ -8,8 +8,9 @@ import { type CircuitBreakerOptions, resolveOptions } from '../../src/circuit-br
 
 const T0 = 1_000_000; // any clock value: the rules use differences only
 
-function local(options: Partial<CircuitBreakerOptions> = {}): LocalState {
-  return new LocalState(resolveOptions({ name: 'pharmacy-api', ...options }));
+function local(options: Omit<CircuitBreakerOptions, 'connection' | 'name'> = {}): LocalState {
+  // The options as a breaker resolves them; the connection is not part of the rules.
+  return new LocalState(resolveOptions({ name: 'pharmacy-api', ...options } as CircuitBreakerOptions));
 }
 
 describe('LocalState (the circuit in memory during an outage)', () => {
