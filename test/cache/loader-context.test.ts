@@ -72,7 +72,11 @@ describe(`Cache loader context on ${target} via ${driver}`, () => {
       skip();
       return { degraded: true };
     };
-    await cache.wrap('warm', async () => 1); // loads the connection's scripts and clients
+    await cache.wrap('warm', async () => 1); // opens the connection's clients
+    // Every script on every primary, and the warm entry's store (a script, not awaited) landed:
+    // neither may fall back to EVAL inside the measured call.
+    await connection.preload();
+    await cache.get('warm');
     const { result, byCommand } = await countCommands(connection, () => cache.wrap('partial', loader));
     expect(result).toEqual({ degraded: true });
     // GET, the guard's SET NX, then only the guard's DEL: nothing stored.
