@@ -43,3 +43,13 @@ export function stateEvents(breaker: CircuitBreaker): (keyof CircuitBreakerEvent
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** `status()` of a circuit on local state right after a probe closed it: nothing counted yet. */
+export const closedEmptyLocal = {
+  state: 'closed',
+  retryAfterMs: 0,
+  successes: 0,
+  failures: 0,
+  probesInFlight: 0,
+  source: 'local',
+} as const;

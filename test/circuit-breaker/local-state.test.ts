@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { LocalState } from '../../src/circuit-breaker/local-state.js';
 import { type CircuitBreakerOptions, resolveOptions } from '../../src/circuit-breaker/options.js';
+import { type BreakerOptions, closedEmptyLocal } from './helpers.js';
 
 const T0 = 1_000_000; // any clock value: the rules use differences only
 
-function local(options: Omit<CircuitBreakerOptions, 'connection' | 'name'> = {}): LocalState {
+function local(options: BreakerOptions = {}): LocalState {
   // The options as a breaker resolves them; the connection is not part of the rules.
   return new LocalState(resolveOptions({ name: 'pharmacy-api', ...options } as CircuitBreakerOptions));
 }
@@ -72,14 +73,7 @@ describe('LocalState (the circuit in memory during an outage)', () => {
     expect(s.record(0, 1, '', T0 + 1_001)).toEqual({ state: 'half-open', waitMs: 0 });
     expect(s.record(0, 1, 'someone-else', T0 + 1_001)).toEqual({ state: 'half-open', waitMs: 0 });
     expect(s.record(1, 0, 'p1', T0 + 1_002)).toEqual({ state: 'closed', waitMs: 0 });
-    expect(s.status(T0 + 1_002)).toEqual({
-      state: 'closed',
-      retryAfterMs: 0,
-      successes: 0,
-      failures: 0,
-      probesInFlight: 0,
-      source: 'local',
-    });
+    expect(s.status(T0 + 1_002)).toEqual(closedEmptyLocal);
     // The probe's lease ended with its result: the same id is not current any more.
     s.record(0, 1, '', T0 + 2_000);
     expect(s.check('p2', T0 + 3_000).verdict).toBe('probe');
