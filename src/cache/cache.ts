@@ -85,8 +85,10 @@ export class Cache extends EventEmitter<CacheEvents> {
   private readonly instanceId = randomId(9);
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly refreshing = new Set<string>();
-  // Stores sent after a load and not answered yet, by entry key: a read of that key here waits
-  // for its store, so this process reads its own writes whatever order the client sends them in.
+  // Stores sent after a load and not answered yet, by entry key. Reads and writes of that key
+  // here wait for its store, invalidations for every store: a store whose script is missing on
+  // the server (restart, failover, SCRIPT FLUSH) is sent again as EVAL after its NOSCRIPT reply,
+  // so it could otherwise land after a command sent later and bring back a deleted value.
   private readonly storing = new Map<string, Promise<unknown>>();
   private readonly counters: CacheStats = { l1Hits: 0, hits: 0, stale: 0, misses: 0, loads: 0, refreshes: 0, errors: 0 };
   private closed = false;
@@ -118,8 +120,8 @@ export class Cache extends EventEmitter<CacheEvents> {
    * Resolves once no write this cache sent in the background is in flight: the store of a
    * loaded value (a `wrap` miss returns its value without waiting for it), a refresh's store,
    * a late write. Each is bounded by `timeoutMs`. Await it where something outside this
-   * connection must see the write at once (a count of commands, a read on another client);
-   * reads on this connection already come after it.
+   * cache must see the write at once (a count of commands, a read by another instance or
+   * process); this cache's own reads, writes and invalidations already wait for it.
    */
   settled(): Promise<void> {
     return this.remote.drain();
@@ -242,6 +244,8 @@ export class Cache extends EventEmitter<CacheEvents> {
   ): Promise<boolean> {
     const l1 = this.l1;
     const deadline = this.remote.deadline();
+    const storing = this.storing.get(keys.entry);
+    if (storing !== undefined) await storing;
     if (!this.remote.usable(deadline)) return false;
     const indexes = policy.tags?.map((t) => this.layout.tagIndex(keys.bucket, t)) ?? [];
     try {
@@ -274,6 +278,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     const deadline = this.remote.deadline();
     const items = list.map((key) => ({ key, keys: this.layout.of(key) }));
     await instrument.trace('delete', this.telemetry, list.length === 1 ? list[0] : undefined, async () => {
+      if (this.storing.size !== 0) await this.afterStores(items.map((i) => i.keys.entry));
       await Promise.all(
         groupByBucket(items, (i) => i.keys.bucket).map(async (group) => {
           const redisKeys = group.flatMap((i) => [i.keys.entry, i.keys.guard]);
@@ -333,6 +338,7 @@ export class Cache extends EventEmitter<CacheEvents> {
   async clear(): Promise<number> {
     this.l1?.clear();
     return instrument.trace('clear', this.telemetry, undefined, async () => {
+      if (this.storing.size !== 0) await this.afterStores();
       const deleted = await clearKeys(this.connection, this.layout, this.remote);
       // Reads that overlapped the deletion may have filled L1 with a value just deleted.
       this.l1?.clear();
@@ -364,7 +370,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     });
     if (misses.length === 0) return out;
     const deadline = this.remote.deadline();
-    if (this.storing.size !== 0) await Promise.all(misses.map((m) => this.storing.get(m.keys.entry)));
+    if (this.storing.size !== 0) await this.afterStores(misses.map((m) => m.keys.entry));
     if (this.remote.usable(deadline)) {
       await Promise.all(
         groupByBucket(misses, (m) => m.keys.bucket).map(async (group) => {
@@ -413,6 +419,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     if (items.length === 0) return true;
     return instrument.trace('mset', this.telemetry, undefined, async (context) => {
       const deadline = this.remote.deadline();
+      if (this.storing.size !== 0) await this.afterStores(items.map((i) => i.keys.entry));
       const written =
         this.remote.usable(deadline) &&
         (
@@ -578,8 +585,8 @@ export class Cache extends EventEmitter<CacheEvents> {
       }
     } else if (!owned) return;
     // Sent now, awaited by nobody but close(): the caller has its value without another round
-    // trip, and its next command on this connection still comes after the write. The guard is
-    // released with it only while this caller surely still holds it.
+    // trip, and this cache's next command on the key waits for the write (see `storing`). The
+    // guard is released with it only while this caller surely still holds it.
     if (this.closed) return;
     const release = owned && this.remote.usable(load.deadline);
     const written = this.write(key, keys, policy, ttl === 0 ? undefined : encoded, negative ? ttl : ttl + policy.graceMs, release);
@@ -618,6 +625,11 @@ export class Cache extends EventEmitter<CacheEvents> {
     // No message: other instances' L1 cannot hold this key fresh, since it was missing from Redis.
     const flag = release ? '1' : '0';
     return this.remote.run(setScript, [keys.entry, keys.guard, ...indexes], [encoded, px, flag, '', '', '0'], deadline, 'store', key);
+  }
+
+  /** Resolves once the stores in flight of `entries` (without `entries`: all of them) settled. */
+  private async afterStores(entries?: readonly string[]): Promise<void> {
+    await Promise.all(entries ? entries.map((entry) => this.storing.get(entry)) : this.storing.values());
   }
 
   /** Forgets the store of `entry` once it settled, unless a newer one replaced it. */
@@ -664,6 +676,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     this.l1?.invalidateTag(tag);
     const deadline = this.remote.deadline();
     return instrument.trace(operation, this.telemetry, tag, async () => {
+      if (this.storing.size !== 0) await this.afterStores();
       const count = await sweepTag(this.remote, this.layout, tag, chunk(deadline), deadline, operation);
       if (this.broadcast) await this.broadcastAll('t', tag, deadline, operation);
       return count;

@@ -3,6 +3,7 @@
 // on the server while the loader runs, so a wrap that waited for its store could not resolve.
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
+import { deleteScript, invalidateScript } from '../../src/cache/scripts.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -63,6 +64,30 @@ describe(`Cache cold miss round trips on ${target} via ${driver}`, () => {
     expect(await cache.wrap('tagged', load, { tags: ['ward:3'] })).toBe('v');
     expect(await cache.mget(['k', 'tagged'])).toEqual(['v', 'v']);
     expect(loads).toBe(2);
+    await cache.close();
+  });
+
+  it('a store retried as EVAL after NOSCRIPT still lands before a delete or invalidation sent after it', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    const nodes = await connection.client.primaries();
+    // The store's script missing on the server (as after a restart or failover), the delete's
+    // and the invalidation's loaded: unless they wait, they run first and the store's EVAL after.
+    const forgetStoreScript = async () => {
+      for (const node of nodes) {
+        await node.send(['SCRIPT', 'FLUSH']);
+        for (const script of [deleteScript, invalidateScript]) await node.send(['SCRIPT', 'LOAD', script.source]);
+      }
+    };
+    await forgetStoreScript();
+    expect(await cache.wrap('deleted', async () => 'v', { tags: ['ward:3'] })).toBe('v');
+    await cache.delete('deleted');
+    await forgetStoreScript();
+    expect(await cache.wrap('invalidated', async () => 'v', { tags: ['ward:3'] })).toBe('v');
+    expect(await cache.invalidateTag('ward:3')).toBe(1);
+    await cache.settled();
+    const reader = new Cache({ connection, ttlMs: 60_000 });
+    expect(await reader.mget(['deleted', 'invalidated'])).toEqual([undefined, undefined]);
     await cache.close();
   });
 });

@@ -34,6 +34,7 @@ describe(`Cache serializer on ${target} via ${driver}`, () => {
     expect(cache.serializer).toBe(taggedJson);
     const value = appointment();
     expect(await cache.wrap('appointment:1', async () => value)).toBe(value);
+    await cache.settled(); // the miss's store, which the wrap did not wait for
     // From Redis: a second cache instance, so nothing is served from memory.
     const reader = new Cache({ connection, ttlMs: 60_000, serializer: taggedJson });
     const read = await reader.wrap<ReturnType<typeof appointment> | null>('appointment:1', async () => null);
