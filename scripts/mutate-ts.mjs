@@ -4,6 +4,7 @@
 // after changing a module (docs/contributing.md, "Mutation testing").
 //
 //   npm run mutate:ts -- counters
+//   npm run mutate:ts -- rate-limit gcra token-bucket   (only src/rate-limit/{gcra,token-bucket}.ts)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,6 +13,15 @@ import { moduleArg, testsUseBuild } from './lib/module-tests.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const name = moduleArg(root, 'npm run mutate:ts --');
+// Files named after the module limit the run to them, so a long run can be split across worktrees.
+const only = process.argv.slice(3).map((f) => (f.endsWith('.ts') ? f : `${f}.ts`));
+for (const file of only) {
+  if (!existsSync(resolve(root, 'src', name, file))) {
+    console.error(`no src/${name}/${file}`);
+    process.exit(2);
+  }
+}
+const mutate = only.length === 0 ? `src/${name}/**/*.ts` : only.map((f) => `src/${name}/${f}`).join(',');
 const sh = (cmd, args, env = process.env) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env }).status ?? 1;
 
 if (sh('node', ['scripts/ensure-redis.mjs']) !== 0) process.exit(1);
@@ -20,5 +30,5 @@ if (sh('node', ['scripts/ensure-redis.mjs']) !== 0) process.exit(1);
 if (testsUseBuild(root, name) && !existsSync(resolve(root, 'dist')) && sh('npm', ['run', 'build']) !== 0) process.exit(1);
 // vitest.stryker.config.ts picks the module's tests from RP_MUTATE_MODULE.
 process.exit(
-  sh('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', `src/${name}/**/*.ts`], { ...process.env, RP_MUTATE_MODULE: name }),
+  sh('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', mutate], { ...process.env, RP_MUTATE_MODULE: name }),
 );
