@@ -6,13 +6,14 @@ import { luaText } from './test/harness/lua-plugin.js';
 // set per run keeps mutation testing within a 2-core machine. See scripts/mutate-ts.mjs.
 // The module's tests are chosen here, not with Stryker's `testFiles`: with a test filter,
 // Stryker 9.6 activates static mutants (module-level values) only after their module has
-// loaded and reports them as survived (stryker-js#6144).
+// loaded and reports them as survived (stryker-js#6144). The telemetry tests come too: they
+// check every module's operation names and outcomes, which its own tests leave to them.
 const module = process.env.RP_MUTATE_MODULE;
 
 export default defineConfig({
   plugins: [luaText],
   test: {
-    include: [module ? `test/${module}/**/*.test.ts` : 'test/**/*.test.ts'],
+    include: module ? [`test/${module}/**/*.test.ts`, 'test/otel/**/*.test.ts'] : ['test/**/*.test.ts'],
     // One file at a time: command counts read INFO commandstats, which is per server.
     fileParallelism: false,
     testTimeout: 30000,
