@@ -29,6 +29,4 @@ if (sh('node', ['scripts/ensure-redis.mjs']) !== 0) process.exit(1);
 // to pass (they run the original code there and cannot kill a mutant).
 if (testsUseBuild(root, name) && !existsSync(resolve(root, 'dist')) && sh('npm', ['run', 'build']) !== 0) process.exit(1);
 // vitest.stryker.config.ts picks the module's tests from RP_MUTATE_MODULE.
-process.exit(
-  sh('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', mutate], { ...process.env, RP_MUTATE_MODULE: name }),
-);
+process.exit(sh('npx', ['stryker', 'run', 'stryker.config.mjs', '--mutate', mutate], { ...process.env, RP_MUTATE_MODULE: name }));
