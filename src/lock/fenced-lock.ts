@@ -1,7 +1,6 @@
 import { backoffDelay, sleep } from '../core/async.js';
 import { type CallOptions, type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { type Durability, durableCalls } from '../core/durability.js';
-import { randomId } from '../core/ids.js';
 import type { KeySpace } from '../core/keys.js';
 import { publishFlag } from '../core/pubsub.js';
 import { unconfirmedReleased } from './durability.js';
@@ -12,7 +11,7 @@ import { checkLockSet, type FencedLeases, type LockSetContext, type MAX_LOCK_RES
 import { type ResourceKeys, resourceKeys } from './resource-keys.js';
 import { type Attempt, acquireScript, extendScript, releaseScript } from './scripts.js';
 import { tracedAcquire } from './telemetry.js';
-import { checkLockInput, now, validUntil, waitDefaults } from './validity.js';
+import { checkLockInput, now, OwnerIds, validUntil, waitDefaults } from './validity.js';
 import { Wakeups } from './wakeups.js';
 
 /** What the function given to {@link FencedLock.usingAll} receives. */
@@ -87,10 +86,7 @@ export class FencedLock {
   private readonly pollMs: number;
   private readonly driftFactor: number;
   private readonly durable: CallOptions | undefined;
-  // Owner ids are `<instance id>.<sequence>`: unique across processes through 128 random
-  // bits, cheap per acquisition, and they tell release.lua which waiters are ours.
-  private readonly instanceId = `${randomId()}.`;
-  private sequence = 0;
+  private readonly owners = new OwnerIds();
 
   constructor(options: FencedLockOptions) {
     const { ttlMs, waitMs, pollMs, driftFactor } = waitDefaults(options);
@@ -113,7 +109,7 @@ export class FencedLock {
     checkLockInput(resource, ttlMs);
     return tracedAcquire('tryAcquire', TELEMETRY, resource, async () => {
       const keys = resourceKeys(this.ks, resource);
-      const owner = this.nextOwner();
+      const owner = this.owners.next();
       const sentAt = now();
       const attempt = await this.attempt(keys, owner, ttlMs, '', 0);
       return attempt.granted ? this.lease(resource, keys, owner, ttlMs, attempt, sentAt) : null;
@@ -135,7 +131,7 @@ export class FencedLock {
 
   private async wait(resource: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<FencedLease> {
     const keys = resourceKeys(this.ks, resource);
-    const owner = this.nextOwner();
+    const owner = this.owners.next();
     const deadline = now() + waitMs;
     const member = `${ttlMs}|${waitMs}|${owner}`;
     const prefix = `${owner} `;
@@ -249,14 +245,9 @@ export class FencedLock {
       pollMs: this.pollMs,
       driftFactor: this.driftFactor,
       telemetry: TELEMETRY,
-      owner: () => this.nextOwner(),
+      owner: () => this.owners.next(),
       backend: (keys, ttlMs) => this.backend(keys, ttlMs),
     };
-  }
-
-  private nextOwner(): string {
-    this.sequence++;
-    return this.instanceId + this.sequence.toString(36);
   }
 
   private attempt(keys: ResourceKeys, owner: string, ttlMs: number, member: string, waitMs: number): Promise<Attempt> {
@@ -302,7 +293,7 @@ export class FencedLock {
     const released = await this.connection.run(
       releaseScript,
       [keys.lock, keys.fence, keys.queue, keys.channel],
-      [owner, this.instanceId, flag],
+      [owner, this.owners.instance, flag],
     );
     // Handed to one of our own waiters: wake it now (release.lua published nothing for it).
     if (released.code === 2) this.wakeups.deliver(keys.channel, `${released.nextOwner} ${released.token}`);

@@ -117,15 +117,25 @@ export const semaphoreAcquireScript = defineScript<
     return { granted: Number(granted) === 1, value: Number(value) };
   },
 });
-export const semaphoreReleaseScript = defineScript<[owner: string, limit: number, publishFlag: '1' | '0'], boolean>(
-  'lock/semaphore-release',
-  semaphoreReleaseSource,
-  {
-    keys: 3,
-    coalesce: { replyLength: 1, readsTime: true },
-    parseReply: (reply) => Number(entries(reply)[0]) === 1,
+/** What a semaphore release did. */
+export interface PermitReleased {
+  /** The caller held a live permit, now given back. */
+  released: boolean;
+  /** Waiters of the releasing instance granted a permit meanwhile (nothing was published for them). */
+  grantedHere: string[];
+}
+export const semaphoreReleaseScript = defineScript<
+  [owner: string, limit: number, publishFlag: '1' | '0', instancePrefix: string],
+  PermitReleased
+>('lock/semaphore-release', semaphoreReleaseSource, {
+  keys: 3,
+  coalesce: { replyLength: 2, readsTime: true },
+  parseReply: (reply) => {
+    const [released, granted] = entries(reply);
+    const owners = String(granted ?? '');
+    return { released: Number(released) === 1, grantedHere: owners === '' ? [] : owners.split(' ') };
   },
-);
+});
 export const semaphoreRefreshScript = defineScript<[owner: string, ttlMs: number], boolean>(
   'lock/semaphore-refresh',
   semaphoreRefreshSource,

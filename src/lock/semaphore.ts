@@ -11,7 +11,7 @@ import { holdWhile } from './hold-while.js';
 import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
 import { semaphoreAcquireScript, semaphoreRefreshScript, semaphoreReleaseScript } from './scripts.js';
 import { tracedAcquire } from './telemetry.js';
-import { checkLockInput, now, ownerId, validUntil, waitDefaults } from './validity.js';
+import { checkLockInput, now, OwnerIds, validUntil, waitDefaults } from './validity.js';
 import { Wakeups } from './wakeups.js';
 
 const TELEMETRY = { kind: 'semaphore' } as const;
@@ -73,6 +73,7 @@ export class Semaphore {
   private readonly pollMs: number;
   private readonly driftFactor: number;
   private readonly durable: CallOptions | undefined;
+  private readonly owners = new OwnerIds();
 
   constructor(options: SemaphoreOptions) {
     assertPositiveInteger('limit', options.limit);
@@ -96,7 +97,7 @@ export class Semaphore {
       'tryAcquire',
       TELEMETRY,
       name,
-      async () => (await this.attempt(name, this.keysOf(name), ownerId(), ttlMs, '', 0)).lease,
+      async () => (await this.attempt(name, this.keysOf(name), this.owners.next(), ttlMs, '', 0)).lease,
     );
   }
 
@@ -114,16 +115,20 @@ export class Semaphore {
 
   private async wait(name: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<Lease> {
     const keys = this.keysOf(name);
-    const owner = ownerId();
+    const owner = this.owners.next();
     const deadline = now() + waitMs;
-    const first = await this.attempt(name, keys, owner, ttlMs, '', 0);
-    if (first.lease) return first.lease;
-    if (waitMs === 0) throw new LockNotAcquiredError(name, `all ${this.limit} permits are held`);
+    // On a contended name the channel is already subscribed: queue on the first call.
+    const contended = waitMs > 0 && this.wakeups.isSubscribed(keys.channel);
+    if (!contended) {
+      const first = await this.attempt(name, keys, owner, ttlMs, '', 0);
+      if (first.lease) return first.lease;
+      if (waitMs === 0) throw new LockNotAcquiredError(name, `all ${this.limit} permits are held`);
+    }
     const member = `${ttlMs}|${waitMs}|${owner}`;
     // A grant to us is announced as our owner id: subscribed before queueing, so it cannot be missed.
     const listener = this.wakeups.listen(keys.channel, (message) => message === owner);
     try {
-      await Promise.race([listener.ready, sleep(Math.min(this.pollMs, Math.max(0, deadline - now())), signal)]);
+      if (!contended) await Promise.race([listener.ready, sleep(Math.min(this.pollMs, Math.max(0, deadline - now())), signal)]);
       do {
         const sentAt = now();
         const attempt = await this.attempt(name, keys, owner, ttlMs, member, waitMs);
@@ -193,7 +198,13 @@ export class Semaphore {
   /** Gives a permit back (owner-checked), passing it on to the next waiter. */
   private async releasePermit(keys: SemaphoreKeys, owner: string): Promise<boolean> {
     const flag = publishFlag(await this.connection.shardedPubSub());
-    return this.connection.run(semaphoreReleaseScript, [keys.holders, keys.queue, keys.channel], [owner, this.limit, flag]);
+    const { released, grantedHere } = await this.connection.run(
+      semaphoreReleaseScript,
+      [keys.holders, keys.queue, keys.channel],
+      [owner, this.limit, flag, this.owners.instance],
+    );
+    for (const waiter of grantedHere) this.wakeups.deliver(keys.channel, waiter);
+    return released;
   }
 
   private backend(keys: SemaphoreKeys, ttlMs: number): LeaseBackend {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { randomId } from '../core/ids.js';
 import { assertInRange, assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
 
 /** Default share of a TTL assumed lost to clock-rate differences between client and Redis (as in Redlock). */
@@ -34,6 +35,24 @@ export function checkDriftFactor(value: unknown): void {
  */
 export function ownerId(): string {
   return randomUUID();
+}
+
+/**
+ * The owner ids of one waiting lock instance (FencedLock, Semaphore), `<instance>.<sequence>`:
+ * unique across processes through 128 random bits, cheap per acquisition, and they tell a
+ * release script which waiters are this instance's: those learn of a handoff from the reply,
+ * so nothing is published for them.
+ */
+export class OwnerIds {
+  /** The prefix every id of this instance starts with. */
+  readonly instance = `${randomId()}.`;
+  private sequence = 0;
+
+  /** A new owner id. */
+  next(): string {
+    this.sequence++;
+    return this.instance + this.sequence.toString(36);
+  }
 }
 
 /** Defaults shared by the locks that wait (FencedLock, Semaphore), validated. */

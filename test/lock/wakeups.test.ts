@@ -42,18 +42,40 @@ async function contenders(kind: Kind) {
   const holder = await make(holderSide).acquire('fax-line');
   const waiting = make(waiterSide).acquire('fax-line');
   await queued(waiterSide, waiterSide.keys('lock').key('fax-line', 'queue'));
-  return { waiterSide, holder, waiting };
+  return { waiterSide, holderSide, holder, waiting };
 }
 
 describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => {
   for (const kind of ['FencedLock', 'Semaphore'] as const) {
     it(`${kind}: a release in another instance wakes the waiter over pub/sub`, async () => {
-      const { holder, waiting } = await contenders(kind);
+      const { holderSide, holder, waiting } = await contenders(kind);
       const started = Date.now();
-      expect(await holder.release()).toBe(true);
+      const { result: released, byCommand } = await countCommands(holderSide, () => holder.release());
+      expect(released).toBe(true);
+      expect((byCommand.publish ?? 0) + (byCommand.spublish ?? 0)).toBe(1);
       const lease = await waiting;
       expect(Date.now() - started).toBeLessThan(5000);
       await lease.release();
+    });
+
+    it(`${kind}: a release hands over to a waiter of the same instance by its reply, publishing nothing`, async () => {
+      const connection = await testConnection();
+      const options = { ttlMs: 30_000, waitMs: 25_000, pollMs: POLL_MS };
+      const lock = kind === 'FencedLock' ? new FencedLock({ connection, ...options }) : new Semaphore({ connection, limit: 1, ...options });
+      const holder = await lock.acquire('fax-line');
+      const waiting = lock.acquire('fax-line');
+      await queued(connection, connection.keys('lock').key('fax-line', 'queue'));
+      const started = Date.now();
+      const { result: lease, byCommand } = await countCommands(connection, async () => {
+        expect(await holder.release()).toBe(true);
+        return waiting;
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(byCommand.publish ?? 0).toBe(0);
+      expect(byCommand.spublish ?? 0).toBe(0);
+      // Handed over, not taken by a poll: the waiter holds it without having asked again.
+      expect(byCommand.evalsha).toBe(1);
+      expect(await lease.release()).toBe(true);
     });
 
     it(`${kind}: a handoff announced while the waiter's pub/sub connection was down is picked up once it is back`, async () => {
@@ -76,61 +98,65 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
     });
   }
 
-  it("FencedLock: a resource's channel stays subscribed for a while after its last waiter, then is dropped", async () => {
-    const connection = await testConnection();
-    const locks = new FencedLock({ connection, ttlMs: 30_000, waitMs: 10_000, pollMs: POLL_MS });
-    const channel = connection.keys('lock').key('infusion-pump', 'grants');
-    const queue = connection.keys('lock').key('infusion-pump', 'queue');
-    // Asked of every node on a cluster: a client may route PUBSUB, which names no key, to any node.
-    const subscribers = async () => {
-      if (!(await connection.shardedPubSub())) {
-        const reply = (await connection.send(['PUBSUB', 'NUMSUB', channel], channel)) as unknown[];
-        return Number(reply[1]);
-      }
-      let total = 0;
-      for (const node of topology().clusterNodes) {
-        const client = new Redis(`redis://${node}`);
-        try {
-          total += Number(((await client.call('PUBSUB', 'SHARDNUMSUB', channel)) as unknown[])[1]);
-        } finally {
-          client.disconnect();
+  for (const kind of ['FencedLock', 'Semaphore'] as const) {
+    it(`${kind}: a channel stays subscribed for a while after its last waiter, then is dropped`, async () => {
+      const connection = await testConnection();
+      const options = { ttlMs: 30_000, waitMs: 10_000, pollMs: POLL_MS };
+      const locks =
+        kind === 'FencedLock' ? new FencedLock({ connection, ...options }) : new Semaphore({ connection, limit: 1, ...options });
+      const channel = connection.keys('lock').key('infusion-pump', 'grants');
+      const queue = connection.keys('lock').key('infusion-pump', 'queue');
+      // Asked of every node on a cluster: a client may route PUBSUB, which names no key, to any node.
+      const subscribers = async () => {
+        if (!(await connection.shardedPubSub())) {
+          const reply = (await connection.send(['PUBSUB', 'NUMSUB', channel], channel)) as unknown[];
+          return Number(reply[1]);
         }
-      }
-      return total;
-    };
-    // A waiter subscribes, is handed the lock and stops listening.
-    const holder = await locks.acquire('infusion-pump');
-    const first = locks.acquire('infusion-pump');
-    await queued(connection, queue);
-    expect(await subscribers()).toBe(1);
-    await holder.release();
-    const firstLease = await first;
-    // Within the linger the subscription is kept, and the next waiter queues on its first call.
-    expect(await subscribers()).toBe(1);
-    // (The waiting acquire goes out wrapped: an async function returning it would wait for the grant.)
-    const { result: second, byCommand } = await countCommands(connection, async () => {
-      const waiting = locks.acquire('infusion-pump');
+        let total = 0;
+        for (const node of topology().clusterNodes) {
+          const client = new Redis(`redis://${node}`);
+          try {
+            total += Number(((await client.call('PUBSUB', 'SHARDNUMSUB', channel)) as unknown[])[1]);
+          } finally {
+            client.disconnect();
+          }
+        }
+        return total;
+      };
+      // A waiter subscribes, is handed the lock and stops listening.
+      const holder = await locks.acquire('infusion-pump');
+      const first = locks.acquire('infusion-pump');
       await queued(connection, queue);
-      return { waiting };
+      expect(await subscribers()).toBe(1);
+      await holder.release();
+      const firstLease = await first;
+      // Within the linger the subscription is kept, and the next waiter queues on its first call.
+      expect(await subscribers()).toBe(1);
+      // (The waiting acquire goes out wrapped: an async function returning it would wait for the grant.)
+      const { result: second, byCommand } = await countCommands(connection, async () => {
+        const waiting = locks.acquire('infusion-pump');
+        await queued(connection, queue);
+        return { waiting };
+      });
+      expect(byCommand.evalsha).toBe(1);
+      expect(byCommand.subscribe ?? byCommand.ssubscribe).toBeUndefined();
+      await firstLease.release();
+      await (await second.waiting).release();
+      // Nobody waits any more: dropped once the linger (2 s) has passed.
+      expect(await subscribers()).toBe(1);
+      await vi.waitFor(async () => expect(await subscribers()).toBe(0), { timeout: 5000, interval: 100 });
+      // Then a waiter tries once without queueing first, as on a resource nobody contends.
+      const holderAgain = await locks.acquire('infusion-pump');
+      const { result: third, byCommand: after } = await countCommands(connection, async () => {
+        const waiting = locks.acquire('infusion-pump');
+        await queued(connection, queue);
+        return { waiting };
+      });
+      expect(after.evalsha).toBe(2);
+      await holderAgain.release();
+      await (await third.waiting).release();
     });
-    expect(byCommand.evalsha).toBe(1);
-    expect(byCommand.subscribe ?? byCommand.ssubscribe).toBeUndefined();
-    await firstLease.release();
-    await (await second.waiting).release();
-    // Nobody waits any more: dropped once the linger (2 s) has passed.
-    expect(await subscribers()).toBe(1);
-    await vi.waitFor(async () => expect(await subscribers()).toBe(0), { timeout: 5000, interval: 100 });
-    // Then a waiter tries once without queueing first, as on a resource nobody contends.
-    const holderAgain = await locks.acquire('infusion-pump');
-    const { result: third, byCommand: after } = await countCommands(connection, async () => {
-      const waiting = locks.acquire('infusion-pump');
-      await queued(connection, queue);
-      return { waiting };
-    });
-    expect(after.evalsha).toBe(2);
-    await holderAgain.release();
-    await (await third.waiting).release();
-  });
+  }
 
   // Only where the waiter's subscriber can be held down (see instances()): elsewhere it is back
   // at once and its re-check finds the handoff before the waiter gives up.

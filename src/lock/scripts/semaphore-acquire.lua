@@ -26,7 +26,7 @@ local function call(k, a, res, now_ms, now_us)
   end
   -- Free permits go to earlier waiters first; the caller takes one only if one is left after them.
   if count < limit and redis.call('EXISTS', queue) == 1 then
-    count = grant_waiters(holders, queue, channel, ARGV[a + 6], limit, count, now_ms, now_us, member)
+    count = grant_waiters(holders, queue, channel, ARGV[a + 6], limit, count, now_ms, now_us, member, '', nil)
   end
   if count < limit then
     redis.call('ZADD', holders, now_ms + ttl, owner)
