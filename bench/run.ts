@@ -172,3 +172,10 @@ const table = [lines.join('\n'), ...sections].join('\n\n');
 console.log(table);
 const header = `# Benchmark results\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} cores, a local redis-server over loopback, ${durationMs} ms per case after a 300 ms warm-up; cases compared side by side run in ${rounds} alternating rounds (order rotated each round) and report the median round's ops/s. Suites: ${files.map((f) => f.replace('.bench.ts', '')).join(', ')}; the run took ${Math.round((performance.now() - startedAt) / 60_000)} min. Timings on a shared machine are noisy: compare ratios within one run.\n\n`;
 if (only.length === 0) writeFileSync(join(here, 'RESULTS.md'), `${header}${table}\n`);
+
+// A peer library that leaves a socket or timer open would keep the process alive once the
+// results are written: name what is left, then exit (the timer itself holds nothing open).
+setTimeout(() => {
+  console.error(`bench: still open 5 s after the run, closed by exiting: ${process.getActiveResourcesInfo().join(', ')}`);
+  process.exit(0);
+}, 5000).unref();
