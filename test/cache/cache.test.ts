@@ -59,6 +59,7 @@ describe(`Cache on ${target} via ${driver}`, () => {
     await cache.wrap('b', async () => 2, { tags: ['y'] });
     await cache.wrap('c', async () => 3);
     await cache.mset([{ key: 'd', value: 4 }]);
+    await cache.settled(); // the misses' stores, which the wraps did not wait for
     let seen = 0;
     for await (const batch of connection.scan(connection.keys('cache').pattern())) {
       for (const key of batch) {

@@ -42,6 +42,7 @@ describe(`Cache loader context on ${target} via ${driver}`, () => {
     };
     expect(await cache.wrap('slots:today', slots(0))).toEqual({ slots: 0 });
     expect(await cache.wrap('slots:tomorrow', slots(12), { tags: ['slots'] })).toEqual({ slots: 12 });
+    await cache.settled(); // the stores, which the wraps did not wait for
     // The chosen TTL plus the grace period, whatever the call's ttlMs.
     const today = await pttl(connection, keysOf(connection, 'slots:today').entry);
     const tomorrow = await pttl(connection, keysOf(connection, 'slots:tomorrow').entry);
@@ -58,6 +59,7 @@ describe(`Cache loader context on ${target} via ${driver}`, () => {
       setTtl(700);
       return null;
     });
+    await cache.settled();
     const negative = await pttl(connection, keysOf(connection, 'patient:none').entry);
     expect(negative).toBeGreaterThan(0);
     expect(negative).toBeLessThanOrEqual(700);
@@ -183,6 +185,7 @@ describe(`Cache loader context on ${target} via ${driver}`, () => {
       }),
     ).toBe('ok');
     expect(signal?.aborted).toBe(false);
+    await cache.settled(); // the miss's store, so no part of it lands in the count
     // A hit never calls the loader: still one GET.
     const { byCommand } = await countCommands(connection, () => cache.wrap('patient', () => 'unused'));
     expect(byCommand).toEqual({ get: 1 });
