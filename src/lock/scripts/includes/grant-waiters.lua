@@ -15,9 +15,13 @@
 --- @include "core/lua/publish.lua"
 local function grant_waiters(holders, queue, channel, flag, limit, count, now_ms, now_us, stop_at, instance, local_owners)
   while count < limit do
-    local head = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
-    if #head == 0 or head[1] == stop_at then return count end
-    redis.call('ZREM', queue, head[1])
+    local head = redis.call('ZPOPMIN', queue)
+    if #head == 0 then return count end
+    if head[1] == stop_at then
+      -- Put back with its score: the same place in the queue.
+      redis.call('ZADD', queue, head[2], head[1])
+      return count
+    end
     local ttl, wait, owner = string.match(head[1], '^(%d+)|(%d+)|(.+)$')
     -- A waiter whose wait limit has passed has given up: skip it rather than hold a permit for it.
     if tonumber(head[2]) + tonumber(wait) * 1000 > now_us then
