@@ -64,6 +64,7 @@ export function httpGate<Req, L>(
   const status = options.statusCode ?? 429;
   const bodyOf = options.body ?? ((r: RateLimitResult) => ({ error: 'Too Many Requests', retryAfterMs: r.retryAfterMs }));
   const headersOnAllowed = options.headersOnAllowed ?? true;
+  // Stryker disable next-line StringLiteral: equivalent, rateLimitHeaders sends draft-6 headers for every value but 'draft-8'
   const standard = options.standardHeaders ?? 'draft-6';
   const headerOptions = standard === false ? undefined : { standardHeaders: standard, name: limiter.name };
 
@@ -77,9 +78,11 @@ export function httpGate<Req, L>(
     if (identity === undefined) return undefined;
     const limits = options.limits ? await options.limits(req) : undefined;
     let check: CheckOptions<L> | undefined;
+    // Stryker disable next-line ConditionalExpression: equivalent, check() treats no options like {} (cost 1, the configured limits)
     if (options.cost || limits !== undefined) {
       check = {};
       if (options.cost) check.cost = options.cost(req);
+      // Stryker disable next-line ConditionalExpression: equivalent, check() treats limits: undefined like no limits option (the configured ones)
       if (limits !== undefined) check.limits = limits;
     }
     const result = await limiter.check(identity, check);

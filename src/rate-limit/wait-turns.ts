@@ -38,6 +38,7 @@ export class WaitTurns {
 
 // Resolves true when `promise` settles within `ms`, false after `ms`; rejects when `signal` aborts.
 function waitFor(promise: Promise<void>, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  // Stryker disable next-line ConditionalExpression: equivalent, RateLimiter.waitFor throws for an aborted signal and reaches this synchronously, so the signal is never aborted here
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const settle = (fn: () => void) => {
@@ -45,8 +46,11 @@ function waitFor(promise: Promise<void>, ms: number, signal: AbortSignal | undef
       signal?.removeEventListener('abort', onAbort);
       fn();
     };
+    // Stryker disable next-line OptionalChaining: equivalent, onAbort is only ever added as a listener of signal, so signal is defined when it runs
     const onAbort = () => settle(() => reject(signal?.reason));
+    // Stryker disable next-line BooleanLiteral: equivalent, the timer fires at the deadline, so a ready turn also makes one check and returns its answer (a wait would end past the deadline)
     const timer = setTimeout(() => settle(() => resolve(false)), ms);
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: equivalent, settle() removes the listener on every path and a signal fires 'abort' at most once
     signal?.addEventListener('abort', onAbort, { once: true });
     promise.then(() => settle(() => resolve(true)));
   });

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -6,6 +7,7 @@ import { ValidationError } from '../../src/index.js';
 import { FixedWindowLimiter, rateLimitHeaders, rateLimitMiddleware, TokenBucketLimiter } from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 import { waitForPhase } from './algorithms.js';
 
 async function hammer(base: string, n: number, headers: Record<string, string> = {}): Promise<Response[]> {
@@ -174,5 +176,87 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
       'RateLimit-Policy': '"a \\"b\\" \\\\ _";q=10;w=60',
     });
     expect(rateLimitHeaders({ ...result, allowed: true }, { standardHeaders: 'draft-8' }).RateLimit).toBe('"default";r=0;t=2');
+  });
+
+  it('with standardHeaders false sends no RateLimit headers, but still Retry-After on a rejection', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    const app = express();
+    app.use(rateLimitMiddleware(limiter, { key: () => 'k', standardHeaders: false }));
+    app.get('/hello', (_req, res) => {
+      res.send('hi');
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const [ok, limited] = await hammer(base, 2);
+    expect(ok?.status).toBe(200);
+    expect(limited?.status).toBe(429);
+    for (const response of [ok, limited]) {
+      const names = [...(response as Response).headers.keys()];
+      expect(names.filter((n) => n.startsWith('ratelimit'))).toEqual([]);
+    }
+    expect(ok?.headers.get('retry-after')).toBeNull();
+    const retry = Number(limited?.headers.get('retry-after'));
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(60);
+  });
+
+  it('on a plain node:http server keys by the socket address, sets headers and answers a rejection as JSON without calling next', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 2, windowMs: 60_000 });
+    const middleware = rateLimitMiddleware(limiter);
+    let handled = 0;
+    const errors: unknown[] = [];
+    // No framework: the request has no `ip`, the response no `header()` or `code()`.
+    const server = createServer((req, res) => {
+      middleware(req, res, (err?: unknown) => {
+        if (err) {
+          errors.push(err);
+          res.statusCode = 500;
+          res.end();
+          return;
+        }
+        handled++;
+        res.end('hi');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const responses = await hammer(base, 3);
+    expect(errors).toEqual([]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(handled).toBe(2);
+    expect(responses[0]?.headers.get('ratelimit-remaining')).toBe('1');
+    const limited = responses[2] as Response;
+    expect(limited.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await limited.json()).toMatchObject({ error: 'Too Many Requests' });
+    // Every request came from 127.0.0.1: that address is the identity that was counted.
+    expect((await limiter.peek('127.0.0.1')).remaining).toBe(0);
+  });
+
+  it('rejects a request whose client address is empty, saying the address is missing', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    const bare = rateLimitMiddleware(limiter);
+    const run = (ip: string) =>
+      new Promise((resolve, reject) => bare({ ip } as never, {}, (err?: unknown) => (err ? reject(err) : resolve(undefined))));
+    await expectInvalid(() => run(''), 'identity', /no client address/);
+  });
+
+  it('lists every limit in a draft-6 RateLimit-Policy, and rounds a long Retry-After up', () => {
+    const status = { limit: 10, remaining: 0, resetMs: 2500, retryAfterMs: 2500, windowMs: 60_000 };
+    const result = {
+      ...status,
+      allowed: false,
+      source: 'redis' as const,
+      limits: [status, { limit: 1000, remaining: 5, resetMs: 10_000, retryAfterMs: 0, windowMs: 3_600_000 }],
+    };
+    const headers = rateLimitHeaders(result);
+    expect(headers['RateLimit-Policy']).toBe('10;w=60, 1000;w=3600');
+    expect(headers['Retry-After']).toBe('3');
   });
 });

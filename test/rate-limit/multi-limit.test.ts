@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { FixedWindowLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { algorithms, rateLimitKeys } from './algorithms.js';
+import { algorithms, rateLimitKeys, waitForPhase } from './algorithms.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -69,5 +70,50 @@ describe.each(algorithms)(`$name with several limits on ${target} via ${driver}`
     const results = await Promise.all(Array.from({ length: 1000 }, () => both.check('crowd')));
     expect(results.filter((r) => r.allowed)).toHaveLength(100);
     expect((await both.peek('crowd')).limits.map((l) => l.remaining)).toEqual([0, 50]);
+  });
+});
+
+describe(`rate-limit result of several limits on ${target} via ${driver}`, () => {
+  it('between limits with as many units left, speaks of the one that is full again last, whatever their order', async () => {
+    const connection = await testConnection();
+    const perMinute = { capacity: 5, refillRate: 5, refillIntervalMs: MINUTE };
+    const perSecond = { capacity: 5, refillRate: 5, refillIntervalMs: 1000 };
+    for (const limits of [
+      [perMinute, perSecond],
+      [perSecond, perMinute],
+    ]) {
+      const bucket = new TokenBucketLimiter({ connection, name: `order-${limits[0]?.refillIntervalMs}`, limits });
+      const result = await bucket.check('client');
+      expect(result.limits.map((l) => l.remaining)).toEqual([4, 4]);
+      expect(result.windowMs).toBe(MINUTE);
+      expect(result.resetMs).toBeGreaterThan(1000); // a token every 12 s
+    }
+  });
+
+  it('between limits tied on units left and reset, or on the wait of a rejection, speaks of the first configured', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({
+      connection,
+      limits: [
+        { limit: 5, windowMs: 2000 },
+        { limit: 6, windowMs: 4000 },
+      ],
+    });
+    // Windows are aligned on Redis's clock: one request early in a 4 s window, the next in its
+    // second half, where the new 2 s window ends with it; each 1.8 s before a boundary.
+    await waitForPhase(connection, 4000, 0.05);
+    await limiter.check('client');
+    await waitForPhase(connection, 4000, 0.55);
+    const tied = await limiter.check('client');
+    expect(tied.limits.map((l) => [l.remaining, l.resetMs])).toEqual([
+      [4, tied.limits[0]?.resetMs],
+      [4, tied.limits[0]?.resetMs],
+    ]);
+    expect([tied.limit, tied.windowMs]).toEqual([5, 2000]);
+    expect((await limiter.check('client', { cost: 4 })).allowed).toBe(true);
+    const rejected = await limiter.check('client');
+    expect(rejected.allowed).toBe(false);
+    expect(rejected.limits[1]?.retryAfterMs).toBe(rejected.limits[0]?.retryAfterMs);
+    expect([rejected.limit, rejected.windowMs]).toEqual([5, 2000]);
   });
 });

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import {
@@ -199,6 +200,52 @@ describe(`rate-limit waitFor on ${target} via ${driver}`, () => {
     const settled = await Promise.all(waiters);
     expect((settled[1] as Error).message).toBe('caller gave up');
     expect(order).toEqual([0, 2, 3]);
+  });
+
+  it('a waiter queued behind a long wait leaves at once on abort or at its own maxWaitMs, and lets go of its signal', async () => {
+    const connection = await testConnection();
+    const slow = new GcraLimiter({ connection, name: 'slow', limit: 1, periodMs: 3000, burst: 1 });
+    await slow.check('id');
+    const started = performance.now();
+    // The first waiter holds the identity's turn until the next slot, about 3 s away.
+    const first = slow.waitFor('id', { maxWaitMs: 6000 });
+    const controller = new AbortController();
+    const aborted = slow.waitFor('id', { maxWaitMs: 6000, signal: controller.signal }).then(
+      () => 'resolved',
+      (e: unknown) => [(e as Error).message, performance.now() - started],
+    );
+    const kept = new AbortController();
+    const impatient = slow.waitFor('id', { maxWaitMs: 200, signal: kept.signal }).then((r) => [r.allowed, performance.now() - started]);
+    setTimeout(() => controller.abort(new Error('caller gave up')), 100);
+    const [reason, abortedAfter] = (await aborted) as [string, number];
+    expect(reason).toBe('caller gave up');
+    expect(abortedAfter).toBeLessThan(1500);
+    const [allowed, impatientAfter] = await impatient;
+    expect(allowed).toBe(false);
+    expect(impatientAfter).toBeLessThan(1500);
+    // A signal that outlives the call (one per user session, say) must not collect listeners.
+    expect(getEventListeners(kept.signal, 'abort')).toEqual([]);
+    expect((await first).allowed).toBe(true);
+  });
+
+  it('keeps a later waiter behind an earlier one that is still waiting for a larger cost', async () => {
+    const connection = await testConnection();
+    // One token every 400 ms, three at most.
+    const bucket = new TokenBucketLimiter({ connection, name: 'fifo-cost', capacity: 3, refillRate: 1, refillIntervalMs: 400 });
+    await bucket.check('id', { cost: 3 });
+    const order: string[] = [];
+    const wait = (who: string, cost: number) =>
+      bucket.waitFor('id', { cost, maxWaitMs: 8000 }).then((r) => {
+        if (r.allowed) order.push(who);
+      });
+    const small = wait('small', 1);
+    const large = wait('large', 3);
+    await small;
+    // Arrives while the large one waits for its three tokens: one token would come sooner,
+    // but taking it would push the earlier waiter back again.
+    const later = wait('later', 1);
+    await Promise.all([large, later]);
+    expect(order).toEqual(['small', 'large', 'later']);
   });
 
   it('answers listed identities at once, and validates before waiting or sending', async () => {

@@ -3,6 +3,7 @@ import { ValidationError } from '../../src/index.js';
 import { FixedWindowLimiter, GcraLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 import { algorithms } from './algorithms.js';
 
 const BAD_NUMBERS = [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number];
@@ -90,5 +91,31 @@ describe(`rate-limit validation on ${target} via ${driver}`, () => {
     expect(third.allowed).toBe(false);
     expect(third.retryAfterMs).toBeGreaterThan(900); // one per second once the burst is spent
     expect(third.retryAfterMs).toBeLessThanOrEqual(1000);
+  });
+
+  it('names the field of each bad limit option, and says so when a limit is not an object at all', async () => {
+    const connection = await testConnection();
+    const makers = {
+      gcra: (limits: unknown[]) => new GcraLimiter({ connection, limits: limits as never }),
+      bucket: (limits: unknown[]) => new TokenBucketLimiter({ connection, limits: limits as never }),
+      window: (limits: unknown[]) => new FixedWindowLimiter({ connection, limits: limits as never }),
+    };
+    const first = { gcra: 'limits[0].limit', bucket: 'limits[0].capacity', window: 'limits[0].limit' };
+    for (const [kind, make] of Object.entries(makers) as [keyof typeof makers, (l: unknown[]) => unknown][]) {
+      // A number or a string would otherwise fail as a missing field, hiding the real mistake.
+      for (const bad of [null, undefined, 5, 'ten']) await expectInvalid(() => make([bad]), first[kind], /object/);
+    }
+    await expectInvalid(() => new GcraLimiter({ connection, limit: 10, periodMs: 0 }), 'periodMs');
+    await expectInvalid(() => new TokenBucketLimiter({ connection, capacity: 0, refillRate: 1 }), 'capacity');
+    await expectInvalid(
+      () => new TokenBucketLimiter({ connection, capacity: 10, refillRate: 1, refillIntervalMs: -5 }),
+      'refillIntervalMs',
+    );
+    await expectInvalid(
+      () => new FixedWindowLimiter({ connection, limit: 1, windowMs: 1000, allowList: 'admin' as never }),
+      'allowList',
+      /array or Set/,
+    );
+    await expectInvalid(() => new FixedWindowLimiter({ connection, limit: 1, windowMs: 1000, denyList: ['ok', ''] }), 'denyList[]');
   });
 });

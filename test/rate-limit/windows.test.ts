@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   FixedWindowLimiter,
+  GcraLimiter,
   type RateLimitResult,
   SlidingWindowCounterLimiter,
   SlidingWindowLogLimiter,
@@ -152,5 +153,25 @@ describe(`window behaviour on ${target} via ${driver}`, () => {
     const ttl = Number(await connection.send(['PTTL', key], key));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(1000);
+  });
+
+  it('GCRA keeps each limit of an identity under its own stored key, expiring once the burst is back', async () => {
+    const connection = await testConnection();
+    const gcra = new GcraLimiter({
+      connection,
+      name: 'sms',
+      limits: [
+        { limit: 2, periodMs: 1000 },
+        { limit: 10, periodMs: 60_000 },
+      ],
+    });
+    await gcra.check('client');
+    // The key names are stored state: other processes and later versions must find the same ones.
+    for (const [i, periodMs] of [1000, 60_000].entries()) {
+      const key = connection.keys('rate-limit').key('client', 'sms', `gcra${i}`);
+      const ttl = Number(await connection.send(['PTTL', key], key));
+      expect(ttl, key).toBeGreaterThan(0);
+      expect(ttl, key).toBeLessThanOrEqual(periodMs);
+    }
   });
 });
