@@ -110,6 +110,95 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
     }
   });
 
+  it('during an outage, a peek or a rejected check takes nothing, a penalty takes past the share; durations count from the first unit', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
+    try {
+      const api = new FixedWindowLimiter({
+        connection,
+        limit: 10,
+        windowMs: 60_000,
+        outagePolicy: { insurance: { share: 0.5, probeIntervalMs: 60_000 } },
+        timeoutMs: 300,
+      });
+      await api.check('warm');
+      await server.stop();
+      const fresh = await api.peek('p');
+      expect(fresh).toMatchObject({ allowed: true, source: 'insurance', limit: 5, remaining: 5, resetMs: 0, retryAfterMs: 0 });
+      expect(fresh.limits[0]).toMatchObject({ remaining: 5, resetMs: 0 });
+      const taken = await api.check('p', { cost: 2 });
+      expect(taken).toMatchObject({ allowed: true, remaining: 3 });
+      // The in-process window starts at the first unit: its whole length is left, no more.
+      expect(taken.resetMs).toBeGreaterThan(50_000);
+      expect(taken.resetMs).toBeLessThanOrEqual(60_000);
+      expect((await api.peek('p')).remaining).toBe(3);
+      const rejected = await api.check('p', { cost: 4 });
+      expect(rejected).toMatchObject({ allowed: false, remaining: 3 });
+      expect(rejected.retryAfterMs).toBeGreaterThan(50_000);
+      expect(rejected.retryAfterMs).toBeLessThanOrEqual(60_000);
+      expect((await api.check('p', { cost: 3 })).remaining).toBe(0);
+      // A penalty is forced like the script forces it: 7 used of 5, so a reward of 2 leaves none.
+      expect((await api.penalty('p', 2)).remaining).toBe(0);
+      expect((await api.reward('p', 2)).remaining).toBe(0);
+      expect((await api.reward('p', 1)).remaining).toBe(1);
+    } finally {
+      close();
+    }
+  });
+
+  it('a window of the in-process limiter ends after its period while the outage goes on', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
+    try {
+      const api = new FixedWindowLimiter({
+        connection,
+        limit: 2,
+        windowMs: 1000,
+        outagePolicy: { insurance: { share: 0.5, probeIntervalMs: 60_000 } },
+        timeoutMs: 300,
+      });
+      await api.check('warm');
+      await server.stop();
+      expect(await api.check('p')).toMatchObject({ allowed: true, source: 'insurance', remaining: 0 });
+      const rejected = await api.check('p');
+      expect(rejected).toMatchObject({ allowed: false, source: 'insurance' });
+      expect(rejected.retryAfterMs).toBeLessThanOrEqual(1000);
+      await new Promise((r) => setTimeout(r, rejected.retryAfterMs + 100));
+      expect(await api.check('p')).toMatchObject({ allowed: true, source: 'insurance', remaining: 0 });
+    } finally {
+      close();
+    }
+  });
+
+  it('each outage starts with fresh in-process counts: what the last one took is forgotten once Redis answers', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
+    try {
+      const api = new FixedWindowLimiter({
+        connection,
+        limit: 100,
+        windowMs: 60_000,
+        outagePolicy: { insurance: { share: 0.01, probeIntervalMs: 200 } },
+        timeoutMs: 300,
+      });
+      expect((await api.check('u')).source).toBe('redis');
+      server.pause();
+      expect(await api.check('u')).toMatchObject({ allowed: true, source: 'insurance' });
+      expect(await api.check('u')).toMatchObject({ allowed: false, source: 'insurance' });
+      server.resume();
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await api.check('u')).toMatchObject({ allowed: true, source: 'redis' });
+      server.pause();
+      expect(await api.check('u')).toMatchObject({ allowed: true, source: 'insurance' });
+    } finally {
+      server.resume();
+      close();
+    }
+  });
+
   it('validates the policy when the limiter is made; a share of exactly 1 (the maximum) is accepted', async () => {
     const connection = await testConnection();
     const make = (insurance: unknown) =>
@@ -120,6 +209,13 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
     expect(() => make({ share: 0.5, probeIntervalMs: 0 })).toThrow(/probeIntervalMs/);
     expect(() => make({ share: 0.5, maxEntries: 1.5 })).toThrow(/maxEntries/);
     expect(() => make(undefined)).toThrow(ValidationError);
+    // null is typeof 'object', and a bare number has no share: both are named as the policy itself.
+    for (const insurance of [null, 0.5]) {
+      expect(() => make(insurance), String(insurance)).toThrow(
+        expect.objectContaining({ field: 'outagePolicy.insurance', message: 'outagePolicy.insurance: must be an object' }),
+      );
+    }
+    expect(() => make({ share: 2 })).toThrow(expect.objectContaining({ field: 'outagePolicy.insurance.share' }));
     expect(() => make({ share: 1 })).not.toThrow();
     expect(() => new FixedWindowLimiter({ connection, limit: 1, windowMs: 1, outagePolicy: 'maybe' as never })).toThrow(/insurance/);
   });

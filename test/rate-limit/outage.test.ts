@@ -7,7 +7,7 @@ import {
   type RedisPatternsError,
   RedisUnavailableError,
 } from '../../src/index.js';
-import { FixedWindowLimiter, type OutagePolicy, TokenBucketLimiter } from '../../src/rate-limit/index.js';
+import { FixedWindowLimiter, type OutagePolicy, SlidingWindowLogLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -114,6 +114,56 @@ describe(`rate-limit block cache on ${target} via ${driver}`, () => {
     const later = await countCommands(connection, () => bucket.check('spammer'));
     expect(later.byCommand.evalsha).toBe(1);
     expect(later.result).toMatchObject({ allowed: true, source: 'redis' });
+  });
+
+  it('a cached rejection keeps the durations Redis gave, for every limit, aged by the time since', async () => {
+    const connection = await testConnection();
+    // A sliding log, not a fixed window: its waits start at the hit, not at a clock boundary.
+    const api = new SlidingWindowLogLimiter({
+      connection,
+      name: 'aged',
+      limits: [
+        { limit: 1, windowMs: 60_000 },
+        { limit: 5, windowMs: 120_000 },
+      ],
+      blockCache: true,
+    });
+    await api.check('x');
+    const started = performance.now();
+    const first = await api.check('x');
+    expect(first).toMatchObject({ allowed: false, source: 'redis' });
+    await new Promise((r) => setTimeout(r, 50));
+    const cached = await api.check('x');
+    // The cache ages the durations by at most the time between the two calls, however long that took.
+    const between = Math.ceil(performance.now() - started);
+    expect(cached.source).toBe('block-cache');
+    expect(cached.retryAfterMs).toBeGreaterThanOrEqual(first.retryAfterMs - between);
+    expect(cached.retryAfterMs).toBeLessThan(first.retryAfterMs);
+    expect(cached.limits[0]?.retryAfterMs).toBeGreaterThanOrEqual((first.limits[0]?.retryAfterMs ?? 0) - between);
+    expect(cached.limits).toHaveLength(2);
+    expect(cached.limits[0]).toMatchObject({ limit: 1, remaining: 0, windowMs: 60_000 });
+    expect(cached.limits[0]?.retryAfterMs).toBeGreaterThan(50_000);
+    expect(cached.limits[0]?.resetMs).toBeGreaterThan(50_000);
+    expect(cached.limits[1]).toMatchObject({ limit: 5, remaining: 4, retryAfterMs: 0, windowMs: 120_000 });
+    expect(cached.limits[1]?.resetMs).toBeGreaterThan(110_000);
+  });
+
+  it('keeps maxEntries rejections: the one past them pushes out the oldest, which asks Redis again', async () => {
+    const connection = await testConnection();
+    const api = new FixedWindowLimiter({ connection, name: 'bounded', limit: 1, windowMs: 60_000, blockCache: { maxEntries: 2 } });
+    const block = async (identity: string) => {
+      await api.check(identity);
+      expect((await api.check(identity)).source).toBe('redis');
+    };
+    const sent = async (identity: string) => (await countCommands(connection, () => api.check(identity))).byCommand.evalsha ?? 0;
+    await block('a');
+    await block('b');
+    expect(await sent('a')).toBe(0);
+    expect(await sent('b')).toBe(0);
+    await block('c');
+    expect(await sent('c')).toBe(0);
+    expect(await sent('b')).toBe(0);
+    expect(await sent('a')).toBe(1);
   });
 
   it('throws error replies that mean a bug (WRONGTYPE) whatever the policy; algorithms sharing a name never share keys', async () => {
