@@ -40,4 +40,63 @@ describe('stableKey', () => {
     const shared = { x: 1 };
     expect(stableKey({ p: shared, q: shared })).toBe('{"p":{"x":1},"q":{"x":1}}');
   });
+
+  it('writes each kind of value in its own exact form', () => {
+    expect(stableKey(true)).toBe('true');
+    expect(stableKey(false)).toBe('false');
+    expect(stableKey(12n)).toBe('12n');
+    expect(stableKey(undefined)).toBe('undefined');
+    expect(stableKey([undefined])).toBe('[undefined]');
+    expect(stableKey(null)).toBe('null');
+    expect(stableKey(Symbol('gt'))).toBe('@gt');
+    expect(stableKey(Symbol())).toBe('@');
+    expect(stableKey(function finder() {})).toBe('fn:finder');
+    expect(stableKey(new Date(0))).toBe('D1970-01-01T00:00:00.000Z');
+    expect(stableKey(new Date(Number.NaN))).toBe('Dinvalid');
+  });
+
+  it('writes Maps and Sets by their sorted items, told apart from arrays and each other', () => {
+    expect(stableKey(new Set([2, 1]))).toBe('S[1,2]');
+    expect(stableKey(new Set([1, 2]))).toBe(stableKey(new Set([2, 1])));
+    expect(
+      stableKey(
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    ).toBe('M[["a",1],["b",2]]');
+    expect(stableKey({ s: new Set(['x']) })).not.toBe(stableKey({ s: new Map([['x', 1]]) }));
+  });
+
+  it('orders symbol keys by description and drops undefined ones', () => {
+    const a = { [Symbol('b')]: 2, [Symbol('a')]: 1, [Symbol('c')]: undefined };
+    const b = { [Symbol('a')]: 1, [Symbol('b')]: 2 };
+    expect(stableKey(a)).toBe('{@a:1,@b:2}');
+    expect(stableKey(b)).toBe('{@a:1,@b:2}');
+    // Same description twice: the comparator returns 0, the order of insertion is kept.
+    expect(stableKey({ [Symbol('b')]: 1, [Symbol('a')]: 0, [Symbol('a')]: 2 })).toBe('{@a:0,@a:2,@b:1}');
+  });
+
+  it('hashes only encodings longer than maxLength, with a base64url SHA-256', () => {
+    const exact = stableKey('x'.repeat(8), { maxLength: 10 });
+    expect(exact).toBe(`"${'x'.repeat(8)}"`);
+    const over = stableKey('x'.repeat(9), { maxLength: 10 });
+    expect(over).toMatch(/^"x{9}"#[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('names the criteria and the cycle in its error', () => {
+    const a: Record<string, unknown> = {};
+    a.self = a;
+    const err = (() => {
+      try {
+        stableKey(a);
+      } catch (e) {
+        return e as ValidationError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err?.field).toBe('criteria');
+    expect(err?.message).toBe('criteria: contains a cycle');
+  });
 });
