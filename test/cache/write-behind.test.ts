@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Cache, type SetOptions, writeBehind } from '../../src/cache/index.js';
-import { type RedisConnection, RedisUnavailableError, ValidationError } from '../../src/index.js';
+import { type RedisConnection, RedisUnavailableError, type Serializer, ValidationError } from '../../src/index.js';
 import { type Job, StreamQueue, type Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 
 /** What the flusher writes: an absolute value with the version it was written at. */
 interface RowWrite {
@@ -211,5 +212,60 @@ describe(`writeBehind on ${target} via ${driver}`, () => {
     const result = await writeBehind(cache, queue, { key: 'p:9', value: 1, job: row('9', 'x', 1) });
     expect(result).toMatchObject({ queued: true, cached: false, stale: true });
     expect(await queue.counts()).toMatchObject({ waiting: 1 });
+  });
+
+  it('names the offending field of bad input', async () => {
+    const { cache, queue } = await setup();
+    const good = { key: 'p:1', value: { name: 'x' }, job: row('1', 'x', 1) };
+    const cases: [unknown, string][] = [
+      [{ ...good, key: '' }, 'key'],
+      [{ ...good, ttlMs: 0 }, 'ttlMs'],
+      [{ ...good, tags: 'providers' }, 'tags'],
+      [{ ...good, tags: [''] }, 'tags[]'],
+      [{ ...good, job: undefined }, 'job'],
+      [{ ...good, jobName: '' }, 'jobName'],
+      [{ ...good, jobId: '' }, 'jobId'],
+      [{ ...good, value: 10n }, 'value'],
+      [null, 'write'],
+      ['p:1', 'write'],
+    ];
+    for (const [write, field] of cases) await expectInvalid(() => writeBehind(cache, queue, write as typeof good), field);
+    await expectInvalid(() => writeBehind(cache, {} as typeof queue, good), 'queue');
+    await expectInvalid(() => writeBehind(cache, undefined as unknown as typeof queue, good), 'queue');
+  });
+
+  it('hands the queue a jobId only when given one, and reports the given one when the queue returns no id', async () => {
+    const { cache } = await setup();
+    const calls: [string, unknown, object][] = [];
+    const queue = {
+      add: async (name: string, job: unknown, options: object) => {
+        calls.push([name, job, options]);
+        return undefined;
+      },
+    };
+    const plain = await writeBehind(cache, queue, { key: 'p:1', value: 'a', job: 'job-a' });
+    const named = await writeBehind(cache, queue, { key: 'p:2', value: 'b', job: 'job-b', jobId: 'req-9', jobName: 'rows' });
+    expect(calls).toEqual([
+      ['write-behind', 'job-a', {}],
+      ['rows', 'job-b', { jobId: 'req-9' }],
+    ]);
+    expect(Object.keys(calls[0]?.[2] ?? { missing: 1 })).toEqual([]);
+    expect(plain).toEqual({ queued: true, duplicate: false, jobId: undefined, cached: true, stale: false });
+    expect(named).toEqual({ queued: true, duplicate: false, jobId: 'req-9', cached: true, stale: false });
+  });
+
+  it('caches null and undefined values without asking the serializer', async () => {
+    const connection = await testConnection();
+    const serializer: Serializer = {
+      serialize: (value) => {
+        if (value === null || value === undefined) throw new Error('no nothing here');
+        return JSON.stringify(value);
+      },
+      deserialize: (text) => JSON.parse(text),
+    };
+    const cache = new Cache({ connection, ttlMs: 60_000, serializer });
+    const queue = { add: async () => ({ id: '1', added: true }) };
+    expect(await writeBehind(cache, queue, { key: 'p:1', value: null, job: 'j' })).toMatchObject({ cached: true });
+    expect(await writeBehind(cache, queue, { key: 'p:2', value: undefined, job: 'j' })).toMatchObject({ cached: true });
   });
 });
