@@ -68,6 +68,7 @@ export class RemoteTier {
 
   /** False during the back-off after an outage. */
   online(): boolean {
+    // Stryker disable next-line ConditionalExpression: equivalent, Date.now() >= 0 on any real clock
     return this.offlineUntil === 0 || Date.now() >= this.offlineUntil;
   }
 
@@ -150,6 +151,7 @@ export class RemoteTier {
   private settle<T>(promise: Promise<T>, deadline: Deadline, operation: CacheOperation, key: string | undefined): Promise<T> {
     const settled = promise.then(undefined, (err: unknown) => {
       const error = typed(err);
+      // Stryker disable next-line EqualityOperator: equivalent, a back-off of 0 ms ends at once (online() compares with >=)
       if (this.offlineBackoffMs > 0 && (error instanceof RedisUnavailableError || error instanceof CommandTimeoutError)) {
         this.offlineUntil = Date.now() + this.offlineBackoffMs;
       }
