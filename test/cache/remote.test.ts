@@ -23,7 +23,11 @@ describe(`Cache remote tier on ${target} via ${driver}`, () => {
   it("a loader slower than timeoutMs does not use up the call's time for Redis: the store still releases the guard", async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 300, lockTtlMs: 60_000 });
-    expect(await cache.wrap('slow', async () => (await sleep(900), 'loaded'))).toBe('loaded');
+    const slow = async () => {
+      await sleep(900);
+      return 'loaded';
+    };
+    expect(await cache.wrap('slow', slow)).toBe('loaded');
     await cache.settled();
     const reader = new Cache({ connection, ttlMs: 60_000 });
     expect(await reader.get('slow')).toBe('loaded');
