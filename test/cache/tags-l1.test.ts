@@ -215,6 +215,49 @@ describe(`Cache L1 tier on ${target} via ${driver}`, () => {
     await reader.close();
   });
 
+  it("an instance's own delete, invalidateTag and clear drop its L1 copies at once", async () => {
+    const { a } = await pair();
+    await a.set('x', 1);
+    await a.set('y', 2, { tags: ['grp'] });
+    await a.set('z', 3);
+    expect((await countCommands(a.connection, () => a.mget(['x', 'y', 'z']))).total).toBe(0);
+    await a.delete('x');
+    expect(await a.get('x')).toBeUndefined();
+    await a.invalidateTag('grp');
+    expect(await a.get('y')).toBeUndefined();
+    await a.clear();
+    expect(await a.get('z')).toBeUndefined();
+  });
+
+  /** Publishes `message` where the pair's caches listen, as another instance would. */
+  async function publish(connection: Cache['connection'], message: string): Promise<void> {
+    const channel = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).channels[0] as string;
+    const sharded = await connection.shardedPubSub();
+    await connection.send([sharded ? 'SPUBLISH' : 'PUBLISH', channel, message], channel);
+  }
+
+  it("another instance's key message drops only those keys; an unreadable one drops everything", async () => {
+    const { a, b } = await pair();
+    await a.set('x', 1);
+    await a.set('y', 2);
+    await b.mget(['x', 'y']);
+    await within(2000, async () => (await countCommands(b.connection, () => b.mget(['x', 'y']))).total === 0);
+    await a.delete('x');
+    await within(2000, async () => (await b.get('x')) === undefined);
+    expect((await countCommands(b.connection, () => b.get('y'))).total).toBe(0);
+    await publish(b.connection, 'someone|k|not json');
+    await within(2000, async () => (await countCommands(b.connection, () => b.get('y'))).total === 1);
+  });
+
+  it('a message of a kind it does not know drops nothing', async () => {
+    const { b } = await pair();
+    await b.set('y', 2);
+    expect((await countCommands(b.connection, () => b.get('y'))).total).toBe(0);
+    await publish(b.connection, 'someone|x|["y"]');
+    await sleep(500); // time for the message to arrive
+    expect((await countCommands(b.connection, () => b.get('y'))).total).toBe(0);
+  });
+
   it('L1 is bounded (LRU) and expires on its own TTL', async () => {
     const { a } = await pair(200);
     for (let i = 0; i < 150; i++) await a.set(`k${i}`, i);
