@@ -169,8 +169,34 @@ describe(`Cache loader context on ${target} via ${driver}`, () => {
     await cache.close();
     await sleep(50);
     expect(seen).toHaveLength(1);
-    expect(seen[0]?.reason).toMatchObject({ name: 'AbortError' });
+    expect(seen[0]?.reason).toMatchObject({ name: 'AbortError', message: 'The cache stopped waiting for this load' });
     expect(failures).toEqual([]);
+  });
+
+  it('the signal is one object however often it is read, and a first read after the timeout sees it aborted', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, loadTimeoutMs: 200 });
+    let early: AbortSignal | undefined;
+    const again = cache.wrap('twice', async (ctx) => {
+      early = ctx.signal;
+      expect(ctx.signal).toBe(early);
+      await sleep(2000);
+      return 'late';
+    });
+    const error = await again.catch((e) => e);
+    expect(error).toBeInstanceOf(CacheLoadTimeoutError);
+    expect(early?.aborted).toBe(true);
+    expect(early?.reason).toBe(error);
+    let late: { aborted: boolean; reason: unknown } | undefined;
+    const lazy = cache.wrap('lazy', async (ctx) => {
+      await sleep(600);
+      late = { aborted: ctx.signal.aborted, reason: ctx.signal.reason };
+      return 'late';
+    });
+    const lazyError = await lazy.catch((e) => e);
+    expect(lazyError).toBeInstanceOf(CacheLoadTimeoutError);
+    await sleep(1500);
+    expect(late).toEqual({ aborted: true, reason: lazyError });
   });
 
   it('without loadTimeoutMs the signal of an awaited load never aborts; a hit still costs one GET', async () => {
