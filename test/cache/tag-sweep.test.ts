@@ -28,7 +28,7 @@ describe(`Cache tag sweep on ${target} via ${driver}`, () => {
     await cache.set('w', 1, { tags: ['warm-up'] });
     await cache.invalidateTag('warm-up');
     await connection.preload();
-    const perBucket = new Map<number, number>();
+    const perBucket = new Map<string, number>();
     for (const k of keys) perBucket.set(layout.of(k).bucket, (perBucket.get(layout.of(k).bucket) ?? 0) + 1);
     const scripts = [...perBucket.values()].reduce((sum, n) => sum + Math.ceil(n / 256), 0);
     const { result, byCommand } = await countCommands(connection, () => cache.invalidateTag('many'));
