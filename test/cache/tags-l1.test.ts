@@ -258,6 +258,21 @@ describe(`Cache L1 tier on ${target} via ${driver}`, () => {
     expect((await countCommands(b.connection, () => b.get('y'))).total).toBe(0);
   });
 
+  it('close() stops listening for invalidations', async () => {
+    const a = new Cache({ connection: await testConnection({ prefix: uniquePrefix('l1') }), ttlMs: 60_000, l1: { ttlMs: 30_000 } });
+    await a.ready();
+    const connection = a.connection;
+    const channel = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).channels[0] as string;
+    const sharded = await connection.shardedPubSub();
+    const listeners = async () => {
+      const reply = (await connection.send(['PUBSUB', sharded ? 'SHARDNUMSUB' : 'NUMSUB', channel], channel)) as unknown[];
+      return Number(reply[1]);
+    };
+    expect(await listeners()).toBeGreaterThan(0);
+    await a.close();
+    await within(2000, async () => (await listeners()) === 0);
+  });
+
   it('L1 is bounded (LRU) and expires on its own TTL', async () => {
     const { a } = await pair(200);
     for (let i = 0; i < 150; i++) await a.set(`k${i}`, i);
