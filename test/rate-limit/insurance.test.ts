@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { CommandTimeoutError, type RedisPatternsError, ValidationError } from '../../src/index.js';
+import { CommandTimeoutError, type RedisConnection, type RedisPatternsError, ValidationError } from '../../src/index.js';
 import { FixedWindowLimiter, SlidingWindowLogLimiter } from '../../src/rate-limit/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, testConnection } from '../harness/redis.js';
@@ -17,11 +17,23 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
     await Promise.all(servers.map((s) => s.stop()));
   });
 
-  it('a frozen server: the in-process limiter grants its share, without a round trip between probes, then Redis answers again', async () => {
+  /**
+   * Runs `fn` with a redis-server of its own, which it may stop or freeze, and a connection to
+   * it, closed afterwards (a frozen server is resumed when afterAll stops it).
+   */
+  async function onOwnServer(fn: (server: RedisServer, connection: RedisConnection) => Promise<void>): Promise<void> {
     const server = await startRedis();
     servers.push(server);
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
     try {
+      await fn(server, connection);
+    } finally {
+      close();
+    }
+  }
+
+  it('a frozen server: the in-process limiter grants its share, without a round trip between probes, then Redis answers again', async () => {
+    await onOwnServer(async (server, connection) => {
       const events: { error: RedisPatternsError; policy: string }[] = [];
       const logins = new SlidingWindowLogLimiter({
         connection,
@@ -63,17 +75,11 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
       // Redis kept its own count: the check before the outage, the one that timed out (sent before
       // the freeze, it ran when Redis resumed) and this one; the in-process answers took nothing there.
       expect(back.remaining).toBe(7);
-    } finally {
-      server.resume();
-      close();
-    }
+    });
   });
 
   it('a stopped server: insurance answers within the timeout, per identity and cost', async () => {
-    const server = await startRedis();
-    servers.push(server);
-    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
-    try {
+    await onOwnServer(async (server, connection) => {
       const api = new FixedWindowLimiter({
         connection,
         limit: 10,
@@ -105,16 +111,11 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
       expect((await small.check('z')).remaining).toBe(4); // a third: y, least recently used, goes
       expect((await small.check('x')).allowed).toBe(false);
       expect((await small.check('y')).remaining).toBe(4); // y starts afresh
-    } finally {
-      close();
-    }
+    });
   });
 
   it('during an outage, a peek or a rejected check takes nothing, a penalty takes past the share; durations count from the first unit', async () => {
-    const server = await startRedis();
-    servers.push(server);
-    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
-    try {
+    await onOwnServer(async (server, connection) => {
       const api = new FixedWindowLimiter({
         connection,
         limit: 10,
@@ -142,16 +143,11 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
       expect((await api.penalty('p', 2)).remaining).toBe(0);
       expect((await api.reward('p', 2)).remaining).toBe(0);
       expect((await api.reward('p', 1)).remaining).toBe(1);
-    } finally {
-      close();
-    }
+    });
   });
 
   it('a window of the in-process limiter ends after its period while the outage goes on', async () => {
-    const server = await startRedis();
-    servers.push(server);
-    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
-    try {
+    await onOwnServer(async (server, connection) => {
       const api = new FixedWindowLimiter({
         connection,
         limit: 2,
@@ -167,16 +163,11 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
       expect(rejected.retryAfterMs).toBeLessThanOrEqual(1000);
       await new Promise((r) => setTimeout(r, rejected.retryAfterMs + 100));
       expect(await api.check('p')).toMatchObject({ allowed: true, source: 'insurance', remaining: 0 });
-    } finally {
-      close();
-    }
+    });
   });
 
   it('each outage starts with fresh in-process counts: what the last one took is forgotten once Redis answers', async () => {
-    const server = await startRedis();
-    servers.push(server);
-    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
-    try {
+    await onOwnServer(async (server, connection) => {
       const api = new FixedWindowLimiter({
         connection,
         limit: 100,
@@ -193,10 +184,8 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
       expect(await api.check('u')).toMatchObject({ allowed: true, source: 'redis' });
       server.pause();
       expect(await api.check('u')).toMatchObject({ allowed: true, source: 'insurance' });
-    } finally {
       server.resume();
-      close();
-    }
+    });
   });
 
   it('validates the policy when the limiter is made; a share of exactly 1 (the maximum) is accepted', async () => {
