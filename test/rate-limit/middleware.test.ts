@@ -10,6 +10,14 @@ import { closeAfterAll, driver, target, testConnection } from '../harness/redis.
 import { expectInvalid } from '../harness/validation.js';
 import { waitForPhase } from './algorithms.js';
 
+/** Serves `app` on a free loopback port until the tests end; resolves its base URL. */
+async function listen(app: express.Express): Promise<string> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
 async function hammer(base: string, n: number, headers: Record<string, string> = {}): Promise<Response[]> {
   const out: Response[] = [];
   for (let i = 0; i < n; i++) out.push(await fetch(`${base}/hello`, { headers }));
@@ -40,10 +48,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     app.get('/hello', (_req, res) => {
       res.json({ ok: true });
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listen(app);
     const responses = await hammer(base, 5, { 'x-patient': 'p1' });
     expectLimited(responses, 3);
     expect(await responses[4]?.json()).toMatchObject({ error: 'Too Many Requests' });
@@ -86,10 +91,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     app.get('/hello', (_req, res) => {
       res.send('hi');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listen(app);
     expect((await hammer(base, 3)).map((r) => r.status)).toEqual([200, 200, 200]);
   });
 
@@ -107,10 +109,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
       errors.push(err);
       res.status(400).json({ error: (err as Error).message });
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listen(app);
     const { result, total } = await countCommands(connection, () => hammer(base, 1));
     expect(result[0]?.status).toBe(400);
     expect(errors[0]).toBeInstanceOf(ValidationError);
@@ -137,10 +136,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     app.get('/hello', (_req, res) => {
       res.send('hi');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listen(app);
     // Fixed windows start on whole seconds of Redis's clock: burst right after one starts, so a
     // slow machine cannot split the three requests across two windows.
     await waitForPhase(connection, 1000, 0.02);
@@ -186,10 +182,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     app.get('/hello', (_req, res) => {
       res.send('hi');
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    closeAfterAll({ close: () => new Promise((r) => server.close(r)) });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = await listen(app);
     const [ok, limited] = await hammer(base, 2);
     expect(ok?.status).toBe(200);
     expect(limited?.status).toBe(429);
