@@ -109,6 +109,13 @@ export async function startCluster(size = 3, options: ClusterOptions = {}): Prom
         ) {
           return false;
         }
+        // Every node must know which replica follows which primary: a failover's heir is read
+        // from this view (a node may list a replica as a primary of no slots for a moment).
+        if (replicas) {
+          const primaries = view.filter((l) => l.slots.length > 0);
+          const followers = (p: NodeLine) => view.filter((l) => l.primaryId === p.id && l.flags.includes('slave')).length;
+          if (primaries.length !== size || primaries.some((p) => followers(p) !== replicas)) return false;
+        }
         if (replicas && view.find((l) => l.port === n.port)?.flags.includes('slave')) {
           if (!(await redisCli(n.port, 'INFO', 'replication')).includes('master_link_status:up')) return false;
         }
