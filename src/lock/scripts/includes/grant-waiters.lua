@@ -18,7 +18,8 @@ local function grant_waiters(holders, queue, channel, flag, limit, count, now_ms
     local head = redis.call('ZPOPMIN', queue)
     if #head == 0 then return count end
     if head[1] == stop_at then
-      -- Put back with its score: the same place in the queue.
+      -- Put back with its score: the same place in the queue. If it was the only member the queue
+      -- lost its TTL with it, but this caller takes a permit next and removes the member at once.
       redis.call('ZADD', queue, head[2], head[1])
       return count
     end
