@@ -153,8 +153,13 @@ export class Maintenance {
     const due: string[] = [];
     for (const [entryId, at] of this.claimedAt) if (at <= cutoff) due.push(entryId);
     if (due.length === 0) return;
-    await this.queue.keepClaimed(this.context.consumer, due, third);
+    const lost = new Set(await this.queue.keepClaimed(this.context.consumer, due, third));
     const now = performance.now();
-    for (const entryId of due) if (this.claimedAt.has(entryId)) this.claimedAt.set(entryId, now);
+    // A job another worker has reclaimed (this one stalled past the visibility timeout) runs on
+    // here until its handler returns, but is not claimed back from the worker that now runs it.
+    for (const entryId of due) {
+      if (lost.has(entryId)) this.claimedAt.delete(entryId);
+      else if (this.claimedAt.has(entryId)) this.claimedAt.set(entryId, now);
+    }
   }
 }

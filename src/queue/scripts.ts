@@ -170,11 +170,12 @@ export const fetchScript = defineScript<
   },
 });
 
-/** Resolves how many entries the worker still holds. */
-export const heartbeatScript = defineScript<
-  [group: string, consumer: string, minIdleMs: number, leaseMs: number, ...entryIds: string[]],
-  number
->('queue/heartbeat', heartbeatSource, { keys: ALL, parseReply: count });
+/** Resolves the entry ids the consumer no longer holds (another worker reclaimed them, or they are done). */
+export const heartbeatScript = defineScript<[group: string, consumer: string, leaseMs: number, ...entryIds: string[]], string[]>(
+  'queue/heartbeat',
+  heartbeatSource,
+  { keys: ALL, parseReply: strings('queue/heartbeat') },
+);
 
 /** Resolves how many dead letters moved back. */
 export const retryDeadScript = defineScript<[count: number, maxLen: number, priorities: number], number>(

@@ -438,21 +438,10 @@ export class QueueStore implements WorkerQueue {
     return this.connection.run(promoteScript, this.all, [limit, this.settings.maxLen, this.prio]);
   }
 
-  async keepClaimed(consumer: string, entryIds: readonly string[], minIdleMs: number): Promise<void> {
-    if (this.limited === 0) {
-      const { stream } = this.keys;
-      // JUSTID keeps the delivery count, which reclaim.lua reads as tries used.
-      await this.connection.send(['XCLAIM', stream, this.settings.group, consumer, Math.floor(minIdleMs), ...entryIds, 'JUSTID'], stream);
-      return;
-    }
+  keepClaimed(consumer: string, entryIds: readonly string[], intervalMs: number): Promise<string[]> {
     // Under a queue-wide limit the leases last three heartbeats, like the claim itself.
-    await this.connection.run(heartbeatScript, this.all, [
-      this.settings.group,
-      consumer,
-      Math.floor(minIdleMs),
-      Math.ceil(minIdleMs * 3),
-      ...entryIds,
-    ]);
+    const leaseMs = this.limited === 0 ? 0 : Math.ceil(intervalMs * 3);
+    return this.connection.run(heartbeatScript, this.all, [this.settings.group, consumer, leaseMs, ...entryIds]);
   }
 
   reclaim(consumer: string, minIdleMs: number, count: number, cursor: string): Promise<Reclaimed> {

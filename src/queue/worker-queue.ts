@@ -36,8 +36,11 @@ export interface ReclaimQueue {
 export interface MaintenanceQueue extends ReclaimQueue {
   /** Moves up to `limit` due delayed jobs to where workers take them; tells whether the queue is paused. */
   promote(limit: number): Promise<Promoted>;
-  /** Resets the idle time (and leases) of entries this consumer still runs, so no other worker reclaims them. */
-  keepClaimed(consumer: string, entryIds: readonly string[], minIdleMs: number): Promise<void>;
+  /**
+   * Resets the idle time (and leases) of entries this consumer still holds, so no other worker
+   * reclaims them; heartbeats come every `intervalMs`. Resolves the entries it no longer holds.
+   */
+  keepClaimed(consumer: string, entryIds: readonly string[], intervalMs: number): Promise<string[]>;
   /** Fires due schedules; resolves the ms until the next one is due (`undefined`: none). */
   fireSchedules(): Promise<number | undefined>;
   /** Whether ids of jobs trimmed by `maxLen` need sweeping (only with `maxLen`). */

@@ -427,6 +427,44 @@ describe(`Worker on ${target} via ${driver}`, () => {
     expect(stalled).toBe(0);
   });
 
+  it("a stalled worker's heartbeat does not take back a job another worker reclaimed", async () => {
+    const { connection, queue } = await freshQueue<string>();
+    const { stream } = queue.keys;
+    const [gate, open] = latch();
+    let entryId = '';
+    // Heartbeats every 300 ms claim entries idle that long; this worker's own reclaim takes
+    // entries idle 900 ms. Between the two, only a heartbeat can move the entry.
+    closing(
+      await queue.process(
+        async (job) => {
+          entryId = job.entryId;
+          await gate;
+        },
+        { consumer: 'first', visibilityTimeoutMs: 900 },
+      ),
+    );
+    await queue.add('refill', 'rx-1');
+    await waitFor(() => entryId !== '', 5000, 'the first worker to run it');
+    // Another worker reclaims it (as reclaim.lua does after the first stalled): it now runs the job.
+    await connection.send(['XCLAIM', stream, queue.group, 'second', 0, entryId], stream);
+    const owners = new Set<string>();
+    // Left alone, the entry's idle time reaches 800 ms within a second; a heartbeat would reset it.
+    const giveUpAt = performance.now() + 3000;
+    while (performance.now() < giveUpAt) {
+      const [pending] = (await connection.send(['XPENDING', stream, queue.group, entryId, entryId, 1], stream)) as [
+        string,
+        string,
+        number,
+        number,
+      ][];
+      if (!pending || pending[2] >= 800) break;
+      owners.add(pending[1]);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect([...owners]).toEqual(['second']);
+    open();
+  });
+
   it('a throwing event listener becomes an error event and does not disturb acknowledgements', async () => {
     const { queue } = await freshQueue();
     let runs = 0;
