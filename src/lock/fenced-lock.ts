@@ -1,4 +1,3 @@
-import { backoffDelay, sleep } from '../core/async.js';
 import { type CallOptions, type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { type Durability, durableCalls } from '../core/durability.js';
 import type { KeySpace } from '../core/keys.js';
@@ -8,6 +7,7 @@ import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
 import { type FencedLease, type FencedLockContext, HeldFencedLease, type LeaseBackend, type ReleaseOutcome } from './lease.js';
 import { checkLockSet, type FencedLeases, type LockSetContext, type MAX_LOCK_RESOURCES, takeLockSet } from './lock-set.js';
+import { type QueuedWaitSettings, waitInQueue } from './queued-wait.js';
 import { type ResourceKeys, resourceKeys } from './resource-keys.js';
 import { type Attempt, acquireScript, extendScript, releaseScript } from './scripts.js';
 import { tracedAcquire } from './telemetry.js';
@@ -87,6 +87,7 @@ export class FencedLock {
   private readonly driftFactor: number;
   private readonly durable: CallOptions | undefined;
   private readonly owners = new OwnerIds();
+  private readonly waiting: QueuedWaitSettings;
 
   constructor(options: FencedLockOptions) {
     const { ttlMs, waitMs, pollMs, driftFactor } = waitDefaults(options);
@@ -98,6 +99,7 @@ export class FencedLock {
     this.pollMs = pollMs;
     this.driftFactor = driftFactor;
     this.durable = durableCalls(options.durability);
+    this.waiting = { wakeups: this.wakeups, pollMs, driftFactor, durable: this.durable !== undefined };
   }
 
   /**
@@ -129,55 +131,32 @@ export class FencedLock {
     return tracedAcquire('acquire', TELEMETRY, resource, () => this.wait(resource, ttlMs, waitMs, signal));
   }
 
-  private async wait(resource: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<FencedLease> {
+  private wait(resource: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<FencedLease> {
     const keys = resourceKeys(this.ks, resource);
     const owner = this.owners.next();
-    const deadline = now() + waitMs;
     const member = `${ttlMs}|${waitMs}|${owner}`;
+    // A handoff to us is announced as "<owner id> <token>".
     const prefix = `${owner} `;
-    // On a contended resource the channel is already subscribed: queue on the first call.
-    const contended = waitMs > 0 && this.wakeups.isSubscribed(keys.channel);
-
-    if (!contended) {
-      const sentAt = now();
-      const first = await this.attempt(keys, owner, ttlMs, '', 0);
-      if (first.granted) {
-        const lease = await this.lease(resource, keys, owner, ttlMs, first, sentAt);
-        if (lease) return lease;
-      }
-      if (waitMs === 0) throw new LockNotAcquiredError(resource, 'the lock is held');
-    }
-
-    const listener = this.wakeups.listen(keys.channel, (message) => message.startsWith(prefix));
-    try {
-      // Subscribed before queueing, so the message of a handoff to us cannot be missed.
-      if (!contended) await Promise.race([listener.ready, sleep(Math.min(this.pollMs, Math.max(0, deadline - now())), signal)]);
-      do {
-        const sentAt = now();
-        const attempt = await this.attempt(keys, owner, ttlMs, member, waitMs);
-        if (attempt.granted) {
-          const lease = await this.lease(resource, keys, owner, ttlMs, attempt, sentAt);
-          if (lease) return lease;
-          continue;
-        }
-        // A handoff to us runs after this attempt did, so no earlier than `sentAt`.
-        const pause = backoffDelay(1, { baseMs: Math.max(1, Math.min(attempt.remainingMs, this.pollMs)) });
-        const message = await listener.next(Math.min(pause, Math.max(0, deadline - now())), signal);
-        // A durable lock confirms a handoff with its next attempt, which waits for replicas.
-        if (message !== undefined && !this.durable) {
-          const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
-          // Too little validity left to trust: poll, which reports the real remaining TTL.
-          if (until > now()) return this.held(resource, keys, owner, Number(message.slice(prefix.length)), until, ttlMs);
-        }
-      } while (now() < deadline);
-    } catch (err) {
-      await this.giveUp(keys, owner, member).catch(() => {});
-      throw err;
-    } finally {
-      listener.close();
-    }
-    await this.giveUp(keys, owner, member);
-    throw new LockNotAcquiredError(resource, `still held after waiting ${waitMs} ms`);
+    return waitInQueue(
+      this.waiting,
+      {
+        name: resource,
+        channel: keys.channel,
+        isGrant: (message) => message.startsWith(prefix),
+        attempt: async (queued) => {
+          const sentAt = now();
+          const attempt = await this.attempt(keys, owner, ttlMs, queued ? member : '', queued ? waitMs : 0);
+          if (!attempt.granted) return { lease: null, retryInMs: attempt.remainingMs };
+          return { lease: await this.lease(resource, keys, owner, ttlMs, attempt, sentAt), retryInMs: 0 };
+        },
+        granted: (message, until) => this.held(resource, keys, owner, Number(message.slice(prefix.length)), until, ttlMs),
+        giveUp: () => this.giveUp(keys, owner, member),
+        refusal: (waited) => (waited ? `still held after waiting ${waitMs} ms` : 'the lock is held'),
+      },
+      ttlMs,
+      waitMs,
+      signal,
+    );
   }
 
   /**

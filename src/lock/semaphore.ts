@@ -1,4 +1,3 @@
-import { backoffDelay, sleep } from '../core/async.js';
 import { type CallOptions, type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { type Durability, durableCalls } from '../core/durability.js';
 import type { KeySpace } from '../core/keys.js';
@@ -9,6 +8,7 @@ import { LockNotAcquiredError } from './errors.js';
 import type { FencedLockOptions } from './fenced-lock.js';
 import { holdWhile } from './hold-while.js';
 import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
+import { type QueuedWaitSettings, waitInQueue } from './queued-wait.js';
 import { semaphoreAcquireScript, semaphoreRefreshScript, semaphoreReleaseScript } from './scripts.js';
 import { tracedAcquire } from './telemetry.js';
 import { checkLockInput, now, OwnerIds, validUntil, waitDefaults } from './validity.js';
@@ -70,10 +70,10 @@ export class Semaphore {
   private readonly limit: number;
   private readonly ttlMs: number;
   private readonly waitMs: number;
-  private readonly pollMs: number;
   private readonly driftFactor: number;
   private readonly durable: CallOptions | undefined;
   private readonly owners = new OwnerIds();
+  private readonly waiting: QueuedWaitSettings;
 
   constructor(options: SemaphoreOptions) {
     assertPositiveInteger('limit', options.limit);
@@ -84,9 +84,9 @@ export class Semaphore {
     this.limit = options.limit;
     this.ttlMs = ttlMs;
     this.waitMs = waitMs;
-    this.pollMs = pollMs;
     this.driftFactor = driftFactor;
     this.durable = durableCalls(options.durability);
+    this.waiting = { wakeups: this.wakeups, pollMs, driftFactor, durable: this.durable !== undefined };
   }
 
   /** Takes a permit if one is free, in one `EVALSHA`; resolves `null` otherwise. */
@@ -113,43 +113,26 @@ export class Semaphore {
     return tracedAcquire('acquire', TELEMETRY, name, () => this.wait(name, ttlMs, waitMs, signal));
   }
 
-  private async wait(name: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<Lease> {
+  private wait(name: string, ttlMs: number, waitMs: number, signal: AbortSignal | undefined): Promise<Lease> {
     const keys = this.keysOf(name);
     const owner = this.owners.next();
-    const deadline = now() + waitMs;
-    // On a contended name the channel is already subscribed: queue on the first call.
-    const contended = waitMs > 0 && this.wakeups.isSubscribed(keys.channel);
-    if (!contended) {
-      const first = await this.attempt(name, keys, owner, ttlMs, '', 0);
-      if (first.lease) return first.lease;
-      if (waitMs === 0) throw new LockNotAcquiredError(name, `all ${this.limit} permits are held`);
-    }
     const member = `${ttlMs}|${waitMs}|${owner}`;
-    // A grant to us is announced as our owner id: subscribed before queueing, so it cannot be missed.
-    const listener = this.wakeups.listen(keys.channel, (message) => message === owner);
-    try {
-      if (!contended) await Promise.race([listener.ready, sleep(Math.min(this.pollMs, Math.max(0, deadline - now())), signal)]);
-      do {
-        const sentAt = now();
-        const attempt = await this.attempt(name, keys, owner, ttlMs, member, waitMs);
-        if (attempt.lease) return attempt.lease;
-        // Waiters are granted in queue order by releases: a poll only covers a lost message.
-        const pause = backoffDelay(1, { baseMs: Math.max(1, Math.min(attempt.retryInMs, this.pollMs)) });
-        // A durable semaphore confirms a grant with its next attempt, which waits for replicas.
-        if ((await listener.next(Math.min(pause, Math.max(0, deadline - now())), signal)) !== undefined && !this.durable) {
-          // Granted after our last attempt was sent, so its validity counts from then at the latest.
-          const until = validUntil(sentAt, ttlMs, ttlMs, this.driftFactor);
-          if (until > now()) return new HeldLease(name, owner, until, this.backend(keys, ttlMs));
-        }
-      } while (now() < deadline);
-    } catch (err) {
-      await this.giveUp(keys, owner, member).catch(() => {});
-      throw err;
-    } finally {
-      listener.close();
-    }
-    await this.giveUp(keys, owner, member);
-    throw new LockNotAcquiredError(name, `no permit of ${this.limit} freed up within ${waitMs} ms`);
+    return waitInQueue(
+      this.waiting,
+      {
+        name,
+        channel: keys.channel,
+        // A grant to us is announced as our owner id.
+        isGrant: (message) => message === owner,
+        attempt: (queued) => this.attempt(name, keys, owner, ttlMs, queued ? member : '', queued ? waitMs : 0),
+        granted: (_message, until) => new HeldLease(name, owner, until, this.backend(keys, ttlMs)),
+        giveUp: () => this.giveUp(keys, owner, member),
+        refusal: (waited) => (waited ? `no permit of ${this.limit} freed up within ${waitMs} ms` : `all ${this.limit} permits are held`),
+      },
+      ttlMs,
+      waitMs,
+      signal,
+    );
   }
 
   /** Acquires a permit, runs `fn({ signal, lease })` while refreshing it, always releases (see {@link FencedLock.using}). */
