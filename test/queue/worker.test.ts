@@ -427,29 +427,31 @@ describe(`Worker on ${target} via ${driver}`, () => {
     expect(stalled).toBe(0);
   });
 
-  it("a stalled worker's heartbeat does not take back a job another worker reclaimed", async () => {
+  it("a stalled worker's heartbeat does not take back a job another worker reclaimed, and stops checking it", async () => {
     const { connection, queue } = await freshQueue<string>();
     const { stream } = queue.keys;
     const [gate, open] = latch();
     let entryId = '';
-    // Heartbeats every 300 ms claim entries idle that long; this worker's own reclaim takes
-    // entries idle 900 ms. Between the two, only a heartbeat can move the entry.
+    // Heartbeats every 500 ms claim entries idle that long; this worker's own reclaim takes
+    // entries idle 1500 ms. Between the two, only a heartbeat can move the entry.
     closing(
       await queue.process(
         async (job) => {
           entryId = job.entryId;
           await gate;
         },
-        { consumer: 'first', visibilityTimeoutMs: 900 },
+        { consumer: 'first', visibilityTimeoutMs: 1500 },
       ),
     );
     await queue.add('refill', 'rx-1');
     await waitFor(() => entryId !== '', 5000, 'the first worker to run it');
     // Another worker reclaims it (as reclaim.lua does after the first stalled): it now runs the job.
-    await connection.send(['XCLAIM', stream, queue.group, 'second', 0, entryId], stream);
+    const claimForSecond = () => connection.send(['XCLAIM', stream, queue.group, 'second', 0, entryId, 'JUSTID'], stream);
+    await claimForSecond();
     const owners = new Set<string>();
-    // Left alone, the entry's idle time reaches 800 ms within a second; a heartbeat would reset it.
-    const giveUpAt = performance.now() + 3000;
+    // Left alone, the entry's idle time reaches 1100 ms (two heartbeats) within 1.2 s; a
+    // heartbeat taking it back would reset it.
+    const giveUpAt = performance.now() + 4000;
     while (performance.now() < giveUpAt) {
       const [pending] = (await connection.send(['XPENDING', stream, queue.group, entryId, entryId, 1], stream)) as [
         string,
@@ -457,11 +459,21 @@ describe(`Worker on ${target} via ${driver}`, () => {
         number,
         number,
       ][];
-      if (!pending || pending[2] >= 800) break;
+      if (!pending || pending[2] >= 1100) break;
       owners.add(pending[1]);
       await new Promise((r) => setTimeout(r, 20));
     }
     expect([...owners]).toEqual(['second']);
+    // The heartbeat learned it lost the entry: it no longer checks it, though the second worker
+    // keeps it claimed (it runs the job) and the first one still runs its handler.
+    const { byCommand } = await countCommands(connection, async () => {
+      for (let i = 0; i < 8; i++) {
+        await claimForSecond();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
+    expect(byCommand.xpending ?? 0).toBe(0);
+    expect(byCommand.xclaim).toBe(8);
     open();
   });
 
