@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { Cache } from '../../src/cache/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,6 +26,10 @@ function gated<T>(value: T) {
 }
 
 describe(`Cache load guard on ${target} via ${driver}`, () => {
+  const servers: RedisServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
   it('a loader that outlived its guard does not free the guard another instance took since', async () => {
     const connection = await testConnection();
     const a = new Cache({ connection, ttlMs: 60_000, lockTtlMs: 300 });
@@ -65,4 +71,63 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
     expect(await exists(connection, guardOf(connection, 'orphan'))).toBe(0);
     expect(await a.get('orphan')).toBe('b');
   });
+
+  it('a loader that fails after close() leaves its guard to expire: the closed cache sends nothing more', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, lockTtlMs: 30_000 });
+    const holder = gated('a');
+    const load = cache.wrap('closing', holder.loader);
+    const guard = guardOf(connection, 'closing');
+    while ((await exists(connection, guard)) === 0) await sleep(10);
+    await cache.close();
+    holder.fail(new Error('down'));
+    await expect(load).rejects.toThrow('down');
+    // Sent on the same connection after the release would have been.
+    expect(await exists(connection, guard)).toBe(1);
+  });
+
+  it.runIf(target === 'standalone')(
+    'a guard command Redis refuses is reported as its operation: claim (its SET NX, then its polls) and release',
+    async () => {
+      const server = await startRedis();
+      servers.push(server);
+      const admin = await privateConnection(server);
+      const users = { noSet: '-set', noScripts: '-evalsha -eval -script', noDel: '-del' };
+      for (const [user, denied] of Object.entries(users)) {
+        await admin.connection.send(['ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', ...denied.split(' ')]);
+      }
+      const sides = [admin];
+      const cacheAs = async (user: keyof typeof users) => {
+        const side = await privateConnection(`redis://${user}:pw@127.0.0.1:${server.port}`);
+        sides.push(side);
+        const cache = new Cache({ connection: side.connection, ttlMs: 60_000, lockTtlMs: 30_000 });
+        const failures: string[] = [];
+        cache.on('redisError', (e: CacheEvents['redisError'][0]) => failures.push(`${e.operation} ${e.key}`));
+        return { cache, failures };
+      };
+      try {
+        const noSet = await cacheAs('noSet');
+        expect(await noSet.cache.wrap('a', async () => 'loaded')).toBe('loaded');
+        expect(noSet.failures[0]).toBe('claim a');
+
+        // Another instance holds b's guard: the poll, a script, is refused.
+        const holder = new Cache({ connection: admin.connection, ttlMs: 60_000, lockTtlMs: 30_000 });
+        const slow = gated('held');
+        const held = holder.wrap('b', slow.loader);
+        while ((await exists(admin.connection, guardOf(admin.connection, 'b'))) === 0) await sleep(10);
+        const noScripts = await cacheAs('noScripts');
+        expect(await noScripts.cache.wrap('b', async () => 'loaded')).toBe('loaded');
+        expect(noScripts.failures).toEqual(['claim b']);
+        slow.open();
+        expect(await held).toBe('held');
+
+        const noDel = await cacheAs('noDel');
+        await expect(noDel.cache.wrap('c', () => Promise.reject(new Error('loader failed')))).rejects.toThrow('loader failed');
+        await noDel.cache.settled();
+        expect(noDel.failures).toEqual(['release c']);
+      } finally {
+        for (const side of sides) side.close();
+      }
+    },
+  );
 });

@@ -1,11 +1,31 @@
-import { describe, expect, it } from 'vitest';
-import { Cache } from '../../src/cache/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import { countCommands } from '../harness/command-counter.js';
+import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { sleep } from './helpers.js';
 
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe(`Cache remote tier on ${target} via ${driver}`, () => {
+  const servers: RedisServer[] = [];
+  afterAll(async () => {
+    for (const s of servers) s.resume();
+    await Promise.all(servers.map((s) => s.stop()));
+  });
   it('an error reply from a reachable Redis does not start the offline back-off', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000, offlineBackoffMs: 60_000 });
@@ -33,5 +53,40 @@ describe(`Cache remote tier on ${target} via ${driver}`, () => {
     expect(await reader.get('slow')).toBe('loaded');
     const { guard } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of('slow');
     expect(await connection.send(['EXISTS', guard], guard)).toBe(0);
+  });
+
+  it('one call reports one failure, however many of its commands failed', async () => {
+    const connection = await testConnection();
+    const buckets = 4;
+    const cache = new Cache({ connection, ttlMs: 60_000, buckets });
+    const failures: CacheEvents['redisError'][0][] = [];
+    cache.on('redisError', (e) => failures.push(e));
+    // Every bucket's tag index is a string: each bucket's ZRANGE of the sweep fails.
+    const layout = new CacheLayout(connection.keys('cache'), buckets);
+    for (const bucket of layout.buckets) {
+      const index = layout.tagIndex(bucket, 'broken');
+      await connection.send(['SET', index, 'not a sorted set'], index);
+    }
+    await expect(cache.invalidateTag('broken')).rejects.toThrow();
+    expect(failures.map((f) => f.operation)).toEqual(['invalidateTag']);
+    expect(cache.stats().errors).toBe(1);
+  });
+
+  it.runIf(target === 'standalone')('settled() waits for background writes only, not for a call in flight', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server);
+    const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 5000, offlineBackoffMs: 0 });
+    try {
+      await cache.set('k', 'v');
+      server.pause();
+      const read = cache.get('k');
+      expect(await settlesWithin(cache.settled(), 2000)).toBe(true);
+      server.resume();
+      expect(await read).toBe('v');
+    } finally {
+      server.resume();
+      close();
+    }
   });
 });
