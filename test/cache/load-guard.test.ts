@@ -9,6 +9,19 @@ import { driver, target, testConnection } from '../harness/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const guardOf = (connection: RedisConnection, key: string) =>
   new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key).guard;
 const exists = async (connection: RedisConnection, key: string) => Number(await connection.send(['EXISTS', key], key));
@@ -28,6 +41,7 @@ function gated<T>(value: T) {
 describe(`Cache load guard on ${target} via ${driver}`, () => {
   const servers: RedisServer[] = [];
   afterAll(async () => {
+    for (const s of servers) s.resume();
     await Promise.all(servers.map((s) => s.stop()));
   });
   it('a loader that outlived its guard does not free the guard another instance took since', async () => {
@@ -127,6 +141,39 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
         expect(noDel.failures).toEqual(['release c']);
       } finally {
         for (const side of sides) side.close();
+      }
+    },
+  );
+
+  it.runIf(target === 'standalone')(
+    'time spent sleeping between polls is given back exactly: a poll to a frozen Redis still ends within timeoutMs',
+    async () => {
+      const server = await startRedis();
+      servers.push(server);
+      const holderSide = await privateConnection(server);
+      const waiterSide = await privateConnection(server, { commandTimeoutMs: 60_000 });
+      const holder = new Cache({ connection: holderSide.connection, ttlMs: 60_000, lockTtlMs: 30_000 });
+      const waiter = new Cache({ connection: waiterSide.connection, ttlMs: 60_000, lockTtlMs: 30_000, timeoutMs: 300 });
+      const slow = gated('held');
+      try {
+        const held = holder.wrap('k', slow.loader);
+        while ((await exists(holderSide.connection, guardOf(holderSide.connection, 'k'))) === 0) await sleep(10);
+        const polls = async () =>
+          Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await holderSide.connection.send(['INFO', 'commandstats'])))?.[1] ?? 0);
+        const before = await polls();
+        const waiting = waiter.wrap('k', async () => 'own');
+        // The waiter is polling: from now on it sleeps and polls in turn.
+        while ((await polls()) === before) await sleep(10);
+        server.pause();
+        expect(await settlesWithin(waiting, 3000)).toBe(true);
+        expect(await waiting).toBe('own');
+        server.resume();
+        slow.open();
+        expect(await held).toBe('held');
+      } finally {
+        server.resume();
+        holderSide.close();
+        waiterSide.close();
       }
     },
   );

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Cache, CacheLoadTimeoutError, type LoaderContext } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import { type RedisConnection, ValidationError } from '../../src/index.js';
@@ -171,6 +171,30 @@ describe(`Cache loader context on ${target} via ${driver}`, () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]?.reason).toMatchObject({ name: 'AbortError', message: 'The cache stopped waiting for this load' });
     expect(failures).toEqual([]);
+  });
+
+  it('the first reason to abort wins: a refresh close() abandoned keeps its AbortError when loadTimeoutMs runs out later', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 200, staleWhileRevalidateMs: 5000, loadTimeoutMs: 500 });
+    expect(await cache.wrap('first', async () => 'v1')).toBe('v1');
+    await sleep(300);
+    let started: () => void = () => {};
+    const called = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let seen: unknown;
+    const loader = async (ctx: LoaderContext) => {
+      started();
+      // Reads the signal only after both the close and the timeout.
+      await sleep(2000);
+      seen = ctx.signal.reason;
+      return 'late';
+    };
+    expect(await cache.wrap('first', loader)).toBe('v1');
+    await called;
+    await cache.close();
+    await vi.waitFor(() => expect(seen).toBeDefined(), { timeout: 10_000 });
+    expect(seen).toMatchObject({ name: 'AbortError', message: 'The cache stopped waiting for this load' });
   });
 
   it('the signal is one object however often it is read, and a first read after the timeout sees it aborted', async () => {
