@@ -9,6 +9,7 @@ import { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
+import { settlesWithin } from './helpers.js';
 
 /** Records the shared subscriber's losses and recoveries. */
 async function watchSubscriber(connection: RedisConnection): Promise<string[]> {
@@ -17,19 +18,6 @@ async function watchSubscriber(connection: RedisConnection): Promise<string[]> {
   sub.onDisconnect?.(() => events.push('lost'));
   sub.onReconnect?.(() => events.push('back'));
   return events;
-}
-
-/** Whether `promise` settles within `ms`. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** SUBSCRIBE and SSUBSCRIBE calls so far on every primary (countCommands leaves them out as housekeeping). */
