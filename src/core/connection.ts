@@ -3,7 +3,7 @@ import { type CreateClientOptions, createClient } from './client/create.js';
 import { adaptClient, type SupportedClient } from './client/detect.js';
 import type { PipelineOptions, RedisArg, RedisClient, RedisReply, Subscriber } from './client/types.js';
 import { type Durability, durabilityError, durable, durablePipeline } from './durability.js';
-import { CommandTimeoutError, ValidationError } from './errors.js';
+import { CommandTimeoutError, RedisUnavailableError, ValidationError } from './errors.js';
 import { EvictionPolicyError, type EvictionReport, evictionChannel, evictionReport, readMemoryPolicies } from './eviction.js';
 import { KeySpace } from './keys.js';
 import { detectShardedPubSub, publishCommand } from './pubsub.js';
@@ -102,6 +102,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
   private readonly scripts: ScriptRunner;
   private readonly coalesceScripts: boolean;
   private subscriberPromise: Promise<Subscriber> | undefined;
+  private closed = false;
   private sharded: Promise<boolean> | undefined;
   private shardedKnown = false;
   private readonly keySpaces = new Map<string, KeySpace>();
@@ -324,9 +325,11 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
    * Handlers of many channels share it. Its channels are sharded when
    * {@link shardedPubSub} is `true`: publish to them with {@link publish}. After the
    * connection was lost it subscribes every channel again and tells its `onReconnect`
-   * listeners (messages published meanwhile are lost).
+   * listeners (messages published meanwhile are lost). Rejects with
+   * {@link RedisUnavailableError} after {@link close}: a closed connection opens no new one.
    */
   subscriber(): Promise<Subscriber> {
+    if (this.closed) return Promise.reject(new RedisUnavailableError('the connection is closed: it opens no pub/sub connection'));
     if (!this.subscriberPromise) {
       this.subscriberPromise = this.shardedPubSub().then((sharded) => this.client.createSubscriber({ sharded }));
       this.subscriberPromise.catch(() => {
@@ -381,6 +384,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
 
   /** Closes the pub/sub connection, and the client if this connection created it. */
   async close(): Promise<void> {
+    this.closed = true;
     this.stopWatching?.();
     const sub = this.subscriberPromise;
     this.subscriberPromise = undefined;

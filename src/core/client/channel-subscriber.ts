@@ -16,6 +16,8 @@ export const CLOSE_WAIT_MS = 1000;
  */
 export abstract class ChannelSubscriber implements Subscriber {
   private readonly handlers = new Map<string, Set<MessageHandler>>();
+  /** Per channel, Redis's answer to its subscription: every handler of the channel waits for it. */
+  private readonly listening = new Map<string, Promise<void>>();
   private readonly lostListeners = new Set<() => void>();
   private readonly backListeners = new Set<() => void>();
   /** Set while the connection is lost; resolved once every channel is subscribed again. */
@@ -87,7 +89,21 @@ export abstract class ChannelSubscriber implements Subscriber {
       this.handlers.set(channel, set);
     }
     set.add(handler);
-    if (set.size === 1) await this.listen(channel);
+    let answer = this.listening.get(channel);
+    if (!answer) {
+      answer = this.listen(channel);
+      this.listening.set(channel, answer);
+    }
+    try {
+      await answer;
+    } catch (err) {
+      // Refused (an ACL without the channel, a lost connection): none of the channel's
+      // handlers is subscribed, and the next subscribe asks Redis again.
+      set.delete(handler);
+      if (this.listening.get(channel) === answer) this.listening.delete(channel);
+      if (set.size === 0 && this.handlers.get(channel) === set) this.handlers.delete(channel);
+      throw err;
+    }
     // A channel subscribed before a loss is not confirmed again until the connection is back.
     if (this.gap) await this.gap.promise;
   }
@@ -99,6 +115,7 @@ export abstract class ChannelSubscriber implements Subscriber {
     else set.clear();
     if (set.size === 0) {
       this.handlers.delete(channel);
+      this.listening.delete(channel);
       await settlesWithin(this.unlisten(channel), CLOSE_WAIT_MS);
     }
   }
@@ -117,6 +134,7 @@ export abstract class ChannelSubscriber implements Subscriber {
     this.gap?.resolve();
     this.gap = undefined;
     this.handlers.clear();
+    this.listening.clear();
     this.lostListeners.clear();
     this.backListeners.clear();
     if (!(await settlesWithin(this.disconnect(), CLOSE_WAIT_MS))) this.destroy();
