@@ -5,6 +5,7 @@ import { ValidationError } from '../../../src/index.js';
 import { ExpressRateLimitStore } from '../../../src/rate-limit/index.js';
 import { countCommands } from '../../harness/command-counter.js';
 import { driver, target, testConnection } from '../../harness/redis.js';
+import { tracedOperations } from '../../harness/traced.js';
 import { rateLimitKeys } from '../algorithms.js';
 import { baseUrl, hits, statuses } from './http.js';
 
@@ -127,6 +128,45 @@ describe(`express-rate-limit store on ${target} via ${driver}`, () => {
     expect(logged[0]).toBeInstanceOf(ValidationError);
     const store = new ExpressRateLimitStore({ connection });
     await expect(store.increment('p')).rejects.toThrow(/windowMs: is not set/);
+    expect(() => store.init({ windowMs: 1.5 })).toThrow(expect.objectContaining({ field: 'windowMs' }));
     expect(() => store.init({ windowMs: 1.5 })).toThrow(ValidationError);
+  });
+
+  it('stores sharing a name share their keys: express-rate-limit reports a request counted twice by two such middlewares', async () => {
+    const connection = await testConnection();
+    // Two middlewares on one route; the second one's logger hears its double-count check.
+    const start = async (firstName: string, secondName: string) => {
+      const logged: unknown[] = [];
+      const logger = { error: (e: unknown) => logged.push(e), warn: () => {} } as unknown as Options['logger'];
+      const server = express();
+      const keyGenerator = () => 'p';
+      server.use(
+        rateLimit({ windowMs: 60_000, limit: 5, keyGenerator, store: new ExpressRateLimitStore({ connection, name: firstName }) }),
+      );
+      server.use(
+        rateLimit({ windowMs: 60_000, limit: 5, keyGenerator, logger, store: new ExpressRateLimitStore({ connection, name: secondName }) }),
+      );
+      server.get('/hello', (_req, res) => {
+        res.json({ ok: true });
+      });
+      expect(statuses(await hits(await baseUrl(server.listen(0, '127.0.0.1')), 1))).toEqual([200]);
+      return logged.map((e) => (e as { code?: string }).code);
+    };
+    // Both count the same Redis key, whichever store instance does it: the same client, twice.
+    expect(await start('twice', 'twice')).toEqual(['ERR_ERL_DOUBLE_COUNT']);
+    expect(await start('first', 'second')).toEqual([]);
+  });
+
+  it('traces every store call by its operation: increment, get, decrement, reset', async () => {
+    const connection = await testConnection();
+    const store = new ExpressRateLimitStore({ connection });
+    store.init({ windowMs: 60_000 });
+    const operations = await tracedOperations('rate-limit', async () => {
+      await store.increment('p');
+      await store.get('p');
+      await store.decrement('p');
+      await store.resetKey('p');
+    });
+    expect(operations.map((o) => o.operation)).toEqual(['increment', 'get', 'decrement', 'reset']);
   });
 });
