@@ -85,4 +85,26 @@ describe(`Hono adapter on ${target} via ${driver}`, () => {
     const c = { header: () => {}, req: { header: () => undefined, method: 'GET', path: '/', url: 'http://x/' } };
     await expect(bare(c, async () => {})).rejects.toBeInstanceOf(ValidationError);
   });
+
+  it('an incoming request without a socket in the bindings has no address: the default key rejects it as a ValidationError', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    const errors: unknown[] = [];
+    const app = new Hono<{ Bindings: HttpBindings }>();
+    app.use('*', honoRateLimit(limiter));
+    app.get('/hello', (c) => c.text('hi'));
+    app.onError((err, c) => {
+      errors.push(err);
+      return c.json({ error: err.message }, 400);
+    });
+    // Another runtime, or an adapter of its own, may bind an `incoming` that is not Node's request.
+    const { result, total } = await countCommands(connection, async () => [
+      await app.request('/hello', {}, { incoming: {} } as never),
+      await app.request('/hello', {}, { incoming: { socket: {} } } as never),
+    ]);
+    expect(statuses(result)).toEqual([400, 400]);
+    expect(total).toBe(0);
+    expect(errors.map((e) => (e as ValidationError).field)).toEqual(['identity', 'identity']);
+    for (const e of errors) expect(e).toBeInstanceOf(ValidationError);
+  });
 });
