@@ -141,4 +141,28 @@ describe(`@nestjs/throttler storage on ${target} via ${driver}`, () => {
     await expect(storage.increment('k', 1000, 1, -1, 'default')).rejects.toThrow(/blockDuration/);
     await expect(storage.increment('k', 1000, 1, 0, '')).rejects.toThrow(/throttlerName/);
   });
+
+  it('blockDuration 0 blocks nothing: hits over the limit stay rejected until the window ends', async () => {
+    const connection = await testConnection();
+    const { base } = await nestApp(connection, {
+      throttlers: [{ ttl: 60_000, limit: 1, blockDuration: 0 }],
+      getTracker: () => 'p',
+    });
+    expect(statuses(await hits(base, 4))).toEqual([200, 429, 429, 429]);
+  });
+
+  it('throttlers count apart even when generateKey gives them one key', async () => {
+    const connection = await testConnection();
+    const { base } = await nestApp(connection, {
+      throttlers: [
+        { name: 'short', ttl: 60_000, limit: 2 },
+        { name: 'long', ttl: 60_000, limit: 100 },
+      ],
+      getTracker: () => 'p',
+      generateKey: (_context, tracker) => tracker,
+    });
+    const seen = await hits(base, 3);
+    expect(statuses(seen)).toEqual([200, 200, 429]);
+    expect(seen[1]?.headers.get('x-ratelimit-remaining-long')).toBe('98');
+  });
 });
