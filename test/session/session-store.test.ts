@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SerializationError, ValidationError } from '../../src/index.js';
 import { SessionStore } from '../../src/session/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { driver, target } from '../harness/redis.js';
+import { expectInvalid } from '../harness/validation.js';
 import { afterIndexRead, indexKey, newStore, pttl, sessionKey, sleep } from './helpers.js';
 
 describe(`SessionStore on ${target} via ${driver}`, () => {
@@ -338,6 +340,38 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
     expect(() => new SessionStore({ connection, tagSecret: '' })).toThrow(ValidationError);
     // Data survived all of the above.
     expect(await sessions.get(valid)).not.toBeNull();
+  });
+
+  it('records only the client info given: no empty ip or user agent field', async () => {
+    const { connection, sessions } = await newStore();
+    const phone = await sessions.create('user-ci', {}, { userAgent: 'phone' });
+    const proxy = await sessions.create('user-ci', {}, { ip: '192.0.2.7' });
+    const fields = async (token: string, id: string) => {
+      const key = sessionKey(connection, token, id);
+      const flat = (await connection.send(['HGETALL', key], key)) as unknown;
+      return Array.isArray(flat) ? flat.filter((_, i) => i % 2 === 0) : Object.keys(flat as object);
+    };
+    expect(await fields(phone.token, phone.id)).toContain('ua');
+    expect(await fields(phone.token, phone.id)).not.toContain('ip');
+    expect(await fields(proxy.token, proxy.id)).toContain('ip');
+    expect(await fields(proxy.token, proxy.id)).not.toContain('ua');
+  });
+
+  it('a user agent that is not text is refused by name', async () => {
+    const { sessions } = await newStore();
+    await expectInvalid(() => sessions.create('user-ci', {}, { userAgent: 5 as unknown as string }), 'userAgent');
+    await expectInvalid(() => sessions.create('user-ci', {}, { userAgent: 'half \ud800 pair' }), 'userAgent');
+  });
+
+  it('client info cut at 512 characters never splits a surrogate pair', async () => {
+    const { sessions } = await newStore();
+    // The pair would take units 512 and 513: cutting at 512 keeps its first half alone.
+    await sessions.create('user-clip', {}, { ip: `${'a'.repeat(511)}\u{1F600}tail` });
+    expect((await sessions.list('user-clip'))[0]?.ip).toBe('a'.repeat(511));
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the sessions at risk', async () => {
+    expect(await modulesAtRiskAfter((connection) => new SessionStore({ connection }))).toEqual(['session']);
   });
 
   it('a tag secret turns the routing tag into a keyed pseudonym', async () => {
