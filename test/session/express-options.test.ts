@@ -56,6 +56,22 @@ describe(`express-session store options on ${target} via ${driver}`, () => {
     expect(carl?.userAgent).toBeUndefined();
   });
 
+  it('clientInfo may give nothing, or only one of ip and user agent: what is not given is not recorded', async () => {
+    const nothing = await setup({}, { clientInfo: () => undefined });
+    await new Client(nothing.base).request('POST', '/login/dora');
+    const [dora] = await nothing.sessions.list('dora');
+    expect(dora).toBeDefined();
+    expect([dora?.ip, dora?.userAgent]).toEqual([undefined, undefined]);
+    const ipOnly = await setup({}, { clientInfo: () => ({ ip: 'via-proxy' }) });
+    await new Client(ipOnly.base).request('POST', '/login/ed');
+    const [ed] = await ipOnly.sessions.list('ed');
+    expect([ed?.ip, ed?.userAgent]).toEqual(['via-proxy', undefined]);
+    const agentOnly = await setup({}, { clientInfo: () => ({ userAgent: 'kiosk/1' }) });
+    await new Client(agentOnly.base).request('POST', '/login/flo');
+    const [flo] = await agentOnly.sessions.list('flo');
+    expect([flo?.ip, flo?.userAgent]).toEqual([undefined, 'kiosk/1']);
+  });
+
   it('honours maxSessionsPerUser: the login over the limit evicts the oldest; under it a save is one round trip', async () => {
     const { connection, sessions, base } = await setup({ maxSessionsPerUser: 2 });
     const a = new Client(base);

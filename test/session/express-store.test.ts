@@ -1,5 +1,7 @@
+import { tracingChannel } from 'node:diagnostics_channel';
 import session from 'express-session';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { OperationContext } from '../../src/core/telemetry.js';
 import { ValidationError } from '../../src/index.js';
 import { createExpressSessionStore, type SessionStore } from '../../src/session/index.js';
 import { tokenId } from '../../src/session/token.js';
@@ -120,6 +122,28 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     await store.destroy(other);
     await store.set(other, sess);
     expect(await store.get(other)).toBeNull();
+  });
+
+  it('its operations are traced with the adapter attribute; a late save of a revoked session reads as revoked', async () => {
+    const { store, sessions } = await setup();
+    const sid = `${sessions.tagOf('ivy')}.${store.genid({}).slice(23)}`;
+    const sess = { cookie: { expires: new Date(Date.now() + 60_000) }, userId: 'ivy' };
+    const seen: OperationContext[] = [];
+    const channel = tracingChannel<object, OperationContext>('redis-patterns:session');
+    const handlers = { start: (c: OperationContext) => seen.push(c), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+    channel.subscribe(handlers);
+    try {
+      await store.set(sid, sess);
+      await store.destroy(sid);
+      await store.set(sid, sess);
+    } finally {
+      channel.unsubscribe(handlers);
+    }
+    expect(seen.map((c) => [c.operation, c.outcome, c.attributes.adapter])).toEqual([
+      ['set', 'saved', 'express'],
+      ['destroy', 'revoked', 'express'],
+      ['set', 'revoked', 'express'],
+    ]);
   });
 
   it('a session that "log out everywhere" missed (saved between its index read and its script) cannot be saved again', async () => {
