@@ -112,6 +112,7 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     const err = await locks.acquireAll(['x', 'y', 'z'], { waitMs: 200 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockNotAcquiredError);
     expect((err as LockNotAcquiredError).resource).toBe('y');
+    expect((err as LockNotAcquiredError).message).toBe('y: still held after waiting 200 ms (taking 3 resources)');
     for (const r of ['x', 'z']) expect(await locks.tryAcquire(r)).not.toBeNull();
     // An abort: rejects with the reason, nothing held.
     const controller = new AbortController();
@@ -119,6 +120,30 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     await expect(locks.acquireAll(['p', 'y'], { waitMs: 5000, signal: controller.signal })).rejects.toThrow('shift ended');
     expect(await locks.tryAcquire('p')).not.toBeNull();
     await held?.release();
+  });
+
+  it('a set is named by its resources joined, and is good only as long as its shortest lease', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    const set = await locks.acquireAll(['ward:5', 'ward:6']);
+    expect(set.resource).toBe('ward:5, ward:6');
+    expect(await set.lease('ward:6')?.extend(60_000)).toBe(true);
+    expect(set.lease('ward:6')?.remainingMs()).toBeGreaterThan(50_000);
+    expect(set.remainingMs()).toBeLessThanOrEqual(5000);
+    await set.release();
+  });
+
+  it('a set whose validity is used up before it is handed out (ttlMs below the drift allowance) is refused, not returned', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    // A 1 ms TTL is valid input but leaves nothing after the 2 ms drift allowance.
+    for (const take of [() => locks.tryAcquireAll(['cot:1', 'cot:2'], { ttlMs: 1 }), () => locks.acquireAll(['cot:1'], { ttlMs: 1 })]) {
+      const err = await take().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockNotAcquiredError);
+      expect((err as LockNotAcquiredError).message).toBe(
+        'cot:1: the locks could not all be held at once (a TTL ran out while taking them)',
+      );
+    }
   });
 
   it('polls a busy resource every pollMs (jittered) while its holder has longer to go, not faster', async () => {
