@@ -146,6 +146,51 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     }
   });
 
+  it.runIf(target === 'cluster')(
+    'slots taken first are held through the wait for a later one with a TTL that outlasts it, then brought back to the set TTL; a wait that runs out releases them',
+    async () => {
+      const connection = await testConnection();
+      const locks = new FencedLock({ connection, ttlMs: 2000, pollMs: 50 });
+      const slot = (r: string) => keySlot(connection.keys('lock').stem(r));
+      // The resource taken first sorts last by name: slots, not names, decide the order.
+      const names = Array.from({ length: 30 }, (_, i) => `bay:${i}`);
+      const [first, later] = names.flatMap((a) => names.filter((b) => slot(a) < slot(b) && a > b).map((b) => [a, b])).at(0) as [
+        string,
+        string,
+      ];
+      const ownerKey = (r: string) => connection.keys('lock').key(r, 'owner');
+      const pttl = async (r: string) => Number(await connection.send(['PTTL', ownerKey(r)], ownerKey(r)));
+      const outlastsTtl = async () => {
+        const end = performance.now() + 5000;
+        while (performance.now() < end) {
+          if ((await pttl(first)) > 2000) return true;
+          await sleep(10);
+        }
+        return false;
+      };
+
+      const busy = await locks.tryAcquire(later, { ttlMs: 20_000 });
+      const taking = locks.acquireAll([first, later], { waitMs: 10_000 });
+      expect(await outlastsTtl()).toBe(true);
+      await busy?.release();
+      const set = await taking;
+      expect(await pttl(first)).toBeGreaterThan(0);
+      expect(await pttl(first)).toBeLessThanOrEqual(2000);
+      expect(set.remainingMs()).toBeGreaterThan(0);
+      expect(set.remainingMs()).toBeLessThanOrEqual(2000);
+      expect(await set.release()).toBe(true);
+
+      const held = await locks.tryAcquire(later, { ttlMs: 20_000 });
+      const failing = locks.acquireAll([first, later], { waitMs: 3000 }).catch((e: unknown) => e);
+      expect(await outlastsTtl()).toBe(true);
+      const err = await failing;
+      expect(err).toBeInstanceOf(LockNotAcquiredError);
+      expect((err as LockNotAcquiredError).resource).toBe(later);
+      expect(await connection.send(['GET', ownerKey(first)], ownerKey(first))).toBeNull();
+      await held?.release();
+    },
+  );
+
   it('polls a busy resource every pollMs (jittered) while its holder has longer to go, not faster', async () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection, ttlMs: 5000, pollMs: 200 });
