@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../src/index.js';
 import { SlotHold } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
 
@@ -76,6 +76,20 @@ describe(`SlotHold on ${target} via ${driver}`, () => {
     expect(await holds.hold('slot-d', 'gus')).toMatchObject({ held: true, state: 'held', holderId: 'gus' });
   });
 
+  it('keeps a hold at …:{slot}:hold with the hold’s TTL and a booking at …:{slot}:booking, as documented', async () => {
+    const connection = await testConnection();
+    const holds = new SlotHold({ connection });
+    const key = (part: string) => connection.keys('lock').key('slot-e', part);
+    await holds.hold('slot-e', 'hal', 5000);
+    expect(await connection.send(['GET', key('hold')], key('hold'))).toBe('hal');
+    const ttl = Number(await connection.send(['PTTL', key('hold')], key('hold')));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5000);
+    await holds.confirm('slot-e', 'hal');
+    expect(await connection.send(['GET', key('booking')], key('booking'))).toBe('hal');
+    expect(await connection.send(['EXISTS', key('hold')], key('hold'))).toBe(0);
+  });
+
   it('rejects bad input before sending anything', async () => {
     const connection = await testConnection();
     const holds = new SlotHold({ connection });
@@ -87,10 +101,17 @@ describe(`SlotHold on ${target} via ${driver}`, () => {
       ['ttlMs', () => holds.hold('s', 'a', Number.POSITIVE_INFINITY)],
       ['ttlMs', () => holds.hold('s', 'a', 1.5)],
       ['holderId', () => holds.confirm('s', '')],
+      ['slotId', () => holds.confirm('', 'a')],
       ['slotId', () => holds.release('', 'a')],
+      ['holderId', () => holds.release('s', '')],
       ['slotId', () => holds.holderOf('')],
+      ['holdTtlMs', async () => new SlotHold({ connection, holdTtlMs: -1 })],
+      ['bookingTtlMs', async () => new SlotHold({ connection, bookingTtlMs: -1 })],
     ];
     await expectRejectedBeforeSending(connection, bad);
-    expect(() => new SlotHold({ connection, holdTtlMs: -1 })).toThrow(ValidationError);
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the holds at risk', async () => {
+    expect(await modulesAtRiskAfter((connection) => new SlotHold({ connection }))).toEqual(['lock']);
   });
 });
