@@ -1,7 +1,7 @@
 // Spans and metrics of the operations added with the framework adapters: waitFor, the allow and
 // deny lists, the stores' hit counter and FencedLock's lock sets, through the real SDK.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FencedLock } from '../../src/lock/index.js';
+import { FencedLock, SlotHold } from '../../src/lock/index.js';
 import { ExpressRateLimitStore, FixedWindowLimiter, NestThrottlerStorage } from '../../src/rate-limit/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { recordTelemetry, total } from './sdk.js';
@@ -79,5 +79,45 @@ describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`
     expect(total(await sdk.metric('redis_patterns.lock.wait.duration'))).toBeGreaterThanOrEqual(3);
     const all = await sdk.everything();
     for (const id of ['bed-12a', 'bed-14b']) expect(all).not.toContain(id);
+  });
+
+  it('lock sets: extendAll and releaseAll spans say whether every lock was still held', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    const set = await locks.acquireAll(['cot-3c', 'cot-4d']);
+    sdk = recordTelemetry();
+    expect(await set.extend(6000)).toBe(true);
+    const key = connection.keys('lock').key('cot-4d', 'owner');
+    await connection.send(['DEL', key], key);
+    expect(await set.extend(6000)).toBe(false);
+    expect(await set.release()).toBe(false);
+    expect(sdk.spans('lock.extendAll').map((s) => s.attributes['redis_patterns.outcome'])).toEqual(['extended', 'lost']);
+    expect(sdk.spans('lock.releaseAll').map((s) => s.attributes['redis_patterns.outcome'])).toEqual(['not-held']);
+  });
+
+  it('slot holds: hold, confirm and release spans carry their outcome, with the slot-hold kind', async () => {
+    const connection = await testConnection();
+    const holds = new SlotHold({ connection });
+    sdk = recordTelemetry();
+    await holds.hold('slot-7e', 'pt-1a');
+    await holds.hold('slot-7e', 'pt-2b');
+    expect(await holds.release('slot-7e', 'pt-2b')).toBe(false);
+    expect((await holds.confirm('slot-7e', 'pt-1a')).confirmed).toBe(true);
+    await holds.hold('slot-8f', 'pt-1a');
+    expect(await holds.release('slot-8f', 'pt-1a')).toBe(true);
+    const outcomes = (name: string) =>
+      sdk?.spans(name).map((s) => [s.attributes['redis_patterns.kind'], s.attributes['redis_patterns.outcome']]);
+    expect(outcomes('lock.hold')).toEqual([
+      ['slot-hold', 'held'],
+      ['slot-hold', 'taken'],
+      ['slot-hold', 'held'],
+    ]);
+    expect(outcomes('lock.confirm')).toEqual([['slot-hold', 'confirmed']]);
+    expect(outcomes('lock.release')).toEqual([
+      ['slot-hold', 'not-held'],
+      ['slot-hold', 'released'],
+    ]);
+    const all = await sdk.everything();
+    for (const id of ['slot-7e', 'pt-1a', 'pt-2b']) expect(all).not.toContain(id);
   });
 });
