@@ -5,7 +5,12 @@ import { LockNotAcquiredError, Redlock } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, rawClient, topology, uniquePrefix } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
+import { expectInvalid } from '../harness/validation.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lockKey = (c: RedisConnection, resource: string) => c.keys('lock').key(resource, 'redlock');
 
 // Redlock runs on independent servers whatever the project's target; the driver still varies.
 async function independentConnections() {
@@ -74,6 +79,11 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
     const err = await redlock.acquire('two-down').catch((e) => e);
     expect(err).toBeInstanceOf(LockNotAcquiredError);
     expect((err as Error).cause).toBeInstanceOf(AggregateError);
+    // The errors of the two stopped servers, not the answer of the live one.
+    const cause = (err as Error).cause as AggregateError;
+    expect(cause.message).toBe('server errors of the last attempt');
+    expect(cause.errors).toHaveLength(2);
+    for (const e of cause.errors) expect(e).toBeInstanceOf(Error);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -114,6 +124,84 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
     expect(await redlock.tryAcquire('slow-2')).not.toBeNull();
   });
 
+  it('using() hands fn the lease, extends it on every server at the per-call TTL past that TTL, and releases', async () => {
+    const connections = await independentConnections();
+    const redlock = new Redlock({ connections, ttlMs: 30000, retryCount: 0 });
+    const result = await redlock.using(
+      'batch',
+      async ({ signal, lease }) => {
+        for (const c of connections) expect(await c.send(['GET', lockKey(c, 'batch')], 'x')).toBe(lease.owner);
+        // Four extensions (every 500 ms) outlast the 1500 ms TTL: only extending at that TTL keeps it.
+        let extensions = 0;
+        let last = lease.remainingMs();
+        while (extensions < 4) {
+          signal.throwIfAborted();
+          await sleep(20);
+          const remaining = lease.remainingMs();
+          if (remaining > last) extensions++;
+          last = remaining;
+        }
+        for (const c of connections) expect(Number(await c.send(['PTTL', lockKey(c, 'batch')], 'x'))).toBeLessThanOrEqual(1500);
+        return 'report';
+      },
+      { ttlMs: 1500 },
+    );
+    expect(result).toBe('report');
+    expect(await redlock.tryAcquire('batch')).not.toBeNull();
+  });
+
+  it('extend and release count only servers where this owner still held the lock', async () => {
+    const connections = await independentConnections();
+    const [a, b] = connections as [RedisConnection, RedisConnection, RedisConnection];
+    const redlock = new Redlock({ connections, ttlMs: 30000, retryCount: 0 });
+    const lease = await redlock.acquire('taken-over');
+    // Its keys expired on two servers and someone else took them there: a minority is left.
+    for (const c of [a, b]) await c.send(['SET', lockKey(c, 'taken-over'), 'other', 'PX', 30000]);
+    expect(await lease.extend()).toBe(false);
+    expect(await lease.release()).toBe(false);
+    expect(await a.send(['GET', lockKey(a, 'taken-over')])).toBe('other');
+  });
+
+  it('a refused acquire says how many servers and attempts, and has no cause when every server answered', async () => {
+    const connections = await independentConnections();
+    const redlock = new Redlock({ connections, ttlMs: 30000, retryCount: 1, retryDelayMs: 10 });
+    await redlock.acquire('held');
+    const err = await redlock.acquire('held').catch((e) => e);
+    expect(err).toBeInstanceOf(LockNotAcquiredError);
+    expect(err.message).toBe('held: no majority of 3 servers after 2 attempts');
+    expect(err.cause).toBeUndefined();
+  });
+
+  it('waits retryDelayMs between attempts, and not before the first', async () => {
+    const connections = await independentConnections();
+    const slow = new Redlock({ connections, ttlMs: 30000, retryCount: 2, retryDelayMs: 400, retryJitterMs: 0 });
+    let started = Date.now();
+    await slow.acquire('paced');
+    expect(Date.now() - started).toBeLessThan(300);
+    started = Date.now();
+    await expect(slow.acquire('paced')).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(790);
+  });
+
+  it('publishes tryAcquire, acquire, extend and release with their outcomes', async () => {
+    const connections = await independentConnections();
+    const redlock = new Redlock({ connections, ttlMs: 30000, retryCount: 0 });
+    const seen = await tracedOperations('lock', async () => {
+      const lease = await redlock.acquire('traced');
+      expect(await redlock.tryAcquire('traced')).toBeNull();
+      await lease.extend();
+      await lease.release();
+      await lease.release();
+    });
+    expect(seen.map((c) => [c.operation, c.outcome, c.attributes.kind])).toEqual([
+      ['acquire', 'acquired', 'redlock'],
+      ['tryAcquire', 'busy', 'redlock'],
+      ['extend', 'extended', 'redlock'],
+      ['release', 'released', 'redlock'],
+      ['release', 'not-held', 'redlock'],
+    ]);
+  });
+
   it('rejects bad input before sending anything', async () => {
     const connections = await independentConnections();
     const redlock = new Redlock({ connections });
@@ -126,6 +214,10 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
     ];
     await expectRejectedBeforeSending(connections[0] as RedisConnection, bad);
     expect(() => new Redlock({ connections, retryCount: -1 })).toThrow(ValidationError);
-    expect(() => new Redlock({ connections: [] })).toThrow(ValidationError);
+    await expectInvalid(() => new Redlock({ connections: [] }), 'connections');
+    await expectInvalid(() => new Redlock({ connections, ttlMs: 0 }), 'ttlMs');
+    await expectInvalid(() => new Redlock({ connections, retryCount: 1.5 }), 'retryCount');
+    await expectInvalid(() => new Redlock({ connections, retryDelayMs: -1 }), 'retryDelayMs');
+    await expectInvalid(() => new Redlock({ connections, retryJitterMs: -1 }), 'retryJitterMs');
   });
 });
