@@ -4,6 +4,7 @@ import { ValidationError } from '../../src/index.js';
 import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { tracedOperations } from '../harness/traced.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -182,6 +183,62 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     await holder.release();
     const again = await locks.tryAcquire('abort');
     expect(again).not.toBeNull();
+  });
+
+  it('a released lease is over: no validity left, and extend refuses without asking Redis', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 30000 });
+    const lease = await locks.acquire('done-with');
+    await lease.extend(); // loads extend.lua
+    expect(await lease.release()).toBe(true);
+    expect(lease.remainingMs()).toBe(0);
+    const extended = await countCommands(connection, () => lease.extend());
+    expect(extended.result).toBe(false);
+    expect(extended.total).toBe(0);
+  });
+
+  it('an extension Redis granted is still refused when its validity is used up by the drift margin', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 30000 });
+    const lease = await locks.acquire('too-short');
+    // A 1 ms TTL is less than the 2 ms drift allowance: granted in Redis, never valid here.
+    expect(await lease.extend(1)).toBe(false);
+    expect(lease.remainingMs()).toBe(0);
+  });
+
+  it('publishes extend (extended or lost), release with how long the lock was held, and using with completed, failed or lost', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 300 });
+    const ks = connection.keys('lock');
+    let heldFor = 0;
+    const seen = await tracedOperations('lock', async () => {
+      const started = performance.now();
+      const lease = await locks.acquire('traced');
+      await lease.extend(30000);
+      await lease.release();
+      heldFor = performance.now() - started;
+      const gone = await locks.acquire('traced', { ttlMs: 30000 });
+      await connection.send(['DEL', ks.key('traced', 'owner')], ks.key('traced', 'owner'));
+      await gone.extend();
+      await locks.using('traced', async () => 'fine');
+      await locks.using('traced', async () => Promise.reject(new Error('fn failed'))).catch(() => undefined);
+      await locks
+        .using('traced', async ({ signal }) => {
+          await connection.send(['DEL', ks.key('traced', 'owner')], ks.key('traced', 'owner'));
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        })
+        .catch(() => undefined);
+    });
+    const ops = seen.filter((c) => c.operation !== 'acquire').map((c) => [c.operation, c.outcome]);
+    expect(ops.slice(0, 3)).toEqual([
+      ['extend', 'extended'],
+      ['release', 'released'],
+      ['extend', 'lost'],
+    ]);
+    expect(ops.filter(([op]) => op === 'using').map(([, outcome]) => outcome)).toEqual(['completed', 'failed', 'lost']);
+    const heldMs = seen.find((c) => c.operation === 'release')?.measurements?.heldMs as number;
+    expect(heldMs).toBeGreaterThanOrEqual(0);
+    expect(heldMs).toBeLessThanOrEqual(heldFor);
   });
 
   it('using() extends while fn runs and always releases', async () => {
