@@ -72,4 +72,55 @@ describe(`lock with Redis down via ${driver}`, () => {
       s.resume();
     }
   });
+
+  it('using() is told the lock is lost when the validity runs out, even if the hung extension would time out much later', async () => {
+    const { server: s, connection } = await server(10000);
+    const locks = new FencedLock({ connection, ttlMs: 600 });
+    let aborted: unknown;
+    let abortedAfterMs = Number.POSITIVE_INFINITY;
+    const started = Date.now();
+    const run = locks.using('hung', async ({ signal }) => {
+      s.pause();
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      abortedAfterMs = Date.now() - started;
+      aborted = signal.reason;
+      s.resume(); // lets the release at the end go through
+    });
+    try {
+      await expect(run).rejects.toBeInstanceOf(LockLostError);
+    } finally {
+      s.resume();
+    }
+    expect((aborted as Error).message).toBe('hung: validity ran out before an extension succeeded');
+    // Told at the validity's end, well before the 10 s command timeout.
+    expect(abortedAfterMs).toBeLessThan(5000);
+  });
+
+  it('using() rides out extensions that fail while validity is left, retrying sooner than every third of the TTL', async () => {
+    const { connection } = await server(2000);
+    const locks = new FencedLock({ connection, ttlMs: 3000, driftFactor: 0.1 });
+    const denyScripts = () => connection.send(['ACL', 'SETUSER', 'default', '-evalsha', '-eval']);
+    const allowScripts = () => connection.send(['ACL', 'SETUSER', 'default', '+evalsha', '+eval']);
+    try {
+      const result = await locks.using('flaky', async ({ signal, lease }) => {
+        // Every extension fails at once (NOPERM) until allowed again, which is after the one a
+        // third of the TTL after the first failure would have been sent.
+        await denyScripts();
+        while (lease.remainingMs() >= 600) {
+          signal.throwIfAborted();
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await allowScripts();
+        // A retry within the validity left extends it again.
+        while (lease.remainingMs() < 1500) {
+          signal.throwIfAborted();
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        return 'kept';
+      });
+      expect(result).toBe('kept');
+    } finally {
+      await allowScripts();
+    }
+  });
 });
