@@ -1,6 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { RedisConnection, ValidationError } from '../../src/index.js';
+import { EvictionPolicyError, RedisConnection, ValidationError } from '../../src/index.js';
 import { LockNotAcquiredError, Redlock } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
@@ -200,6 +200,36 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
       ['release', 'released', 'redlock'],
       ['release', 'not-held', 'redlock'],
     ]);
+  });
+
+  it('refuses to lock on servers that may evict its keys, under strict eviction checks', async () => {
+    const trio = await Promise.all(
+      [0, 1, 2].map(() => startRedis({ extraArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] })),
+    );
+    servers.push(...trio);
+    const conns = await Promise.all(trio.map((s) => privateConnection(s, { evictionCheck: 'strict', prefix: 'e' })));
+    closers.push(...conns.map((c) => c.close));
+    const redlock = new Redlock({ connections: conns.map((c) => c.connection), ttlMs: 10000, retryCount: 0 });
+    // An evicted key would free the lock while its holder still works under it.
+    expect(await redlock.tryAcquire('evictable')).toBeNull();
+    const err = await redlock.acquire('evictable').catch((e) => e);
+    expect(err).toBeInstanceOf(LockNotAcquiredError);
+    for (const e of (err.cause as AggregateError).errors) expect(e).toBeInstanceOf(EvictionPolicyError);
+  });
+
+  it('adds up to retryJitterMs at random to each pause', async () => {
+    const connections = await independentConnections();
+    const redlock = new Redlock({ connections, ttlMs: 30000, retryCount: 1, retryDelayMs: 0, retryJitterMs: 500 });
+    await redlock.acquire('jittered');
+    // The largest draw: the pause is (almost) the whole jitter.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      const started = Date.now();
+      await expect(redlock.acquire('jittered')).rejects.toBeInstanceOf(LockNotAcquiredError);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(480);
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('rejects bad input before sending anything', async () => {
