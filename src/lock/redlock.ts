@@ -97,6 +97,7 @@ export class Redlock {
 
   private async retry(resource: string, ttlMs: number, retryCount: number, signal: AbortSignal | undefined): Promise<Lease> {
     const owner = ownerId();
+    // Stryker disable next-line ArrayDeclaration: equivalent, the first attempt (there always is one) overwrites it before it is read
     let errors: unknown[] = [];
     for (let attempt = 0; attempt <= retryCount; attempt++) {
       if (attempt > 0) await sleep(this.retryDelayMs + Math.random() * this.retryJitterMs, signal);
