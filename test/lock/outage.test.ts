@@ -123,4 +123,36 @@ describe(`lock with Redis down via ${driver}`, () => {
       await allowScripts();
     }
   });
+
+  // An extension still in flight when fn returns settles after the lease was released: it must
+  // not abort the signal of a run that already completed (fn may have left listeners on it).
+  for (const [settles, commandTimeoutMs] of [
+    ['succeeds', 10000],
+    ['times out', 1500],
+  ] as const) {
+    it(`an extension in flight when fn returns that ${settles} afterwards does not abort the finished run's signal`, async () => {
+      const { server: s, connection } = await server(commandTimeoutMs);
+      const locks = new FencedLock({ connection, ttlMs: 3000 });
+      let abortedAfterReturn = false;
+      let returned = false;
+      const run = locks.using('in-flight', async ({ signal, lease }) => {
+        s.pause();
+        // The first extension goes out a third of the TTL in, and hangs on the paused server.
+        while (lease.remainingMs() > 1800) await new Promise((r) => setTimeout(r, 10));
+        signal.addEventListener('abort', () => {
+          if (returned) abortedAfterReturn = true;
+        });
+        returned = true;
+        return 'done';
+      });
+      try {
+        while (!returned) await new Promise((r) => setTimeout(r, 10));
+        if (commandTimeoutMs > 3000) s.resume(); // the late extension is answered before the release
+        expect(await run).toBe('done');
+      } finally {
+        s.resume();
+      }
+      expect(abortedAfterReturn).toBe(false);
+    });
+  }
 });
