@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { keySlot } from '../../src/core/slots.js';
-import { ValidationError } from '../../src/index.js';
 import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { tracedOperations } from '../harness/traced.js';
+import { expectInvalid } from '../harness/validation.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -352,10 +352,15 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
       ['resource', () => store.write('', 1, { a: 1 })],
       // Names starting with `_` are the store's own (`_fence` keeps the newest token).
       ['field', () => store.write('r', 1, { _fence: 1 })],
+      ['field', () => store.write('r', 1, { '': 1 })],
+      ['resource', () => store.read('')],
     ];
     await expectRejectedBeforeSending(connection, bad);
-    expect(() => new FencedLock({ connection, ttlMs: 0 })).toThrow(ValidationError);
-    expect(() => new FencedLock({ connection, pollMs: -1 })).toThrow(ValidationError);
-    expect(() => new FencedLock({ connection, driftFactor: 2 })).toThrow(ValidationError);
+    // Constructors name the option that is wrong, so a misconfiguration is found from the message alone.
+    await expectInvalid(() => new FencedLock({ connection, ttlMs: 0 }), 'ttlMs');
+    await expectInvalid(() => new FencedLock({ connection, waitMs: -1 }), 'waitMs');
+    await expectInvalid(() => new FencedLock({ connection, pollMs: -1 }), 'pollMs');
+    await expectInvalid(() => new FencedLock({ connection, driftFactor: 2 }), 'driftFactor');
+    await expectInvalid(() => new FencedStore({ connection, ttlMs: -1 }), 'ttlMs');
   });
 });
