@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
-import { FencedLock, Semaphore } from '../../src/lock/index.js';
+import { FencedLock, FencedStore, Semaphore } from '../../src/lock/index.js';
 import { FixedWindowLimiter } from '../../src/rate-limit/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -85,6 +85,28 @@ describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () 
     await permits[0]?.release();
     expect(total(await sdk.metric('redis_patterns.semaphore.permits.in_use'))).toBe(1);
     expect(await sdk.everything()).not.toContain('refill:rx-1');
+  });
+
+  it('a try on a held lock is busy, fenced writes are written or stale, and wait time counts from the call', async () => {
+    sdk = recordTelemetry();
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    const store = new FencedStore({ connection });
+    const started = performance.now();
+    const first = await locks.tryAcquire('chart:rx-2');
+    const took = performance.now() - started;
+    expect(await locks.tryAcquire('chart:rx-2')).toBeNull();
+    expect(sdk.spans('lock.tryAcquire').map((s) => s.attributes['redis_patterns.outcome'])).toEqual(['acquired', 'busy']);
+    // Only the granted try is a wait, and it cannot have lasted longer than the call around it.
+    const wait = await sdk.metric('redis_patterns.lock.wait.duration');
+    expect(total(wait)).toBe(1);
+    expect(wait[0]?.sum).toBeLessThanOrEqual(took / 1000);
+    const stale = first?.token as number;
+    await first?.release();
+    const next = await locks.acquire('chart:rx-2');
+    expect((await store.write('chart:rx-2', next.token, { status: 'sent' })).written).toBe(true);
+    expect((await store.write('chart:rx-2', stale, { status: 'late' })).written).toBe(false);
+    expect(sdk.spans('lock.write').map((s) => s.attributes['redis_patterns.outcome'])).toEqual(['written', 'stale']);
   });
 
   it('records a Redis timeout as a span error with its code', async () => {
