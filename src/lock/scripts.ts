@@ -132,6 +132,7 @@ export const semaphoreReleaseScript = defineScript<
   coalesce: { replyLength: 2, readsTime: true },
   parseReply: (reply) => {
     const [released, granted] = entries(reply);
+    // Stryker disable next-line StringLiteral: equivalent, semaphore-release.lua always returns the granted ids as a string
     const owners = String(granted ?? '');
     return { released: Number(released) === 1, grantedHere: owners === '' ? [] : owners.split(' ') };
   },
