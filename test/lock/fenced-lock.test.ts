@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { keySlot } from '../../src/core/slots.js';
+import { EvictionPolicyError } from '../../src/index.js';
 import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { startFullServer } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
@@ -331,6 +333,22 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     expect(stored?.[`f${MAX_FENCED_FIELDS - 1}`]).toBe(MAX_FENCED_FIELDS - 1);
     await expectRejectedBeforeSending(connection, [['fields', () => store.write('wide', lease.token, { ...fields, extra: 1 })]]);
   });
+
+  it.runIf(target === 'standalone')(
+    'strict eviction check: a store used without any lock is refused on a server that may evict its records',
+    async () => {
+      // A record evicted would forget its newest token, and let a stale holder write again.
+      const full = await startFullServer('allkeys-lru', { evictionCheck: 'strict' });
+      try {
+        const store = new FencedStore({ connection: full.connection });
+        const error = await store.write('refill:3', 1, { status: 'sent' }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EvictionPolicyError);
+        expect((error as EvictionPolicyError).report.modulesAtRisk).toEqual(['lock']);
+      } finally {
+        await full.close();
+      }
+    },
+  );
 
   it('rejects bad input before sending anything', async () => {
     const connection = await testConnection();
