@@ -60,6 +60,7 @@ export class Listener {
       };
       const onAbort = () => {
         finish();
+        // Stryker disable next-line OptionalChaining: equivalent, onAbort only runs as the signal's own listener
         reject(signal?.reason);
       };
       const timer = setTimeout(() => {
