@@ -98,6 +98,34 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
     });
   }
 
+  it('a channel dropped after its last waiter leaves the re-check after a reconnect to the waiters of other resources', async () => {
+    const { waiterSide, holderSide } = await instances();
+    // A poll much longer than the test: the waiter's poll runs at 30 to 60 s after it queued, so
+    // only a re-check can explain a grant within seconds, however long the linger took.
+    const options = { ttlMs: 120_000, waitMs: 90_000, pollMs: 60_000 };
+    const waiters = new FencedLock({ connection: waiterSide, ...options });
+    const holders = new FencedLock({ connection: holderSide, ...options });
+    const queueOf = (resource: string) => waiterSide.keys('lock').key(resource, 'queue');
+    const heldA = await holders.acquire('fax-a');
+    const heldB = await holders.acquire('fax-b');
+    const waitingA = waiters.acquire('fax-a');
+    await queued(waiterSide, queueOf('fax-a'));
+    const leaving = new AbortController();
+    const waitingB = waiters.acquire('fax-b', { signal: leaving.signal });
+    await queued(waiterSide, queueOf('fax-b'));
+    leaving.abort(new Error('patient left'));
+    await expect(waitingB).rejects.toThrow('patient left');
+    // The lock's wake-ups are internal: only they tell when fax-b's channel has lingered out.
+    const { wakeups } = waiters as unknown as { wakeups: { isSubscribed(channel: string): boolean } };
+    const channelB = waiterSide.keys('lock').key('fax-b', 'grants');
+    await vi.waitFor(() => expect(wakeups.isSubscribed(channelB)).toBe(false), { timeout: 10_000, interval: 100 });
+    await killPubSubConnections(waiterSide.client);
+    expect(await heldA.release()).toBe(true);
+    const lease = await Promise.race([waitingA, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    expect(lease, 'fax-a granted by a re-check once the subscriber was back').not.toBeNull();
+    await Promise.all([lease?.release(), heldB.release()]);
+  });
+
   for (const kind of ['FencedLock', 'Semaphore'] as const) {
     it(`${kind}: a channel stays subscribed for a while after its last waiter, then is dropped`, async () => {
       const connection = await testConnection();
