@@ -3,9 +3,11 @@
 // announced checks Redis as soon as the connection is back, not at its next poll.
 import { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
+import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { RedisConnection } from '../../src/index.js';
-import { FencedLock, Semaphore } from '../../src/lock/index.js';
+import { FencedLock, LockNotAcquiredError, Semaphore } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, killPubSubConnections, rawClient, target, testConnection, topology } from '../harness/redis.js';
 
 // Polling alone would take this long: only a wake-up explains a fast grant.
@@ -97,6 +99,36 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
       await lease.release();
     });
   }
+
+  it.runIf(target === 'standalone')(
+    'a refused subscription is forgotten: the next waiter subscribes again, and is woken once channels are allowed',
+    async () => {
+      const server = await startRedis();
+      const admin = await privateConnection(server);
+      // A user that may not subscribe to any channel: its waiters can only poll.
+      await admin.connection.send(['ACL', 'SETUSER', 'waiter', 'on', '>secret', '~*', '+@all', 'resetchannels']);
+      const side = await privateConnection(`redis://waiter:secret@127.0.0.1:${server.port}`);
+      try {
+        // A poll far longer than the test: only a wake-up explains a grant within seconds.
+        const options = { ttlMs: 120_000, waitMs: 90_000, pollMs: 60_000 };
+        const waiters = new FencedLock({ connection: side.connection, ...options });
+        const held = await new FencedLock({ connection: admin.connection, ...options }).acquire('pump');
+        await expect(waiters.acquire('pump', { waitMs: 300 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+        // Allowed right away, well within the time a dropped channel would otherwise stay open.
+        await admin.connection.send(['ACL', 'SETUSER', 'waiter', 'allchannels']);
+        const waiting = waiters.acquire('pump');
+        await queued(side.connection, side.connection.keys('lock').key('pump', 'queue'));
+        expect(await held.release()).toBe(true);
+        const lease = await Promise.race([waiting, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+        expect(lease, 'woken over a new subscription').not.toBeNull();
+        await lease?.release();
+      } finally {
+        side.close();
+        admin.close();
+        await server.stop();
+      }
+    },
+  );
 
   it('a channel dropped after its last waiter leaves the re-check after a reconnect to the waiters of other resources', async () => {
     const { waiterSide, holderSide } = await instances();
