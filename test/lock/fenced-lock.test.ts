@@ -3,7 +3,7 @@ import { keySlot } from '../../src/core/slots.js';
 import { EvictionPolicyError } from '../../src/index.js';
 import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { startFullServer } from '../harness/full-server.js';
+import { modulesAtRiskAfter, startFullServer } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
@@ -349,6 +349,50 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
       }
     },
   );
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the lock at risk', async () => {
+    expect(await modulesAtRiskAfter((connection) => new FencedLock({ connection }))).toEqual(['lock']);
+  });
+
+  // The TTL minus the drift allowance (ttlMs * driftFactor + 2 ms) is below zero: never valid.
+  it('a lock whose validity is gone when granted is released, never handed out', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    expect(await locks.tryAcquire('ward-3', { ttlMs: 1 })).toBeNull();
+    const holder = await locks.acquire('ward-3', { ttlMs: 5000 });
+    const queue = connection.keys('lock').key('ward-3', 'queue');
+    // Handed over on release, by message: still too short to use, so the waiter keeps waiting.
+    const late = locks.acquire('ward-3', { ttlMs: 1, waitMs: 1500 });
+    while (Number(await connection.send(['ZCARD', queue], queue)) === 0) await sleep(10);
+    await holder.release();
+    await expect(late).rejects.toBeInstanceOf(LockNotAcquiredError);
+  });
+
+  it('the wait ends at waitMs though the holder keeps the lock for long and pollMs is long', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 30_000, pollMs: 30_000 });
+    const holder = await locks.acquire('ward-4');
+    const started = Date.now();
+    await expect(locks.acquire('ward-4', { waitMs: 200 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await holder.release();
+  });
+
+  it('using() with a short ttlMs extends every third of it, not of the default', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 60_000 });
+    const seen = await locks.using(
+      'ward-5',
+      async ({ signal, lease }) => {
+        // Past the 1.5 s it was taken with: only extensions every third of it keep it.
+        await sleep(2500);
+        return { aborted: signal.aborted, remaining: lease.remainingMs(), other: await locks.tryAcquire('ward-5') };
+      },
+      { ttlMs: 1500 },
+    );
+    expect(seen).toEqual({ aborted: false, remaining: expect.any(Number), other: null });
+    expect(seen.remaining).toBeGreaterThan(0);
+  });
 
   it('rejects bad input before sending anything', async () => {
     const connection = await testConnection();

@@ -324,6 +324,33 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     await expectTypedOutage((connection) => new FencedLock({ connection }).tryAcquireAll(['a', 'b', 'c']));
   });
 
+  it('acquireAll without a wait rejects with LockNotAcquiredError, holding none, when one is busy', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const held = await locks.tryAcquire('cot:2');
+    const err = await locks.acquireAll(['cot:1', 'cot:2'], { waitMs: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockNotAcquiredError);
+    expect((err as Error).message).toContain('the lock is held');
+    expect(await locks.tryAcquire('cot:1')).not.toBeNull();
+    await held?.release();
+  });
+
+  it('usingAll with a short ttlMs extends every third of it, not of the default', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 60_000 });
+    const seen = await locks.usingAll(
+      ['bay:1', 'bay:2'],
+      async ({ signal, leases }) => {
+        // Past the 1.5 s they were taken with: only extensions every third of it keep them.
+        await sleep(2500);
+        return { aborted: signal.aborted, remaining: leases.remainingMs() };
+      },
+      { ttlMs: 1500 },
+    );
+    expect(seen.aborted).toBe(false);
+    expect(seen.remaining).toBeGreaterThan(0);
+  });
+
   it('an abort signal already aborted rejects before sending', async () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection });

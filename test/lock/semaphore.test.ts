@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { LockNotAcquiredError, Semaphore } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { modulesAtRiskAfter } from '../harness/full-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
 
@@ -198,6 +199,10 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
     const impatient = sem.acquire('leave', { waitMs: 300 });
     const patient = sem.acquire('leave', { waitMs: 20000 });
     await expect(impatient).rejects.toBeInstanceOf(LockNotAcquiredError);
+    // Its member (`<ttlMs>|<waitMs>|<owner>`) is gone at once, not left for a later script to skip.
+    const queue = connection.keys('lock').key('leave', 'queue');
+    const members = (await connection.send(['ZRANGE', queue, '0', '-1'], queue)) as string[];
+    expect(members.filter((m) => m.startsWith('5000|300|'))).toEqual([]);
     await holder.release();
     const next = await patient;
     expect(next.remainingMs()).toBeGreaterThan(0);
@@ -232,6 +237,65 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
     ];
     await expectRejectedBeforeSending(connection, bad);
     expect(() => new Semaphore({ connection, limit: 0 })).toThrow(ValidationError);
-    expect(() => new Semaphore({ connection, limit: 2.5 })).toThrow(ValidationError);
+    expect(() => new Semaphore({ connection, limit: 2.5 })).toThrow(expect.objectContaining({ field: 'limit' }));
+  });
+
+  it.runIf(target === 'standalone')('needs noeviction: a server that may evict reports the semaphore at risk', async () => {
+    expect(await modulesAtRiskAfter((connection) => new Semaphore({ connection, limit: 1 }))).toEqual(['lock']);
+  });
+
+  // The TTL minus the drift allowance (ttlMs * driftFactor + 2 ms) is below zero: never valid.
+  it('a permit whose validity is gone when granted is given back, never handed out', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1 });
+    expect(await sem.tryAcquire('lab', { ttlMs: 1 })).toBeNull();
+    const holder = await sem.acquire('lab', { ttlMs: 5000 });
+    const queue = connection.keys('lock').key('lab', 'queue');
+    // Handed over on release, by message: still too short to use, so the waiter keeps waiting.
+    const late = sem.acquire('lab', { ttlMs: 1, waitMs: 1500 });
+    while (Number(await connection.send(['ZCARD', queue], queue)) === 0) await sleep(10);
+    await holder.release();
+    await expect(late).rejects.toBeInstanceOf(LockNotAcquiredError);
+  });
+
+  it('a refused try or no-wait acquire does not join the queue behind a waiter', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1 });
+    const holder = await sem.acquire('ct');
+    const queue = connection.keys('lock').key('ct', 'queue');
+    const waiter = sem.acquire('ct', { waitMs: 10_000 });
+    while (Number(await connection.send(['ZCARD', queue], queue)) === 0) await sleep(10);
+    expect(await sem.tryAcquire('ct')).toBeNull();
+    await expect(sem.acquire('ct', { waitMs: 0 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(await connection.send(['ZCARD', queue], queue)).toBe(1);
+    await holder.release();
+    await (await waiter).release();
+  });
+
+  it('the wait ends at waitMs though the holder keeps its permit for long and pollMs is long', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1, ttlMs: 30_000, pollMs: 30_000 });
+    const holder = await sem.acquire('pet');
+    const started = Date.now();
+    await expect(sem.acquire('pet', { waitMs: 200 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await holder.release();
+  });
+
+  it('using() hands fn the lease and a live signal, and keeps a permit with a short ttlMs past it', async () => {
+    const connection = await testConnection();
+    const sem = new Semaphore({ connection, limit: 1, ttlMs: 60_000 });
+    const seen = await sem.using(
+      'dialysis',
+      async ({ signal, lease }) => {
+        // Past the 1.5 s it was taken with: only extensions every third of it keep it.
+        await sleep(2500);
+        return { aborted: signal.aborted, remaining: lease.remainingMs(), other: await sem.tryAcquire('dialysis') };
+      },
+      { ttlMs: 1500 },
+    );
+    expect(seen.aborted).toBe(false);
+    expect(seen.remaining).toBeGreaterThan(0);
+    expect(seen.other).toBeNull();
   });
 });

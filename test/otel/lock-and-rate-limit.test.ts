@@ -109,6 +109,23 @@ describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () 
     expect(sdk.spans('lock.write').map((s) => s.attributes['redis_patterns.outcome'])).toEqual(['written', 'stale']);
   });
 
+  it('each acquisition is a span named for its operation; a lock set is hashed as its resources one per line', async () => {
+    sdk = recordTelemetry({ identifierHashKey: 'telemetry-secret' });
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection });
+    const semaphore = new Semaphore({ connection, limit: 1 });
+    await (await locks.tryAcquire('scan-1'))?.release();
+    await (await semaphore.tryAcquire('scan-2'))?.release();
+    await (await semaphore.acquire('scan-2')).release();
+    await (await locks.tryAcquireAll(['scan-3', 'scan-4']))?.release();
+    await (await locks.acquireAll(['scan-3', 'scan-4'])).release();
+    expect(sdk.spans('lock.tryAcquire').map((s) => s.attributes['redis_patterns.outcome'])).toEqual(['acquired', 'acquired']);
+    expect(sdk.spans('lock.acquire').map((s) => s.attributes['redis_patterns.outcome'])).toEqual(['acquired']);
+    const hash = (id: string) => createHmac('sha256', 'telemetry-secret').update(id).digest().subarray(0, 16).toString('base64url');
+    const sets = [...sdk.spans('lock.tryAcquireAll'), ...sdk.spans('lock.acquireAll')];
+    expect(sets.map((s) => s.attributes['redis_patterns.subject'])).toEqual([hash('scan-3\nscan-4'), hash('scan-3\nscan-4')]);
+  });
+
   it('records a Redis timeout as a span error with its code', async () => {
     sdk = recordTelemetry();
     const server = await startRedis();
