@@ -405,6 +405,21 @@ describe(`FencedLock on ${target} via ${driver}`, () => {
     await lease?.release();
   });
 
+  it('a waiter polls every pollMs, not only when the holder would expire, to cover a lost handoff', async () => {
+    const connection = await testConnection();
+    const locks = new FencedLock({ connection, ttlMs: 60_000, pollMs: 50 });
+    const holder = await locks.acquire('ward-7');
+    const queue = connection.keys('lock').key('ward-7', 'queue');
+    const waiter = locks.acquire('ward-7', { waitMs: 10_000 });
+    while (Number(await connection.send(['ZCARD', queue], queue)) === 0) await sleep(10);
+    // Freed with no message (as if the handoff's message were lost): only a poll finds it.
+    const key = connection.keys('lock').key('ward-7', 'owner');
+    await connection.send(['DEL', key], key);
+    const lease = await waiter;
+    expect(lease.token).toBeGreaterThan(holder.token);
+    await lease.release();
+  });
+
   it('rejects bad input before sending anything', async () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection });
