@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { keySlot } from '../../src/core/slots.js';
-import { EvictionPolicyError, ReplicationError, ValidationError } from '../../src/index.js';
+import { EvictionPolicyError, ReplicationError } from '../../src/index.js';
 import { FencedLock, FencedStore, LockLostError, LockNotAcquiredError, MAX_FENCED_FIELDS } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { modulesAtRiskAfter, startFullServer } from '../harness/full-server.js';
