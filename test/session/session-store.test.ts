@@ -132,6 +132,57 @@ describe(`SessionStore on ${target} via ${driver}`, () => {
     expect(await sessions.destroyById('other-user', b.id)).toBe(false);
   });
 
+  it('update reports a set-only write, and an empty one costs no Redis call', async () => {
+    const { connection, sessions } = await newStore();
+    const { token } = await sessions.create('user-upd-set', { a: 1 });
+    const { result, byCommand } = await countCommands(connection, () => sessions.update(token, { a: 2 }));
+    expect(result).toBe(true);
+    // Nothing to delete: no HDEL of a field the caller never named.
+    expect(byCommand.hdel).toBeUndefined();
+    expect((await sessions.get(token))?.data).toEqual({ a: 2 });
+    const empty = await countCommands(connection, () => sessions.update(token, {}));
+    expect(empty.result).toBe(false);
+    expect(empty.total).toBe(0);
+  });
+
+  it('a session without client info has no ip or userAgent key, and a stored __proto__ field stays out of its data', async () => {
+    const { connection, sessions } = await newStore();
+    const { token, id } = await sessions.create('user-bare', { a: 1 });
+    const key = sessionKey(connection, token, id);
+    // As if written by an older version or by hand: encodeFields refuses this name.
+    await connection.send(['HSET', key, 'd:__proto__', connection.serializer.serialize({ admin: true })], key);
+    const session = await sessions.get(token);
+    if (!session) throw new Error('session should be live');
+    expect(Object.keys(session)).not.toContain('ip');
+    expect(Object.keys(session)).not.toContain('userAgent');
+    expect(session.data).toEqual({ a: 1 });
+    expect(Object.getPrototypeOf(session.data)).toBe(Object.prototype);
+    expect((session.data as { admin?: unknown }).admin).toBeUndefined();
+  });
+
+  it('destroyById sends nothing for an id that is not exactly a session id', async () => {
+    const { connection, sessions } = await newStore();
+    const { id, token } = await sessions.create('user-dbi');
+    const lookalike = { toString: () => id } as unknown as string;
+    const { result, total } = await countCommands(connection, async () => [
+      await sessions.destroyById('user-dbi', `A${id}`),
+      await sessions.destroyById('user-dbi', `${id}A`),
+      await sessions.destroyById('user-dbi', lookalike),
+    ]);
+    expect(result).toEqual([false, false, false]);
+    expect(total).toBe(0);
+    expect(await sessions.get(token)).not.toBeNull();
+  });
+
+  it('list of a user without sessions reads only the index', async () => {
+    const { connection, sessions } = await newStore();
+    // Warm-up: should a script ever run here, its first-call load would blur the count.
+    await sessions.list('user-none');
+    const { result, byCommand } = await countCommands(connection, () => sessions.list('user-none'));
+    expect(result).toEqual([]);
+    expect(byCommand.evalsha).toBeUndefined();
+  });
+
   it('list shows live sessions with metadata and drops stale index entries', async () => {
     const { connection, sessions } = await newStore();
     // The index orders by creation millisecond; distinct milliseconds make "oldest first" observable.
