@@ -124,6 +124,15 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     expect(await store.get(other)).toBeNull();
   });
 
+  it('an anonymous session read through the SessionStore belongs to no user (empty userId)', async () => {
+    const { store, sessions } = await setup();
+    const sid = store.genid({});
+    await store.set(sid, { cookie: { expires: new Date(Date.now() + 60_000) } });
+    const session = await sessions.get(sid);
+    expect(session).not.toBeNull();
+    expect(session?.userId).toBe('');
+  });
+
   it('its operations are traced with the adapter attribute; a late save of a revoked session reads as revoked', async () => {
     const { store, sessions } = await setup();
     const sid = `${sessions.tagOf('ivy')}.${store.genid({}).slice(23)}`;
