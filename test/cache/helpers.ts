@@ -1,4 +1,8 @@
-// Shared by the cache tests: a loader that counts its calls.
+// Shared by the cache tests: a loader that counts its calls, a watch on the shared subscriber,
+// and the private servers of a describe block.
+import { afterAll } from 'vitest';
+import type { RedisServer } from '../../scripts/lib/redis-servers.js';
+import type { RedisConnection } from '../../src/index.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,4 +28,29 @@ export async function settlesWithin(promise: Promise<unknown>, ms: number): Prom
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Records the shared subscriber's losses and recoveries. */
+export async function watchSubscriber(connection: RedisConnection): Promise<string[]> {
+  const events: string[] = [];
+  const sub = await connection.subscriber();
+  sub.onDisconnect?.(() => events.push('lost'));
+  sub.onReconnect?.(() => events.push('back'));
+  return events;
+}
+
+/**
+ * Call inside a describe block: the private servers its tests start (push them here; all are
+ * stopped after the block) and the unhandled rejections seen meanwhile (a test expects none).
+ */
+export function privateServersOfSuite(): { servers: RedisServer[]; unhandled: unknown[] } {
+  const servers: RedisServer[] = [];
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+  return { servers, unhandled };
 }

@@ -10,6 +10,7 @@ import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target } from '../harness/redis.js';
+import { watchSubscriber } from './helpers.js';
 
 /**
  * A TCP proxy to `port`. The replies of the first connection it accepts (the client's command
@@ -89,15 +90,6 @@ async function messagesOf(connection: RedisConnection, key: string): Promise<str
   const { channel } = new CacheLayout(connection.keys('cache'), 1).of(key);
   await (await connection.subscriber()).subscribe(channel, (message) => messages.push(message));
   return messages;
-}
-
-/** Records the shared subscriber's losses and recoveries. */
-async function watchSubscriber(connection: RedisConnection): Promise<string[]> {
-  const events: string[] = [];
-  const sub = await connection.subscriber();
-  sub.onDisconnect?.(() => events.push('lost'));
-  sub.onReconnect?.(() => events.push('back'));
-  return events;
 }
 
 // Far above the time a reply is held: a read that timed out would not fill L1 anyway.

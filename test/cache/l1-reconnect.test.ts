@@ -8,15 +8,7 @@ import { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, killPubSubConnections, rawClient, target, testConnection } from '../harness/redis.js';
-
-/** Records the shared subscriber's losses and recoveries. */
-async function watchSubscriber(connection: RedisConnection): Promise<string[]> {
-  const events: string[] = [];
-  const sub = await connection.subscriber();
-  sub.onDisconnect?.(() => events.push('lost'));
-  sub.onReconnect?.(() => events.push('back'));
-  return events;
-}
+import { watchSubscriber } from './helpers.js';
 
 describe(`Cache L1 across a lost pub/sub connection on ${target} via ${driver}`, () => {
   it('the subscriber connection is killed while another instance writes: L1 never serves the missed invalidation, later ones arrive', async () => {

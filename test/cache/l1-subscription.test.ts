@@ -1,24 +1,15 @@
 // The L1 tier's subscription to the invalidation channels: refused subscriptions are retried
 // (at most once a second), a closed tier neither serves, fills nor subscribes again, and a
 // subscriber that cannot report its losses (a user's own client adapter) is still usable.
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it, vi } from 'vitest';
+import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import type { RedisClient, Subscriber } from '../../src/core/client/types.js';
 import { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
-import { settlesWithin } from './helpers.js';
-
-/** Records the shared subscriber's losses and recoveries. */
-async function watchSubscriber(connection: RedisConnection): Promise<string[]> {
-  const events: string[] = [];
-  const sub = await connection.subscriber();
-  sub.onDisconnect?.(() => events.push('lost'));
-  sub.onReconnect?.(() => events.push('back'));
-  return events;
-}
+import { privateServersOfSuite, settlesWithin, watchSubscriber } from './helpers.js';
 
 /** SUBSCRIBE and SSUBSCRIBE calls so far on every primary (countCommands leaves them out as housekeeping). */
 async function subscribeCalls(connection: RedisConnection): Promise<number> {
@@ -31,14 +22,7 @@ async function subscribeCalls(connection: RedisConnection): Promise<number> {
 }
 
 describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  process.on('unhandledRejection', onUnhandled);
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const { servers, unhandled } = privateServersOfSuite();
 
   it('with a client adapter whose subscriber cannot report losses, L1 still fills, hears invalidations and closes', async () => {
     const base = await testConnection();

@@ -1,21 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
+import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
 import { RedisPatternsError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
+import { privateServersOfSuite } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`Cache with Redis down via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
-  process.on('unhandledRejection', onUnhandled);
-  afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const { servers, unhandled } = privateServersOfSuite();
 
   it('stopped mid-test: reads return loader results, writes are skipped, invalidations reject; then it recovers', async () => {
     const server = await startRedis();
