@@ -7,7 +7,7 @@ import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import type { RedisClient, Subscriber } from '../../src/core/client/types.js';
 import { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
+import { connectionWithoutChannels, privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
 import { privateServersOfSuite, settlesWithin, watchSubscriber } from './helpers.js';
 
@@ -100,8 +100,7 @@ describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
       servers.push(server);
       const admin = await privateConnection(server);
       // A user that may not subscribe to any channel, until it is allowed below.
-      await admin.connection.send(['ACL', 'SETUSER', 'reader', 'on', '>secret', '~*', '+@all', 'resetchannels']);
-      const side = await privateConnection(`redis://reader:secret@127.0.0.1:${server.port}`);
+      const side = await connectionWithoutChannels(server, admin.connection);
       const started = Date.now();
       const cache = new Cache({ connection: side.connection, ttlMs: 60_000, l1: { ttlMs: 60_000 } });
       const refused: unknown[] = [];
@@ -118,7 +117,7 @@ describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
         // Ten reads, each a chance to subscribe again: one retry per second passed at most.
         expect(refused.length).toBeLessThanOrEqual(1 + Math.ceil((Date.now() - started) / 1000));
 
-        await admin.connection.send(['ACL', 'SETUSER', 'reader', 'allchannels']);
+        await side.allowChannels();
         await vi.waitFor(
           async () => {
             expect(await cache.get('k0')).toBe(0);

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { RedisUnavailableError } from '../../src/index.js';
-import { privateConnection } from '../harness/private-server.js';
+import { connectionWithoutChannels, privateConnection } from '../harness/private-server.js';
 import { driver, target } from '../harness/redis.js';
 
 describe.runIf(target === 'standalone')(`Shared subscriber via ${driver}`, () => {
@@ -26,8 +26,7 @@ describe.runIf(target === 'standalone')(`Shared subscriber via ${driver}`, () =>
   it('a refused subscription rejects every handler waiting on it, and the next subscribe asks Redis again', async () => {
     const { s, admin } = await server();
     // A user that may not use any channel yet.
-    await admin.send(['ACL', 'SETUSER', 'reader', 'on', '>secret', '~*', '+@all', 'resetchannels']);
-    const side = await privateConnection(`redis://reader:secret@127.0.0.1:${s.port}`);
+    const side = await connectionWithoutChannels(s, admin);
     closers.push(side.close);
     const sub = await side.connection.subscriber();
     const got: string[] = [];
@@ -36,7 +35,7 @@ describe.runIf(target === 'standalone')(`Shared subscriber via ${driver}`, () =>
     const second = sub.subscribe('refills', (m) => got.push(`second ${m}`));
     await expect(first).rejects.toThrow();
     await expect(second).rejects.toThrow();
-    await admin.send(['ACL', 'SETUSER', 'reader', 'allchannels']);
+    await side.allowChannels();
     await sub.subscribe('refills', (m) => got.push(`third ${m}`));
     expect(await admin.send(['PUBSUB', 'NUMSUB', 'refills'])).toEqual(['refills', 1]);
     await admin.send(['PUBLISH', 'refills', 'rx-1']);

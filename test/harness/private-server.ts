@@ -24,6 +24,22 @@ export async function privateConnection(
   return { connection: RedisConnection.from(client, options), close: () => void client.destroy() };
 }
 
+/**
+ * A connection to `server` as a user that may use no pub/sub channel (every `SUBSCRIBE` is
+ * refused), set up through `admin`; `allowChannels()` lets it use all of them.
+ */
+export async function connectionWithoutChannels(
+  server: RedisServer,
+  admin: RedisConnection,
+): Promise<{ connection: RedisConnection; close: () => void; allowChannels: () => Promise<void> }> {
+  await admin.send(['ACL', 'SETUSER', 'no-channels', 'on', '>secret', '~*', '+@all', 'resetchannels']);
+  const side = await privateConnection(`redis://no-channels:secret@127.0.0.1:${server.port}`);
+  const allowChannels = async () => {
+    await admin.send(['ACL', 'SETUSER', 'no-channels', 'allchannels']);
+  };
+  return { ...side, allowChannels };
+}
+
 const OUTAGE_TIMEOUT_MS = 300;
 
 async function failsFast(op: () => Promise<unknown>, typed: (e: unknown) => boolean): Promise<void> {

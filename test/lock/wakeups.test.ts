@@ -7,7 +7,7 @@ import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { RedisConnection } from '../../src/index.js';
 import { FencedLock, LockNotAcquiredError, Semaphore } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
+import { connectionWithoutChannels, privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, killPubSubConnections, rawClient, target, testConnection, topology } from '../harness/redis.js';
 
 // Polling alone would take this long: only a wake-up explains a fast grant.
@@ -106,8 +106,7 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
       const server = await startRedis();
       const admin = await privateConnection(server);
       // A user that may not subscribe to any channel: its waiters can only poll.
-      await admin.connection.send(['ACL', 'SETUSER', 'waiter', 'on', '>secret', '~*', '+@all', 'resetchannels']);
-      const side = await privateConnection(`redis://waiter:secret@127.0.0.1:${server.port}`);
+      const side = await connectionWithoutChannels(server, admin.connection);
       try {
         // A poll far longer than the test: only a wake-up explains a grant within seconds.
         const options = { ttlMs: 120_000, waitMs: 90_000, pollMs: 60_000 };
@@ -115,7 +114,7 @@ describe(`lock wake-ups across app instances on ${target} via ${driver}`, () => 
         const held = await new FencedLock({ connection: admin.connection, ...options }).acquire('pump');
         await expect(waiters.acquire('pump', { waitMs: 300 })).rejects.toBeInstanceOf(LockNotAcquiredError);
         // Allowed right away, well within the time a dropped channel would otherwise stay open.
-        await admin.connection.send(['ACL', 'SETUSER', 'waiter', 'allchannels']);
+        await side.allowChannels();
         const waiting = waiters.acquire('pump');
         await queued(side.connection, side.connection.keys('lock').key('pump', 'queue'));
         expect(await held.release()).toBe(true);
