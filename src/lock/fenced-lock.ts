@@ -167,9 +167,10 @@ export class FencedLock {
   async tryAcquireAll(resources: readonly string[], options: { ttlMs?: number } = {}): Promise<FencedLeases | null> {
     const ttlMs = options.ttlMs ?? this.ttlMs;
     checkLockSet(resources, ttlMs);
-    return tracedAcquire('tryAcquireAll', TELEMETRY, resources.join('\n'), () =>
-      takeLockSet(this.setContext(), resources, ttlMs, 0, undefined),
-    );
+    return tracedAcquire('tryAcquireAll', TELEMETRY, resources.join('\n'), async () => {
+      const taken = await takeLockSet(this.setContext(), resources, ttlMs, 0, undefined);
+      return 'busy' in taken ? null : taken;
+    });
   }
 
   /**
@@ -185,9 +186,9 @@ export class FencedLock {
     checkLockSet(resources, ttlMs, waitMs);
     signal?.throwIfAborted();
     return tracedAcquire('acquireAll', TELEMETRY, resources.join('\n'), async () => {
-      const leases = await takeLockSet(this.setContext(), resources, ttlMs, waitMs, signal);
-      if (!leases) throw new LockNotAcquiredError(resources[0] as string, 'the lock is held');
-      return leases;
+      const taken = await takeLockSet(this.setContext(), resources, ttlMs, waitMs, signal);
+      if ('busy' in taken) throw new LockNotAcquiredError(taken.busy, 'the lock is held');
+      return taken;
     });
   }
 

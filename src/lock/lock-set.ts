@@ -75,12 +75,18 @@ export function checkLockSet(resources: unknown, ttlMs: unknown, waitMs?: unknow
   }
 }
 
+/** The resource a lock set found held, when it was not to wait. */
+export interface BusyResource {
+  readonly busy: string;
+}
+
 /**
  * Takes every lock of `resources` or none. Resources are taken in one global order (by hash
  * slot, then name), one script per slot, each script all or nothing; a slot that is busy is
  * waited for (polling, up to `waitMs`) while the earlier ones are held (their TTL stretched to
- * outlast the wait), so two callers can never each hold what the other waits for. On a busy slot with no wait left (`null` for a try), an
- * abort or a Redis error, every lock already taken is released before the call settles.
+ * outlast the wait), so two callers can never each hold what the other waits for. On a busy slot
+ * with no wait left (with `waitMs` 0: resolves that slot's busy resource), an abort or a Redis
+ * error, every lock already taken is released before the call settles.
  */
 export async function takeLockSet(
   ctx: LockSetContext,
@@ -88,7 +94,7 @@ export async function takeLockSet(
   ttlMs: number,
   waitMs: number,
   signal: AbortSignal | undefined,
-): Promise<FencedLeases | null> {
+): Promise<FencedLeases | BusyResource> {
   const groups = groupsOf(ctx, resources);
   const owner = ctx.owner();
   const deadline = now() + waitMs;
@@ -119,7 +125,7 @@ export async function takeLockSet(
         const left = deadline - now();
         if (left <= 0) {
           await giveBack();
-          if (waitMs === 0) return null;
+          if (waitMs === 0) return { busy: group.resources[attempt.busy] as string };
           throw new LockNotAcquiredError(
             group.resources[attempt.busy] as string,
             `still held after waiting ${waitMs} ms (taking ${resources.length} resources)`,
@@ -179,7 +185,7 @@ async function toLeases(
   granted: readonly Granted[],
   ttlMs: number,
   giveBack: () => Promise<unknown>,
-): Promise<FencedLeases | null> {
+): Promise<FencedLeases> {
   const byResource = new Map<string, HeldFencedLease>();
   for (const g of granted) {
     const until = validUntil(g.sentAt, g.ttlMs, g.ttlMs, ctx.driftFactor);

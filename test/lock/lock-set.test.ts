@@ -330,7 +330,9 @@ describe(`FencedLock.acquireAll on ${target} via ${driver}`, () => {
     const held = await locks.tryAcquire('cot:2');
     const err = await locks.acquireAll(['cot:1', 'cot:2'], { waitMs: 0 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LockNotAcquiredError);
-    expect((err as Error).message).toContain('the lock is held');
+    // It names the busy resource, not the first one asked for.
+    expect((err as LockNotAcquiredError).resource).toBe('cot:2');
+    expect((err as Error).message).toBe('cot:2: the lock is held');
     expect(await locks.tryAcquire('cot:1')).not.toBeNull();
     await held?.release();
   });
