@@ -1,6 +1,6 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import session from 'express-session';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { OperationContext } from '../../src/core/telemetry.js';
 import { ValidationError } from '../../src/index.js';
 import { createExpressSessionStore, type SessionStore } from '../../src/session/index.js';
@@ -179,6 +179,31 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     expect(await store.get(late)).toBeNull();
   });
 
+  it('a save whose cookie has expired, even this very millisecond, ends the session with a tombstone; a touch with it sends nothing', async () => {
+    const { connection, store, sessions } = await setup();
+    const sid = `${sessions.tagOf('hal')}.${store.genid({}).slice(23)}`;
+    const key = sessionKey(connection, sid, tokenId(sid));
+    const live = { cookie: { expires: new Date(Date.now() + 60_000) }, userId: 'hal' };
+    await store.set(sid, live);
+    // The clock held still, so that the cookie's remaining lifetime is exactly 0 ms.
+    const now = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      const touches = await countCommands(connection, async () => {
+        await store.touch(sid, { cookie: { expires: new Date(now - 1000) }, userId: 'hal' });
+        await store.touch(sid, { cookie: { expires: new Date(now) }, userId: 'hal' });
+      });
+      expect(touches.total).toBe(0);
+      await store.set(sid, { cookie: { expires: new Date(now) }, userId: 'hal' });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(await connection.send(['HGETALL', key], key)).toEqual(['r', '1']);
+    // So a request still in flight cannot save it back.
+    await store.set(sid, live);
+    expect(await store.get(sid)).toBeNull();
+  });
+
   it('a tombstone lives for tombstoneMs, however long the session had left', async () => {
     const { connection, store, sessions } = await setup(undefined, 2000);
     const sess = { cookie: { expires: new Date(Date.now() + 60_000) }, userId: 'gina' };
@@ -228,8 +253,12 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     );
     expect(total).toBe(0);
     expect(result).toEqual([null, null, null, null, null]);
-    const anonymous = store.genid({});
     const cookie = { expires: new Date(Date.now() + 60_000) };
+    const touchedOrDestroyed = await countCommands(connection, () =>
+      Promise.all(['', 'abc', 's%3Aforged'].flatMap((sid) => [store.touch(sid, { cookie }), store.destroy(sid)])),
+    );
+    expect(touchedOrDestroyed.total).toBe(0);
+    const anonymous = store.genid({});
     const err = await store.set(anonymous, { cookie, userId: 'mallory' }).catch((e) => e);
     expect(err).toBeInstanceOf(ValidationError);
     await expect(store.set('not-a-token', { cookie })).rejects.toBeInstanceOf(ValidationError);
