@@ -72,6 +72,20 @@ describe(`express-session store options on ${target} via ${driver}`, () => {
     expect([flo?.ip, flo?.userAgent]).toEqual([undefined, 'kiosk/1']);
   });
 
+  it('userId: a function names the user of a session; by default only a non-empty string userId does', async () => {
+    const { sessions, store } = await setup({}, { userId: (sess) => (sess.account as { id?: string } | undefined)?.id });
+    const cookie = { expires: new Date(Date.now() + 60_000) };
+    const sid = `${sessions.tagOf('acct-1')}.${store.genid({}).slice(23)}`;
+    await store.set(sid, { cookie, account: { id: 'acct-1' } });
+    expect((await sessions.list('acct-1')).map((s) => s.id)).toEqual([tokenId(sid)]);
+    const byDefault = createExpressSessionStore(session, { sessions });
+    for (const userId of ['', 42, null]) {
+      const anonymous = byDefault.genid({});
+      await byDefault.set(anonymous, { cookie, userId });
+      expect((await sessions.get(anonymous))?.userId, String(userId)).toBe('');
+    }
+  });
+
   it('honours maxSessionsPerUser: the login over the limit evicts the oldest; under it a save is one round trip', async () => {
     const { connection, sessions, base } = await setup({ maxSessionsPerUser: 2 });
     const a = new Client(base);

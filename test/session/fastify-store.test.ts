@@ -189,7 +189,11 @@ describe(`@fastify/session store on ${target} via ${driver}`, () => {
       expect(viaCallback).toBeInstanceOf(ValidationError);
       await expectInvalid(() => store.regenerateFor({ session: { regenerate: async () => {} } }, ''), 'userId');
       await expectInvalid(() => store.destroyAll(''), 'userId');
-      expect(() => createFastifySessionStore({ sessions: {} as SessionStore })).toThrow(ValidationError);
+      // Not a SessionStore: missing, or an object lacking its tagOf or its connection.
+      await expectInvalid(() => createFastifySessionStore(undefined as unknown as { sessions: SessionStore }), 'sessions');
+      for (const notAStore of [undefined, {}, { connection }, { tagOf: (userId: string) => sessions.tagOf(userId) }]) {
+        await expectInvalid(() => createFastifySessionStore({ sessions: notAStore as unknown as SessionStore }), 'sessions');
+      }
       for (const [field, bad] of [
         ['ttlMs', { ttlMs: 0 }],
         ['tombstoneMs', { tombstoneMs: -1 }],
