@@ -2,7 +2,13 @@
 // ip / user agent it records at login, over real HTTP.
 import session from 'express-session';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createExpressSessionStore, type ExpressSessionStoreOptions, type SessionStoreOptions } from '../../src/session/index.js';
+import {
+  createExpressSessionStore,
+  type ExpressSessionStore,
+  type ExpressSessionStoreOptions,
+  type RequestLike,
+  type SessionStoreOptions,
+} from '../../src/session/index.js';
 import { tokenId } from '../../src/session/token.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
@@ -21,6 +27,25 @@ async function setup(options: Omit<SessionStoreOptions, 'connection'> = {}, adap
   const app = await startApp(store);
   servers.push(app);
   return { connection, sessions, store, base: app.base };
+}
+
+/**
+ * Logs `userId` in on a bare request the way express-session would (its `regenerate` makes a
+ * sid with `genid` and puts a new session object on the request). Resolves the new sid.
+ */
+async function bareLogin(store: ExpressSessionStore, request: RequestLike, userId: string, newSession: unknown): Promise<string> {
+  let sid = '';
+  const req = Object.assign(request, {
+    session: {
+      regenerate(cb: (err?: unknown) => void) {
+        sid = store.genid(req);
+        (req as { session: unknown }).session = newSession;
+        cb();
+      },
+    },
+  });
+  await store.regenerateFor(req, userId);
+  return sid;
 }
 
 describe(`express-session store options on ${target} via ${driver}`, () => {
@@ -83,6 +108,37 @@ describe(`express-session store options on ${target} via ${driver}`, () => {
       const anonymous = byDefault.genid({});
       await byDefault.set(anonymous, { cookie, userId });
       expect((await sessions.get(anonymous))?.userId, String(userId)).toBe('');
+    }
+  });
+
+  it('regenerateFor routes only the sids generated during the login to the user', async () => {
+    const { sessions, store } = await setup();
+    const request: RequestLike = { ip: '10.0.0.7', headers: {} };
+    const sid = await bareLogin(store, request, 'ann', {});
+    expect(sid.slice(0, 22)).toBe(sessions.tagOf('ann'));
+    // A later sid for the same request object (a logout, a second regenerate) is anonymous again.
+    expect(store.genid(request).slice(0, 22)).not.toBe(sessions.tagOf('ann'));
+  });
+
+  it('the default clientInfo records what the request has: no headers, or an ip or user agent that is not one string, is left out', async () => {
+    const { sessions, store } = await setup();
+    const cookie = { expires: new Date(Date.now() + 60_000) };
+    const login = async (userId: string, request: RequestLike) => {
+      const sess = { cookie, userId };
+      await store.set(await bareLogin(store, request, userId, sess), sess);
+      const [listed] = await sessions.list(userId);
+      return [listed?.ip, listed?.userAgent];
+    };
+    expect(await login('bo', { ip: '10.0.0.7' })).toEqual(['10.0.0.7', undefined]);
+    expect(await login('cy', { ip: null, headers: { 'user-agent': ['a/1', 'b/2'] } })).toEqual([undefined, undefined]);
+    expect(await login('di', { ip: 7, headers: { 'user-agent': 'kiosk/1' } })).toEqual([undefined, 'kiosk/1']);
+  });
+
+  it('regenerateFor tolerates a framework that leaves no session object on the request', async () => {
+    const { sessions, store } = await setup();
+    for (const missing of [null, undefined]) {
+      const sid = await bareLogin(store, { ip: '10.0.0.7', headers: { 'user-agent': 'ua/1' } }, 'eli', missing);
+      expect(sid.slice(0, 22)).toBe(sessions.tagOf('eli'));
     }
   });
 
