@@ -8,7 +8,7 @@ import { tokenId } from '../../src/session/token.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
 import { startApp } from './express-app.js';
-import { afterIndexRead, newStore, sessionKey, sleep } from './helpers.js';
+import { afterIndexRead, newStore, pttl, sessionKey, sleep } from './helpers.js';
 import { Client } from './http-client.js';
 
 const servers: { close(): Promise<unknown> }[] = [];
@@ -177,6 +177,8 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     await store.set(late, { cookie, userId: 'ivy', views: 9 });
     expect(await connection.send(['HGET', key, 'e'], key)).toBe(before);
     expect(await store.get(late)).toBeNull();
+    // Nor do the admin scans count it, though its hash still holds the session.
+    expect(await store.ids()).toEqual([]);
   });
 
   it('a save whose cookie has expired, even this very millisecond, ends the session with a tombstone; a touch with it sends nothing', async () => {
@@ -202,6 +204,18 @@ describe(`express-session store on ${target} via ${driver}`, () => {
     // So a request still in flight cannot save it back.
     await store.set(sid, live);
     expect(await store.get(sid)).toBeNull();
+  });
+
+  it('a session whose cookie has no expiry (or none at all) lives ttlMs', async () => {
+    const { connection, store } = await setup(5000);
+    for (const sess of [{ cart: ['x'] }, { cookie: {} }, { cookie: { expires: null } }]) {
+      const sid = store.genid({});
+      await store.set(sid, sess);
+      expect(await store.get(sid), JSON.stringify(sess)).toMatchObject(sess);
+      const ttl = await pttl(connection, sessionKey(connection, sid, tokenId(sid)));
+      expect(ttl, JSON.stringify(sess)).toBeGreaterThan(0);
+      expect(ttl, JSON.stringify(sess)).toBeLessThanOrEqual(5000);
+    }
   });
 
   it('a tombstone lives for tombstoneMs, however long the session had left', async () => {
