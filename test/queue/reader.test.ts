@@ -1,0 +1,73 @@
+// A worker's blocking reader (store.ts openReader): its reads outlast the connection's command
+// timeout, and closing leaves no connection behind,
+// also when the shared connection was closed first.
+import { describe, expect, it } from 'vitest';
+import type { RedisConnection } from '../../src/index.js';
+import { StreamQueue, type StreamQueueOptions, type Worker } from '../../src/queue/index.js';
+import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+
+function closing<T>(worker: Worker<T>): Worker<T> {
+  closeAfterAll({ close: () => worker.close(1000) });
+  return closeAfterTest(worker, () => worker.close(1000));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Connections open on every primary (each node counts its own).
+async function clientCount(connection: RedisConnection): Promise<number> {
+  let n = 0;
+  for (const node of await connection.client.primaries())
+    n += String(await node.send(['CLIENT', 'LIST']))
+      .trim()
+      .split('\n').length;
+  return n;
+}
+
+describe(`Worker reader on ${target} via ${driver}`, () => {
+  for (const [kind, options] of [
+    ['plain (XREADGROUP)', {}],
+    ['prioritized (XREAD on the signal stream)', { priorities: true }],
+  ] as [string, Partial<StreamQueueOptions>][]) {
+    it(`a ${kind} blocking read longer than the command timeout is not cut off by it`, async () => {
+      const connection = await testConnection({ commandTimeoutMs: 300 });
+      const queue = new StreamQueue<number>({ connection, name: 'jobs', ...options });
+      const errors: Error[] = [];
+      const seen: number[] = [];
+      const worker = closing(await queue.process((job) => void seen.push(job.data), { blockMs: 1500 }));
+      worker.on('error', (err) => errors.push(err));
+      // Two full reads with nothing to deliver: each waits 1500 ms, five times the timeout.
+      await sleep(3500);
+      await queue.add('x', 1);
+      await waitFor(() => seen.length === 1, 10_000, 'the job');
+      expect(errors).toEqual([]);
+    });
+  }
+
+  it('a closed worker leaves no connection open on the server', async () => {
+    const { connection, queue } = await freshQueue<number>();
+    const before = await clientCount(connection);
+    const worker = await queue.process(() => undefined, { blockMs: 200 });
+    expect(await clientCount(connection)).toBeGreaterThan(before);
+    await worker.close(1000);
+    await waitFor(async () => (await clientCount(connection)) === before, 10_000, 'the worker connections closed');
+  });
+
+  // Not on a node-redis cluster: once its graceful close began, destroy() is refused and the read
+  // waits out blockMs (node-redis-adapter.ts forceClose).
+  it.skipIf(target === 'cluster' && driver === 'node-redis')(
+    'a worker closed after its shared connection ends its blocking read at once',
+    async () => {
+      const connection = await testConnection();
+      const queue = new StreamQueue<number>({ connection, name: 'jobs' });
+      const worker = await queue.process(() => undefined, { blockMs: 30_000 });
+      worker.on('error', () => {});
+      // The client under it too: no command of the shared connection can reach Redis any more.
+      await connection.close();
+      await connection.client.close();
+      const started = performance.now();
+      await worker.close(1000);
+      expect(performance.now() - started).toBeLessThan(10_000);
+    },
+  );
+});
