@@ -1,0 +1,70 @@
+// One pass of the schedule timer (QueueStore.fireSchedules): what it fires and when it asks for
+// the next pass, the value the worker's maintenance loop sleeps on.
+import { describe, expect, it } from 'vitest';
+import { MIN_EVERY_MS, type StreamQueue } from '../../src/queue/index.js';
+import { QueueStore } from '../../src/queue/store.js';
+import { driver, target } from '../harness/redis.js';
+import { freshQueue, waitFor } from './helpers.js';
+
+function storeOf(queue: StreamQueue<unknown>): QueueStore {
+  return new QueueStore(
+    queue.connection,
+    queue.name,
+    queue.keys,
+    { group: queue.group, maxLen: 0, priorities: false, globalConcurrency: 0, eventsMaxLen: 0, keepCount: 0, keepAgeMs: 0, deadMaxLen: 0 },
+    undefined,
+  );
+}
+
+const job = { name: 'digest', data: 1 };
+
+describe(`Schedule passes on ${target} via ${driver}`, () => {
+  it('after firing, the next pass comes when the next run is due, not at once', async () => {
+    const { queue } = await freshQueue();
+    const store = storeOf(queue);
+    await queue.upsertSchedule('hourly', { everyMs: 3_600_000, startAt: Date.now() - 1000 }, job);
+    const next = await store.fireSchedules();
+    expect((await queue.counts()).waiting).toBe(1);
+    // Its following run is an hour after the one fired (a second ago, give or take a slow machine).
+    expect(next).toBeGreaterThan(3_000_000);
+    expect(next).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it('a full batch of 200 due runs asks for the next pass at once; the pass after it waits again', async () => {
+    const { queue } = await freshQueue();
+    const store = storeOf(queue);
+    const past = Date.now() - 1000;
+    for (let i = 0; i < 200; i++) await queue.upsertSchedule(`s${i}`, { everyMs: 3_600_000, startAt: past }, job);
+    expect(await store.fireSchedules()).toBe(0);
+    expect((await queue.counts()).waiting).toBe(200);
+    expect(await store.fireSchedules()).toBeGreaterThan(3_000_000);
+  });
+
+  it('a batch one short of full waits for the next run', async () => {
+    const { queue } = await freshQueue();
+    const store = storeOf(queue);
+    const past = Date.now() - 1000;
+    for (let i = 0; i < 199; i++) await queue.upsertSchedule(`s${i}`, { everyMs: 3_600_000, startAt: past }, job);
+    expect(await store.fireSchedules()).toBeGreaterThan(3_000_000);
+    expect((await queue.counts()).waiting).toBe(199);
+  });
+
+  it('due runs whose specs were lost (the schedules hash evicted) are skipped without an error', async () => {
+    const { connection, queue } = await freshQueue();
+    const store = storeOf(queue);
+    await queue.upsertSchedule('a', { everyMs: MIN_EVERY_MS, startAt: Date.now() - 1000 }, job);
+    await connection.send(['DEL', queue.keys.schedules], queue.keys.schedules);
+    await store.fireSchedules();
+    expect((await queue.counts()).waiting).toBe(0);
+    // Declaring it again brings it back, and it fires.
+    await queue.upsertSchedule('a', { everyMs: MIN_EVERY_MS, startAt: Date.now() - 1000 }, job);
+    await waitFor(
+      async () => {
+        await store.fireSchedules();
+        return (await queue.counts()).waiting > 0;
+      },
+      10_000,
+      'the schedule declared again to fire',
+    );
+  });
+});
