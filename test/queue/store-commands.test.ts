@@ -45,6 +45,15 @@ describe(`Queue store commands on ${target} via ${driver}`, () => {
     expect(await queue.isPaused()).toBe(false);
   });
 
+  it("a queue instance's first call, pause(), reaches a running worker through the control channel", async () => {
+    const { connection, queue } = await freshQueue<number>();
+    // No maintenance pass after the first: only the channel's message can tell the worker.
+    const worker = closing(await queue.process(() => undefined, { promoteIntervalMs: 60_000 }));
+    const other = new StreamQueue<number>({ connection, name: queue.name });
+    expect(await other.pause()).toBe(true);
+    await waitFor(() => worker.isPaused, 5000, 'the worker to learn of the pause');
+  });
+
   it('plain adds (one XADD each) keep the stream near maxLen', async () => {
     const { connection, queue } = await freshQueue<number>({ maxLen: 10 });
     for (let i = 0; i < 500; i++) await queue.add('x', i);
