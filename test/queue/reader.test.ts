@@ -1,9 +1,10 @@
 // A worker's blocking reader (store.ts openReader): its reads outlast the connection's command
-// timeout, and closing leaves no connection behind,
+// timeout, an idle worker blocks instead of spinning, and closing leaves no connection behind,
 // also when the shared connection was closed first.
 import { describe, expect, it } from 'vitest';
 import type { RedisConnection } from '../../src/index.js';
 import { StreamQueue, type StreamQueueOptions, type Worker } from '../../src/queue/index.js';
+import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
 import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 
@@ -43,6 +44,14 @@ describe(`Worker reader on ${target} via ${driver}`, () => {
       expect(errors).toEqual([]);
     });
   }
+
+  it('an idle prioritized worker blocks between its fetches instead of asking again at once', async () => {
+    const { connection, queue } = await freshQueue<number>({ priorities: true });
+    closing(await queue.process(() => undefined, { blockMs: 1000, promoteIntervalMs: 60_000 }));
+    const { byCommand } = await countCommands(connection, () => sleep(2500));
+    // About three fetches (one per blockMs); a wait that returned at once would make hundreds.
+    expect(byCommand.evalsha ?? 0).toBeLessThan(20);
+  });
 
   it('a closed worker leaves no connection open on the server', async () => {
     const { connection, queue } = await freshQueue<number>();
