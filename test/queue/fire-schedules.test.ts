@@ -49,13 +49,15 @@ describe(`Schedule passes on ${target} via ${driver}`, () => {
     expect((await queue.counts()).waiting).toBe(199);
   });
 
-  it('due runs whose specs were lost (the schedules hash evicted) are skipped without an error', async () => {
+  it('due runs whose specs were lost (the schedules hash evicted) are skipped, and not listed, without an error', async () => {
     const { connection, queue } = await freshQueue();
     const store = storeOf(queue);
     await queue.upsertSchedule('a', { everyMs: MIN_EVERY_MS, startAt: Date.now() - 1000 }, job);
     await connection.send(['DEL', queue.keys.schedules], queue.keys.schedules);
     await store.fireSchedules();
     expect((await queue.counts()).waiting).toBe(0);
+    // Its next run is still there, without a schedule to belong to: listed as nothing.
+    expect(await queue.getSchedules()).toEqual([]);
     // Declaring it again brings it back, and it fires.
     await queue.upsertSchedule('a', { everyMs: MIN_EVERY_MS, startAt: Date.now() - 1000 }, job);
     await waitFor(
