@@ -6,7 +6,7 @@ import type { RedisConnection } from '../../src/index.js';
 import { StreamQueue, type StreamQueueOptions, type Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
-import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
@@ -51,6 +51,30 @@ describe(`Worker reader on ${target} via ${driver}`, () => {
     const { byCommand } = await countCommands(connection, () => sleep(2500));
     // About three fetches (one per blockMs); a wait that returned at once would make hundreds.
     expect(byCommand.evalsha ?? 0).toBeLessThan(20);
+  });
+
+  it('pausing a worker busy with a job (not reading) sends no CLIENT UNBLOCK', async () => {
+    const { connection, queue } = await freshQueue<number>();
+    const [gate, release] = latch();
+    let running = 0;
+    const worker = closing(
+      await queue.process(
+        async () => {
+          running++;
+          await gate;
+        },
+        { concurrency: 1 },
+      ),
+    );
+    await queue.add('x', 1);
+    await waitFor(() => running === 1, 5000, 'the job to run');
+    // Its one slot is busy: the worker waits for it to free, with no read in flight to end.
+    const { byCommand } = await countCommands(connection, async () => {
+      await queue.pause();
+      await waitFor(() => worker.isPaused, 5000, 'the worker to pause');
+    });
+    expect(byCommand['client|unblock'] ?? 0).toBe(0);
+    release();
   });
 
   it('a closed worker leaves no connection open on the server', async () => {
