@@ -77,6 +77,20 @@ describe(`Worker reader on ${target} via ${driver}`, () => {
     release();
   });
 
+  it('close() ends the blocking read of queues in every slot at once (on a cluster, on the node of each)', async () => {
+    const connection = await testConnection();
+    // Twelve queues: on a cluster their streams spread over the nodes, not only the default one.
+    const workers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        new StreamQueue<number>({ connection, name: `q${i}` }).process(() => undefined, { blockMs: 30_000 }),
+      ),
+    );
+    for (const worker of workers) closeAfterAll({ close: () => worker.close(1000) });
+    const started = performance.now();
+    await Promise.all(workers.map((worker) => worker.close(1000)));
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
   it('a closed worker leaves no connection open on the server', async () => {
     const { connection, queue } = await freshQueue<number>();
     const before = await clientCount(connection);
