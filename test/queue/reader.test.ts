@@ -2,9 +2,11 @@
 // timeout, an idle worker blocks instead of spinning, and closing leaves no connection behind,
 // also when the shared connection was closed first.
 import { describe, expect, it } from 'vitest';
+import { startRedis } from '../../scripts/lib/redis-servers.js';
 import type { RedisConnection } from '../../src/index.js';
 import { StreamQueue, type StreamQueueOptions, type Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
+import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
 import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
 
@@ -89,6 +91,28 @@ describe(`Worker reader on ${target} via ${driver}`, () => {
     const started = performance.now();
     await Promise.all(workers.map((worker) => worker.close(1000)));
     expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  // Hosted Redis often refuses CLIENT commands; a private server lets the test refuse CLIENT ID.
+  it.runIf(target === 'standalone')('a worker whose user may not run CLIENT ID fails to start and leaves no connection open', async () => {
+    const server = await startRedis();
+    const admin = await privateConnection(server);
+    await admin.connection.send(['ACL', 'SETUSER', 'no-client-id', 'on', '>secret', '~*', '&*', '+@all', '-client|id']);
+    const side = await privateConnection(`redis://no-client-id:secret@127.0.0.1:${server.port}`);
+    const ofUser = async () =>
+      String(await admin.connection.send(['CLIENT', 'LIST']))
+        .split('\n')
+        .filter((line) => line.includes(' user=no-client-id ')).length;
+    try {
+      const queue = new StreamQueue<number>({ connection: side.connection, name: 'jobs' });
+      await expect(queue.process(() => undefined)).rejects.toThrow(/NOPERM|permission/i);
+      // Only the side connection itself: the reader's own was closed.
+      await waitFor(async () => (await ofUser()) === 1, 10_000, 'the reader connection closed');
+    } finally {
+      side.close();
+      admin.close();
+      await server.stop();
+    }
   });
 
   it('a closed worker leaves no connection open on the server', async () => {
