@@ -1,6 +1,7 @@
 // A worker's blocking reader (store.ts openReader): its reads outlast the connection's command
-// timeout, an idle worker blocks instead of spinning, and closing leaves no connection behind,
-// also when the shared connection was closed first.
+// timeout, an idle worker blocks instead of spinning, an interrupt goes only to a read in flight
+// (on a cluster, on its node), and neither a refused start nor a close leaves a connection
+// behind, also when the shared connection was closed first.
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import type { RedisConnection } from '../../src/index.js';
