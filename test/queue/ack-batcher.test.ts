@@ -1,0 +1,125 @@
+// Acknowledgements Redis refuses: retried until they go through, waited for by close(), and
+// given up on (left pending for another worker) once close() gave up. Redis refuses them for
+// real: the worker's user loses the right to run scripts (ACL), which fails the ack script at
+// once without executing it later, as a frozen server would.
+import { describe, expect, it } from 'vitest';
+import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import type { RedisConnection } from '../../src/index.js';
+import { StreamQueue, type Worker } from '../../src/queue/index.js';
+import { privateConnection } from '../harness/private-server.js';
+import { closeAfterAll, driver } from '../harness/redis.js';
+import { closeAfterTest, latch, waitFor } from './helpers.js';
+
+// Closed when the test ends, however it ends.
+function closeWhenDone<T>(worker: Worker<T>, timeoutMs: number): Worker<T> {
+  return closeAfterTest(worker, () => worker.close(timeoutMs));
+}
+
+interface Setup {
+  queue: StreamQueue<string>;
+  admin: RedisConnection;
+  denyScripts: () => Promise<void>;
+  allowScripts: () => Promise<void>;
+  pending: () => Promise<number>;
+}
+
+// A queue on a private server, used as a user whose right to run scripts the test can take away.
+async function setup(server: RedisServer): Promise<Setup> {
+  const admin = await privateConnection(server);
+  closeAfterAll({ close: async () => admin.close() });
+  await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
+  const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
+  closeAfterAll({ close: async () => side.close() });
+  const queue = new StreamQueue<string>({ connection: side.connection, name: 'acks' });
+  const { stream } = queue.keys;
+  return {
+    queue,
+    admin: admin.connection,
+    denyScripts: async () => void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '-evalsha', '-eval'])),
+    allowScripts: async () => void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '+@all'])),
+    pending: async () => {
+      const summary = (await admin.connection.send(['XPENDING', stream, queue.group])) as unknown[];
+      return Number(summary[0]);
+    },
+  };
+}
+
+describe(`Acknowledgements Redis refuses (${driver})`, () => {
+  it('are retried until they go through: each job completes once, the refusal is reported', async () => {
+    const server = await startRedis();
+    try {
+      const { queue, denyScripts, allowScripts, pending } = await setup(server);
+      const [gate, release] = latch();
+      const worker = closeWhenDone(await queue.process(() => gate, { concurrency: 3, blockMs: 100 }), 1000);
+      const errors: Error[] = [];
+      worker.on('error', (e) => errors.push(e));
+      let completed = 0;
+      worker.on('completed', () => completed++);
+      await queue.addBulk(['rx-1', 'rx-2', 'rx-3'].map((data) => ({ name: 'refill', data })));
+      await waitFor(() => worker.running === 3, 5000, 'three jobs running');
+      await denyScripts();
+      release();
+      await waitFor(() => errors.length >= 2, 10_000, 'refused acks reported');
+      expect(completed).toBe(0);
+      expect(await pending()).toBe(3);
+      await allowScripts();
+      await waitFor(() => completed === 3, 10_000, 'the acks to go through');
+      expect(await pending()).toBe(0);
+      expect(await worker.close(1000)).toEqual({ abandoned: 0 });
+      expect(completed).toBe(3);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('close() waits for acks being retried, and ends with nothing abandoned once they went through', async () => {
+    const server = await startRedis();
+    try {
+      const { queue, denyScripts, allowScripts, pending } = await setup(server);
+      const worker = closeWhenDone(await queue.process(() => 'done', { blockMs: 100 }), 1000);
+      const errors: Error[] = [];
+      worker.on('error', (e) => errors.push(e));
+      await denyScripts();
+      await queue.add('refill', 'rx-1');
+      await waitFor(() => errors.length >= 1, 10_000, 'a refused ack');
+      const closing = worker.close(20_000);
+      // close() must still be waiting for the ack when scripts are allowed again.
+      let closed = false;
+      void closing.then(() => {
+        closed = true;
+      });
+      const before = errors.length;
+      await waitFor(() => errors.length > before, 10_000, 'another refused ack, after close() began');
+      expect(closed).toBe(false);
+      await allowScripts();
+      expect(await closing).toEqual({ abandoned: 0 });
+      expect(await pending()).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('once close() gave up on them, they stay pending and another worker runs the jobs again', async () => {
+    const server = await startRedis();
+    try {
+      const { queue, denyScripts, allowScripts, pending } = await setup(server);
+      const first = closeWhenDone(await queue.process(() => 'done', { blockMs: 100 }), 0);
+      const errors: Error[] = [];
+      first.on('error', (e) => errors.push(e));
+      await denyScripts();
+      await queue.add('refill', 'rx-1');
+      await waitFor(() => errors.length >= 1, 10_000, 'a refused ack');
+      expect(await first.close(100)).toEqual({ abandoned: 1 });
+      await allowScripts();
+      // The first worker's backoff is at most 2 s: had it kept retrying, it would have acked the
+      // job long before the second worker may reclaim it (after 5 s idle).
+      const reran: string[] = [];
+      closeWhenDone(await queue.process((job) => void reran.push(job.data), { blockMs: 100, visibilityTimeoutMs: 5000 }), 1000);
+      await waitFor(() => reran.length === 1, 20_000, 'the job to run again');
+      expect(reran).toEqual(['rx-1']);
+      await waitFor(async () => (await pending()) === 0, 5000, 'the second ack');
+    } finally {
+      await server.stop();
+    }
+  });
+});
