@@ -67,6 +67,22 @@ describe(`Job fields on ${target} via ${driver}`, () => {
     expect(fields).not.toContain('j');
   });
 
+  it('a job a rate limit sent back to wait records the deferral, not a used try', async () => {
+    const { connection, queue } = await freshQueue<string>({ groupRateLimit: { limit: 1, windowMs: 60_000 } });
+    const ran: string[] = [];
+    closing(await queue.process((job) => void ran.push(job.data), { concurrency: 2 }));
+    await queue.add('sync', 'first', { group: 'ward-1' });
+    await queue.add('sync', 'second', { group: 'ward-1', jobId: 'sync:second' });
+    await waitFor(async () => (await queue.getJob('sync:second'))?.state === 'delayed', 5000, 'the second job to be deferred');
+    expect(ran).toEqual(['first']);
+    expect(await queue.getJob('sync:second')).toMatchObject({ state: 'delayed', attemptsMade: 0, group: 'ward-1' });
+    // Its fields while it waits: the deferral count ('r') tells its next admission it waited already.
+    const { payloads } = queue.keys;
+    const fields = JSON.parse(String(await connection.send(['HGET', payloads, 'sync:second'], payloads))) as string[];
+    expect(fields[fields.indexOf('r') + 1]).toBe('1');
+    expect(fields).not.toContain('a');
+  });
+
   it('a job keeps its group and priority: getJob shows them while it waits, its handler gets them', async () => {
     const { queue } = await freshQueue<string>({ priorities: true });
     const { id } = await queue.add('sync', 'ward-7 stock', { priority: 3, group: 'ward-7' });
