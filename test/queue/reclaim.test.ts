@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { StreamQueue } from '../../src/queue/index.js';
 import * as queueScripts from '../../src/queue/scripts.js';
+import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver } from '../harness/redis.js';
-import { closeAfterTest, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 
 // The sha of every queue script but the ack: the ones the worker may still run.
 const allowedShas = Object.values(queueScripts)
@@ -49,5 +50,22 @@ describe(`Reclaim of a worker's own entries (${driver})`, () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('looks for stalled jobs every half visibility timeout: not at every maintenance pass, not rarer', async () => {
+    // Passes come every 50 ms; a reclaim pass (one XAUTOCLAIM) at most every 500 ms. A stalled
+    // job then waits at most 1.5 timeouts, and an idle worker costs one call per half timeout.
+    const { connection, queue } = await freshQueue<string>();
+    const worker = await queue.process(() => undefined, { blockMs: 100, visibilityTimeoutMs: 1000, promoteIntervalMs: 50 });
+    closeAfterTest(worker, () => worker.close(1000));
+    const windowMs = 6000;
+    const { byCommand } = await countCommands(connection, async () => {
+      const started = Date.now();
+      await waitFor(() => Date.now() - started >= windowMs, windowMs + 5000, 'the measuring window');
+    });
+    const passes = byCommand.xautoclaim ?? 0;
+    // About 12: a loaded machine delays timers (fewer) and the end of the window (one more).
+    expect(passes).toBeGreaterThanOrEqual(6);
+    expect(passes).toBeLessThanOrEqual(14);
   });
 });
