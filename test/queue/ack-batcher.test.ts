@@ -1,7 +1,8 @@
 // Acknowledgements Redis refuses: retried until they go through, waited for by close(), and
 // given up on (left pending for another worker) once close() gave up. Redis refuses them for
 // real: the worker's user loses the right to run scripts (ACL), which fails the ack script at
-// once without executing it later, as a frozen server would.
+// once and, unlike a frozen server, never runs it later. An ack call still in flight (a
+// busy server holds it) counts as not done: close() waits for it, or counts its jobs abandoned.
 import { describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import type { RedisConnection } from '../../src/index.js';
@@ -118,6 +119,57 @@ describe(`Acknowledgements Redis refuses (${driver})`, () => {
       await waitFor(() => reran.length === 1, 20_000, 'the job to run again');
       expect(reran).toEqual(['rx-1']);
       await waitFor(async () => (await pending()) === 0, 5000, 'the second ack');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe(`Acknowledgements held up by a busy server (${driver})`, () => {
+  // Keeps the server busy for 1.5 s (Redis time): commands sent meanwhile wait, then run.
+  const BUSY = "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + n[2] - s[2] > 1500000";
+
+  // Two jobs completed whose one ack call is in flight, held up by a busy server.
+  async function acksInFlight(server: RedisServer): Promise<{ worker: Worker<string>; busy: Promise<unknown> }> {
+    const admin = await privateConnection(server);
+    closeAfterAll({ close: async () => admin.close() });
+    const side = await privateConnection(server);
+    closeAfterAll({ close: async () => side.close() });
+    const queue = new StreamQueue<string>({ connection: side.connection, name: 'held' });
+    const [gate, release] = latch();
+    const worker = closeWhenDone(await queue.process(() => gate, { concurrency: 2, blockMs: 100 }), 1000);
+    await queue.addBulk(['rx-1', 'rx-2'].map((data) => ({ name: 'refill', data })));
+    await waitFor(() => worker.running === 2, 5000, 'two jobs running');
+    // No read in flight: close() then sends nothing before it counts what it abandons.
+    await worker.pause();
+    const busy = admin.connection.send(['EVAL', BUSY, 0]);
+    // The script reaches the server (local socket) long before the handlers' ack does.
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await waitFor(() => worker.running === 0, 5000, 'both handlers to return');
+    // The batcher sends its call one event-loop turn after the jobs complete.
+    await new Promise(setImmediate);
+    await new Promise(setImmediate);
+    return { worker, busy };
+  }
+
+  it('close() without waiting counts the jobs of an ack call still in flight as abandoned', async () => {
+    const server = await startRedis();
+    try {
+      const { worker, busy } = await acksInFlight(server);
+      expect(await worker.close(0)).toEqual({ abandoned: 2 });
+      await busy;
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('close() waits for an ack call in flight, and then has abandoned nothing', async () => {
+    const server = await startRedis();
+    try {
+      const { worker, busy } = await acksInFlight(server);
+      expect(await worker.close(20_000)).toEqual({ abandoned: 0 });
+      await busy;
     } finally {
       await server.stop();
     }
