@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import type { RedisConnection } from '../../src/index.js';
-import { StreamQueue, type Worker } from '../../src/queue/index.js';
+import { type CloseResult, StreamQueue, type Worker } from '../../src/queue/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver } from '../harness/redis.js';
-import { closeAfterTest, latch, waitFor } from './helpers.js';
+import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
 
 // Closed when the test ends, however it ends.
 function closeWhenDone<T>(worker: Worker<T>, timeoutMs: number): Worker<T> {
@@ -173,5 +173,27 @@ describe(`Acknowledgements held up by a busy server (${driver})`, () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('a job completing as close() gives up stays pending for another worker: its ack is not sent behind close()', async () => {
+    const { queue } = await freshQueue<string>();
+    let closing: Promise<CloseResult> | undefined;
+    // The handler starts close(0) and returns: the job completes while close() counts what it abandons.
+    const worker: Worker<string> = closeWhenDone(
+      await queue.process(
+        () => {
+          closing = worker.close(0);
+          return 'done';
+        },
+        { blockMs: 100, visibilityTimeoutMs: 1000 },
+      ),
+      0,
+    );
+    await queue.add('refill', 'rx-1');
+    await waitFor(() => closing !== undefined, 5000, 'the job to run');
+    expect(await closing).toEqual({ abandoned: 1 });
+    const reran: string[] = [];
+    closeWhenDone(await queue.process((job) => void reran.push(job.data), { blockMs: 100, visibilityTimeoutMs: 1000 }), 1000);
+    await waitFor(() => reran.length === 1, 10_000, 'another worker to run the job again');
   });
 });
