@@ -130,19 +130,28 @@ describe(`Acknowledgements held up by a busy server (${driver})`, () => {
   const BUSY = "local s = redis.call('TIME') repeat local n = redis.call('TIME') until (n[1] - s[1]) * 1000000 + n[2] - s[2] > 1500000";
 
   // Two jobs completed whose one ack call is in flight, held up by a busy server.
-  async function acksInFlight(server: RedisServer): Promise<{ worker: Worker<string>; busy: Promise<unknown> }> {
+  // Two jobs completed whose one ack call is in flight, held up by a busy server; with `refuse`,
+  // the server then refuses it (the worker's user loses the right to run scripts right after the
+  // busy script, before the ack call runs).
+  async function acksInFlight(
+    server: RedisServer,
+    refuse = false,
+  ): Promise<{ worker: Worker<string>; busy: Promise<unknown>; connection: RedisConnection }> {
     const admin = await privateConnection(server);
     closeAfterAll({ close: async () => admin.close() });
-    const side = await privateConnection(server);
+    await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
+    const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
     closeAfterAll({ close: async () => side.close() });
     const queue = new StreamQueue<string>({ connection: side.connection, name: 'held' });
     const [gate, release] = latch();
-    const worker = closeWhenDone(await queue.process(() => gate, { concurrency: 2, blockMs: 100 }), 1000);
+    // No maintenance pass during the test: none of its calls is held up with the ack.
+    const worker = closeWhenDone(await queue.process(() => gate, { concurrency: 2, blockMs: 100, promoteIntervalMs: 60_000 }), 1000);
     await queue.addBulk(['rx-1', 'rx-2'].map((data) => ({ name: 'refill', data })));
     await waitFor(() => worker.running === 2, 5000, 'two jobs running');
     // No read in flight: close() then sends nothing before it counts what it abandons.
     await worker.pause();
     const busy = admin.connection.send(['EVAL', BUSY, 0]);
+    if (refuse) void admin.connection.send(['ACL', 'SETUSER', 'acker', '-evalsha', '-eval']);
     // The script reaches the server (local socket) long before the handlers' ack does.
     await new Promise((r) => setTimeout(r, 200));
     release();
@@ -150,8 +159,25 @@ describe(`Acknowledgements held up by a busy server (${driver})`, () => {
     // The batcher sends its call one event-loop turn after the jobs complete.
     await new Promise(setImmediate);
     await new Promise(setImmediate);
-    return { worker, busy };
+    return { worker, busy, connection: side.connection };
   }
+
+  it('an ack call refused after close() gave up on it is not reported and not retried', async () => {
+    const server = await startRedis();
+    try {
+      const { worker, busy, connection } = await acksInFlight(server, true);
+      const errors: Error[] = [];
+      worker.on('error', (e) => errors.push(e));
+      expect(await worker.close(0)).toEqual({ abandoned: 2 });
+      await busy;
+      // Replies come in order on a connection: once this one is back, the refusal was handled.
+      await connection.send(['PING']);
+      await new Promise(setImmediate);
+      expect(errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
 
   it('close() without waiting counts the jobs of an ack call still in flight as abandoned', async () => {
     const server = await startRedis();
