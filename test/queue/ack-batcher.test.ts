@@ -73,6 +73,30 @@ describe(`Acknowledgements Redis refuses (${driver})`, () => {
     }
   });
 
+  it('are retried with a growing backoff: a handful of calls in 3 s, not one after another', async () => {
+    const server = await startRedis();
+    try {
+      const { queue, denyScripts, allowScripts } = await setup(server);
+      // No maintenance pass meanwhile: every error is a refused ack.
+      const worker = closeWhenDone(await queue.process(() => 'done', { blockMs: 100, promoteIntervalMs: 60_000 }), 1000);
+      const errors: Error[] = [];
+      worker.on('error', (e) => errors.push(e));
+      await denyScripts();
+      await queue.add('refill', 'rx-1');
+      await waitFor(() => errors.length >= 1, 10_000, 'a refused ack');
+      const started = Date.now();
+      const before = errors.length;
+      await waitFor(() => Date.now() - started >= 3000, 10_000, 'three seconds of refusals');
+      const refused = errors.length - before;
+      // Delays of 50 ms doubling up to 2 s, each 50 to 100 % of that: 5 to 8 calls in 3 s.
+      expect(refused).toBeGreaterThanOrEqual(3);
+      expect(refused).toBeLessThanOrEqual(12);
+      await allowScripts();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('close() waits for acks being retried, and ends with nothing abandoned once they went through', async () => {
     const server = await startRedis();
     try {
