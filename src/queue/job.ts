@@ -173,6 +173,7 @@ export function tryToJob<T>(serializer: Serializer, entry: StreamEntry): Job<T> 
 export function toDeadJob<T>(serializer: Serializer, entry: StreamEntry): DeadJob<T> {
   return {
     ...toJob<T>(serializer, entry),
+    // Stryker disable next-line StringLiteral: equivalent, every dead letter carries an error (fail.lua gets one, reclaim.lua writes one)
     error: entry.fields.error ?? '',
     stack: entry.fields.stack,
     deadAt: Number(entry.id.split('-')[0]),
