@@ -436,7 +436,9 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     } finally {
       this.active.delete(entry.id);
       this.takenOver.delete(entry.id);
-      this.maintenance.untrack(entry.id);
+      // A completed job stays claimed (heartbeat) until its ack goes through: an ack Redis keeps
+      // refusing must not let the entry go idle, to be reclaimed as stalled and dead-lettered.
+      if (!this.acks.holds(entry.id)) this.maintenance.untrack(entry.id);
       this.notify();
     }
   }
@@ -523,7 +525,10 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   }
 
   private completed(batch: readonly Completed<T>[]): void {
-    for (const d of batch) this.fire('completed', d.job, d.result);
+    for (const d of batch) {
+      this.maintenance.untrack(d.job.entryId);
+      this.fire('completed', d.job, d.result);
+    }
   }
 
   private takeOver(entries: readonly StreamEntry[]): void {

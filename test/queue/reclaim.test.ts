@@ -1,7 +1,8 @@
-// The reclaim step of a worker does not take back its own jobs: a job whose handler finished
-// but whose acknowledgement Redis keeps refusing goes idle in the pending list, and the
-// worker's own reclaim pass claims it; it must not run the job a second time. Redis refuses
-// for real: the worker's user loses the right to run the ack script (ACL), and only that one.
+// A job whose handler finished but whose acknowledgement Redis keeps refusing stays claimed by
+// its worker (the heartbeat goes on until the ack goes through): it is neither reclaimed as
+// stalled nor dead-lettered. Should the heartbeat fail too, the entry goes idle and the
+// worker's own reclaim pass claims it: it must not run the job a second time. Redis refuses
+// for real: the worker's user loses the right to run the ack script (ACL), and the heartbeat's.
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { StreamQueue } from '../../src/queue/index.js';
@@ -11,22 +12,74 @@ import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver } from '../harness/redis.js';
 import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 
-// The sha of every queue script but the ack: the ones the worker may still run.
-const allowedShas = Object.values(queueScripts)
-  .filter((s): s is typeof queueScripts.ackScript => typeof s === 'object' && s !== null && 'sha' in s && s !== queueScripts.ackScript)
-  .map((s) => s.sha);
+// The sha of every queue script but those refused: the ones the worker may still run.
+const shasBut = (...refused: unknown[]) =>
+  Object.values(queueScripts)
+    .filter((s): s is typeof queueScripts.ackScript => typeof s === 'object' && s !== null && 'sha' in s && !refused.includes(s))
+    .map((s) => s.sha);
+
+// A queue on a private server, run as a user the test can refuse scripts to.
+async function refusable(server: Awaited<ReturnType<typeof startRedis>>) {
+  const admin = await privateConnection(server);
+  closeAfterAll({ close: async () => admin.close() });
+  await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
+  const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
+  closeAfterAll({ close: async () => side.close() });
+  const queue = new StreamQueue<string>({ connection: side.connection, name: 'own' });
+  const deliveries = async () => {
+    const rows = (await admin.connection.send(['XPENDING', queue.keys.stream, queue.group, '-', '+', 10])) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    return Number(rows[0]?.[3] ?? 0);
+  };
+  return {
+    queue,
+    deliveries,
+    refuse: async (...scripts: unknown[]) =>
+      void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '-evalsha', ...shasBut(...scripts).map((sha) => `+evalsha|${sha}`)])),
+    allowAll: async () => void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '+@all'])),
+  };
+}
 
 describe(`Reclaim of a worker's own entries (${driver})`, () => {
-  it('a job whose ack is refused past the visibility timeout is claimed by its own worker but not run again', async () => {
+  it('a job whose ack is refused for several visibility timeouts stays claimed: not reclaimed, not dead-lettered, completed once', async () => {
     const server = await startRedis();
     try {
-      const admin = await privateConnection(server);
-      closeAfterAll({ close: async () => admin.close() });
-      await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
-      const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
-      closeAfterAll({ close: async () => side.close() });
-      const queue = new StreamQueue<string>({ connection: side.connection, name: 'own' });
-      const { stream } = queue.keys;
+      const { queue, deliveries, refuse, allowAll } = await refusable(server);
+      const runs: string[] = [];
+      const dead: string[] = [];
+      let stalled = 0;
+      let completed = 0;
+      const worker = await queue.process((job) => void runs.push(job.data), { blockMs: 100, visibilityTimeoutMs: 1000 });
+      closeAfterTest(worker, () => worker.close(1000));
+      worker.on('error', () => {});
+      worker.on('stalled', () => stalled++);
+      worker.on('deadLettered', (job) => dead.push(job.data));
+      worker.on('completed', () => completed++);
+      await refuse(queueScripts.ackScript);
+      await queue.add('refill', 'rx-1');
+      await waitFor(() => runs.length === 1, 5000, 'the job to run');
+      // Five visibility timeouts: past the default maxAttempts (3) had each reclaim pass taken it.
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(await deliveries()).toBe(1);
+      expect(dead).toEqual([]);
+      await allowAll();
+      await waitFor(() => completed === 1, 10_000, 'the ack to go through');
+      expect(runs).toEqual(['rx-1']);
+      expect(stalled).toBe(0);
+      expect((await queue.listDead({ count: 10 })).jobs).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a job whose ack and heartbeat are refused is claimed by its own worker but not run again', async () => {
+    const server = await startRedis();
+    try {
+      const { queue, deliveries, refuse, allowAll } = await refusable(server);
       const runs: string[] = [];
       let stalled = 0;
       let completed = 0;
@@ -35,15 +88,11 @@ describe(`Reclaim of a worker's own entries (${driver})`, () => {
       worker.on('error', () => {});
       worker.on('stalled', () => stalled++);
       worker.on('completed', () => completed++);
-      await admin.connection.send(['ACL', 'SETUSER', 'acker', '-evalsha', ...allowedShas.map((sha) => `+evalsha|${sha}`)]);
+      await refuse(queueScripts.ackScript, queueScripts.heartbeatScript);
       await queue.add('refill', 'rx-1');
       // Delivered once by the fetch, then once more by the worker's own reclaim pass.
-      const deliveries = async () => {
-        const rows = (await admin.connection.send(['XPENDING', stream, queue.group, '-', '+', 10])) as [string, string, number, number][];
-        return Number(rows[0]?.[3] ?? 0);
-      };
       await waitFor(async () => (await deliveries()) >= 2, 10_000, 'the own reclaim of the unacknowledged job');
-      await admin.connection.send(['ACL', 'SETUSER', 'acker', '+@all']);
+      await allowAll();
       await waitFor(() => completed === 1, 10_000, 'the ack to go through');
       expect(runs).toEqual(['rx-1']);
       expect(stalled).toBe(0);
