@@ -44,32 +44,35 @@ async function refusable(server: Awaited<ReturnType<typeof startRedis>>) {
   };
 }
 
+// A worker (visibility timeout 1 s) and what it reports: jobs run, stalled and dead-lettered, completions.
+async function watchedWorker(queue: StreamQueue<string>) {
+  const seen = { runs: [] as string[], dead: [] as string[], stalled: 0, completed: 0 };
+  const worker = await queue.process((job) => void seen.runs.push(job.data), { blockMs: 100, visibilityTimeoutMs: 1000 });
+  closeAfterTest(worker, () => worker.close(1000));
+  worker.on('error', () => {});
+  worker.on('stalled', () => seen.stalled++);
+  worker.on('deadLettered', (job) => seen.dead.push(job.data));
+  worker.on('completed', () => seen.completed++);
+  return seen;
+}
+
 describe(`Reclaim of a worker's own entries (${driver})`, () => {
   it('a job whose ack is refused for several visibility timeouts stays claimed: not reclaimed, not dead-lettered, completed once', async () => {
     const server = await startRedis();
     try {
       const { queue, deliveries, refuse, allowAll } = await refusable(server);
-      const runs: string[] = [];
-      const dead: string[] = [];
-      let stalled = 0;
-      let completed = 0;
-      const worker = await queue.process((job) => void runs.push(job.data), { blockMs: 100, visibilityTimeoutMs: 1000 });
-      closeAfterTest(worker, () => worker.close(1000));
-      worker.on('error', () => {});
-      worker.on('stalled', () => stalled++);
-      worker.on('deadLettered', (job) => dead.push(job.data));
-      worker.on('completed', () => completed++);
+      const seen = await watchedWorker(queue);
       await refuse(queueScripts.ackScript);
       await queue.add('refill', 'rx-1');
-      await waitFor(() => runs.length === 1, 5000, 'the job to run');
+      await waitFor(() => seen.runs.length === 1, 5000, 'the job to run');
       // Five visibility timeouts: past the default maxAttempts (3) had each reclaim pass taken it.
       await new Promise((r) => setTimeout(r, 5000));
       expect(await deliveries()).toBe(1);
-      expect(dead).toEqual([]);
+      expect(seen.dead).toEqual([]);
       await allowAll();
-      await waitFor(() => completed === 1, 10_000, 'the ack to go through');
-      expect(runs).toEqual(['rx-1']);
-      expect(stalled).toBe(0);
+      await waitFor(() => seen.completed === 1, 10_000, 'the ack to go through');
+      expect(seen.runs).toEqual(['rx-1']);
+      expect(seen.stalled).toBe(0);
       expect((await queue.listDead({ count: 10 })).jobs).toEqual([]);
     } finally {
       await server.stop();
@@ -80,22 +83,15 @@ describe(`Reclaim of a worker's own entries (${driver})`, () => {
     const server = await startRedis();
     try {
       const { queue, deliveries, refuse, allowAll } = await refusable(server);
-      const runs: string[] = [];
-      let stalled = 0;
-      let completed = 0;
-      const worker = await queue.process((job) => void runs.push(job.data), { blockMs: 100, visibilityTimeoutMs: 1000 });
-      closeAfterTest(worker, () => worker.close(1000));
-      worker.on('error', () => {});
-      worker.on('stalled', () => stalled++);
-      worker.on('completed', () => completed++);
+      const seen = await watchedWorker(queue);
       await refuse(queueScripts.ackScript, queueScripts.heartbeatScript);
       await queue.add('refill', 'rx-1');
       // Delivered once by the fetch, then once more by the worker's own reclaim pass.
       await waitFor(async () => (await deliveries()) >= 2, 10_000, 'the own reclaim of the unacknowledged job');
       await allowAll();
-      await waitFor(() => completed === 1, 10_000, 'the ack to go through');
-      expect(runs).toEqual(['rx-1']);
-      expect(stalled).toBe(0);
+      await waitFor(() => seen.completed === 1, 10_000, 'the ack to go through');
+      expect(seen.runs).toEqual(['rx-1']);
+      expect(seen.stalled).toBe(0);
     } finally {
       await server.stop();
     }
