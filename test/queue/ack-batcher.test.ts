@@ -6,10 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import type { RedisConnection } from '../../src/index.js';
-import { type CloseResult, StreamQueue, type Worker } from '../../src/queue/index.js';
-import { privateConnection } from '../harness/private-server.js';
-import { closeAfterAll, driver } from '../harness/redis.js';
-import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
+import type { CloseResult, StreamQueue, Worker } from '../../src/queue/index.js';
+import { driver } from '../harness/redis.js';
+import { closeAfterTest, freshQueue, latch, queueOfRefusableUser, waitFor } from './helpers.js';
 
 // Closed when the test ends, however it ends.
 function closeWhenDone<T>(worker: Worker<T>, timeoutMs: number): Worker<T> {
@@ -26,20 +25,15 @@ interface Setup {
 
 // A queue on a private server, used as a user whose right to run scripts the test can take away.
 async function setup(server: RedisServer): Promise<Setup> {
-  const admin = await privateConnection(server);
-  closeAfterAll({ close: async () => admin.close() });
-  await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
-  const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
-  closeAfterAll({ close: async () => side.close() });
-  const queue = new StreamQueue<string>({ connection: side.connection, name: 'acks' });
+  const { admin, queue } = await queueOfRefusableUser(server, 'acks');
   const { stream } = queue.keys;
   return {
     queue,
-    admin: admin.connection,
-    denyScripts: async () => void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '-evalsha', '-eval'])),
-    allowScripts: async () => void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '+@all'])),
+    admin,
+    denyScripts: async () => void (await admin.send(['ACL', 'SETUSER', 'acker', '-evalsha', '-eval'])),
+    allowScripts: async () => void (await admin.send(['ACL', 'SETUSER', 'acker', '+@all'])),
     pending: async () => {
-      const summary = (await admin.connection.send(['XPENDING', stream, queue.group])) as unknown[];
+      const summary = (await admin.send(['XPENDING', stream, queue.group])) as unknown[];
       return Number(summary[0]);
     },
   };
@@ -167,12 +161,7 @@ describe(`Acknowledgements held up by a busy server (${driver})`, () => {
     server: RedisServer,
     refuse = false,
   ): Promise<{ worker: Worker<string>; busy: Promise<unknown>; connection: RedisConnection }> {
-    const admin = await privateConnection(server);
-    closeAfterAll({ close: async () => admin.close() });
-    await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
-    const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
-    closeAfterAll({ close: async () => side.close() });
-    const queue = new StreamQueue<string>({ connection: side.connection, name: 'held' });
+    const { admin, connection, queue } = await queueOfRefusableUser(server, 'held');
     const [gate, release] = latch();
     // No maintenance pass during the test: none of its calls is held up with the ack.
     const worker = closeWhenDone(await queue.process(() => gate, { concurrency: 2, blockMs: 100, promoteIntervalMs: 60_000 }), 1000);
@@ -180,8 +169,8 @@ describe(`Acknowledgements held up by a busy server (${driver})`, () => {
     await waitFor(() => worker.running === 2, 5000, 'two jobs running');
     // No read in flight: close() then sends nothing before it counts what it abandons.
     await worker.pause();
-    const busy = admin.connection.send(['EVAL', BUSY, 0]);
-    if (refuse) void admin.connection.send(['ACL', 'SETUSER', 'acker', '-evalsha', '-eval']);
+    const busy = admin.send(['EVAL', BUSY, 0]);
+    if (refuse) void admin.send(['ACL', 'SETUSER', 'acker', '-evalsha', '-eval']);
     // The script reaches the server (local socket) long before the handlers' ack does.
     await new Promise((r) => setTimeout(r, 200));
     release();
@@ -189,7 +178,7 @@ describe(`Acknowledgements held up by a busy server (${driver})`, () => {
     // The batcher sends its call one event-loop turn after the jobs complete.
     await new Promise(setImmediate);
     await new Promise(setImmediate);
-    return { worker, busy, connection: side.connection };
+    return { worker, busy, connection };
   }
 
   it('an ack call refused after close() gave up on it is not reported and not retried', async () => {

@@ -1,8 +1,10 @@
 // Shared by the queue tests: a queue on a fresh prefix and a way to wait for a condition.
 import { afterEach } from 'vitest';
+import type { RedisServer } from '../../scripts/lib/redis-servers.js';
 import type { RedisConnection } from '../../src/index.js';
 import { StreamQueue, type StreamQueueOptions } from '../../src/queue/index.js';
-import { testConnection } from '../harness/redis.js';
+import { privateConnection } from '../harness/private-server.js';
+import { closeAfterAll, testConnection } from '../harness/redis.js';
 
 export async function freshQueue<T = unknown>(
   options: Partial<StreamQueueOptions> = {},
@@ -10,6 +12,23 @@ export async function freshQueue<T = unknown>(
   const connection = await testConnection();
   const queue = new StreamQueue<T>({ connection, name: 'jobs', ...options });
   return { connection, queue };
+}
+
+/**
+ * A queue named `name` on a private server, used as the ACL user `acker` (all rights to start
+ * with), and an admin connection that can take rights away from that user: a test's way to have
+ * Redis refuse some of the queue's calls for real.
+ */
+export async function queueOfRefusableUser(
+  server: RedisServer,
+  name: string,
+): Promise<{ admin: RedisConnection; connection: RedisConnection; queue: StreamQueue<string> }> {
+  const admin = await privateConnection(server);
+  closeAfterAll({ close: async () => admin.close() });
+  await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
+  const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
+  closeAfterAll({ close: async () => side.close() });
+  return { admin: admin.connection, connection: side.connection, queue: new StreamQueue<string>({ connection: side.connection, name }) };
 }
 
 /**

@@ -5,12 +5,11 @@
 // for real: the worker's user loses the right to run the ack script (ACL), and the heartbeat's.
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
-import { StreamQueue } from '../../src/queue/index.js';
+import type { StreamQueue } from '../../src/queue/index.js';
 import * as queueScripts from '../../src/queue/scripts.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
-import { closeAfterAll, driver } from '../harness/redis.js';
-import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
+import { driver } from '../harness/redis.js';
+import { closeAfterTest, freshQueue, queueOfRefusableUser, waitFor } from './helpers.js';
 
 // The sha of every queue script but those refused: the ones the worker may still run.
 const shasBut = (...refused: unknown[]) =>
@@ -20,27 +19,17 @@ const shasBut = (...refused: unknown[]) =>
 
 // A queue on a private server, run as a user the test can refuse scripts to.
 async function refusable(server: Awaited<ReturnType<typeof startRedis>>) {
-  const admin = await privateConnection(server);
-  closeAfterAll({ close: async () => admin.close() });
-  await admin.connection.send(['ACL', 'SETUSER', 'acker', 'on', '>secret', '~*', '&*', '+@all']);
-  const side = await privateConnection(`redis://acker:secret@127.0.0.1:${server.port}`);
-  closeAfterAll({ close: async () => side.close() });
-  const queue = new StreamQueue<string>({ connection: side.connection, name: 'own' });
+  const { admin, queue } = await queueOfRefusableUser(server, 'own');
   const deliveries = async () => {
-    const rows = (await admin.connection.send(['XPENDING', queue.keys.stream, queue.group, '-', '+', 10])) as [
-      string,
-      string,
-      number,
-      number,
-    ][];
+    const rows = (await admin.send(['XPENDING', queue.keys.stream, queue.group, '-', '+', 10])) as [string, string, number, number][];
     return Number(rows[0]?.[3] ?? 0);
   };
   return {
     queue,
     deliveries,
     refuse: async (...scripts: unknown[]) =>
-      void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '-evalsha', ...shasBut(...scripts).map((sha) => `+evalsha|${sha}`)])),
-    allowAll: async () => void (await admin.connection.send(['ACL', 'SETUSER', 'acker', '+@all'])),
+      void (await admin.send(['ACL', 'SETUSER', 'acker', '-evalsha', ...shasBut(...scripts).map((sha) => `+evalsha|${sha}`)])),
+    allowAll: async () => void (await admin.send(['ACL', 'SETUSER', 'acker', '+@all'])),
   };
 }
 
