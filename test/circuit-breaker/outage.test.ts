@@ -370,14 +370,10 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
 
   it('while Redis does not answer, it is tried again only every redisRetryMs', async () => {
     const { server, connection, breaker, close, restored } = await setup({ redisTimeoutMs: 200, redisRetryMs: 1000 });
-    const evalshaCalls = async () => {
-      const info = String(await connection.send(['INFO', 'commandstats']));
-      return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
-    };
     try {
       expect(await breaker.execute(ok)).toBe('ok');
       expect((await breaker.status()).source).toBe('redis'); // loads the status script
-      const before = await evalshaCalls();
+      const before = await evalshaCallsOf(connection);
       const started = Date.now();
       server.pause();
       expect(await breaker.execute(ok)).toBe('ok'); // waits 200 ms for its check, then goes local
@@ -390,13 +386,77 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       server.resume();
       await sleep(300);
       // The check that timed out, and at most two background reads (every call would try again otherwise).
-      const sent = (await evalshaCalls()) - before;
+      const sent = (await evalshaCallsOf(connection)) - before;
       expect(sent).toBeGreaterThanOrEqual(1);
       expect(sent).toBeLessThanOrEqual(3);
       await untilShared(breaker, 8000);
       expect(restored).toHaveLength(1);
     } finally {
       server.resume();
+      close();
+    }
+  });
+
+  it('reset() during a background read of Redis: the read ends no outage, so no redisRestored', async () => {
+    const { server, breaker, close, restored } = await setup({ redisTimeoutMs: 500, redisRetryMs: 100 });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send during the freeze
+      server.pause();
+      expect(await breaker.execute(ok)).toBe('ok'); // waits 500 ms, then goes local
+      await sleep(150);
+      expect(await breaker.execute(ok)).toBe('ok'); // starts the background read, which waits on the frozen server
+      expect(breaker.mode).toBe('local');
+      const resetting = breaker.reset();
+      expect(breaker.mode).toBe('shared');
+      server.resume(); // the read is answered first, then reset()'s DEL
+      await resetting;
+      await breaker.close(); // waits for the read
+      expect(restored).toHaveLength(0);
+      expect(breaker.mode).toBe('shared');
+      expect(await breaker.status()).toMatchObject({ state: 'closed', source: 'redis' });
+    } finally {
+      server.resume();
+      close();
+    }
+  });
+
+  it('with cacheMs, the local state is never cached: a local opening ends after openMs, and Redis is tried again', async () => {
+    const { server, connection, breaker, close, restored } = await setup({ cacheMs: 60_000, openMs: 300, redisRetryMs: 300 });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok'); // a closed circuit, cached for a minute
+      await breaker.flush(); // nothing left to send when Redis goes away
+      await server.stop();
+      for (let i = 0; i < 3; i++) await attempt(breaker, down); // the first record finds Redis gone
+      expect(breaker.mode).toBe('local');
+      expect(breaker.state).toBe('open');
+      await sleep(400);
+      expect(await breaker.execute(ok)).toBe('ok'); // the local open period is over: a probe, which closes it
+      expect(breaker.state).toBe('closed');
+      await sleep(600); // the read of Redis that call started has failed (the connection gives up after 500 ms)
+      servers.push(await startRedis({ port: server.port }));
+      await untilShared(breaker, 8000); // each call asks the local state, so Redis is tried again
+      expect(restored).toHaveLength(1);
+      expect(breaker.state).toBe('closed');
+      // The read that ended the outage is cached like a check: the next call costs no round trip.
+      const before = await evalshaCallsOf(connection);
+      expect(await breaker.execute(ok)).toBe('ok');
+      expect(await evalshaCallsOf(connection)).toBe(before);
+    } finally {
+      close();
+    }
+  });
+
+  it('a circuit forced closed after an opening goes local as closed, with no open period left', async () => {
+    const { server, breaker, close } = await setup();
+    try {
+      await breaker.forceOpen(60_000);
+      await breaker.forceClose();
+      await server.stop();
+      expect(await breaker.status()).toEqual(closedEmptyLocal); // retryAfterMs 0, not the rest of the minute
+      expect(breaker.mode).toBe('local');
+      expect(await breaker.execute(ok)).toBe('ok');
+    } finally {
       close();
     }
   });
@@ -414,4 +474,10 @@ async function untilAnswers(connection: RedisConnection): Promise<void> {
       await sleep(50);
     }
   }
+}
+
+/** EVALSHA calls the server of `connection` has run so far. */
+async function evalshaCallsOf(connection: RedisConnection): Promise<number> {
+  const info = String(await connection.send(['INFO', 'commandstats']));
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
 }
