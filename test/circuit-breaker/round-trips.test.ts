@@ -114,17 +114,21 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
   it('with cacheMs, concurrent callers share a check that rejects: none of them runs', async () => {
     const [a, b] = await instances({ failureThreshold: 3, cacheMs: 100 });
     await a.execute(ok);
+    await a.flush(); // sent now: a flush after b's opening would fill a's cache with it
     await b.forceOpen(60_000);
     await sleep(150);
     let ran = 0;
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        attempt(a, async () => {
-          ran++;
-          return 'ok';
-        }),
+    const { result: results, byCommand } = await countCommands(counter, () =>
+      Promise.all(
+        Array.from({ length: 20 }, () =>
+          attempt(a, async () => {
+            ran++;
+            return 'ok';
+          }),
+        ),
       ),
     );
+    expect(byCommand.evalsha).toBe(1);
     expect(ran).toBe(0);
     expect(results.every((r) => r instanceof CircuitOpenError && r.state === 'open' && r.retryAfterMs > 50_000)).toBe(true);
   });
@@ -157,6 +161,19 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
     // The second probe slot is handed out by Redis, and its success closes the circuit.
     expect(await a.execute(ok)).toBe('ok');
     expect(a.state).toBe('closed');
+  });
+
+  it('with cacheMs, a call rejected by a half-open circuit is not cached: the next call asks Redis again', async () => {
+    const [a] = await instances({ failureThreshold: 1, openMs: 300, timeoutMs: 0, cacheMs: 60_000 });
+    await attempt(a, down);
+    await sleep(400);
+    void a.execute(() => new Promise<string>(() => {})); // the probe, which never reports back
+    await sleep(50);
+    expect(await attempt(a, ok)).toMatchObject({ state: 'half-open' });
+    const { result, byCommand } = await countCommands(counter, () => attempt(a, ok));
+    expect(byCommand.evalsha).toBe(1);
+    expect(result).toBeInstanceOf(CircuitOpenError);
+    expect(result).toMatchObject({ state: 'half-open' });
   });
 
   it('with cacheMs, an open circuit is cached no longer than its open period', async () => {
@@ -213,6 +230,17 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
     expect(await a.execute(ok)).toBe('ok');
     await sleep(350);
     expect(await attempt(a, ok)).toBeInstanceOf(CircuitOpenError);
+  });
+
+  it('with cacheMs, reset() drops the cached state: the next call asks Redis, and sees what another instance did', async () => {
+    const [a, b] = await instances({ failureThreshold: 3, openMs: 60_000, cacheMs: 60_000 });
+    await a.execute(ok); // a closed circuit, cached for a minute
+    await a.reset();
+    await b.forceOpen();
+    const { result, byCommand } = await countCommands(counter, () => attempt(a, ok));
+    expect(byCommand.evalsha).toBe(1);
+    expect(result).toBeInstanceOf(CircuitOpenError);
+    expect((result as CircuitOpenError).retryAfterMs).toBeGreaterThan(50_000);
   });
 
   it('status, forceOpen, forceClose and reset cost one command each; close sends nothing without buffered successes', async () => {
