@@ -109,4 +109,16 @@ describe('LocalState (the circuit in memory during an outage)', () => {
     s.adopt('open', 250, T0);
     expect(s.check('p2', T0)).toEqual({ verdict: 'reject', state: 'open', waitMs: 250 });
   });
+
+  it('a half-open or closed state adopted with an open period still to run is not open: it probes, allows, reports no wait', () => {
+    // A breaker hands over the end of the last open period it saw, whatever state it is in now:
+    // one that saw a minute-long opening, then (another instance forcing a short one) half-open.
+    const s = local({ failureThreshold: 1, halfOpenMaxProbes: 1 });
+    s.adopt('half-open', 60_000, T0);
+    expect(s.check('p1', T0)).toEqual({ verdict: 'probe', state: 'half-open', waitMs: 0 });
+    expect(s.status(T0)).toMatchObject({ state: 'half-open', retryAfterMs: 0, probesInFlight: 1 });
+    s.adopt('closed', 60_000, T0);
+    expect(s.check('p2', T0)).toEqual({ verdict: 'allow', state: 'closed', waitMs: 0 });
+    expect(s.status(T0)).toEqual(closedEmptyLocal);
+  });
 });

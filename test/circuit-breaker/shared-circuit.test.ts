@@ -252,6 +252,8 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
   it('counts errors that isFailure rejects as successes, still passing them to the caller', async () => {
     const notFound = Object.assign(new Error('no such prescription'), { status: 404 });
     const [a] = await instances({ failureThreshold: 2, isFailure: (e) => (e as { status?: number }).status !== 404 });
+    const seen: [string, unknown][] = [];
+    for (const name of ['success', 'failure'] as const) a.on(name, (arg: unknown) => seen.push([name, arg]));
     for (let i = 0; i < 3; i++) {
       expect(
         await attempt(a, async () => {
@@ -260,6 +262,8 @@ describe(`CircuitBreaker shared state on ${target} via ${driver}`, () => {
       ).toBe(notFound);
     }
     expect(await a.status()).toMatchObject({ state: 'closed', successes: 3, failures: 0 });
+    // Each is a success event too, with its duration.
+    expect(seen).toEqual(Array(3).fill(['success', { durationMs: expect.any(Number) }]));
   });
 
   it('a timeout counts as a failure even when isFailure would not count its error, and so does an error isFailure throws on', async () => {
