@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from '../../src/circuit-breaker/index.js';
 import { CommandTimeoutError, type RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
@@ -393,6 +393,34 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       expect(restored).toHaveLength(1);
     } finally {
       server.resume();
+      close();
+    }
+  });
+
+  it('tries Redis again exactly redisRetryMs after it failed', async () => {
+    const { server, connection, breaker, close, restored } = await setup({ redisRetryMs: 1000 });
+    // The breaker's clock only (Date): time limits and the servers keep real time.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      expect(await breaker.execute(ok)).toBe('ok');
+      await breaker.flush(); // nothing left to send when Redis goes away
+      const t0 = Date.now();
+      await server.stop();
+      expect(await breaker.execute(ok)).toBe('ok'); // its check fails at t0: the next try is due at t0 + 1000
+      expect(breaker.mode).toBe('local');
+      servers.push(await startRedis({ port: server.port }));
+      await untilAnswers(connection);
+      vi.setSystemTime(t0 + 999);
+      expect(await breaker.execute(ok)).toBe('ok');
+      await sleep(200);
+      expect(breaker.mode).toBe('local');
+      vi.setSystemTime(t0 + 1000);
+      expect(await breaker.execute(ok)).toBe('ok'); // starts the read of Redis, which ends the outage
+      for (let i = 0; i < 40 && breaker.mode === 'local'; i++) await sleep(50);
+      expect(breaker.mode).toBe('shared');
+      expect(restored).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
       close();
     }
   });

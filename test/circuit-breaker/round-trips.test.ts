@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker, CircuitOpenError, SUCCESS_REPORT_MS } from '../../src/circuit-breaker/index.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
@@ -89,6 +89,25 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
     expect(flushed.byCommand.evalsha).toBe(1);
     expect(await breaker.status()).toMatchObject({ successes: 21 });
     await breaker.close();
+  });
+
+  it('with cacheMs, the state read from Redis is trusted for exactly cacheMs', async () => {
+    const [a] = await instances({ failureThreshold: 3, cacheMs: 1000 });
+    await a.execute(ok); // loads the scripts
+    // The breaker's clock only (Date): time limits and Redis keep real time.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const t0 = Date.now();
+      await a.flush(); // the state read now is cached until t0 + 1000
+      vi.setSystemTime(t0 + 999);
+      expect((await countCommands(counter, () => a.execute(ok))).total).toBe(0);
+      vi.setSystemTime(t0 + 1000);
+      const { result, byCommand } = await countCommands(counter, () => a.execute(ok));
+      expect(result).toBe('ok');
+      expect(byCommand.evalsha).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('with cacheMs, an open circuit rejects locally', async () => {
