@@ -110,6 +110,22 @@ describe(`CircuitBreaker round trips on ${target} via ${driver}`, () => {
     }
   });
 
+  it('without cacheMs, every call asks Redis, even after the clock steps back', async () => {
+    const [a] = await instances({ failureThreshold: 3 });
+    await a.execute(ok); // loads the scripts
+    vi.useFakeTimers({ toFake: ['Date'] }); // the breaker's clock only
+    try {
+      const t0 = Date.now();
+      expect(await a.execute(ok)).toBe('ok');
+      vi.setSystemTime(t0 - 1000);
+      const { result, byCommand } = await countCommands(counter, () => a.execute(ok));
+      expect(result).toBe('ok');
+      expect(byCommand.evalsha).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('with cacheMs, an open circuit rejects locally', async () => {
     const [a] = await instances({ failureThreshold: 1, openMs: 60_000, cacheMs: 5000 });
     await attempt(a, down);
