@@ -119,3 +119,54 @@ describe(`rate-limit validation on ${target} via ${driver}`, () => {
     await expectInvalid(() => new FixedWindowLimiter({ connection, limit: 1, windowMs: 1000, denyList: ['ok', ''] }), 'denyList[]');
   });
 });
+
+describe(`rate-limit option refusals on ${target} via ${driver}`, () => {
+  it('names each limiter option it refuses and says what it takes', async () => {
+    const connection = await testConnection();
+    const window = { connection, limit: 1, windowMs: 1000 };
+    await expectInvalid(() => new FixedWindowLimiter(undefined as never), 'options', /^options: are required$/);
+    await expectInvalid(() => new FixedWindowLimiter('fast' as never), 'options', /^options: are required$/);
+    await expectInvalid(() => new FixedWindowLimiter({ connection, limits: [] }), 'limits', /^limits: must be a non-empty array$/);
+    await expectInvalid(
+      () => new FixedWindowLimiter({ connection, limits: { limit: 1, windowMs: 1000 } as never }),
+      'limits',
+      /^limits: must be a non-empty array$/,
+    );
+    await expectInvalid(() => new FixedWindowLimiter({ ...window, name: '' }), 'name');
+    await expectInvalid(
+      () => new FixedWindowLimiter({ ...window, outagePolicy: 'maybe' as 'open' }),
+      'outagePolicy',
+      /^outagePolicy: must be 'open', 'closed', 'throw' or \{ insurance: \{ share \} \}, got maybe$/,
+    );
+    await expectInvalid(
+      () => new FixedWindowLimiter({ ...window, outOfMemoryPolicy: 'insurance' as 'open' }),
+      'outOfMemoryPolicy',
+      /^outOfMemoryPolicy: must be 'open', 'closed' or 'throw', got insurance$/,
+    );
+    await expectInvalid(() => new FixedWindowLimiter({ ...window, timeoutMs: -1 }), 'timeoutMs');
+    await expectInvalid(() => new FixedWindowLimiter({ ...window, blockCache: { maxEntries: 0 } }), 'blockCache.maxEntries');
+    await expectInvalid(() => new FixedWindowLimiter({ ...window, blockCache: { maxEntries: 1.5 } }), 'blockCache.maxEntries');
+  });
+
+  it('accepts each documented policy', async () => {
+    const connection = await testConnection();
+    for (const policy of ['open', 'closed', 'throw'] as const) {
+      expect(() => new FixedWindowLimiter({ connection, limit: 1, windowMs: 1000, outagePolicy: policy })).not.toThrow();
+      expect(() => new FixedWindowLimiter({ connection, limit: 1, windowMs: 1000, outOfMemoryPolicy: policy })).not.toThrow();
+    }
+  });
+
+  it('names the cost it refuses, with the smallest limit it must fit', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({
+      connection,
+      limits: [
+        { limit: 7, windowMs: 1000 },
+        { limit: 4, windowMs: 60_000 },
+      ],
+    });
+    await expectInvalid(() => limiter.check('a', { cost: 5 }), 'cost', /^cost: must be at most 4 \(the smallest limit\), got 5$/);
+    await expectInvalid(() => limiter.check('a', { cost: 0 }), 'cost', /integer > 0/);
+    expect((await limiter.check('a', { cost: 4 })).remaining).toBe(0);
+  });
+});
