@@ -99,6 +99,25 @@ describe(`rate-limit per-call limits on ${target} via ${driver}`, () => {
     expect(total).toBe(0);
   });
 
+  it('says how many limits a call must give: as many as configured', async () => {
+    const connection = await testConnection();
+    const one = new FixedWindowLimiter({ connection, limit: 10, windowMs: 1000 });
+    const two = new FixedWindowLimiter({
+      connection,
+      limits: [
+        { limit: 10, windowMs: 1000 },
+        { limit: 20, windowMs: 60_000 },
+      ],
+    });
+    await expectInvalid(
+      () => one.check('a', { limits: [] }),
+      'limits',
+      /^limits: must hold 1 limit, as configured \(they count in the same keys\), got 0$/,
+    );
+    await expectInvalid(() => two.check('a', { limits: plans.free }), 'limits', /^limits: must hold 2 limits, as configured .*, got 1$/);
+    await expectInvalid(() => two.peek('a', { limits: [plans.free, plans.pro, plans.pro] as WindowLimit[] }), 'limits', /got 3$/);
+  });
+
   it('the block cache keeps a rejection for its own limits only', async () => {
     const connection = await testConnection();
     const api = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000, blockCache: true });
@@ -248,6 +267,25 @@ describe(`rate-limit waitFor on ${target} via ${driver}`, () => {
     expect(order).toEqual(['small', 'large', 'later']);
   });
 
+  it('sleeps until the slot Redis names: one check before the wait and one after, not a poll', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, name: 'no-poll', limit: 1, windowMs: 300 });
+    await limiter.check('id');
+    const { result, byCommand } = await countCommands(connection, () => limiter.waitFor('id', { maxWaitMs: 2000 }));
+    expect(result).toMatchObject({ allowed: true, source: 'redis' });
+    expect(byCommand.evalsha).toBeLessThanOrEqual(3);
+  });
+
+  it('resolves a denied identity at once, even when its period is shorter than the wait allowed', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 100, denyList: ['bad'] });
+    const started = performance.now();
+    const { result, total } = await countCommands(connection, () => limiter.waitFor('bad', { maxWaitMs: 3000 }));
+    expect(result).toMatchObject({ allowed: false, source: 'deny-list', retryAfterMs: 100 });
+    expect(total).toBe(0);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it('answers listed identities at once, and validates before waiting or sending', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000, denyList: ['bad'], allowList: ['good'] });
@@ -256,7 +294,7 @@ describe(`rate-limit waitFor on ${target} via ${driver}`, () => {
     const aborted = AbortSignal.abort(new Error('already'));
     const { total } = await countCommands(connection, async () => {
       await expectInvalid(() => limiter.waitFor('x', { maxWaitMs: -1 }), 'maxWaitMs');
-      await expectInvalid(() => limiter.waitFor('x', { maxWaitMs: 1.5 }), 'maxWaitMs');
+      await expectInvalid(() => limiter.waitFor('x', { maxWaitMs: 1.5 }), 'maxWaitMs', /^maxWaitMs: must be an integer, got 1\.5$/);
       await expectInvalid(() => limiter.waitFor('x', { maxWaitMs: MAX_WAIT_MS + 1 }), 'maxWaitMs');
       await expectInvalid(() => limiter.waitFor('x', { cost: -1 }), 'cost');
       await expectInvalid(() => limiter.waitFor(''), 'identity');
