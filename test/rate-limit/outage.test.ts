@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { type RedisServer, redisCli, startRedis } from '../../scripts/lib/redis-servers.js';
 import {
   CommandTimeoutError,
   RedisCommandError,
@@ -7,7 +7,13 @@ import {
   type RedisPatternsError,
   RedisUnavailableError,
 } from '../../src/index.js';
-import { FixedWindowLimiter, type OutagePolicy, SlidingWindowLogLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
+import {
+  FixedWindowLimiter,
+  type OutageEvent,
+  type OutagePolicy,
+  SlidingWindowLogLimiter,
+  TokenBucketLimiter,
+} from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -26,6 +32,14 @@ const limiterOn = (connection: RedisConnection, outagePolicy: OutagePolicy, erro
   limiter.on('outage', ({ error }) => errors.push(error));
   return limiter;
 };
+
+// Keeps the server running a script for 1 s. Valkey's TIME stands still inside a script, so there
+// the loop reads os.clock (CPU time, which Redis 7.0's sandbox does not offer: there it reads TIME).
+const BUSY_SCRIPT = [
+  'local ok, clock = pcall(function() return os.clock end)',
+  "local function now() if ok then return clock() * 1000000 end local t = redis.call('TIME') return t[1] * 1000000 + t[2] end",
+  'local s = now() repeat until now() - s > 1000000',
+].join('\n');
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
@@ -70,6 +84,105 @@ describe(`rate-limit outage policy via ${driver}`, () => {
       expect(after.source).toBe('redis');
     } finally {
       server.resume();
+      close();
+    }
+  });
+
+  it("the shorter of the limiter's timeoutMs and the connection's bounds the wait, and a connection that waits forever takes the limiter's", async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const patient = await privateConnection(server, { commandTimeoutMs: 0 });
+    const brisk = await privateConnection(server, { commandTimeoutMs: 300 });
+    const window = { limit: 5, windowMs: 60_000, outagePolicy: 'closed' as const };
+    try {
+      const own = new FixedWindowLimiter({ connection: patient.connection, name: 'own-bound', ...window, timeoutMs: 300 });
+      const longer = new FixedWindowLimiter({ connection: brisk.connection, name: 'longer-bound', ...window, timeoutMs: 20_000 });
+      expect((await own.check('p')).source).toBe('redis');
+      expect((await longer.check('p')).source).toBe('redis');
+      server.pause();
+      // Both would wait 20 s or forever if the wrong bound applied; the race turns that into a failure.
+      const within = <T>(call: Promise<T>) =>
+        Promise.race([call, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 3000))]);
+      const [a, b] = await Promise.all([timed(() => within(own.check('p'))), timed(() => within(longer.check('p')))]);
+      expect(a.value).toMatchObject({ allowed: false, source: 'fail-closed' });
+      expect(b.value).toMatchObject({ allowed: false, source: 'fail-closed' });
+      for (const { ms } of [a, b]) expect(ms).toBeLessThan(1500);
+    } finally {
+      server.resume();
+      patient.close();
+      brisk.close();
+    }
+  });
+
+  it('a rejection of the outage policy is not kept by the block cache: the next check after the outage asks Redis', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 300 });
+    try {
+      const limiter = new FixedWindowLimiter({ connection, limit: 5, windowMs: 60_000, outagePolicy: 'closed', blockCache: true });
+      expect((await limiter.check('p')).source).toBe('redis');
+      server.pause();
+      expect(await limiter.check('p')).toMatchObject({ allowed: false, source: 'fail-closed', retryAfterMs: 60_000 });
+      server.resume();
+      const deadline = Date.now() + 5000;
+      let after = await limiter.check('p');
+      while (after.source === 'fail-closed' && Date.now() < deadline) after = await limiter.check('p');
+      expect(after).toMatchObject({ allowed: true, source: 'redis' });
+    } finally {
+      server.resume();
+      close();
+    }
+  });
+
+  it('error replies that mean "not now" (READONLY, MASTERDOWN, BUSY) are outages the policy answers', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
+    const events: OutageEvent[] = [];
+    const make = (outagePolicy: OutagePolicy) => {
+      const limiter = new FixedWindowLimiter({
+        connection,
+        name: `reply-${String(outagePolicy)}`,
+        limit: 5,
+        windowMs: 60_000,
+        outagePolicy,
+      });
+      limiter.on('outage', (e) => events.push(e));
+      return limiter;
+    };
+    const open = make('open');
+    const closed = make('closed');
+    const strict = make('throw');
+    try {
+      // A replica (of a primary that is not there): scripts that write are refused with READONLY.
+      await redisCli(server.port, 'REPLICAOF', '127.0.0.1', '1');
+      expect(await open.check('p')).toMatchObject({ allowed: true, source: 'fail-open', remaining: 5 });
+      expect(await closed.check('p')).toMatchObject({ allowed: false, source: 'fail-closed', retryAfterMs: 60_000 });
+      const readOnly = await strict.check('p').catch((e: unknown) => e);
+      expect(readOnly).toBeInstanceOf(RedisCommandError);
+      expect((readOnly as Error).message).toMatch(/^READONLY /);
+      expect(events.map((e) => [e.policy, e.error.message.split(' ')[0]])).toEqual([
+        ['open', 'READONLY'],
+        ['closed', 'READONLY'],
+      ]);
+      // A replica that may not serve stale data refuses every command with MASTERDOWN.
+      await redisCli(server.port, 'CONFIG', 'SET', 'replica-serve-stale-data', 'no');
+      expect(await closed.check('p')).toMatchObject({ allowed: false, source: 'fail-closed' });
+      expect(events[2]?.error.message).toMatch(/^MASTERDOWN /);
+      expect(events[2]?.error).toBeInstanceOf(RedisCommandError);
+      // A script running past busy-reply-threshold makes the server answer BUSY.
+      await redisCli(server.port, 'REPLICAOF', 'NO', 'ONE');
+      await redisCli(server.port, 'CONFIG', 'SET', 'replica-serve-stale-data', 'yes');
+      await redisCli(server.port, 'CONFIG', 'SET', 'busy-reply-threshold', '100');
+      const busy = redisCli(server.port, 'EVAL', BUSY_SCRIPT, '0');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await open.check('p')).toMatchObject({ allowed: true, source: 'fail-open' });
+      expect(events[3]?.error.message).toMatch(/^BUSY /);
+      await busy;
+      expect(events).toHaveLength(4);
+      // Back to Redis answers: the refused checks took nothing.
+      expect(await open.check('p')).toMatchObject({ allowed: true, source: 'redis', remaining: 4 });
+    } finally {
       close();
     }
   });
@@ -176,6 +289,23 @@ describe(`rate-limit block cache on ${target} via ${driver}`, () => {
     await connection.send(['DEL', key], key);
     await connection.send(['HSET', key, 'not', 'a counter'], key);
     await expect(fixed.check('x')).rejects.toBeInstanceOf(RedisCommandError);
+  });
+
+  it('keeps only rejections of a single unit: a larger cost that does not fit says nothing of a smaller one', async () => {
+    const connection = await testConnection();
+    const bucket = new TokenBucketLimiter({
+      connection,
+      name: 'heavy',
+      capacity: 3,
+      refillRate: 1,
+      refillIntervalMs: 60_000,
+      blockCache: true,
+    });
+    await bucket.check('x', { cost: 2 });
+    expect(await bucket.check('x', { cost: 2 })).toMatchObject({ allowed: false, source: 'redis' });
+    const single = await countCommands(connection, () => bucket.check('x'));
+    expect(single.byCommand.evalsha).toBe(1);
+    expect(single.result).toMatchObject({ allowed: true, source: 'redis', remaining: 0 });
   });
 
   it('is off by default, and reset or reward clear the block', async () => {
