@@ -114,6 +114,32 @@ describe(`rate-limit insurance outage policy via ${driver}`, () => {
     });
   });
 
+  it('during an outage, per-call limits count apart from the configured ones and from other identities', async () => {
+    await onOwnServer(async (server, connection) => {
+      const api = new FixedWindowLimiter({
+        connection,
+        name: 'plans',
+        limit: 10,
+        windowMs: 60_000,
+        outagePolicy: { insurance: { share: 0.1, probeIntervalMs: 60_000 } },
+        timeoutMs: 300,
+      });
+      const pro = { limit: 20, windowMs: 60_000 };
+      await api.check('a');
+      await server.stop();
+      // Two of 20 for the pro plan, used up.
+      expect(await api.check('a', { limits: pro })).toMatchObject({ allowed: true, source: 'insurance', limit: 2, remaining: 1 });
+      expect(await api.check('a', { limits: pro })).toMatchObject({ allowed: true, remaining: 0 });
+      expect((await api.check('a', { limits: pro })).allowed).toBe(false);
+      // The configured limit (one of 10) has its own count, and so has another identity's plan.
+      expect(await api.check('a')).toMatchObject({ allowed: true, source: 'insurance', limit: 1, remaining: 0 });
+      expect(await api.check('b', { limits: pro })).toMatchObject({ allowed: true, source: 'insurance', remaining: 1 });
+      // A third plan of the same identity starts whole too.
+      const team = { limit: 30, windowMs: 60_000 };
+      expect(await api.check('a', { limits: team })).toMatchObject({ allowed: true, source: 'insurance', limit: 3, remaining: 2 });
+    });
+  });
+
   it('during an outage, a peek or a rejected check takes nothing, a penalty takes past the share; durations count from the first unit', async () => {
     await onOwnServer(async (server, connection) => {
       const api = new FixedWindowLimiter({
