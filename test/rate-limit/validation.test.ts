@@ -126,6 +126,7 @@ describe(`rate-limit option refusals on ${target} via ${driver}`, () => {
     const window = { connection, limit: 1, windowMs: 1000 };
     await expectInvalid(() => new FixedWindowLimiter(undefined as never), 'options', /^options: are required$/);
     await expectInvalid(() => new FixedWindowLimiter('fast' as never), 'options', /^options: are required$/);
+    await expectInvalid(() => new FixedWindowLimiter(null as never), 'options', /^options: are required$/);
     await expectInvalid(() => new FixedWindowLimiter({ connection, limits: [] }), 'limits', /^limits: must be a non-empty array$/);
     await expectInvalid(
       () => new FixedWindowLimiter({ connection, limits: { limit: 1, windowMs: 1000 } as never }),
@@ -167,6 +168,12 @@ describe(`rate-limit option refusals on ${target} via ${driver}`, () => {
     });
     await expectInvalid(() => limiter.check('a', { cost: 5 }), 'cost', /^cost: must be at most 4 \(the smallest limit\), got 5$/);
     await expectInvalid(() => limiter.check('a', { cost: 0 }), 'cost', /integer > 0/);
+    await expectInvalid(() => limiter.penalty('a', 0), 'units', /integer > 0/);
+    await expectInvalid(() => limiter.reward('a', 1.5), 'units', /integer > 0/);
+    // Every call names a bad identity, not only check.
+    await expectInvalid(() => limiter.peek(''), 'identity');
+    await expectInvalid(() => limiter.penalty('', 1), 'identity');
+    await expectInvalid(() => limiter.reset(''), 'identity');
     expect((await limiter.check('a', { cost: 4 })).remaining).toBe(0);
   });
 });
