@@ -156,8 +156,15 @@ describe(`rate-limit outage policy via ${driver}`, () => {
     try {
       // A replica (of a primary that is not there): scripts that write are refused with READONLY.
       await redisCli(server.port, 'REPLICAOF', '127.0.0.1', '1');
-      expect(await open.check('p')).toMatchObject({ allowed: true, source: 'fail-open', remaining: 5 });
-      expect(await closed.check('p')).toMatchObject({ allowed: false, source: 'fail-closed', retryAfterMs: 60_000 });
+      // Open: the whole limit, nothing to wait for. Closed: come back after the window.
+      expect(await open.check('p')).toMatchObject({ allowed: true, source: 'fail-open', remaining: 5, resetMs: 0, retryAfterMs: 0 });
+      expect(await closed.check('p')).toMatchObject({
+        allowed: false,
+        source: 'fail-closed',
+        remaining: 0,
+        resetMs: 60_000,
+        retryAfterMs: 60_000,
+      });
       const readOnly = await strict.check('p').catch((e: unknown) => e);
       expect(readOnly).toBeInstanceOf(RedisCommandError);
       expect((readOnly as Error).message).toMatch(/^READONLY /);
