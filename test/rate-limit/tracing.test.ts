@@ -1,5 +1,6 @@
 // What every limiter operation publishes on the module's tracing channel: its name, the limiter's
 // attributes, and its outcome (the test/otel files check the spans built from them).
+import { channel } from 'node:diagnostics_channel';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { FixedWindowLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
@@ -55,6 +56,31 @@ describe(`rate-limit tracing on ${target} via ${driver}`, () => {
     const waitMs = operations[0]?.measurements?.waitMs ?? -1;
     expect(waitMs).toBeGreaterThan(0);
     expect(waitMs).toBeLessThanOrEqual(waited);
+  });
+
+  it("each round trip runs the algorithm's script, named for its number of limits", async () => {
+    const connection = await testConnection();
+    const one = new FixedWindowLimiter({ connection, name: 'named-1', limit: 5, windowMs: 60_000 });
+    const two = new FixedWindowLimiter({
+      connection,
+      name: 'named-2',
+      limits: [
+        { limit: 5, windowMs: 60_000 },
+        { limit: 50, windowMs: 3_600_000 },
+      ],
+    });
+    const names: string[] = [];
+    const onMessage = (message: unknown) => names.push(`${(message as { kind: string }).kind} ${(message as { name: string }).name}`);
+    const commands = channel('redis-patterns:command');
+    commands.subscribe(onMessage);
+    try {
+      await one.check('a');
+      await two.check('a');
+    } finally {
+      commands.unsubscribe(onMessage);
+    }
+    // A first call may be sent twice (EVALSHA, then EVAL when the server does not have the script yet).
+    expect([...new Set(names)]).toEqual(['script rate-limit/fixed-window', 'script rate-limit/fixed-window#2']);
   });
 
   it('answers without Redis are outcomes of their own: the outage policy and the insurance limiter', async () => {
