@@ -130,6 +130,43 @@ describe(`rate-limit per-call limits on ${target} via ${driver}`, () => {
     expect(upgraded.byCommand.evalsha).toBe(1);
     expect(upgraded.result).toMatchObject({ allowed: true, source: 'redis', limit: 5 });
   });
+
+  it('the block cache tells apart plans whose numbers read alike run together', async () => {
+    const connection = await testConnection();
+    const one = new FixedWindowLimiter({ connection, name: 'alike-1', limit: 1, windowMs: 60_000, blockCache: true });
+    // 1 per 65 s and 16 per 5 s: "1" "65000" and "16" "5000".
+    const slow = { limit: 1, windowMs: 65_000 };
+    await one.check('t', { limits: slow });
+    expect((await one.check('t', { limits: slow })).source).toBe('redis');
+    expect((await one.check('t', { limits: slow })).source).toBe('block-cache');
+    const other = await countCommands(connection, () => one.check('t', { limits: { limit: 16, windowMs: 5000 } }));
+    expect(other.byCommand.evalsha).toBe(1);
+    expect(other.result.source).toBe('redis');
+    // Two limits each: (1 per 60 s, 21 per 5 ms) and (1 per 600,002 ms, 1 per 5 ms).
+    const two = new FixedWindowLimiter({
+      connection,
+      name: 'alike-2',
+      limits: [
+        { limit: 1, windowMs: 60_000 },
+        { limit: 1, windowMs: 60_000 },
+      ],
+      blockCache: true,
+    });
+    const first = [
+      { limit: 1, windowMs: 60_000 },
+      { limit: 21, windowMs: 5 },
+    ];
+    await two.check('t', { limits: first });
+    expect((await two.check('t', { limits: first })).source).toBe('redis');
+    expect((await two.check('t', { limits: first })).source).toBe('block-cache');
+    const second = [
+      { limit: 1, windowMs: 600_002 },
+      { limit: 1, windowMs: 5 },
+    ];
+    const next = await countCommands(connection, () => two.check('t', { limits: second }));
+    expect(next.byCommand.evalsha).toBe(1);
+    expect(next.result.source).toBe('redis');
+  });
 });
 
 describe(`rate-limit allow and deny lists on ${target} via ${driver}`, () => {
