@@ -7,8 +7,8 @@ const servedWhenFull = new Set(['sliding log']);
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisOutOfMemoryError } from '../../src/index.js';
-import type { RateLimitResult } from '../../src/rate-limit/index.js';
-import { type FullServer, startFullServer } from '../harness/full-server.js';
+import { FixedWindowLimiter, type RateLimitResult } from '../../src/rate-limit/index.js';
+import { type FullServer, modulesAtRiskAfter, startFullServer } from '../harness/full-server.js';
 import { driver, target } from '../harness/redis.js';
 import { algorithms } from './algorithms.js';
 
@@ -16,6 +16,13 @@ import { algorithms } from './algorithms.js';
 describe.runIf(target === 'standalone')(`rate limits on a full Redis via ${driver}`, () => {
   let full: FullServer;
   afterAll(async () => full?.close());
+
+  it('needs noeviction: a server that may evict reports rate-limit at risk', async () => {
+    // An evicted counter would hand an identity a whole limit again.
+    expect(await modulesAtRiskAfter((connection) => new FixedWindowLimiter({ connection, limit: 1, windowMs: 1000 }))).toEqual([
+      'rate-limit',
+    ]);
+  });
 
   it('every algorithm rejects by default (oom-closed), opens only when told, throws when told, and writes nothing', async () => {
     full = await startFullServer('noeviction');
