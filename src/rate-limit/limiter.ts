@@ -290,6 +290,7 @@ export abstract class RateLimiter<L = unknown> extends EventEmitter<RateLimiterE
     this.denies = identityMatcher('denyList', options.denyList);
     this.telemetry = { limiter: this.name, algorithm: algorithm.name };
     this.toSpec = toSpec;
+    // Stryker disable next-line StringLiteral: equivalent, any text without a comma tells the configured limits apart (block cache, insurance counts): a per-call plan's signature always holds one
     this.plan = planOf(specs, '');
     this.keySpace = this.connection.keys('rate-limit', { durable: true });
     const name = encodeKeyPart(this.name);
@@ -569,6 +570,7 @@ function isOutage(err: unknown): err is RedisPatternsError {
 
 function blockCacheOf(option: RateLimiterOptions['blockCache']): BlockCache | undefined {
   if (!option) return undefined;
+  // Stryker disable next-line BooleanLiteral: equivalent, option is truthy here, so it is never false, and true's missing maxEntries falls back to the same 10,000
   const maxEntries = option === true ? 10_000 : (option.maxEntries ?? 10_000);
   assertPositiveInteger('blockCache.maxEntries', maxEntries);
   return new BlockCache(maxEntries);
