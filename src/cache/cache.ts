@@ -619,7 +619,7 @@ export class Cache extends EventEmitter<CacheEvents> {
       // time. ioredis builds a pipeline at several times the cost of one command: the script
       // below, which Redis runs in no more time than the pipeline.
       if (this.connection.client.driver === 'node-redis')
-        return this.remote.pipeline([set, ['DEL', keys.guard]], keys.entry, deadline, 'store');
+        return this.remote.pipeline([set, ['DEL', keys.guard]], keys.entry, deadline, 'store', key);
     }
     const indexes = policy.tags ? policy.tags.map((t) => this.layout.tagIndex(keys.bucket, t)) : [];
     // No message: other instances' L1 cannot hold this key fresh, since it was missing from Redis.

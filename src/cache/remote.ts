@@ -106,8 +106,9 @@ export class RemoteTier {
     routeKey: string,
     deadline: Deadline,
     operation: CacheOperation,
+    key?: string,
   ): Promise<RedisReply[]> {
-    return this.call(deadline, operation, undefined, (timeoutMs) => this.connection.pipeline(commands, { routeKey, timeoutMs }));
+    return this.call(deadline, operation, key, (timeoutMs) => this.connection.pipeline(commands, { routeKey, timeoutMs }));
   }
 
   /** Whether invalidations are published sharded (decided once per connection; see `RedisConnection.shardedPubSub`). */
