@@ -3,7 +3,8 @@
 // on the server while the loader runs, so a wrap that waited for its store could not resolve.
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
-import { deleteScript, invalidateScript } from '../../src/cache/scripts.js';
+import { CacheLayout } from '../../src/cache/layout.js';
+import { deleteScript, invalidateScript, setScript } from '../../src/cache/scripts.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -88,6 +89,24 @@ describe(`Cache cold miss round trips on ${target} via ${driver}`, () => {
     await cache.settled();
     const reader = new Cache({ connection, ttlMs: 60_000 });
     expect(await reader.mget(['deleted', 'invalidated'])).toEqual([undefined, undefined]);
+    await cache.close();
+  });
+
+  it('a set right after a miss lands after its store, even when the script is loaded again in between', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    await cache.set('warm', 1); // the connection knows by now whether it publishes sharded
+    const { entry } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of('k');
+    for (const node of await connection.client.primaries()) await node.send(['SCRIPT', 'FLUSH']);
+    expect(await cache.wrap('k', async () => 'loaded', { tags: ['ward:3'] })).toBe('loaded');
+    // Before the store's NOSCRIPT reply comes back (and its EVAL goes out), the script is loaded
+    // again: a set that did not wait for the store would run at once, and the store's EVAL after it.
+    const loaded = connection.send(['SCRIPT', 'LOAD', setScript.source], entry);
+    expect(await cache.set('k', 'set')).toBe(true);
+    await loaded;
+    await cache.settled();
+    const reader = new Cache({ connection, ttlMs: 60_000 });
+    expect(await reader.get('k')).toBe('set');
     await cache.close();
   });
 });

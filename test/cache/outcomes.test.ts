@@ -38,6 +38,17 @@ describe(`Cache operation outcomes on ${target} via ${driver}`, () => {
     await cache.close();
   });
 
+  it('get is a hit for a fresh entry in Redis, a miss for none', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    await cache.set('k', 1);
+    const seen = await outcomes(async () => [await cache.get('k'), await cache.get('none')]);
+    expect(seen).toEqual([
+      ['get', 'hit'],
+      ['get', 'miss'],
+    ]);
+  });
+
   it('get answered from L1 is an l1-hit', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000, l1: {} });
