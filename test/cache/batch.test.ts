@@ -20,13 +20,14 @@ describe(`Cache batches on ${target} via ${driver}`, () => {
     expect(total).toBe(0);
   });
 
-  it('an empty mset resolves true at once: no command, no traced operation', async () => {
+  it('an empty mset resolves true and an empty delete resolves at once: no command, no traced operation', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
     let result: boolean | undefined;
     const { total } = await countCommands(connection, async () => {
       const seen = await tracedOperations('cache', async () => {
         result = await cache.mset([]);
+        await cache.delete([]);
       });
       expect(seen).toEqual([]);
     });

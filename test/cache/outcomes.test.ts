@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache } from '../../src/cache/index.js';
+import { setIdentifierHashKey } from '../../src/core/telemetry.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { tracedOperations } from '../harness/traced.js';
@@ -90,6 +91,25 @@ describe(`Cache operation outcomes on ${target} via ${driver}`, () => {
     } finally {
       await cache.close();
       close();
+    }
+  });
+
+  it('a delete of one key carries that key as its hashed subject; a delete of several keys, none', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    setIdentifierHashKey('test-key');
+    try {
+      const seen = await tracedOperations('cache', async () => {
+        await cache.delete('a');
+        await cache.delete(['a']);
+        await cache.delete(['a', 'b']);
+      });
+      const [one, listOfOne, several] = seen.map((c) => c.subject);
+      expect(one).toMatch(/^\S+$/);
+      expect(listOfOne).toBe(one);
+      expect(several).toBeUndefined();
+    } finally {
+      setIdentifierHashKey(undefined);
     }
   });
 });
