@@ -30,4 +30,19 @@ describe(`Cache without broadcast invalidations on ${target} via ${driver}`, () 
     expect(await other.get('a')).toBe('old');
     await other.close();
   });
+
+  it('invalidateTag, expireTag and clear publish nothing either', async () => {
+    const connection = await testConnection();
+    const quiet = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 10_000, broadcastInvalidations: false });
+    await quiet.set('a', 1, { tags: ['t'] });
+    await quiet.set('b', 1, { tags: ['u'] });
+    const { result, byCommand } = await countCommands(connection, async () => [
+      await quiet.invalidateTag('t'),
+      await quiet.expireTag('u'),
+      await quiet.clear(),
+    ]);
+    expect(result).toEqual([1, 1, 2]); // the clear: b and u's index
+    expect(byCommand.publish ?? 0).toBe(0);
+    expect(byCommand.spublish ?? 0).toBe(0);
+  });
 });

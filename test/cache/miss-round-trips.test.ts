@@ -109,4 +109,16 @@ describe(`Cache cold miss round trips on ${target} via ${driver}`, () => {
     expect(await reader.get('k')).toBe('set');
     await cache.close();
   });
+
+  it('clear() deletes an entry whose store, retried as EVAL after NOSCRIPT, was in flight when it began', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    for (const node of await connection.client.primaries()) await node.send(['SCRIPT', 'FLUSH']);
+    expect(await cache.wrap('k', async () => 'loaded', { tags: ['ward:3'] })).toBe('loaded');
+    await cache.clear();
+    await cache.settled();
+    const reader = new Cache({ connection, ttlMs: 60_000 });
+    expect(await reader.get('k')).toBeUndefined();
+    await cache.close();
+  });
 });
