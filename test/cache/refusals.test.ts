@@ -1,0 +1,59 @@
+// Invalidations Redis refuses part of (ACL): the call rejects, and its redisError names the
+// public call, whichever of its steps failed (the sweep's script, the announcement).
+import { describe, expect, it } from 'vitest';
+import { startRedis } from '../../scripts/lib/redis-servers.js';
+import { Cache, type CacheEvents } from '../../src/cache/index.js';
+import { RedisCommandError } from '../../src/index.js';
+import { connectionWithoutChannels, privateConnection } from '../harness/private-server.js';
+import { driver } from '../harness/redis.js';
+import { privateServersOfSuite } from './helpers.js';
+
+describe(`Cache invalidations Redis refuses via ${driver}`, () => {
+  const { servers } = privateServersOfSuite();
+
+  async function failures(cache: Cache): Promise<CacheEvents['redisError'][0][]> {
+    const events: CacheEvents['redisError'][0][] = [];
+    cache.on('redisError', (e) => events.push(e));
+    return events;
+  }
+
+  it('the sweep script refused (no DEL): invalidateTag and expireTag reject, each reported under its own name', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const admin = await privateConnection(server);
+    await admin.connection.send(['ACL', 'SETUSER', 'no-del', 'on', '>secret', '~*', '&*', '+@all', '-del', '-unlink']);
+    const limited = await privateConnection(`redis://no-del:secret@127.0.0.1:${server.port}`);
+    const writer = new Cache({ connection: admin.connection, ttlMs: 60_000, staleWhileRevalidateMs: 10_000 });
+    const cache = new Cache({ connection: limited.connection, ttlMs: 60_000, staleWhileRevalidateMs: 10_000 });
+    const events = await failures(cache);
+    try {
+      await writer.set('a', 1, { tags: ['t'] });
+      await writer.set('b', 1, { tags: ['u'] });
+      await expect(cache.invalidateTag('t')).rejects.toBeInstanceOf(RedisCommandError);
+      await expect(cache.expireTag('u')).rejects.toBeInstanceOf(RedisCommandError);
+      expect(events.map((e) => e.operation)).toEqual(['invalidateTag', 'expireTag']);
+    } finally {
+      admin.close();
+      limited.close();
+    }
+  });
+
+  it('the announcement refused (no channels): clear rejects after deleting, reported as clear', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const admin = await privateConnection(server);
+    const limited = await connectionWithoutChannels(server, admin.connection);
+    const writer = new Cache({ connection: admin.connection, ttlMs: 60_000 });
+    const cache = new Cache({ connection: limited.connection, ttlMs: 60_000 });
+    const events = await failures(cache);
+    try {
+      await writer.set('a', 1);
+      await expect(cache.clear()).rejects.toBeInstanceOf(RedisCommandError);
+      expect(events.map((e) => e.operation)).toEqual(['clear']);
+      expect(await writer.get('a')).toBeUndefined();
+    } finally {
+      admin.close();
+      limited.close();
+    }
+  });
+});
