@@ -7,6 +7,13 @@ import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 import { privateServersOfSuite } from './helpers.js';
 
+/** The redisError events `cache` emits from now on. */
+function failures(cache: Cache): CacheEvents['redisError'][0][] {
+  const events: CacheEvents['redisError'][0][] = [];
+  cache.on('redisError', (e) => events.push(e));
+  return events;
+}
+
 describe(`Cache offline back-off via ${driver}`, () => {
   const { servers } = privateServersOfSuite();
 
@@ -15,8 +22,7 @@ describe(`Cache offline back-off via ${driver}`, () => {
     servers.push(server);
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200, offlineBackoffMs: 60_000 });
-    const events: CacheEvents['redisError'][0][] = [];
-    cache.on('redisError', (e) => events.push(e));
+    const events = failures(cache);
     try {
       await cache.set('k', 'v');
       server.pause();
@@ -30,6 +36,11 @@ describe(`Cache offline back-off via ${driver}`, () => {
       expect(await cache.wrap('k', async () => 'loaded')).toBe('loaded');
       expect(performance.now() - started).toBeLessThan(150);
       expect(events.map((e) => e.operation)).toEqual(['get']);
+      // Another cache on the same connection has its own back-off: its mget waits, and reports.
+      const other = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200 });
+      const theirs = await failures(other);
+      expect(await other.mget(['k', 'j'])).toEqual([undefined, undefined]);
+      expect(theirs.map((e) => e.operation)).toEqual(['mget']);
     } finally {
       server.resume();
       await cache.close();
