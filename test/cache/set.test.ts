@@ -24,11 +24,15 @@ describe(`Cache set on ${target} via ${driver}`, () => {
     expect(await cache.get('k')).toBe('v');
   });
 
-  it('the entry expires from Redis after its TTL plus the grace period', async () => {
+  it('an entry of set or mset expires from Redis after its TTL plus the grace period', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 30_000, staleWhileRevalidateMs: 10_000 });
     await cache.set('k', 'v');
     await cache.set('short', 'v', { ttlMs: 5000 });
+    await cache.mset([
+      { key: 'm', value: 'v' },
+      { key: 'm-short', value: 'v', ttlMs: 5000 },
+    ]);
     const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
     const pttl = async (key: string) => {
       const { entry } = layout.of(key);
@@ -38,6 +42,10 @@ describe(`Cache set on ${target} via ${driver}`, () => {
     expect(await pttl('k')).toBeLessThanOrEqual(40_000);
     expect(await pttl('short')).toBeGreaterThan(14_000);
     expect(await pttl('short')).toBeLessThanOrEqual(15_000);
+    expect(await pttl('m')).toBeGreaterThan(39_000);
+    expect(await pttl('m')).toBeLessThanOrEqual(40_000);
+    expect(await pttl('m-short')).toBeGreaterThan(14_000);
+    expect(await pttl('m-short')).toBeLessThanOrEqual(15_000);
   });
 
   it('frees the load guard of the key, whoever holds it: the value set is what waiters get', async () => {
