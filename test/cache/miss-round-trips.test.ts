@@ -121,4 +121,17 @@ describe(`Cache cold miss round trips on ${target} via ${driver}`, () => {
     expect(await reader.get('k')).toBeUndefined();
     await cache.close();
   });
+
+  it('an mset right after a miss lands after its store, retried as EVAL after NOSCRIPT', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000 });
+    for (const node of await connection.client.primaries()) await node.send(['SCRIPT', 'FLUSH']);
+    expect(await cache.wrap('k', async () => 'loaded', { tags: ['ward:3'] })).toBe('loaded');
+    // A pipeline of plain SETs: sent before the store's EVAL unless it waits for the store.
+    expect(await cache.mset([{ key: 'k', value: 'set' }])).toBe(true);
+    await cache.settled();
+    const reader = new Cache({ connection, ttlMs: 60_000 });
+    expect(await reader.get('k')).toBe('set');
+    await cache.close();
+  });
 });

@@ -1,8 +1,10 @@
-// Invalidations Redis refuses part of (ACL): the call rejects, and its redisError names the
-// public call, whichever of its steps failed (the sweep's script, the announcement).
+// Calls Redis refuses part of (ACL). An invalidation rejects, and its redisError names the
+// public call, whichever of its steps failed (the sweep's script, the announcement); an mset
+// refused on one slot bucket resolves false, though the others were written.
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
+import { CacheLayout } from '../../src/cache/layout.js';
 import { RedisCommandError } from '../../src/index.js';
 import { connectionWithoutChannels, privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
@@ -51,6 +53,34 @@ describe(`Cache invalidations Redis refuses via ${driver}`, () => {
       await expect(cache.clear()).rejects.toBeInstanceOf(RedisCommandError);
       expect(events.map((e) => e.operation)).toEqual(['clear']);
       expect(await writer.get('a')).toBeUndefined();
+    } finally {
+      admin.close();
+      limited.close();
+    }
+  });
+
+  it('an mset refused on one of its buckets resolves false; the other bucket is written', async () => {
+    const server = await startRedis();
+    servers.push(server);
+    const admin = await privateConnection(server);
+    // Reads everywhere, writes only in bucket b1.
+    await admin.connection.send(['ACL', 'SETUSER', 'b1-only', 'on', '>secret', 'resetkeys', '%R~*', '~*{b1}*', '&*', '+@all']);
+    const limited = await privateConnection(`redis://b1-only:secret@127.0.0.1:${server.port}`);
+    const cache = new Cache({ connection: limited.connection, ttlMs: 60_000, buckets: 2 });
+    const events = await failures(cache);
+    const layout = new CacheLayout(limited.connection.keys('cache'), 2);
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    const refused = keys.find((k) => layout.of(k).bucket === 'b0') as string;
+    const written = keys.find((k) => layout.of(k).bucket === 'b1') as string;
+    try {
+      expect(
+        await cache.mset([
+          { key: refused, value: 1 },
+          { key: written, value: 2 },
+        ]),
+      ).toBe(false);
+      expect(await cache.mget([refused, written])).toEqual([undefined, 2]);
+      expect(events.map((e) => e.operation)).toEqual(['mset']);
     } finally {
       admin.close();
       limited.close();
