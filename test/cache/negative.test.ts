@@ -1,0 +1,66 @@
+// Negative entries (a loader's null or undefined) and the load guard's lifetime, read from the
+// keys themselves.
+import { describe, expect, it } from 'vitest';
+import { Cache, type CacheEvents } from '../../src/cache/index.js';
+import { CacheLayout } from '../../src/cache/layout.js';
+import type { RedisConnection } from '../../src/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, testConnection } from '../harness/redis.js';
+
+function keysOf(connection: RedisConnection, key: string) {
+  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
+}
+
+describe(`Cache negative entries on ${target} via ${driver}`, () => {
+  it('a null lives for negativeTtlMs, without the grace period of values', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 30_000, negativeTtlMs: 5000 });
+    expect(await cache.wrap('none', async () => null)).toBeNull();
+    await cache.settled();
+    const { entry } = keysOf(connection, 'none');
+    const pttl = Number(await connection.send(['PTTL', entry], entry));
+    expect(pttl).toBeGreaterThan(4000);
+    expect(pttl).toBeLessThanOrEqual(5000);
+  });
+
+  it('with negativeTtlMs 0 a null is not stored, its guard is freed, and nothing fails', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, negativeTtlMs: 0, lockTtlMs: 60_000 });
+    const failures: CacheEvents['redisError'][0][] = [];
+    cache.on('redisError', (e) => failures.push(e));
+    expect(await cache.wrap('none', async () => null)).toBeNull();
+    await cache.settled();
+    const { entry, guard } = keysOf(connection, 'none');
+    expect(await connection.send(['EXISTS', entry], entry)).toBe(0);
+    expect(await connection.send(['EXISTS', guard], guard)).toBe(0);
+    expect(failures).toEqual([]);
+    expect(cache.stats().errors).toBe(0);
+  });
+
+  it('without the distributed guard, a null not to be stored costs its GET and nothing more', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, negativeTtlMs: 0, distributedLock: false });
+    const { byCommand } = await countCommands(connection, async () => {
+      expect(await cache.wrap('none', async () => null)).toBeNull();
+      await cache.settled();
+    });
+    expect(byCommand).toEqual({ get: 1 });
+  });
+
+  it('the load guard lives no longer than the entry’s ttlMs when that is shorter than lockTtlMs', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, lockTtlMs: 30_000 });
+    const { guard } = keysOf(connection, 'k');
+    let guardTtl = 0;
+    await cache.wrap(
+      'k',
+      async () => {
+        guardTtl = Number(await connection.send(['PTTL', guard], guard));
+        return 'v';
+      },
+      { ttlMs: 2000 },
+    );
+    expect(guardTtl).toBeGreaterThan(1000);
+    expect(guardTtl).toBeLessThanOrEqual(2000);
+  });
+});
