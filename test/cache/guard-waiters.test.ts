@@ -46,7 +46,7 @@ describe(`Cache waiting on another's load guard on ${target} via ${driver}`, () 
     expect(decodes.map((e) => [e.operation, e.key])).toEqual([['decode', 'k']]);
   });
 
-  it('a waiter that gave up and whose loader failed leaves the holder’s guard alone', async () => {
+  it('a waiter that gave up and whose loader failed or skipped leaves the holder’s guard alone', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000, lockWaitMs: 100 });
     const guard = await holdGuard(connection, 'k', 60_000);
@@ -55,6 +55,13 @@ describe(`Cache waiting on another's load guard on ${target} via ${driver}`, () 
         throw new Error('db down');
       }),
     ).rejects.toThrow('db down');
+    // Nor does one whose loader skipped caching.
+    expect(
+      await cache.wrap('k', ({ skip }) => {
+        skip();
+        return 'not cached';
+      }),
+    ).toBe('not cached');
     await cache.settled();
     expect(await connection.send(['GET', guard], guard)).toBe('another-instance');
   });

@@ -35,6 +35,7 @@ describe(`Cache offline back-off via ${driver}`, () => {
       expect(await cache.mset([{ key: 'k', value: 'w' }])).toBe(false);
       expect(await cache.wrap('k', async () => 'loaded')).toBe('loaded');
       expect(performance.now() - started).toBeLessThan(150);
+      await cache.settled(); // the wrap's value is not stored in the background either
       expect(events.map((e) => e.operation)).toEqual(['get']);
       // Another cache on the same connection has its own back-off: its mget waits, and reports.
       const other = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200 });

@@ -70,4 +70,13 @@ describe(`Cache store paths on ${target} via ${driver}`, () => {
     const [context] = await tracedOperations('cache', () => cache.wrap('k', () => sleep(20).then(() => 'v')));
     expect(context?.measurements?.loadMs).toBeGreaterThanOrEqual(15);
   });
+
+  it('a loaded value the serializer rejects frees the load guard at once', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, lockTtlMs: 60_000 });
+    expect(await cache.wrap('k', async () => 10n)).toBe(10n);
+    await cache.settled();
+    const { guard } = keysOf(connection, 'k');
+    expect(await connection.send(['EXISTS', guard], guard)).toBe(0);
+  });
 });
