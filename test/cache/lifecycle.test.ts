@@ -1,8 +1,9 @@
-// ready(), settled() and close() of a cache without an L1 tier or background work.
+// ready() without an L1 tier, and what close() leaves alone.
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { sleep } from './helpers.js';
 
 describe(`Cache lifecycle on ${target} via ${driver}`, () => {
   it('without L1, ready() resolves at once and sends nothing', async () => {
@@ -11,5 +12,25 @@ describe(`Cache lifecycle on ${target} via ${driver}`, () => {
     const { total } = await countCommands(connection, () => cache.ready());
     expect(total).toBe(0);
     await cache.close();
+  });
+
+  it('close() leaves the signal of a background refresh that already finished alone', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 100, staleWhileRevalidateMs: 10_000 });
+    await cache.wrap('k', async () => 'v1');
+    await cache.settled();
+    await sleep(150);
+    let signal: AbortSignal | undefined;
+    expect(
+      await cache.wrap('k', async (context) => {
+        signal = context.signal;
+        return 'v2';
+      }),
+    ).toBe('v1');
+    await cache.settled();
+    await sleep(20);
+    expect(await cache.get('k')).toBe('v2'); // the refresh finished and stored
+    await cache.close();
+    expect(signal?.aborted).toBe(false);
   });
 });
