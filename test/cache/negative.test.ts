@@ -6,6 +6,7 @@ import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { sleep } from './helpers.js';
 
 function keysOf(connection: RedisConnection, key: string) {
   return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
@@ -62,5 +63,23 @@ describe(`Cache negative entries on ${target} via ${driver}`, () => {
     );
     expect(guardTtl).toBeGreaterThan(1000);
     expect(guardTtl).toBeLessThanOrEqual(2000);
+  });
+
+  it('in L1 a null lives for negativeTtlMs too, not for ttlMs', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, negativeTtlMs: 100, l1: { ttlMs: 60_000 } });
+    await cache.ready();
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return null;
+    };
+    expect(await cache.wrap('none', load)).toBeNull();
+    expect(await cache.wrap('none', load)).toBeNull(); // from L1
+    expect(loads).toBe(1);
+    await sleep(150);
+    expect(await cache.wrap('none', load)).toBeNull();
+    expect(loads).toBe(2);
+    await cache.close();
   });
 });
