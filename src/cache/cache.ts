@@ -540,6 +540,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     try {
       value = await callLoader(load.loader, context, this.loadTimeoutMs);
     } catch (err) {
+      // Stryker disable next-line OptionalChaining: equivalent, a hold is owned only where the guard exists
       if (ownsGuard(hold)) this.guard?.release(load.keys, key);
       throw err;
     } finally {
@@ -553,6 +554,7 @@ export class Cache extends EventEmitter<CacheEvents> {
     if (load.context) load.context.measurements = { loadMs };
     if (context.skipped) {
       // Not cached: whoever waits on the guard loads by itself rather than waiting for nothing.
+      // Stryker disable next-line OptionalChaining: equivalent, a hold is owned only where the guard exists
       if (ownsGuard(hold)) this.guard?.release(load.keys, key);
       return value;
     }
@@ -580,6 +582,7 @@ export class Cache extends EventEmitter<CacheEvents> {
         encoded = encodeEntry(this.serializer, value, Date.now() + ttl, loadMs, policy.tags);
       } catch (error) {
         this.serializationFailed('encode', key, error);
+        // Stryker disable next-line OptionalChaining: equivalent, a hold is owned only where the guard exists
         if (owned) this.guard?.release(keys, key);
         return;
       }
