@@ -33,4 +33,25 @@ describe(`Cache lifecycle on ${target} via ${driver}`, () => {
     await cache.close();
     expect(signal?.aborted).toBe(false);
   });
+
+  it('a refresh still taking its guard when close() is called never runs its loader; after close() stale reads refresh nothing', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 100, staleWhileRevalidateMs: 10_000 });
+    await cache.wrap('k', async () => 'v1');
+    await cache.settled();
+    await sleep(150);
+    const refreshed: string[] = [];
+    cache.on('refresh', (e) => refreshed.push(e.key));
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return 'v2';
+    };
+    expect(await cache.wrap('k', load)).toBe('v1'); // stale: its refresh first takes the guard
+    await cache.close();
+    expect(await cache.wrap('k', load)).toBe('v1'); // stale again, after close()
+    await sleep(50);
+    expect(loads).toBe(0);
+    expect(refreshed).toEqual([]);
+  });
 });
