@@ -82,4 +82,21 @@ describe(`Cache negative entries on ${target} via ${driver}`, () => {
     expect(loads).toBe(2);
     await cache.close();
   });
+
+  it('in L1 a value lives for ttlMs, not negativeTtlMs; a null not cached takes no L1 slot', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, negativeTtlMs: 100, l1: { ttlMs: 60_000 } });
+    await cache.ready();
+    expect(await cache.wrap('a', async () => 'v')).toBe('v');
+    await sleep(150);
+    expect((await countCommands(connection, () => cache.get('a'))).total).toBe(0);
+    await cache.close();
+    // One L1 slot, and negativeTtlMs 0: the null is not cached, so the slot keeps 'a'.
+    const small = new Cache({ connection, ttlMs: 60_000, negativeTtlMs: 0, l1: { maxEntries: 1 } });
+    await small.ready();
+    expect(await small.wrap('a', async () => 'v')).toBe('v');
+    expect(await small.wrap('none', async () => null)).toBeNull();
+    expect((await countCommands(connection, () => small.get('a'))).total).toBe(0);
+    await small.close();
+  });
 });
