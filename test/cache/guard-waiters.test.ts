@@ -46,7 +46,7 @@ describe(`Cache waiting on another's load guard on ${target} via ${driver}`, () 
     expect(decodes.map((e) => [e.operation, e.key])).toEqual([['decode', 'k']]);
   });
 
-  it('a waiter that gave up and whose loader failed or skipped leaves the holder’s guard alone', async () => {
+  it('a waiter that gave up leaves the holder’s guard alone, whether its loader failed, skipped or returned what cannot be stored', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000, lockWaitMs: 100 });
     const guard = await holdGuard(connection, 'k', 60_000);
@@ -62,6 +62,8 @@ describe(`Cache waiting on another's load guard on ${target} via ${driver}`, () 
         return 'not cached';
       }),
     ).toBe('not cached');
+    // Nor does one whose value the serializer rejects.
+    expect(await cache.wrap('k', async () => 10n)).toBe(10n);
     await cache.settled();
     expect(await connection.send(['GET', guard], guard)).toBe('another-instance');
   });
