@@ -34,6 +34,12 @@ describe(`Cache invalidations Redis refuses via ${driver}`, () => {
       await expect(cache.invalidateTag('t')).rejects.toBeInstanceOf(RedisCommandError);
       await expect(cache.expireTag('u')).rejects.toBeInstanceOf(RedisCommandError);
       expect(events.map((e) => e.operation)).toEqual(['invalidateTag', 'expireTag']);
+      // A null not to be cached only frees its guard, with a DEL: refused, reported as its store.
+      const negative = new Cache({ connection: limited.connection, ttlMs: 60_000, negativeTtlMs: 0 });
+      const theirs = await failures(negative);
+      expect(await negative.wrap('none', async () => null)).toBeNull();
+      await negative.settled();
+      expect(theirs.map((e) => [e.operation, e.key])).toEqual([['store', 'none']]);
     } finally {
       admin.close();
       limited.close();
