@@ -29,6 +29,15 @@ describe(`Cache store paths on ${target} via ${driver}`, () => {
     expect(await cache.get('k')).toBe('v');
   });
 
+  it('without the distributed guard, a tagged miss is still indexed under its tags', async () => {
+    const connection = await testConnection();
+    const cache = new Cache({ connection, ttlMs: 60_000, distributedLock: false });
+    expect(await cache.wrap('k', async () => 'v', { tags: ['ward:3'] })).toBe('v');
+    await cache.settled();
+    expect(await cache.invalidateTag('ward:3')).toBe(1);
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
   it("a refresh's guard lives at most the entry's ttl plus grace", async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 100, staleWhileRevalidateMs: 1000, lockTtlMs: 60_000 });
