@@ -99,7 +99,8 @@ export function runAfter(spec: ScheduleSpec, due: number, now: number): number {
 }
 
 function cronAfter(spec: ScheduleSpec, after: number): number {
-  const next = new Cron(spec.c as string, { paused: true, ...(spec.z ? { timezone: spec.z } : {}) }).nextRun(new Date(after));
+  // Without a time zone croner reads the pattern in the process's own: UTC, as documented.
+  const next = new Cron(spec.c as string, { paused: true, timezone: spec.z ?? 'UTC' }).nextRun(new Date(after));
   // A pattern with no future run (a date in the past): never again.
   return next ? next.getTime() : Number.MAX_SAFE_INTEGER;
 }

@@ -69,4 +69,24 @@ describe(`Schedule passes on ${target} via ${driver}`, () => {
       'the schedule declared again to fire',
     );
   });
+
+  it('the run after a cron run is computed in UTC when the pattern has no time zone, whatever the time zone of the process', async () => {
+    const { connection, queue } = await freshQueue();
+    const store = storeOf(queue);
+    await queue.upsertSchedule('noon', { cron: '0 12 * * *' }, job);
+    const { scheduleDue } = queue.keys;
+    await connection.send(['ZADD', scheduleDue, 'XX', Date.now() - 1000, 'noon'], scheduleDue);
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      await store.fireSchedules();
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    expect((await queue.counts()).waiting).toBe(1);
+    const at = new Date((await queue.getSchedules())[0]?.nextRunAt ?? 0);
+    expect([at.getUTCHours(), at.getUTCMinutes()]).toEqual([12, 0]);
+    expect(at.getTime()).toBeGreaterThan(Date.now());
+  });
 });

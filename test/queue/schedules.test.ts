@@ -124,6 +124,25 @@ describe(`Schedules on ${target} via ${driver}`, () => {
     expect(at.getTime() - Date.now()).toBeLessThanOrEqual(25 * 3600_000);
   });
 
+  it('a cron pattern without a time zone is read in UTC, whatever the time zone of the process, and stored without one', async () => {
+    const { queue } = await freshQueue();
+    // An instance running in New York must compute the same runs as one in UTC.
+    const tz = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      await queue.upsertSchedule('noon', { cron: '0 12 * * *' }, { name: 'remind', data: 1 });
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+    const [s] = await queue.getSchedules();
+    expect(s).toEqual({ id: 'noon', cron: '0 12 * * *', jobName: 'remind', nextRunAt: expect.any(Number) });
+    const at = new Date(s?.nextRunAt ?? 0);
+    expect([at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds(), at.getUTCMilliseconds()]).toEqual([12, 0, 0, 0]);
+    expect(at.getTime()).toBeGreaterThan(Date.now());
+    expect(at.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+  });
+
   it('rejects bad schedules with ValidationError before sending anything', async () => {
     const { connection, queue } = await freshQueue();
     const { total } = await countCommands(connection, async () => {
