@@ -61,6 +61,7 @@ export function toTiming(timing: ScheduleTiming): { c?: string; z?: string; e?: 
     assertKeyPart('timing.cron', cron);
     if (timeZone !== undefined) assertKeyPart('timing.timeZone', timeZone);
     try {
+      // Stryker disable next-line BooleanLiteral: equivalent, croner starts a timer only for a job given a function
       new Cron(cron, { paused: true, ...(timeZone ? { timezone: timeZone } : {}) }).nextRun();
     } catch (err) {
       throw new ValidationError(
@@ -100,6 +101,7 @@ export function runAfter(spec: ScheduleSpec, due: number, now: number): number {
 
 function cronAfter(spec: ScheduleSpec, after: number): number {
   // Without a time zone croner reads the pattern in the process's own: UTC, as documented.
+  // Stryker disable next-line BooleanLiteral: equivalent, croner starts a timer only for a job given a function
   const next = new Cron(spec.c as string, { paused: true, timezone: spec.z ?? 'UTC' }).nextRun(new Date(after));
   // A pattern with no future run (a date in the past): never again.
   return next ? next.getTime() : Number.MAX_SAFE_INTEGER;
@@ -109,7 +111,9 @@ function cronAfter(spec: ScheduleSpec, after: number): number {
 export function parseSpec(text: string): ScheduleSpec | undefined {
   try {
     const spec = JSON.parse(text) as ScheduleSpec;
+    // Stryker disable next-line OptionalChaining: equivalent, a `null` spec throws here instead, inside the try: undefined either way
     return Array.isArray(spec?.f) ? spec : undefined;
+    // Stryker disable next-line BlockStatement: equivalent, an empty catch block returns undefined too
   } catch {
     return undefined;
   }

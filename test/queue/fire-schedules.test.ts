@@ -49,6 +49,37 @@ describe(`Schedule passes on ${target} via ${driver}`, () => {
     expect((await queue.counts()).waiting).toBe(199);
   });
 
+  it("a run's job is schedule:<id>:<run ms>; a missed run fires late, and the next is one interval after it", async () => {
+    const { queue } = await freshQueue();
+    const store = storeOf(queue);
+    const startAt = Date.now() - 5000;
+    await queue.upsertSchedule('poll', { everyMs: MIN_EVERY_MS, startAt }, job);
+    // Four more runs are due already: the next pass comes at once.
+    expect(await store.fireSchedules()).toBe(0);
+    expect(await queue.getJob(`schedule:poll:${startAt}`)).toMatchObject({ name: 'digest', state: 'waiting' });
+    expect((await queue.getSchedules())[0]?.nextRunAt).toBe(startAt + MIN_EVERY_MS);
+    await store.fireSchedules();
+    expect(await queue.getJob(`schedule:poll:${startAt + MIN_EVERY_MS}`)).toMatchObject({ state: 'waiting' });
+    expect((await queue.getSchedules())[0]?.nextRunAt).toBe(startAt + 2 * MIN_EVERY_MS);
+  });
+
+  it('runs missed more than a minute back are skipped: the oldest fires, the next is the first tick of the last minute', async () => {
+    const { queue } = await freshQueue();
+    const store = storeOf(queue);
+    const startAt = Date.now() - 600_000 - 300;
+    await queue.upsertSchedule('poll', { everyMs: MIN_EVERY_MS, startAt }, job);
+    const before = Date.now();
+    expect(await store.fireSchedules()).toBe(0);
+    const after = Date.now();
+    expect((await queue.counts()).waiting).toBe(1);
+    expect(await queue.getJob(`schedule:poll:${startAt}`)).toMatchObject({ state: 'waiting' });
+    const next = (await queue.getSchedules())[0]?.nextRunAt ?? 0;
+    // On the schedule's grid, the first tick after (Redis time - 60 s).
+    expect((next - startAt) % MIN_EVERY_MS).toBe(0);
+    expect(next).toBeGreaterThan(before - 60_000);
+    expect(next).toBeLessThanOrEqual(after - 60_000 + MIN_EVERY_MS);
+  });
+
   it('due runs whose specs were lost (the schedules hash evicted) are skipped, and not listed, without an error', async () => {
     const { connection, queue } = await freshQueue();
     const store = storeOf(queue);
@@ -68,6 +99,18 @@ describe(`Schedule passes on ${target} via ${driver}`, () => {
       10_000,
       'the schedule declared again to fire',
     );
+  });
+
+  it('specs that cannot be read (not JSON, or no job fields) are neither listed nor fired, without an error', async () => {
+    const { connection, queue } = await freshQueue();
+    const store = storeOf(queue);
+    const { schedules, scheduleDue } = queue.keys;
+    const due = Date.now() - 1000;
+    await connection.send(['HSET', schedules, 'garbled', '{"e":1000,', 'fieldless', '{"e":1000}', 'null', 'null'], schedules);
+    await connection.send(['ZADD', scheduleDue, due, 'garbled', due, 'fieldless', due, 'null'], scheduleDue);
+    expect(await queue.getSchedules()).toEqual([]);
+    await store.fireSchedules();
+    expect((await queue.counts()).waiting).toBe(0);
   });
 
   it('the run after a cron run is computed in UTC when the pattern has no time zone, whatever the time zone of the process', async () => {

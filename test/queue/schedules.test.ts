@@ -124,6 +124,19 @@ describe(`Schedules on ${target} via ${driver}`, () => {
     expect(at.getTime() - Date.now()).toBeLessThanOrEqual(25 * 3600_000);
   });
 
+  it('an interval schedule starts at startAt given as a Date as well as in ms', async () => {
+    const { queue } = await freshQueue();
+    const startAt = new Date(Date.now() + 120_000);
+    await queue.upsertSchedule('digest', { everyMs: MIN_EVERY_MS, startAt }, { name: 'digest', data: 1 });
+    expect((await queue.getSchedules())[0]).toMatchObject({ id: 'digest', everyMs: MIN_EVERY_MS, nextRunAt: startAt.getTime() });
+    // An Invalid Date is no start: the first run is everyMs from now, as without one.
+    const before = Date.now();
+    await queue.upsertSchedule('poll', { everyMs: 60_000, startAt: new Date(Number.NaN) }, { name: 'poll', data: 1 });
+    const poll = (await queue.getSchedules()).find((s) => s.id === 'poll');
+    expect(poll?.nextRunAt).toBeGreaterThanOrEqual(before + 60_000);
+    expect(poll?.nextRunAt).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
   it('a cron pattern without a time zone is read in UTC, whatever the time zone of the process, and stored without one', async () => {
     const { queue } = await freshQueue();
     // An instance running in New York must compute the same runs as one in UTC.
@@ -143,19 +156,43 @@ describe(`Schedules on ${target} via ${driver}`, () => {
     expect(at.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
   });
 
+  it('a cron pattern with no run to come (a year gone by) is kept, and never runs', async () => {
+    const { queue } = await freshQueue();
+    expect(await queue.upsertSchedule('new-year-2020', { cron: '0 0 0 1 1 * 2020' }, { name: 'x', data: 1 })).toBe(true);
+    expect((await queue.getSchedules())[0]).toMatchObject({ id: 'new-year-2020', nextRunAt: Number.MAX_SAFE_INTEGER });
+  });
+
   it('rejects bad schedules with ValidationError before sending anything', async () => {
     const { connection, queue } = await freshQueue();
     const { total } = await countCommands(connection, async () => {
       await expectInvalid(() => queue.upsertSchedule('', { everyMs: 1000 }, { name: 'x', data: 1 }), 'id');
-      await expectInvalid(() => queue.upsertSchedule('a', {}, { name: 'x', data: 1 }), 'timing');
-      await expectInvalid(() => queue.upsertSchedule('a', { cron: '* * * * *', everyMs: 1000 }, { name: 'x', data: 1 }), 'timing');
+      await expectInvalid(() => queue.upsertSchedule('a', null as never, { name: 'x', data: 1 }), 'timing', /must be an object/);
+      await expectInvalid(() => queue.upsertSchedule('a', 1000 as never, { name: 'x', data: 1 }), 'timing', /must be an object/);
+      await expectInvalid(() => queue.upsertSchedule('a', {}, { name: 'x', data: 1 }), 'timing', /give either cron or everyMs/);
+      await expectInvalid(
+        () => queue.upsertSchedule('a', { cron: '* * * * *', everyMs: 1000 }, { name: 'x', data: 1 }),
+        'timing',
+        /give either cron or everyMs/,
+      );
       await expectInvalid(() => queue.upsertSchedule('a', { cron: 'nope' }, { name: 'x', data: 1 }), 'timing.cron');
+      await expectInvalid(() => queue.upsertSchedule('a', { cron: '' }, { name: 'x', data: 1 }), 'timing.cron');
+      // A bad pattern in a good time zone is the pattern's fault.
+      await expectInvalid(
+        () => queue.upsertSchedule('a', { cron: 'nope', timeZone: 'Europe/Paris' }, { name: 'x', data: 1 }),
+        'timing.cron',
+      );
       await expectInvalid(
         () => queue.upsertSchedule('a', { cron: '* * * * *', timeZone: 'Mars/Olympus' }, { name: 'x', data: 1 }),
         'timing.timeZone',
       );
+      await expectInvalid(() => queue.upsertSchedule('a', { cron: '* * * * *', timeZone: '' }, { name: 'x', data: 1 }), 'timing.timeZone');
       await expectInvalid(() => queue.upsertSchedule('a', { everyMs: MIN_EVERY_MS - 1 }, { name: 'x', data: 1 }), 'timing.everyMs');
-      await expectInvalid(() => queue.upsertSchedule('a', { everyMs: 1000, timeZone: 'UTC' }, { name: 'x', data: 1 }), 'timing.timeZone');
+      await expectInvalid(() => queue.upsertSchedule('a', { everyMs: MIN_EVERY_MS + 0.5 }, { name: 'x', data: 1 }), 'timing.everyMs');
+      await expectInvalid(
+        () => queue.upsertSchedule('a', { everyMs: 1000, timeZone: 'UTC' }, { name: 'x', data: 1 }),
+        'timing.timeZone',
+        /applies to cron only/,
+      );
       await expectInvalid(() => queue.upsertSchedule('a', { everyMs: 1000 }, { name: '', data: 1 }), 'job.name');
       await expectInvalid(() => queue.removeSchedule(''), 'id');
     });
