@@ -159,6 +159,22 @@ describe(`Rate-limited consumption on ${target} via ${driver}`, () => {
     expect(Math.abs(((await delayedJob('b'))?.dueAt as number) - first)).toBeLessThan(200);
   });
 
+  it('keeps its logs under the documented keys: …:rate-limit:{*}:<queue>:sl0 and …:rate-limit:{g:<group>}:<queue>:sl0', async () => {
+    const { connection, queue } = await freshQueue<string>({
+      name: 'pharmacy',
+      rateLimit: { limit: 5, windowMs: 60_000 },
+      groupRateLimit: { limit: 5, windowMs: 60_000 },
+    });
+    let ran = 0;
+    closing(await queue.process(() => void ran++));
+    await queue.add('x', 'refill', { group: 'ward-1' });
+    await waitFor(() => ran === 1, 5000, 'the job to run');
+    const base = queue.keys.stream.slice(0, -':queue:{pharmacy}:stream'.length);
+    // The group's identity `g:ward-1` with its colon percent-encoded, as the rate-limit module writes it.
+    for (const key of [`${base}:rate-limit:{*}:pharmacy:sl0`, `${base}:rate-limit:{g%3Award-1}:pharmacy:sl0`])
+      expect(await connection.send(['ZCARD', key], key), key).toBe(1);
+  });
+
   it('off, it costs nothing: no limiter script runs', async () => {
     const { connection, queue } = await freshQueue<number>();
     const worker = closing(await queue.process(() => undefined, { concurrency: 10 }));
