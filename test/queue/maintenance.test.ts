@@ -108,7 +108,10 @@ describe(`Worker maintenance on ${target} via ${driver}`, () => {
     await queue.add('x', 'fails', { jobId: 'fails', attempts: 2 });
     await waitFor(async () => (await queue.getJob('fails'))?.state === 'retrying', 5000, 'the retry');
     expect(failed).toBe(1);
-    await sleep(1000);
+    const { byCommand } = await countCommands(connection, () => sleep(1000));
+    // One heartbeat (one XPENDING for the entry) every 200 ms or so, not one at every pass.
+    expect(byCommand.xpending).toBeGreaterThanOrEqual(2);
+    expect(byCommand.xpending).toBeLessThanOrEqual(8);
     const [pending] = (await connection.send(['XPENDING', stream, queue.group, entryId, entryId, 1], stream)) as [string, string, number][];
     // Claimed again by a heartbeat at most ~250 ms ago, not idle since the fetch.
     expect(pending?.[2]).toBeLessThan(450);
