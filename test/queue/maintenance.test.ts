@@ -131,6 +131,17 @@ describe(`Worker maintenance on ${target} via ${driver}`, () => {
     expect(byCommand.zrangebyscore).toBe((byCommand.zrange ?? 0) / 2);
   });
 
+  it('with maxLen, a sweep of one step (a small ids hash) still comes once per visibility timeout, not at every pass', async () => {
+    const { connection, queue } = await freshQueue<number>({ maxLen: 10 });
+    await queue.addBulk(Array.from({ length: 5 }, (_, i) => ({ name: 'x', data: i, options: { jobId: `id-${i}` } })));
+    const { byCommand } = await countCommands(connection, async () => {
+      closing(await queue.process(() => undefined, { promoteIntervalMs: 50, visibilityTimeoutMs: 60_000 }));
+      await sleep(1000);
+    });
+    expect(byCommand.zrange).toBeGreaterThanOrEqual(10);
+    expect(byCommand.hscan).toBe(1);
+  });
+
   it('a job that ended is no longer kept claimed: no heartbeat asks for it', async () => {
     const { connection, queue } = await freshQueue();
     const worker = closing(await queue.process(() => sleep(10), { promoteIntervalMs: 50, visibilityTimeoutMs: 600 }));
