@@ -61,7 +61,6 @@ export interface CompletedRecord {
 function deserialize(serializer: Serializer, text: string): unknown {
   try {
     return serializer.deserialize(text);
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too
   } catch {
     return undefined;
   }

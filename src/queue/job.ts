@@ -163,7 +163,6 @@ export function toJob<T>(serializer: Serializer, entry: StreamEntry): Job<T> {
 export function tryToJob<T>(serializer: Serializer, entry: StreamEntry): Job<T> | undefined {
   try {
     return toJob<T>(serializer, entry);
-    // Stryker disable next-line BlockStatement: equivalent, an empty catch returns undefined too
   } catch {
     return undefined;
   }
