@@ -159,7 +159,7 @@ describe(`Rate-limited consumption on ${target} via ${driver}`, () => {
     expect(Math.abs(((await delayedJob('b'))?.dueAt as number) - first)).toBeLessThan(200);
   });
 
-  it('keeps its logs under the documented keys: …:rate-limit:{*}:<queue>:sl0 and …:rate-limit:{g:<group>}:<queue>:sl0', async () => {
+  it('keeps its logs under the documented keys: …:rate-limit:{*}:<queue>:sl0 and …:rate-limit:{g%3A<group>}:<queue>:sl0', async () => {
     const { connection, queue } = await freshQueue<string>({
       name: 'pharmacy',
       rateLimit: { limit: 5, windowMs: 60_000 },
