@@ -3,7 +3,7 @@
 import { context, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { type CollectionResult, type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { type CollectionResult, type DataPoint, DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { instrumentRedisPatterns, type RedisPatternsInstrumentationOptions } from '../../src/otel/index.js';
 
@@ -56,6 +56,25 @@ export function recordTelemetry(options: Omit<RedisPatternsInstrumentationOption
         }
       }
       return points;
+    },
+    /** Every metric recorded so far, by name: its description, unit, point type and histogram bucket boundaries. */
+    async instruments(): Promise<Map<string, { description: string; unit: string; type: string; boundaries?: number[] }>> {
+      const { resourceMetrics }: CollectionResult = await reader.collect();
+      const out = new Map<string, { description: string; unit: string; type: string; boundaries?: number[] }>();
+      for (const scope of resourceMetrics.scopeMetrics) {
+        for (const m of scope.metrics) {
+          const first = m.dataPoints[0]?.value as { buckets?: { boundaries: number[] } } | number | undefined;
+          const boundaries = typeof first === 'object' ? first.buckets?.boundaries : undefined;
+          const type =
+            m.dataPointType === DataPointType.SUM
+              ? m.isMonotonic
+                ? 'counter'
+                : 'up-down counter'
+              : DataPointType[m.dataPointType].toLowerCase();
+          out.set(m.descriptor.name, { description: m.descriptor.description, unit: m.descriptor.unit, type, boundaries });
+        }
+      }
+      return out;
     },
     /** Every attribute value of every span and metric point recorded so far, as text. */
     async everything(): Promise<string> {
