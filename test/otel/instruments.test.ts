@@ -1,6 +1,7 @@
 // What an exporter receives about each metric (name, type, unit, description, histogram
 // buckets) as docs/observability.md lists them, and the metric points that only some outcomes
 // may record, through the real OpenTelemetry SDK.
+import { SpanKind } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache } from '../../src/cache/index.js';
@@ -130,6 +131,121 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
       await server.stop();
     }
   });
+
+  it('each metric counts only the outcomes it is for, in seconds', async () => {
+    const connection = await testConnection();
+    sdk = recordTelemetry();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    // Lock: one hold of about 30 ms, one lease lost (its extend fails), whose release is not a hold.
+    const locks = new FencedLock({ connection, ttlMs: 5000 });
+    const heldFrom = performance.now();
+    const held = await locks.acquire('room:1');
+    await sleep(30);
+    await held.release();
+    const heldFor = (performance.now() - heldFrom) / 1000;
+    const lost = await locks.acquire('room:2');
+    const owner = connection.keys('lock').key('room:2', 'owner');
+    await connection.send(['DEL', owner], owner);
+    expect(await lost.extend()).toBe(false);
+    expect(await lost.release()).toBe(false);
+    const hold = await sdk.metric('redis_patterns.lock.hold.duration');
+    expect(total(hold, { 'redis_patterns.kind': 'fenced' })).toBe(1);
+    expect(hold[0]?.sum).toBeGreaterThanOrEqual(0.025);
+    expect(hold[0]?.sum).toBeLessThanOrEqual(heldFor);
+    expect((await sdk.metric('redis_patterns.lock.lost')).map((p) => [p.attributes, p.value])).toEqual([
+      [{ 'redis_patterns.kind': 'fenced' }, 1],
+    ]);
+    // A permit released twice is given back once.
+    const permit = await new Semaphore({ connection, limit: 2 }).acquire('api');
+    expect(await permit.release()).toBe(true);
+    expect(await permit.release()).toBe(false);
+    expect(total(await sdk.metric('redis_patterns.semaphore.permits.in_use'))).toBe(0);
+
+    // Cache: two L1 hits, one Redis hit, one miss; a set and a delete are no requests.
+    const cache = new Cache({ connection, ttlMs: 60_000, l1: { maxEntries: 10 } });
+    await cache.ready();
+    const loadFrom = performance.now();
+    await cache.wrap('menu:1', async () => {
+      await sleep(20);
+      return 'soup';
+    });
+    const loadedFor = (performance.now() - loadFrom) / 1000;
+    await cache.wrap('menu:1', async () => 'never');
+    await cache.wrap('menu:1', async () => 'never');
+    await cache.settled();
+    await new Cache({ connection, ttlMs: 60_000 }).get('menu:1');
+    await cache.set('menu:2', 'bread');
+    await cache.delete('menu:2');
+    const requests = await sdk.metric('redis_patterns.cache.requests');
+    expect(total(requests)).toBe(4);
+    expect(total(requests, { 'redis_patterns.tier': 'l1', 'redis_patterns.result': 'hit' })).toBe(2);
+    expect(total(requests, { 'redis_patterns.tier': 'redis' })).toBe(2);
+    const load = await sdk.metric('redis_patterns.cache.load.duration');
+    expect(load[0]?.sum).toBeGreaterThanOrEqual(0.015);
+    expect(load[0]?.sum).toBeLessThanOrEqual(loadedFor);
+
+    // Queue: one add and a bulk of two are three jobs added; pausing is no processing.
+    const queue = new StreamQueue({ connection, name: 'kitchen' });
+    const queuedFrom = performance.now();
+    await queue.add('cook', {});
+    await queue.addBulk([
+      { name: 'cook', data: {} },
+      { name: 'cook', data: {} },
+    ]);
+    const worker = await queue.process(async () => {});
+    await waitFor(async () => (await queue.counts()).waiting + (await queue.counts()).pending === 0);
+    await worker.close();
+    const queuedFor = (performance.now() - queuedFrom) / 1000;
+    await queue.pause();
+    await queue.resume();
+    const jobs = await sdk.metric('redis_patterns.queue.jobs');
+    expect(total(jobs, { 'redis_patterns.event': 'added' })).toBe(3);
+    expect(total(jobs, { 'redis_patterns.event': 'completed' })).toBe(3);
+    expect(total(jobs)).toBe(6);
+    expect(sdk.spans('queue.addBulk').map((s) => s.kind)).toEqual([SpanKind.PRODUCER]);
+    expect(total(await sdk.metric('redis_patterns.queue.job.processing.duration'))).toBe(3);
+    const wait = await sdk.metric('redis_patterns.queue.job.wait.duration');
+    expect(total(wait)).toBe(3);
+    expect(wait[0]?.sum).toBeLessThanOrEqual(3 * queuedFor);
+
+    // Rate limit: a peek is a decision; a penalty is not.
+    const limiter = new FixedWindowLimiter({ connection, name: 'orders', limit: 5, windowMs: 60_000 });
+    await limiter.check('table-1');
+    await limiter.peek('table-1');
+    await limiter.penalty('table-1', 1);
+    expect(total(await sdk.metric('redis_patterns.rate_limit.decisions'), { 'redis_patterns.limiter': 'orders' })).toBe(2);
+
+    // Breaker: a failure that opens it is one call and one transition.
+    const breaker = new CircuitBreaker({ connection, name: 'payments', failureThreshold: 1, openMs: 60_000 });
+    class PaymentsDown extends Error {
+      override name = 'PaymentsDown';
+    }
+    await expect(
+      breaker.execute(async () => {
+        throw new PaymentsDown('down');
+      }),
+    ).rejects.toThrow('down');
+    await breaker.close();
+    const calls = await sdk.metric('redis_patterns.circuit_breaker.calls');
+    expect(calls.map((p) => [p.attributes['redis_patterns.result'], p.value])).toEqual([['failure', 1]]);
+    const transitions = await sdk.metric('redis_patterns.circuit_breaker.transitions');
+    expect(transitions.map((p) => [p.attributes['redis_patterns.state'], p.value])).toEqual([['open', 1]]);
+
+    // Sessions: an operation without an outcome is ok.
+    await new SessionStore({ connection }).create('guest-1');
+    expect(
+      total(await sdk.metric('redis_patterns.session.operations'), { 'redis_patterns.operation': 'create', 'redis_patterns.result': 'ok' }),
+    ).toBe(1);
+
+    // Every operation's duration carries its outcome, and a failure its error's name; nothing timed out.
+    const durations = await sdk.metric('redis_patterns.operation.duration');
+    expect(total(durations, { 'redis_patterns.operation': 'extend', 'redis_patterns.outcome': 'lost' })).toBe(1);
+    expect(total(durations, { 'redis_patterns.operation': 'release', 'redis_patterns.outcome': 'not-held' })).toBe(2);
+    expect(total(durations, { 'redis_patterns.operation': 'execute', 'error.type': 'PaymentsDown' })).toBe(1);
+    expect(sdk.spans('circuit-breaker.execute').map((s) => s.attributes['error.type'])).toEqual(['PaymentsDown']);
+    expect(total(await sdk.metric('redis_patterns.client.timeouts'))).toBe(0);
+  }, 30_000);
 });
 
 async function waitFor(done: () => Promise<boolean>, ms = 15_000): Promise<void> {
