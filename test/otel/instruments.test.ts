@@ -246,6 +246,42 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
     expect(sdk.spans('circuit-breaker.execute').map((s) => s.attributes['error.type'])).toEqual(['PaymentsDown']);
     expect(total(await sdk.metric('redis_patterns.client.timeouts'))).toBe(0);
   }, 30_000);
+
+  it('spans carry the messaging attributes only for the queue, the instrumentation scope is redis-patterns, and disable() forgets the key', async () => {
+    const connection = await testConnection();
+    const keyed = recordTelemetry({ identifierHashKey: 'telemetry-secret' });
+    const locks = new FencedLock({ connection });
+    await (await locks.acquire('desk:1')).release();
+    expect(keyed.spans('lock.acquire')[0]?.attributes['redis_patterns.subject']).toEqual(expect.any(String));
+    await keyed.stop();
+    sdk = recordTelemetry();
+    const from = performance.now();
+    await (await locks.acquire('desk:1')).release();
+    const took = (performance.now() - from) / 1000;
+    // The operation's duration, in seconds, within the call around it.
+    const [duration] = (await sdk.metric('redis_patterns.operation.duration')).filter(
+      (p) => p.attributes['redis_patterns.operation'] === 'acquire',
+    );
+    expect(duration?.sum).toBeGreaterThan(0);
+    expect(duration?.sum).toBeLessThanOrEqual(took);
+    const queue = new StreamQueue({ connection, name: 'front-desk' });
+    await queue.pause();
+    const [acquire] = sdk.spans('lock.acquire');
+    expect(Object.keys(acquire?.attributes ?? {}).sort()).toEqual([
+      'db.system.name',
+      'redis_patterns.kind',
+      'redis_patterns.module',
+      'redis_patterns.operation',
+      'redis_patterns.outcome',
+    ]);
+    expect(acquire?.instrumentationScope.name).toBe('redis-patterns');
+    const [pause] = sdk.spans('queue.pause');
+    expect(pause?.attributes).toMatchObject({ 'messaging.system': 'redis-patterns', 'messaging.destination.name': 'front-desk' });
+    expect(pause?.attributes['messaging.operation.type']).toBeUndefined();
+    expect(pause?.kind).toBe(SpanKind.CLIENT);
+    const scopes = await sdk.scopes();
+    expect(scopes).toEqual(['redis-patterns']);
+  });
 });
 
 async function waitFor(done: () => Promise<boolean>, ms = 15_000): Promise<void> {

@@ -76,6 +76,11 @@ export function recordTelemetry(options: Omit<RedisPatternsInstrumentationOption
       }
       return out;
     },
+    /** The instrumentation scopes of the metrics recorded so far. */
+    async scopes(): Promise<string[]> {
+      const { resourceMetrics }: CollectionResult = await reader.collect();
+      return resourceMetrics.scopeMetrics.map((sm) => sm.scope.name);
+    },
     /** Every attribute value of every span and metric point recorded so far, as text. */
     async everything(): Promise<string> {
       const { resourceMetrics } = await reader.collect();
