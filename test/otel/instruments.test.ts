@@ -106,7 +106,13 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
       await limiter.check('a');
       server.pause();
       await expect(limiter.check('a')).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
+      await expect(new SessionStore({ connection }).create('guest-2')).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
       server.resume();
+      // A failed operation without an outcome is an error.
+      const sessions = await sdk.metric('redis_patterns.session.operations');
+      expect(sessions.map((p) => [p.attributes, p.value])).toEqual([
+        [{ 'redis_patterns.operation': 'create', 'redis_patterns.result': 'error' }, 1],
+      ]);
       const reloads = await sdk.metric('redis_patterns.client.script_reloads');
       expect(reloads.map((p) => p.attributes)).toEqual([{ 'redis_patterns.script': expect.stringMatching(/\S/) }]);
       expect(total(reloads)).toBe(1);
