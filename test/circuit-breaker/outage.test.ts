@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from '../../src/circuit-breaker/index.js';
 import { CommandTimeoutError, type RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
+import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 import { attempt, closedEmptyLocal, down, ok, sleep } from './helpers.js';
@@ -373,20 +374,21 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
     try {
       expect(await breaker.execute(ok)).toBe('ok');
       expect((await breaker.status()).source).toBe('redis'); // loads the status script
-      const before = await evalshaCallsOf(connection);
-      const started = Date.now();
-      server.pause();
-      expect(await breaker.execute(ok)).toBe('ok'); // waits 200 ms for its check, then goes local
-      expect(breaker.mode).toBe('local');
-      // Calls for 2.5 s: the check timed out at least 200 ms after start, so tries begin 1.2 s and 2.2 s after start.
-      while (Date.now() < started + 2500) {
-        expect(await breaker.execute(ok)).toBe('ok');
-        await sleep(25);
-      }
-      server.resume();
-      await sleep(300);
+      const { byCommand } = await countCommands(connection, async () => {
+        const started = Date.now();
+        server.pause();
+        expect(await breaker.execute(ok)).toBe('ok'); // waits 200 ms for its check, then goes local
+        expect(breaker.mode).toBe('local');
+        // Calls for 2.5 s: the check timed out at least 200 ms after start, so tries begin 1.2 s and 2.2 s after start.
+        while (Date.now() < started + 2500) {
+          expect(await breaker.execute(ok)).toBe('ok');
+          await sleep(25);
+        }
+        server.resume();
+        await sleep(300);
+      });
       // The check that timed out, and at most two background reads (every call would try again otherwise).
-      const sent = (await evalshaCallsOf(connection)) - before;
+      const sent = byCommand.evalsha ?? 0;
       expect(sent).toBeGreaterThanOrEqual(1);
       expect(sent).toBeLessThanOrEqual(3);
       await untilShared(breaker, 8000);
@@ -467,9 +469,8 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       expect(restored).toHaveLength(1);
       expect(breaker.state).toBe('closed');
       // The read that ended the outage is cached like a check: the next call costs no round trip.
-      const before = await evalshaCallsOf(connection);
-      expect(await breaker.execute(ok)).toBe('ok');
-      expect(await evalshaCallsOf(connection)).toBe(before);
+      const { byCommand } = await countCommands(connection, async () => expect(await breaker.execute(ok)).toBe('ok'));
+      expect(byCommand.evalsha ?? 0).toBe(0);
     } finally {
       close();
     }
@@ -502,10 +503,4 @@ async function untilAnswers(connection: RedisConnection): Promise<void> {
       await sleep(50);
     }
   }
-}
-
-/** EVALSHA calls the server of `connection` has run so far. */
-async function evalshaCallsOf(connection: RedisConnection): Promise<number> {
-  const info = String(await connection.send(['INFO', 'commandstats']));
-  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0);
 }
