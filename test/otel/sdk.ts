@@ -89,6 +89,10 @@ export function recordTelemetry(options: Omit<RedisPatternsInstrumentationOption
         metrics: resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics.flatMap((m) => m.dataPoints.map((p) => p.attributes))),
       });
     },
+    /** Disables the instrumentation only: the SDK keeps exporting what it is still given. */
+    disable() {
+      instrumentation.disable();
+    },
     async stop() {
       instrumentation.disable();
       await tracerProvider.shutdown();
