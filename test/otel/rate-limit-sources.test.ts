@@ -87,6 +87,16 @@ describe(`OpenTelemetry rate-limit decision sources on ${target} via ${driver}`,
     });
   });
 
+  it('a peek alone is a decision from Redis; a penalty and a reward are none', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, name: 'peeked', limit: 5, windowMs: 60_000 });
+    sdk = recordTelemetry();
+    for (let i = 0; i < 3; i++) await limiter.peek('caller');
+    await limiter.penalty('caller', 1);
+    await limiter.reward('caller', 1);
+    expect(decisions(await sdk.metric('redis_patterns.rate_limit.decisions'))).toEqual({ 'peeked: allowed/redis': 3 });
+  });
+
   // The full server is private and standalone whatever the project's topology, so one topology runs it.
   it.runIf(target === 'standalone')(
     'a full server: the out-of-memory policy open allows, closed rejects, each under its source',
