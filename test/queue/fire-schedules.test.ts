@@ -40,6 +40,28 @@ describe(`Schedule passes on ${target} via ${driver}`, () => {
     expect(await store.fireSchedules()).toBeGreaterThan(3_000_000);
   });
 
+  it('after firing, the next pass comes when another schedule is due, if it is due before the one fired runs again', async () => {
+    const { queue } = await freshQueue();
+    const store = storeOf(queue);
+    await queue.upsertSchedule('hourly', { everyMs: 3_600_000, startAt: Date.now() - 1000 }, job);
+    await queue.upsertSchedule('soon', { everyMs: 3_600_000, startAt: Date.now() + 30_000 }, job);
+    const next = await store.fireSchedules();
+    expect((await queue.counts()).waiting).toBe(1);
+    expect(next).toBeGreaterThan(20_000);
+    expect(next).toBeLessThanOrEqual(30_000);
+  });
+
+  it('a pass with nothing due asks for the next one when the next run is due, and for none without a schedule', async () => {
+    const { queue } = await freshQueue();
+    const store = storeOf(queue);
+    expect(await store.fireSchedules()).toBeUndefined();
+    await queue.upsertSchedule('soon', { everyMs: 3_600_000, startAt: Date.now() + 30_000 }, job);
+    const next = await store.fireSchedules();
+    expect((await queue.counts()).waiting).toBe(0);
+    expect(next).toBeGreaterThan(20_000);
+    expect(next).toBeLessThanOrEqual(30_000);
+  });
+
   it('a batch one short of full waits for the next run', async () => {
     const { queue } = await freshQueue();
     const store = storeOf(queue);
