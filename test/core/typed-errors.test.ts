@@ -32,6 +32,7 @@ describe('toTypedError', () => {
     expect(toTypedError(new Error('RP_BUSY x'))).toBeInstanceOf(RedisCommandError);
     // Only a reply that starts with RP_ is a status reply.
     expect(toTypedError(new Error('ERR RP_BUSY x'), errors)).not.toBeInstanceOf(ValidationError);
+    expect(toTypedError(new Error('XX_BUSY x'), errors)).not.toBeInstanceOf(ValidationError);
   });
 
   it('keeps a redis-patterns error as it is and wraps anything else', () => {
