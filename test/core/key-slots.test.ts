@@ -31,6 +31,7 @@ const samples = [
   'foo{bar}{zap}',
   '}{x}',
   'x{y',
+  'user}1000',
   '{',
   '{}',
   'ünïcødé',
