@@ -62,6 +62,9 @@ describe('script definitions', () => {
       );
     }
     expect(() => new LuaScript(7 as unknown as string, 'return 1', { keys: 1 })).toThrow('script name 7 must be');
+    // Not a string, even one that reads as a good name.
+    const posing = { toString: () => 'lock/acquire' } as unknown as string;
+    expect(() => new LuaScript(posing, 'return 1', { keys: 1 })).toThrow("must be 'module/file'");
   });
 
   it('refuse keys that are not a count, and a coalesced script without fixed keys or a positive replyLength', () => {
