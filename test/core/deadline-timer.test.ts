@@ -29,6 +29,17 @@ timeLimit(new Promise(() => {}), 300, () => new Error('late')).catch((e) => cons
     expect(stdout).toBe('late true');
   });
 
+  it('still holds the process for a later limit after a call settled past its own (settled twice)', async () => {
+    const { stdout } = await child(
+      `${imports}
+const slow = new Promise((resolve) => setTimeout(resolve, 60));
+await timeLimit(slow, 10, () => new Error('first')).catch(() => {});
+await slow;
+timeLimit(new Promise(() => {}), 300, () => new Error('late')).catch((e) => console.log(e.message));`,
+    );
+    expect(stdout).toBe('late');
+  });
+
   it('lets the process exit once every limited call settled, whatever the limit', async () => {
     const { stdout, ms } = await child(
       `${imports}
