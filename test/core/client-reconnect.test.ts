@@ -1,0 +1,35 @@
+// The adapter's onReconnect (what the eviction check relies on to read the policy again after
+// a failover): called on each reconnection, never for the client's first connection, whether
+// or not the client was connected when the listener was added.
+import { describe, expect, it } from 'vitest';
+import { adaptClient } from '../../src/core/client/detect.js';
+import { driver, rawClient, target, testConnection } from '../harness/redis.js';
+
+describe.runIf(target === 'standalone')(`client onReconnect on ${target} via ${driver}`, () => {
+  async function dropConnection(client: ReturnType<typeof adaptClient>): Promise<void> {
+    const id = await client.send(['CLIENT', 'ID']);
+    const admin = await testConnection();
+    await admin.send(['CLIENT', 'KILL', 'ID', String(id)]);
+  }
+
+  it('a client connected already: its next connection calls the listener once', async () => {
+    const client = adaptClient(await rawClient());
+    expect(await client.send(['PING'])).toBe('PONG');
+    let calls = 0;
+    client.onReconnect?.(() => calls++);
+    await dropConnection(client);
+    await expect.poll(() => calls, { timeout: 5000 }).toBe(1);
+    expect(await client.send(['PING'])).toBe('PONG');
+    expect(calls).toBe(1);
+  });
+
+  it('a client still connecting: its first connection is no reconnect, the next one is', async () => {
+    const client = adaptClient(await rawClient());
+    let calls = 0;
+    client.onReconnect?.(() => calls++);
+    expect(await client.send(['PING'])).toBe('PONG');
+    expect(calls).toBe(0);
+    await dropConnection(client);
+    await expect.poll(() => calls, { timeout: 5000 }).toBe(1);
+  });
+});
