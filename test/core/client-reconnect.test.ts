@@ -32,4 +32,36 @@ describe.runIf(target === 'standalone')(`client onReconnect on ${target} via ${d
     await dropConnection(client);
     await expect.poll(() => calls, { timeout: 5000 }).toBe(1);
   });
+  it('a listener stopped with the function it was given back is not called; the other listeners of the client still are', async () => {
+    const raw = await rawClient();
+    const first = adaptClient(raw);
+    const second = adaptClient(raw);
+    expect(await first.send(['PING'])).toBe('PONG');
+    const heard: string[] = [];
+    const stop = first.onReconnect?.(() => heard.push('stopped'));
+    second.onReconnect?.(() => heard.push('kept'));
+    stop?.();
+    await dropConnection(first);
+    await expect.poll(() => heard, { timeout: 5000 }).toEqual(['kept']);
+    expect(await first.send(['PING'])).toBe('PONG');
+    expect(heard).toEqual(['kept']);
+  });
+  it('a listener added after every other one was stopped is called on the next reconnection', async () => {
+    const client = adaptClient(await rawClient());
+    expect(await client.send(['PING'])).toBe('PONG');
+    client.onReconnect?.(() => {})?.();
+    let calls = 0;
+    client.onReconnect?.(() => calls++);
+    await dropConnection(client);
+    await expect.poll(() => calls, { timeout: 5000 }).toBe(1);
+  });
+  it("stopping every listener leaves no 'ready' listener behind on the user's client", async () => {
+    const raw = (await rawClient()) as { listenerCount(event: string): number };
+    const client = adaptClient(raw);
+    const before = raw.listenerCount('ready');
+    const stops = [client.onReconnect?.(() => {}), client.onReconnect?.(() => {})];
+    expect(raw.listenerCount('ready')).toBe(before + 1);
+    for (const stop of stops) stop?.();
+    expect(raw.listenerCount('ready')).toBe(before);
+  });
 });
