@@ -51,5 +51,8 @@ describe.skipIf(driver !== 'ioredis')(`RESP3 replies of ioredis 6 on ${target}`,
     expect(await resp3.send(['ZPOPMIN', zset, 2], zset)).toEqual(['a', '1.5', 'b', '2']);
     expect(await resp2.send(['ZPOPMAX', zset, 1], zset)).toEqual(['c', '3']);
     expect(await resp3.send(['ZPOPMIN', zset, 1], zset)).toEqual([]);
+    const hash = ks.key('t', 'hash');
+    await resp3.send(['HSET', hash, 'f', 'v'], hash);
+    for (const c of [resp3, resp2]) expect(await c.send(['HRANDFIELD', hash, 1, 'WITHVALUES'], hash)).toEqual(['f', 'v']);
   });
 });
