@@ -20,4 +20,10 @@ describe(`connect() driver choice on ${target} via ${driver}`, () => {
     expect(await connect({ driver: 'node-redis' })).toBe('node-redis');
     expect(await connect({ driver: 'ioredis' })).toBe('ioredis');
   });
+  it('close() closes the client connect() created', async () => {
+    const connection = await RedisConnection.connect(topology().standaloneUrl);
+    expect(await connection.send(['PING'])).toBe('PONG');
+    await connection.close();
+    await expect(connection.client.send(['PING'])).rejects.toThrow();
+  });
 });
