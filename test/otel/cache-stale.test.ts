@@ -1,16 +1,12 @@
 // A cache read served stale (an entry in its grace period) through the real OpenTelemetry SDK: a
 // request of result `stale` from the Redis tier, apart from hits and misses.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry, total } from './sdk.js';
+import { telemetryPerTest, total } from './sdk.js';
 
 describe(`OpenTelemetry for stale cache reads on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('a wrap served from an entry in its grace period is a stale request of the Redis tier; a get of it is a miss', async () => {
     const connection = await testConnection();
@@ -18,7 +14,7 @@ describe(`OpenTelemetry for stale cache reads on ${target} via ${driver}`, () =>
     await cache.set('schedule:7', 'week v1', { tags: ['provider:7'] });
     // Marked stale now: within its grace, wrap serves it at once and refreshes it in the background.
     expect(await cache.expireTag('provider:7')).toBe(1);
-    sdk = recordTelemetry();
+    const sdk = record();
     expect(await cache.get('schedule:7')).toBeUndefined();
     expect(await cache.wrap('schedule:7', async () => 'week v2')).toBe('week v1');
     await cache.settled();

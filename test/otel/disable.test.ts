@@ -2,27 +2,22 @@
 // and backlog gauges stop while its providers still run, and another instrumentation (with an
 // identifier key) keeps recording, hashes included.
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FencedLock } from '../../src/lock/index.js';
 import { StreamQueue } from '../../src/queue/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry } from './sdk.js';
+import { telemetryPerTest } from './sdk.js';
 
 const hash = (id: string) => createHmac('sha256', 'telemetry-secret').update(id).digest().subarray(0, 16).toString('base64url');
 
 describe(`OpenTelemetry disable() on ${target} via ${driver}`, () => {
-  const sdks: ReturnType<typeof recordTelemetry>[] = [];
-  afterEach(async () => {
-    await Promise.all(sdks.splice(0).map((s) => s.stop()));
-  });
+  const record = telemetryPerTest();
 
   it('a disabled instrumentation records no span, round trip or gauge; one with a key keeps hashing identifiers', async () => {
     const connection = await testConnection();
-    const keyed = recordTelemetry({ identifierHashKey: 'telemetry-secret' });
-    sdks.push(keyed);
+    const keyed = record({ identifierHashKey: 'telemetry-secret' });
     // Made without a key after the keyed one, then disabled: neither forgets the other's key.
-    const plain = recordTelemetry();
-    sdks.push(plain);
+    const plain = record();
     const locks = new FencedLock({ connection });
     await (await locks.acquire('desk:1')).release();
     expect(keyed.spans('lock.acquire').map((s) => s.attributes['redis_patterns.subject'])).toEqual([hash('desk:1')]);

@@ -2,7 +2,7 @@
 // buckets) as docs/observability.md lists them, and the metric points that only some outcomes
 // may record, through the real OpenTelemetry SDK.
 import { SpanKind } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache } from '../../src/cache/index.js';
 import { CircuitBreaker } from '../../src/circuit-breaker/index.js';
@@ -12,7 +12,7 @@ import { FixedWindowLimiter } from '../../src/rate-limit/index.js';
 import { SessionStore } from '../../src/session/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry, total } from './sdk.js';
+import { telemetryPerTest, total } from './sdk.js';
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -46,15 +46,11 @@ const DOCUMENTED: Record<string, { type: string; unit: string; boundaries?: numb
 };
 
 describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('every documented metric reaches the exporter with its type, unit, a description and its buckets', async () => {
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     const cache = new Cache({ connection, ttlMs: 60_000, l1: { maxEntries: 10 } });
     await cache.ready();
     await cache.wrap('slot:1', async () => 'free');
@@ -101,7 +97,7 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
     try {
       const limiter = new FixedWindowLimiter({ connection, name: 'fax', limit: 5, windowMs: 60_000, outagePolicy: 'throw' });
       await limiter.check('a'); // the script's first load on this server, before recording
-      sdk = recordTelemetry();
+      const sdk = record();
       await connection.send(['SCRIPT', 'FLUSH'], 'a');
       await limiter.check('a');
       server.pause();
@@ -140,7 +136,7 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
 
   it('each metric counts only the outcomes it is for, in seconds', async () => {
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
     // Lock: one hold of about 30 ms, one lease lost (its extend fails), whose release is not a hold.
@@ -255,12 +251,12 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
 
   it('spans carry the messaging attributes only for the queue, the instrumentation scope is redis-patterns, and disable() forgets the key', async () => {
     const connection = await testConnection();
-    const keyed = recordTelemetry({ identifierHashKey: 'telemetry-secret' });
+    const keyed = record({ identifierHashKey: 'telemetry-secret' });
     const locks = new FencedLock({ connection });
     await (await locks.acquire('desk:1')).release();
     expect(keyed.spans('lock.acquire')[0]?.attributes['redis_patterns.subject']).toEqual(expect.any(String));
     await keyed.stop();
-    sdk = recordTelemetry();
+    const sdk = record();
     const from = performance.now();
     await (await locks.acquire('desk:1')).release();
     const took = (performance.now() - from) / 1000;

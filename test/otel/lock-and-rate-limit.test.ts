@@ -1,26 +1,22 @@
 // Spans and metrics of the lock and rate-limit modules through the real OpenTelemetry SDK.
 import { createHmac } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { FencedLock, FencedStore, Semaphore } from '../../src/lock/index.js';
 import { FixedWindowLimiter } from '../../src/rate-limit/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry, total } from './sdk.js';
+import { telemetryPerTest, total } from './sdk.js';
 
 describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('150 of 200 checks allowed: 200 spans, decisions allowed 150 and rejected 50, no identity recorded', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, name: 'sms', limit: 150, windowMs: 60_000 });
     const identity = 'patient-8f3a91';
     await limiter.peek(identity); // the script is loaded on its node before recording: no NOSCRIPT round trips below
-    sdk = recordTelemetry();
+    const sdk = record();
     const results = await Promise.all(Array.from({ length: 200 }, () => limiter.check(identity)));
     expect(results.filter((r) => r.allowed)).toHaveLength(150);
     const spans = sdk.spans('rate-limit.check');
@@ -48,7 +44,7 @@ describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () 
   });
 
   it('with an identifier key, spans carry only its keyed hash of the identity', async () => {
-    sdk = recordTelemetry({ identifierHashKey: 'telemetry-secret' });
+    const sdk = record({ identifierHashKey: 'telemetry-secret' });
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, name: 'login', limit: 5, windowMs: 60_000 });
     await limiter.check('user-42');
@@ -59,7 +55,7 @@ describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () 
   });
 
   it('lock wait and hold times, hand-offs and permits in use', async () => {
-    sdk = recordTelemetry();
+    const sdk = record();
     const connection = await testConnection();
     const locks = new FencedLock({ connection, ttlMs: 5000 });
     const first = await locks.acquire('refill:rx-1');
@@ -88,7 +84,7 @@ describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () 
   });
 
   it('a try on a held lock is busy, fenced writes are written or stale, and wait time counts from the call', async () => {
-    sdk = recordTelemetry();
+    const sdk = record();
     const connection = await testConnection();
     const locks = new FencedLock({ connection, ttlMs: 5000 });
     const store = new FencedStore({ connection });
@@ -110,7 +106,7 @@ describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () 
   });
 
   it('each acquisition is a span named for its operation; a lock set is hashed as its resources one per line', async () => {
-    sdk = recordTelemetry({ identifierHashKey: 'telemetry-secret' });
+    const sdk = record({ identifierHashKey: 'telemetry-secret' });
     const connection = await testConnection();
     const locks = new FencedLock({ connection });
     const semaphore = new Semaphore({ connection, limit: 1 });
@@ -127,7 +123,7 @@ describe(`OpenTelemetry for lock and rate-limit on ${target} via ${driver}`, () 
   });
 
   it('records a Redis timeout as a span error with its code', async () => {
-    sdk = recordTelemetry();
+    const sdk = record();
     const server = await startRedis();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 200 });
     try {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { trace } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
 import { CircuitBreaker, CircuitOpenError } from '../../src/circuit-breaker/index.js';
 import { AtomicCounter, BloomFilter, UniqueCounter } from '../../src/counters/index.js';
@@ -21,20 +21,16 @@ import { StateMachine } from '../../src/state-machine/index.js';
 import { Streaks } from '../../src/streaks/index.js';
 import { bundleFixture } from '../harness/bundle-fixture.js';
 import { driver, target, testConnection, topology } from '../harness/redis.js';
-import { recordTelemetry, total } from './sdk.js';
+import { telemetryPerTest, total } from './sdk.js';
 
 const run = promisify(execFile);
 
 describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('records a span for every operation of every module, and none of the identifiers it used', async () => {
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     // Every identifier of the workload is unique and recognizable, so any leak is found.
     const secret = () => `pii-${randomBytes(6).toString('hex')}`;
     const ids = Array.from({ length: 40 }, secret);
@@ -152,7 +148,7 @@ describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
 
   it('cache hits, misses and loads; session results', async () => {
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     const cache = new Cache({ connection, ttlMs: 60_000, l1: { maxEntries: 10 } });
     await cache.ready();
     let loads = 0;
@@ -187,7 +183,7 @@ describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
 
   it('a job that fails twice then succeeds: retrying 2, completed 1; the worker span continues the producer trace', async () => {
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     const queue = new StreamQueue({ connection, name: 'refills' });
     const tracer = sdk.tracer;
     await tracer.startActiveSpan('http POST /refills', async (request) => {
@@ -230,7 +226,7 @@ describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
   it('across two processes: the worker span is a child of the producer span and links to it', async () => {
     if (target !== 'standalone') return; // the child connects to the standalone server
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     const queue = new StreamQueue({ connection, name: 'cross-process' });
     await queue.ensureGroup();
     const child = await bundleFixture('test/otel/fixtures/traced-worker.ts');
@@ -251,7 +247,7 @@ describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
 
   it('breaker calls, transitions and state gauge', async () => {
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     const breaker = new CircuitBreaker({ connection, name: 'eprescribe', failureThreshold: 2, openMs: 60_000 });
     const fail = async () => {
       throw new Error('down');

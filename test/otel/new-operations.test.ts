@@ -1,17 +1,13 @@
 // Spans and metrics of the operations added with the framework adapters: waitFor, the allow and
 // deny lists, the stores' hit counter and FencedLock's lock sets, through the real SDK.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FencedLock, SlotHold } from '../../src/lock/index.js';
 import { ExpressRateLimitStore, FixedWindowLimiter, NestThrottlerStorage } from '../../src/rate-limit/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry, total } from './sdk.js';
+import { telemetryPerTest, total } from './sdk.js';
 
 describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('waitFor, allow-list and deny-list answers are spans and decisions; no identity recorded', async () => {
     const connection = await testConnection();
@@ -23,7 +19,7 @@ describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`
       allowList: ['svc-7f2c'],
       denyList: ['ban-91ae'],
     });
-    sdk = recordTelemetry();
+    const sdk = record();
     expect((await limiter.waitFor('acme-3c1d', { maxWaitMs: 2000 })).allowed).toBe(true);
     expect((await limiter.waitFor('acme-3c1d', { maxWaitMs: 2000 })).allowed).toBe(true); // waited for the next window
     await limiter.check('svc-7f2c');
@@ -47,7 +43,7 @@ describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`
     const express = new ExpressRateLimitStore({ connection });
     express.init({ windowMs: 60_000, limit: 5 });
     const nest = new NestThrottlerStorage({ connection });
-    sdk = recordTelemetry();
+    const sdk = record();
     await express.increment('ip-4b7e');
     await express.get('ip-4b7e');
     await nest.increment('key-5d0a', 60_000, 1, 0, 'default');
@@ -67,7 +63,7 @@ describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`
   it('lock sets: acquireAll, usingAll and releaseAll are spans; the wait is measured', async () => {
     const connection = await testConnection();
     const locks = new FencedLock({ connection });
-    sdk = recordTelemetry();
+    const sdk = record();
     const set = await locks.acquireAll(['bed-12a', 'bed-14b']);
     await set.release();
     await locks.usingAll(['bed-12a', 'bed-14b'], async () => 1);
@@ -85,7 +81,7 @@ describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`
     const connection = await testConnection();
     const locks = new FencedLock({ connection, ttlMs: 5000 });
     const set = await locks.acquireAll(['cot-3c', 'cot-4d']);
-    sdk = recordTelemetry();
+    const sdk = record();
     expect(await set.extend(6000)).toBe(true);
     const key = connection.keys('lock').key('cot-4d', 'owner');
     await connection.send(['DEL', key], key);
@@ -98,7 +94,7 @@ describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`
   it('slot holds: hold, confirm and release spans carry their outcome, with the slot-hold kind', async () => {
     const connection = await testConnection();
     const holds = new SlotHold({ connection });
-    sdk = recordTelemetry();
+    const sdk = record();
     await holds.hold('slot-7e', 'pt-1a');
     await holds.hold('slot-7e', 'pt-2b');
     expect(await holds.release('slot-7e', 'pt-2b')).toBe(false);
@@ -106,7 +102,7 @@ describe(`OpenTelemetry for the adapters' operations on ${target} via ${driver}`
     await holds.hold('slot-8f', 'pt-1a');
     expect(await holds.release('slot-8f', 'pt-1a')).toBe(true);
     const outcomes = (name: string) =>
-      sdk?.spans(name).map((s) => [s.attributes['redis_patterns.kind'], s.attributes['redis_patterns.outcome']]);
+      sdk.spans(name).map((s) => [s.attributes['redis_patterns.kind'], s.attributes['redis_patterns.outcome']]);
     expect(outcomes('lock.hold')).toEqual([
       ['slot-hold', 'held'],
       ['slot-hold', 'taken'],

@@ -1,18 +1,14 @@
 // A queue whose Redis does not answer, through the real OpenTelemetry SDK: an add that failed is
 // no job added, and its backlog gauges are skipped while other queues' gauges are still read.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { StreamQueue } from '../../src/queue/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry, total } from './sdk.js';
+import { telemetryPerTest, total } from './sdk.js';
 
 describe(`OpenTelemetry for a queue without Redis on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('a timed-out add is an error and no job added; the frozen queue has no backlog point, the other one has', async () => {
     const server = await startRedis();
@@ -22,7 +18,7 @@ describe(`OpenTelemetry for a queue without Redis on ${target} via ${driver}`, (
       await frozen.add('job', {});
       const live = new StreamQueue({ connection: await testConnection(), name: 'live' });
       await live.add('job', {});
-      sdk = recordTelemetry();
+      const sdk = record();
       server.pause();
       await expect(frozen.add('job', {})).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
       expect(sdk.spans('queue.add').map((s) => s.attributes['error.type'])).toEqual(['REDIS_TIMEOUT']);

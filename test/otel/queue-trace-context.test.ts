@@ -3,11 +3,11 @@
 // continues only a carrier that holds a span's context (not one with baggage alone).
 import { context, ProxyTracerProvider, propagation } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { instrumentRedisPatterns } from '../../src/otel/index.js';
 import { StreamQueue } from '../../src/queue/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry } from './sdk.js';
+import { recordTelemetry, telemetryPerTest } from './sdk.js';
 
 async function waitFor(done: () => Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -18,16 +18,12 @@ async function waitFor(done: () => Promise<boolean>, ms = 15_000): Promise<void>
 }
 
 describe(`OpenTelemetry trace context of queue spans on ${target} via ${driver}`, () => {
-  const sdks: ReturnType<typeof recordTelemetry>[] = [];
-  afterEach(async () => {
-    await Promise.all(sdks.splice(0).map((s) => s.stop()));
-  });
+  const record = telemetryPerTest();
 
   it('with two instrumentations, each records the add as a root producer span without links, and the worker continues the last producer span', async () => {
     const connection = await testConnection();
-    const first = recordTelemetry();
-    const second = recordTelemetry();
-    sdks.push(first, second);
+    const first = record();
+    const second = record();
     const queue = new StreamQueue({ connection, name: 'two-sdks' });
     await queue.add('job', {});
     for (const sdk of [first, second]) {
@@ -64,8 +60,7 @@ describe(`OpenTelemetry trace context of queue spans on ${target} via ${driver}`
       const baggage = propagation.setBaggage(context.active(), propagation.createBaggage({ tenant: { value: 'clinic-4' } }));
       await context.with(baggage, () => queue.add('job', {}));
       producer.disable();
-      const sdk = recordTelemetry();
-      sdks.push(sdk);
+      const sdk = record();
       let ran = 0;
       const worker = await queue.process(async () => {
         ran++;

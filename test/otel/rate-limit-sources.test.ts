@@ -1,13 +1,13 @@
 // The rate-limit decisions metric for every source of a decision other than Redis: the outage
 // policies (fail-open, fail-closed, the in-process insurance limiter) on a frozen server of the
 // test's own, a full server's out-of-memory policies, and the allow and deny lists.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { FixedWindowLimiter } from '../../src/rate-limit/index.js';
 import { startFullServer } from '../harness/full-server.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { type Point, recordTelemetry } from './sdk.js';
+import { type Point, telemetryPerTest } from './sdk.js';
 
 /** Each decision point as `limiter: decision/source`, with its count. */
 const decisions = (points: Point[]) =>
@@ -19,11 +19,7 @@ const decisions = (points: Point[]) =>
   );
 
 describe(`OpenTelemetry rate-limit decision sources on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('a frozen server: fail-open allows, fail-closed rejects, the insurance limiter allows its share and then rejects, each under its source', async () => {
     const server = await startRedis();
@@ -36,7 +32,7 @@ describe(`OpenTelemetry rate-limit decision sources on ${target} via ${driver}`,
       // A share of 0.2 of 10: two checks allowed in process, then rejected until Redis answers.
       const insured = make('insured', { insurance: { share: 0.2, probeIntervalMs: 60_000 } });
       for (const limiter of [open, closed, insured]) await limiter.peek('caller'); // the script is loaded before the outage
-      sdk = recordTelemetry();
+      const sdk = record();
       server.pause();
       expect((await open.check('caller')).source).toBe('fail-open');
       expect((await closed.check('caller')).source).toBe('fail-closed');
@@ -77,7 +73,7 @@ describe(`OpenTelemetry rate-limit decision sources on ${target} via ${driver}`,
       allowList: ['health-check'],
       denyList: ['banned'],
     });
-    sdk = recordTelemetry();
+    const sdk = record();
     await limiter.check('health-check');
     await limiter.check('health-check');
     await limiter.check('banned');
@@ -90,7 +86,7 @@ describe(`OpenTelemetry rate-limit decision sources on ${target} via ${driver}`,
   it('a peek alone is a decision from Redis; a penalty and a reward are none', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, name: 'peeked', limit: 5, windowMs: 60_000 });
-    sdk = recordTelemetry();
+    const sdk = record();
     for (let i = 0; i < 3; i++) await limiter.peek('caller');
     await limiter.penalty('caller', 1);
     await limiter.reward('caller', 1);
@@ -108,7 +104,7 @@ describe(`OpenTelemetry rate-limit decision sources on ${target} via ${driver}`,
         const closed = new FixedWindowLimiter({ connection, name: 'oom-closed', limit: 10, windowMs: 60_000 });
         for (const limiter of [open, closed]) await limiter.peek('caller');
         await full.fill();
-        sdk = recordTelemetry();
+        const sdk = record();
         expect((await open.check('caller')).source).toBe('oom-open');
         expect((await closed.check('caller')).source).toBe('oom-closed');
         expect(decisions(await sdk.metric('redis_patterns.rate_limit.decisions'))).toEqual({

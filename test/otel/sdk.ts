@@ -5,6 +5,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { type CollectionResult, type DataPoint, DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterEach } from 'vitest';
 import { instrumentRedisPatterns, type RedisPatternsInstrumentationOptions } from '../../src/otel/index.js';
 
 class TestReader extends MetricReader {
@@ -36,6 +37,7 @@ export function recordTelemetry(options: Omit<RedisPatternsInstrumentationOption
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
   const instrumentation = instrumentRedisPatterns({ ...options, tracerProvider, meterProvider });
+  let stopped = false;
   return {
     tracer: tracerProvider.getTracer('test'),
     spans: (name?: string): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => name === undefined || s.name === name),
@@ -93,11 +95,32 @@ export function recordTelemetry(options: Omit<RedisPatternsInstrumentationOption
     disable() {
       instrumentation.disable();
     },
+    /** Disables the instrumentation and shuts the SDK down; a second call does nothing. */
     async stop() {
+      if (stopped) return;
+      stopped = true;
       instrumentation.disable();
       await tracerProvider.shutdown();
       await meterProvider.shutdown();
     },
+  };
+}
+
+type Telemetry = ReturnType<typeof recordTelemetry>;
+
+/**
+ * For a suite: the returned function starts telemetry as {@link recordTelemetry} does, and
+ * everything it started in a test is stopped after that test, whether it passed or not.
+ */
+export function telemetryPerTest(): (options?: Parameters<typeof recordTelemetry>[0]) => Telemetry {
+  const started: Telemetry[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((t) => t.stop()));
+  });
+  return (options) => {
+    const telemetry = recordTelemetry(options);
+    started.push(telemetry);
+    return telemetry;
   };
 }
 

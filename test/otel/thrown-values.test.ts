@@ -2,22 +2,18 @@
 // a typed error (a user's function may throw anything), and for an operation already in flight
 // when recording starts, through the real OpenTelemetry SDK.
 import { SpanStatusCode } from '@opentelemetry/api';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/circuit-breaker/index.js';
 import { FencedLock } from '../../src/lock/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { recordTelemetry } from './sdk.js';
+import { telemetryPerTest } from './sdk.js';
 
 describe(`OpenTelemetry for odd failures on ${target} via ${driver}`, () => {
-  let sdk: ReturnType<typeof recordTelemetry> | undefined;
-  afterEach(async () => {
-    await sdk?.stop();
-    sdk = undefined;
-  });
+  const record = telemetryPerTest();
 
   it('a function that throws null, a string, a plain object or a function fails its span with error.type Error', async () => {
     const connection = await testConnection();
-    sdk = recordTelemetry();
+    const sdk = record();
     const breaker = new CircuitBreaker({ connection, name: 'odd', failureThreshold: 100, openMs: 60_000 });
     try {
       // Only an object's code or name is an error type: a thrown function's name is not one.
@@ -48,14 +44,14 @@ describe(`OpenTelemetry for odd failures on ${target} via ${driver}`, () => {
   it('an operation already running when recording starts is not recorded; the ones after it are', async () => {
     const connection = await testConnection();
     // Another instrumentation listens all along, so the waiting acquire is published from its start.
-    const early = recordTelemetry();
+    const early = record();
     try {
       const locks = new FencedLock({ connection, ttlMs: 5000 });
       const first = await locks.acquire('bay:1');
       const waiter = locks.acquire('bay:1', { waitMs: 5000 });
       const queue = connection.keys('lock').key('bay:1', 'queue');
       while (Number(await connection.send(['ZCARD', queue], queue)) === 0) await new Promise((r) => setTimeout(r, 10));
-      sdk = recordTelemetry();
+      const sdk = record();
       await first.release();
       await (await waiter).release();
       expect(sdk.spans().map((s) => [s.name, s.attributes['redis_patterns.outcome']])).toEqual([
