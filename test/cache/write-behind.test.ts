@@ -6,6 +6,7 @@ import { type Job, StreamQueue, type Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
+import { waitFor } from '../harness/wait-for.js';
 
 /** What the flusher writes: an absolute value with the version it was written at. */
 interface RowWrite {
@@ -32,14 +33,6 @@ class Sink {
     if (current && current.version >= version) return;
     this.rows.set(id, { ...values, version });
     this.applied.push({ id, version });
-  }
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -84,10 +77,10 @@ describe(`writeBehind on ${target} via ${driver}`, () => {
 
     const sink = new Sink();
     const worker = await flusher(queue, sink);
-    await waitFor(() => sink.rows.size === 2, 'both rows flushed');
+    await waitFor(() => sink.rows.size === 2, 5_000, 'both rows flushed');
     expect(sink.rows.get('1')).toEqual({ name: 'Dr. Ada', version: 1 });
     expect(sink.rows.get('2')).toEqual({ name: 'Dr. Lind', version: 1 });
-    await waitFor(async () => (await queue.counts()).pending === 0, 'acknowledgements');
+    await waitFor(async () => (await queue.counts()).pending === 0, 5_000, 'acknowledgements');
     expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
     // The tag came along: invalidating it drops the write-behind entry like any other.
     expect(await cache.invalidateTag('providers')).toBe(1);
@@ -110,7 +103,7 @@ describe(`writeBehind on ${target} via ${driver}`, () => {
     let completed = 0;
     worker.on('retrying', () => retries++);
     worker.on('completed', () => completed++);
-    await waitFor(() => completed === 4, 'four jobs completed');
+    await waitFor(() => completed === 4, 5_000, 'four jobs completed');
     expect(retries).toBe(2);
     expect(sink.calls).toBe(6);
     expect(sink.rows.get('7')).toEqual({ name: 'Dr. C', version: 3 });
@@ -119,7 +112,7 @@ describe(`writeBehind on ${target} via ${driver}`, () => {
     expect(versionsOf7).toEqual([...versionsOf7].sort((a, b) => a - b));
     expect(versionsOf7.at(-1)).toBe(3);
     expect(await cache.get('provider:7')).toEqual({ name: 'Dr. C' });
-    await waitFor(async () => (await queue.counts()).pending === 0, 'acknowledgements');
+    await waitFor(async () => (await queue.counts()).pending === 0, 5_000, 'acknowledgements');
     expect(await queue.counts()).toEqual({ waiting: 0, pending: 0, delayed: 0, dead: 0 });
     await worker.close(1000);
   });

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { adaptClient } from '../../src/core/client/detect.js';
 import type { RedisClient } from '../../src/index.js';
 import { driver, killPubSubConnections, rawClient, target, uniquePrefix } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 
 async function adapter(): Promise<RedisClient> {
   return adaptClient(await rawClient());
@@ -123,11 +124,11 @@ describe(`client adapter contract on ${target} via ${driver}`, () => {
       // counts only the receiving node's subscribers; SPUBLISH counts those of the channel's shard.)
       const receivers = await publish('one');
       if (sharded || target === 'standalone') expect(receivers).toBe(1);
-      await waitFor(() => first.length === 1 && second.length === 1);
+      await waitFor(() => first.length === 1 && second.length === 1, 3000);
       expect(first).toEqual([`${channel}:one`]);
       await sub.unsubscribe(channel, onFirst);
       await publish('two');
-      await waitFor(() => second.length === 2);
+      await waitFor(() => second.length === 2, 3000);
       expect(first).toHaveLength(1);
       await sub.close();
       await publish('three');
@@ -156,12 +157,12 @@ describe(`client adapter contract on ${target} via ${driver}`, () => {
     await vi.waitFor(async () => expect(await Promise.all(channels.map((c) => publish(c, 'probe')))).toEqual(channels.map(() => 1)), {
       timeout: 10_000,
     });
-    await waitFor(() => events.at(-1) === 'back');
+    await waitFor(() => events.at(-1) === 'back', 3000);
     // A new handler of a resubscribed channel is confirmed at once, and every channel delivers.
     await sub.subscribe(channels[0] as string, () => {});
     for (const c of channels) expect(await publish(c, 'after'), c).toBe(1);
     const delivered = () => got.filter((m) => m.endsWith(':after'));
-    await waitFor(() => delivered().length === channels.length);
+    await waitFor(() => delivered().length === channels.length, 3000);
     expect(delivered().sort()).toEqual(channels.map((c) => `${c}:after`).sort());
     await sub.close();
   });
@@ -174,11 +175,3 @@ describe(`client adapter contract on ${target} via ${driver}`, () => {
     await expect(copy.send(['PING'])).rejects.toThrow();
   });
 });
-
-async function waitFor(done: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -12,6 +12,7 @@ import { FixedWindowLimiter } from '../../src/rate-limit/index.js';
 import { SessionStore } from '../../src/session/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 import { telemetryPerTest, total } from './sdk.js';
 
 const SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -68,7 +69,7 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
     const queue = new StreamQueue({ connection, name: 'instruments' });
     await queue.add('job', {});
     const worker = await queue.process(async () => {});
-    await waitFor(async () => (await queue.counts()).waiting + (await queue.counts()).pending === 0);
+    await waitFor(async () => (await queue.counts()).waiting + (await queue.counts()).pending === 0, 15_000);
     await worker.close();
     await new SessionStore({ connection }).create('patient-1');
     const breaker = new CircuitBreaker({ connection, name: 'fax', failureThreshold: 1, openMs: 60_000 });
@@ -196,7 +197,7 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
       { name: 'cook', data: {} },
     ]);
     const worker = await queue.process(async () => {});
-    await waitFor(async () => (await queue.counts()).waiting + (await queue.counts()).pending === 0);
+    await waitFor(async () => (await queue.counts()).waiting + (await queue.counts()).pending === 0, 15_000);
     await worker.close();
     const queuedFor = (performance.now() - queuedFrom) / 1000;
     await queue.pause();
@@ -285,11 +286,3 @@ describe(`OpenTelemetry instruments on ${target} via ${driver}`, () => {
     expect(scopes).toEqual(['redis-patterns']);
   });
 });
-
-async function waitFor(done: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

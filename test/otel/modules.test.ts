@@ -21,6 +21,7 @@ import { StateMachine } from '../../src/state-machine/index.js';
 import { Streaks } from '../../src/streaks/index.js';
 import { bundleFixture } from '../harness/bundle-fixture.js';
 import { driver, target, testConnection, topology } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 import { telemetryPerTest, total } from './sdk.js';
 
 const run = promisify(execFile);
@@ -71,7 +72,7 @@ describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
     const queue = new StreamQueue({ connection, name: 'availability-sync' });
     await queue.add(id(15), { provider: id(16) }, { jobId: id(17) });
     const worker = await queue.process(async () => {});
-    await waitFor(async () => (await queue.counts()).waiting + (await queue.counts()).pending === 0);
+    await waitFor(async () => (await queue.counts()).waiting + (await queue.counts()).pending === 0, 15_000);
     await worker.close();
 
     const geo = new GeoIndex({ connection, name: 'pharmacies' });
@@ -198,7 +199,7 @@ describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
       },
       { backoff: { baseMs: 10, maxMs: 20 }, promoteIntervalMs: 20 },
     );
-    await waitFor(async () => tries === 3 && (await queue.counts()).pending === 0);
+    await waitFor(async () => tries === 3 && (await queue.counts()).pending === 0, 15_000);
     await worker.close();
     const jobs = await sdk.metric('redis_patterns.queue.jobs');
     expect(total(jobs, { 'redis_patterns.event': 'added', 'redis_patterns.queue': 'refills' })).toBe(1);
@@ -269,11 +270,3 @@ describe(`OpenTelemetry for every module on ${target} via ${driver}`, () => {
     expect(trace.getActiveSpan()).toBeUndefined();
   });
 });
-
-async function waitFor(done: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

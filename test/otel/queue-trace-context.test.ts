@@ -7,15 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { instrumentRedisPatterns } from '../../src/otel/index.js';
 import { StreamQueue } from '../../src/queue/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 import { recordTelemetry, telemetryPerTest } from './sdk.js';
-
-async function waitFor(done: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe(`OpenTelemetry trace context of queue spans on ${target} via ${driver}`, () => {
   const record = telemetryPerTest();
@@ -35,7 +28,7 @@ describe(`OpenTelemetry trace context of queue spans on ${target} via ${driver}`
     const worker = await queue.process(async () => {
       ran++;
     });
-    await waitFor(async () => ran === 1 && (await queue.counts()).pending === 0);
+    await waitFor(async () => ran === 1 && (await queue.counts()).pending === 0, 15_000);
     await worker.close();
     // The job carries the context the later subscriber wrote; the worker spans take it as it was stored.
     const stored = second.spans('queue.add')[0]?.spanContext().spanId;
@@ -65,7 +58,7 @@ describe(`OpenTelemetry trace context of queue spans on ${target} via ${driver}`
       const worker = await queue.process(async () => {
         ran++;
       });
-      await waitFor(async () => ran === 1 && (await queue.counts()).pending === 0);
+      await waitFor(async () => ran === 1 && (await queue.counts()).pending === 0, 15_000);
       await worker.close();
       const [processed] = sdk.spans('queue.process');
       expect(processed?.attributes['redis_patterns.outcome']).toBe('completed');

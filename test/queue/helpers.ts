@@ -51,14 +51,7 @@ export function latch(): [opened: Promise<void>, open: () => void] {
   return [opened, open];
 }
 
-/** Polls `check` every 20 ms until it is true; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from '../harness/wait-for.js';
 
 // Workers and child processes of one test, closed when it ends: background workers of earlier
 // tests would otherwise show up in a later test's command count.
