@@ -1,11 +1,10 @@
 // One cache call waits at most `timeoutMs` for Redis, all its commands together, and every
 // cache call uses the cache's `timeoutMs` (not the connection's much longer one).
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { CommandTimeoutError } from '../../src/index.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 
 // Far above every cache timeout below: a call that fell back to it would stand out.
@@ -45,14 +44,10 @@ async function timed<T>(op: () => Promise<T>): Promise<{ result: T; ms: number }
 }
 
 describe(`Cache deadline per call via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('frozen (SIGSTOP), no back-off: a wrap of a missing key waits for Redis once, not once per command', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: CONNECTION_TIMEOUT_MS });
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 600, offlineBackoffMs: 0 });
     const failures: CacheEvents['redisError'][0][] = [];
@@ -93,8 +88,7 @@ describe(`Cache deadline per call via ${driver}`, () => {
   });
 
   it('slow (every reply 800 ms late), no back-off: a wrap of a missing key still waits at most timeoutMs for Redis', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const proxy = await slowProxy(server.port, 800);
     const { connection, close } = await privateConnection(proxy.url, { commandTimeoutMs: CONNECTION_TIMEOUT_MS });
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 1200, offlineBackoffMs: 0 });

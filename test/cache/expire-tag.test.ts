@@ -1,10 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import { type RedisConnection, RedisPatternsError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
 import { counter, sleep } from './helpers.js';
@@ -12,10 +11,7 @@ import { counter, sleep } from './helpers.js';
 const pttl = async (connection: RedisConnection, key: string) => Number(await connection.send(['PTTL', key], key));
 
 describe(`Cache expireTag on ${target} via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('marks tagged entries stale: served at once within their grace while one refresh runs across instances', async () => {
     const connection = await testConnection();
@@ -177,8 +173,7 @@ describe(`Cache expireTag on ${target} via ${driver}`, () => {
       for (const tag of ['', 42, 'x'.repeat(1025), '\uD800']) await expectInvalid(() => cache.expireTag(tag as string), 'tag');
     });
     expect(total).toBe(0);
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection: down, close } = await privateConnection(server);
     try {
       const offline = new Cache({ connection: down, ttlMs: 60_000, timeoutMs: 200 });

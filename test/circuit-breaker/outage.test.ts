@@ -1,9 +1,8 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError } from '../../src/circuit-breaker/index.js';
 import { CommandTimeoutError, type RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 import { attempt, closedEmptyLocal, down, ok, sleep } from './helpers.js';
 
@@ -20,14 +19,10 @@ async function untilShared(breaker: CircuitBreaker, within: number): Promise<voi
 
 // The private server is a standalone one whatever the project's target: run with each driver once.
 describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Redis outage via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   async function setup(extra: Partial<CircuitBreakerOptions> = {}) {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 500 });
     const breaker = new CircuitBreaker({ connection, ...options, ...extra });
     const unavailable: Error[] = [];
@@ -59,7 +54,7 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       expect(await attempt(breaker, ok)).toBeInstanceOf(CircuitOpenError);
       expect(await breaker.status()).toMatchObject({ state: 'open', source: 'local' });
       expect(unavailable).toHaveLength(1);
-      servers.push(await startRedis({ port: server.port }));
+      await startServer({ port: server.port });
       await untilShared(breaker, 8000);
       expect(restored).toHaveLength(1);
       // The restarted server holds no open circuit: the shared state (closed) wins again.
@@ -327,7 +322,7 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       await server.stop();
       await attempt(breaker, down);
       expect(breaker.mode).toBe('local');
-      servers.push(await startRedis({ port: server.port }));
+      await startServer({ port: server.port });
       await untilAnswers(connection);
       // Redis is back, but the next try is 10 minutes away: this instance is still on its own state.
       expect(await breaker.status()).toMatchObject({ failures: 1, source: 'local' });
@@ -351,7 +346,7 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       await server.stop();
       await attempt(breaker, ok);
       expect(breaker.mode).toBe('local');
-      servers.push(await startRedis({ port: server.port }));
+      await startServer({ port: server.port });
       await untilAnswers(connection);
       await sleep(400);
       // This call starts the background read of Redis, and runs on local state.
@@ -410,7 +405,7 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       await server.stop();
       expect(await breaker.execute(ok)).toBe('ok'); // its check fails at t0: the next try is due at t0 + 1000
       expect(breaker.mode).toBe('local');
-      servers.push(await startRedis({ port: server.port }));
+      await startServer({ port: server.port });
       await untilAnswers(connection);
       vi.setSystemTime(t0 + 999);
       expect(await breaker.execute(ok)).toBe('ok');
@@ -464,7 +459,7 @@ describe.runIf(process.env.RP_TARGET !== 'cluster')(`CircuitBreaker during a Red
       expect(await breaker.execute(ok)).toBe('ok'); // the local open period is over: a probe, which closes it
       expect(breaker.state).toBe('closed');
       await sleep(600); // the read of Redis that call started has failed (the connection gives up after 500 ms)
-      servers.push(await startRedis({ port: server.port }));
+      await startServer({ port: server.port });
       await untilShared(breaker, 8000); // each call asks the local state, so Redis is tried again
       expect(restored).toHaveLength(1);
       expect(breaker.state).toBe('closed');

@@ -1,21 +1,16 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { CommandTimeoutError, RedisConnection, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
 import { defineScript } from '../../src/kit/index.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 
 const incr = defineScript<[]>('test/incr', "return redis.call('INCR', KEYS[1])", { keys: 1 });
 
 describe(`Redis outage via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('a frozen server gives CommandTimeoutError within the timeout, then recovers', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 300 });
     try {
       expect(await connection.run(incr, ['k'], [])).toBe(1);
@@ -37,8 +32,7 @@ describe(`Redis outage via ${driver}`, () => {
   });
 
   it('a stopped server gives a typed error within the timeout, and the connection recovers on restart', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 400 });
     try {
       await connection.send(['SET', 'a', '1']);
@@ -48,8 +42,7 @@ describe(`Redis outage via ${driver}`, () => {
       expect(Date.now() - started).toBeLessThan(1200);
       expect(err).toBeInstanceOf(RedisPatternsError);
       expect(err instanceof CommandTimeoutError || err instanceof RedisUnavailableError, `${err?.name}: ${err?.message}`).toBe(true);
-      const restarted = await startRedis({ port: server.port });
-      servers.push(restarted);
+      await startServer({ port: server.port });
       const deadline = Date.now() + 5000;
       let value: unknown;
       while (Date.now() < deadline) {
@@ -65,8 +58,7 @@ describe(`Redis outage via ${driver}`, () => {
   });
 
   it('closing while the server is down never hangs: subscriber and owned client', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const owned = await RedisConnection.connect(server.url, { commandTimeoutMs: 300 });
     const sub = await owned.subscriber();
     await sub.subscribe('ch', () => {});

@@ -1,8 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { CommandTimeoutError } from '../../src/index.js';
 import { defineScript, randomId, sleep } from '../../src/kit/index.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target } from '../harness/redis.js';
 
 // Coalesced: per call, adds its amount to its key. A fresh source, so the server answers NOSCRIPT.
@@ -14,14 +13,10 @@ const add = defineScript<[n: number], number>(
 
 // The server is private and standalone whatever the project's topology, so one topology runs it.
 describe.runIf(target === 'standalone')(`the EVAL after NOSCRIPT via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('runs only the calls still waiting: one that timed out meanwhile is not run again', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     try {
       await connection.send(['PING']);

@@ -2,10 +2,26 @@
 // disturbing other tests, with a client on the project's driver that reconnects quickly.
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { CommandTimeoutError, RedisConnection, type RedisConnectionOptions, RedisUnavailableError } from '../../src/index.js';
 import { driver } from './redis.js';
+
+/**
+ * Private servers of one suite: the returned function starts one (options as `startRedis`),
+ * and every server it started is stopped after the suite.
+ */
+export function privateServers(): (...options: Parameters<typeof startRedis>) => Promise<RedisServer> {
+  const servers: RedisServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
+  return async (...options) => {
+    const server = await startRedis(...options);
+    servers.push(server);
+    return server;
+  };
+}
 
 /** A connection to `server` (or a URL) that retries every 50 ms, so a restarted server is usable again at once. */
 export async function privateConnection(

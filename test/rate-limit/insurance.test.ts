@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../../scripts/lib/redis-servers.js';
 import { CommandTimeoutError, type RedisConnection, type RedisPatternsError, ValidationError } from '../../src/index.js';
 import { FixedWindowLimiter, SlidingWindowLogLimiter } from '../../src/rate-limit/index.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, testConnection } from '../harness/redis.js';
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -12,18 +12,14 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 }
 
 describe(`rate-limit insurance outage policy via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   /**
    * Runs `fn` with a redis-server of its own, which it may stop or freeze, and a connection to
    * it, closed afterwards (a frozen server is resumed when afterAll stops it).
    */
   async function onOwnServer(fn: (server: RedisServer, connection: RedisConnection) => Promise<void>): Promise<void> {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
     try {
       await fn(server, connection);

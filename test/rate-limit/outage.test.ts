@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisCli, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
+import { redisCli } from '../../scripts/lib/redis-servers.js';
 import {
   CommandTimeoutError,
   RedisCommandError,
@@ -15,7 +15,7 @@ import {
   TokenBucketLimiter,
 } from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 
 const limiterOn = (connection: RedisConnection, outagePolicy: OutagePolicy, errors: RedisPatternsError[] = []) => {
@@ -48,14 +48,10 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 }
 
 describe(`rate-limit outage policy via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('a frozen server: fail-open allows, fail-closed rejects, throw rejects with CommandTimeoutError, all within the timeout', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
     try {
       const errors: RedisPatternsError[] = [];
@@ -89,8 +85,7 @@ describe(`rate-limit outage policy via ${driver}`, () => {
   });
 
   it("the shorter of the limiter's timeoutMs and the connection's bounds the wait, and a connection that waits forever takes the limiter's", async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const patient = await privateConnection(server, { commandTimeoutMs: 0 });
     const brisk = await privateConnection(server, { commandTimeoutMs: 300 });
     const window = { limit: 5, windowMs: 60_000, outagePolicy: 'closed' as const };
@@ -115,8 +110,7 @@ describe(`rate-limit outage policy via ${driver}`, () => {
   });
 
   it('a rejection of the outage policy is not kept by the block cache: the next check after the outage asks Redis', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 300 });
     try {
       const limiter = new FixedWindowLimiter({ connection, limit: 5, windowMs: 60_000, outagePolicy: 'closed', blockCache: true });
@@ -135,8 +129,7 @@ describe(`rate-limit outage policy via ${driver}`, () => {
   });
 
   it('error replies that mean "not now" (READONLY, MASTERDOWN, BUSY) are outages the policy answers', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
     const events: OutageEvent[] = [];
     const make = (outagePolicy: OutagePolicy) => {
@@ -195,8 +188,7 @@ describe(`rate-limit outage policy via ${driver}`, () => {
   });
 
   it('a stopped server: the policy answers within the timeout (unavailable or timed out)', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 5000 });
     try {
       const closed = limiterOn(connection, 'closed');

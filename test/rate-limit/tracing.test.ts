@@ -1,18 +1,14 @@
 // What every limiter operation publishes on the module's tracing channel: its name, the limiter's
 // attributes, and its outcome (the test/otel files check the spans built from them).
 import { channel } from 'node:diagnostics_channel';
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { FixedWindowLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { tracedOperations } from '../harness/traced.js';
 
 describe(`rate-limit tracing on ${target} via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('names every operation, with the limiter and its algorithm, and the outcome of each answer', async () => {
     const connection = await testConnection();
@@ -84,8 +80,7 @@ describe(`rate-limit tracing on ${target} via ${driver}`, () => {
   });
 
   it('answers without Redis are outcomes of their own: the outage policy and the insurance limiter', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 300 });
     try {
       const window = { connection, limit: 10, windowMs: 60_000 };

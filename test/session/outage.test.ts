@@ -1,7 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
+import type { RedisServer } from '../../scripts/lib/redis-servers.js';
 import { CommandTimeoutError, RedisConnection, RedisUnavailableError } from '../../src/index.js';
 import { SessionStore } from '../../src/session/index.js';
+import { privateServers } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 
 // A private server this file may stop and freeze, reached with the library's own client of the project's driver.
@@ -13,14 +14,10 @@ async function privateConnection(server: RedisServer, commandTimeoutMs: number) 
 // Fail closed: when Redis cannot answer, get rejects with a typed error; it never
 // returns a session it could not check, nor `null` (which an app would read as "logged out").
 describe(`SessionStore when Redis is down via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('a frozen server: get and create reject with CommandTimeoutError within the timeout', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, 300);
     const sessions = new SessionStore({ connection });
     try {
@@ -39,8 +36,7 @@ describe(`SessionStore when Redis is down via ${driver}`, () => {
   });
 
   it('a stopped server: get rejects with a typed error within the timeout', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, 400);
     const sessions = new SessionStore({ connection });
     try {

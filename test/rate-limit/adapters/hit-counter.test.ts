@@ -1,19 +1,15 @@
 // The hit counter shared by the stores of express-rate-limit, @fastify/rate-limit and
 // @nestjs/throttler, through those stores: its options, its key, its timeout, its tracing.
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { CommandTimeoutError, ValidationError } from '../../../src/index.js';
 import { ExpressRateLimitStore, fastifyRateLimitStore } from '../../../src/rate-limit/index.js';
 import { countCommands } from '../../harness/command-counter.js';
-import { privateConnection } from '../../harness/private-server.js';
+import { privateConnection, privateServers } from '../../harness/private-server.js';
 import { driver, target, testConnection } from '../../harness/redis.js';
 import { tracedOperations } from '../../harness/traced.js';
 
 describe(`rate-limit hit counter on ${target} via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
   it('names the offending option or argument in its ValidationError, with nothing sent', async () => {
     const connection = await testConnection();
@@ -50,8 +46,7 @@ describe(`rate-limit hit counter on ${target} via ${driver}`, () => {
   });
 
   it('waits for Redis as long as its timeoutMs, else the connection command timeout', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 300 });
     try {
       const own = new ExpressRateLimitStore({ connection, name: 'own', timeoutMs: 1000 });
