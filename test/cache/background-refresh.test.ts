@@ -4,14 +4,9 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
-import type { RedisConnection } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { privateServersOfSuite, sleep } from './helpers.js';
-
-const guardOf = (connection: RedisConnection, key: string) =>
-  new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key).guard;
+import { keysOf, privateServersOfSuite, sleep } from './helpers.js';
 
 /** A loader that counts its calls and settles only once `open` is called. */
 function gated<T>(value: T) {
@@ -63,7 +58,7 @@ describe(`Cache background refresh on ${target} via ${driver}`, () => {
     await sleep(250);
     const slow = gated('v2');
     expect(await cache.wrap('k', slow.loader)).toBe('v1');
-    const guard = guardOf(connection, 'k');
+    const guard = keysOf(connection, 'k').guard;
     while (slow.loader.calls === 0) await sleep(10); // the refresh holds the guard and loads
     const pttl = Number(await connection.send(['PTTL', guard], guard));
     expect(pttl).toBeGreaterThan(0);

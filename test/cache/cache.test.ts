@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Cache, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
-import { type RedisConnection, SerializationError, ValidationError } from '../../src/index.js';
+import { SerializationError, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { counter, sleep } from './helpers.js';
-
-/** The keys the cache uses for `key` (default bucket count for the topology). */
-function keysOf(connection: RedisConnection, key: string) {
-  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
-}
+import { counter, keysOf, sleep } from './helpers.js';
 
 describe(`Cache on ${target} via ${driver}`, () => {
   it('wrap loads once, then serves hits; a hit costs one GET', async () => {

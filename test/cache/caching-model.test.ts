@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, startDatabase } from '../../examples/provider-availability/database.js';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, CachingBaseModel, stableKey } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import { type Serializer, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { defaultLayout } from './helpers.js';
 
 interface ProviderRow {
   id: number;
@@ -308,7 +308,7 @@ describe(`CachingBaseModel result shapes and options over plain async loaders on
   it("entries live for the per-call ttlMs, else the model's cacheTtl, else the cache's ttlMs", async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     const pttlOf = async (name: string, query: object) => {
       await cache.settled(); // the miss's store, sent without making the finder wait
       const entry = layout.of(`model:${name}:findAll:${stableKey(query)}`).entry;

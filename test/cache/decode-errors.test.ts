@@ -2,13 +2,13 @@
 // cache with another serializer): every read treats it as a miss and reports it.
 import { describe, expect, it } from 'vitest';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { defaultLayout } from './helpers.js';
 
 /** Writes an entry under `key` with a well-formed header, fresh for a minute, and `payload` as its JSON value. */
 async function writeRaw(connection: RedisConnection, key: string, payload: string): Promise<void> {
-  const { entry } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
+  const { entry } = defaultLayout(connection).of(key);
   await connection.send(['SET', entry, `${Date.now() + 60_000}|0|v|0|${payload}`, 'PX', 60_000], entry);
 }
 

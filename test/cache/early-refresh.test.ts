@@ -3,14 +3,13 @@
 // loadMs * beta * -ln(random) reaches the time the entry has left.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { sleep } from './helpers.js';
+import { defaultLayout, sleep } from './helpers.js';
 
 /** Writes `key` as an entry fresh for another `leftMs` after `now`, whose loader took `loadMs`. */
 async function writeEntry(connection: RedisConnection, key: string, now: number, leftMs: number, loadMs: number): Promise<void> {
-  const { entry } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
+  const { entry } = defaultLayout(connection).of(key);
   await connection.send(['SET', entry, `${now + leftMs}|${loadMs}|v|0|"old"`, 'PX', 120_000], entry);
 }
 

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
-import type { RedisConnection, Serializer } from '../../src/index.js';
+import type { Serializer } from '../../src/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-
-function keysOf(connection: RedisConnection, key: string) {
-  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
-}
+import { keysOf } from './helpers.js';
 
 describe(`Cache entry encoding on ${target} via ${driver}`, () => {
   // A wrap serves any entry it can decode (a past freshUntil only makes it stale), and loads

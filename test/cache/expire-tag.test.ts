@@ -6,7 +6,7 @@ import { countCommands } from '../harness/command-counter.js';
 import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { counter, sleep } from './helpers.js';
+import { counter, defaultLayout, sleep } from './helpers.js';
 
 const pttl = async (connection: RedisConnection, key: string) => Number(await connection.send(['PTTL', key], key));
 
@@ -43,7 +43,7 @@ describe(`Cache expireTag on ${target} via ${driver}`, () => {
   it('a stale entry lives only for what is left of its grace, and keeps its tag', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 1000 });
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     await cache.set('k', { big: 'x'.repeat(100_000) }, { tags: ['t'] });
     expect(await pttl(connection, layout.of('k').entry)).toBeGreaterThan(60_000);
     expect(await cache.expireTag('t')).toBe(1);
@@ -72,7 +72,7 @@ describe(`Cache expireTag on ${target} via ${driver}`, () => {
 
   it('leaves the tag index without the entries it deleted or found gone', async () => {
     const connection = await testConnection();
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     const members = async (key: string) => {
       const { bucket } = layout.of(key);
       return (await connection.send(['ZRANGE', layout.tagIndex(bucket, 't'), 0, -1], layout.tagIndex(bucket, 't'))) as string[];
@@ -94,7 +94,7 @@ describe(`Cache expireTag on ${target} via ${driver}`, () => {
 
   it("serves an entry stale for at most the expiring cache's own grace, whoever wrote it", async () => {
     const connection = await testConnection();
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     const writer = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 600_000 });
     const expirer = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 2000 });
     await writer.set('k', 'v', { tags: ['t'] });
@@ -107,7 +107,7 @@ describe(`Cache expireTag on ${target} via ${driver}`, () => {
 
   it('a load that started before the expiry does not keep the refresh from starting', async () => {
     const connection = await testConnection();
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     const cache = new Cache({ connection, ttlMs: 60_000, staleWhileRevalidateMs: 10_000 });
     await cache.set('k', 'old', { tags: ['t'] });
     // Another process took the load guard (a load of data read before the change) and is slow.

@@ -2,14 +2,9 @@
 // what it leaves of another's guard. Plus close() and a load someone awaits.
 import { describe, expect, it } from 'vitest';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { sleep } from './helpers.js';
-
-function keysOf(connection: RedisConnection, key: string) {
-  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
-}
+import { keysOf, sleep } from './helpers.js';
 
 /** Holds `key`'s load guard as another instance would, for `ms`. */
 async function holdGuard(connection: RedisConnection, key: string, ms: number): Promise<string> {

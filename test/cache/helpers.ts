@@ -1,10 +1,21 @@
-// Shared by the cache tests: a loader that counts its calls, a watch on the shared subscriber,
+// Shared by the cache tests: the default key layout, a loader that counts its calls, a watch on the shared subscriber,
 // and the private servers of a describe block.
 import { afterAll } from 'vitest';
 import type { RedisServer } from '../../scripts/lib/redis-servers.js';
+import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The key layout of a cache on `connection` with the default namespace and bucket count (64 on a cluster, else 1). */
+export function defaultLayout(connection: RedisConnection): CacheLayout {
+  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+}
+
+/** The keys such a cache uses for `key`: its entry, load guard, tag sets. */
+export function keysOf(connection: RedisConnection, key: string) {
+  return defaultLayout(connection).of(key);
+}
 
 /** A loader returning `value(n)` on its n-th call (after `delayMs`), with the number of calls in `calls`. */
 export function counter<T>(value: (n: number) => T, delayMs = 0) {

@@ -1,17 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { settlesWithin } from './helpers.js';
+import { keysOf, settlesWithin } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const guardOf = (connection: RedisConnection, key: string) =>
-  new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key).guard;
 const exists = async (connection: RedisConnection, key: string) => Number(await connection.send(['EXISTS', key], key));
 
 /** A loader that runs until `open` or `fail` is called. */
@@ -45,7 +42,7 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
     slow.open();
     expect(await first).toBe('a');
     await a.settled();
-    expect(await exists(connection, guardOf(connection, 'late'))).toBe(1);
+    expect(await exists(connection, keysOf(connection, 'late').guard)).toBe(1);
     next.open();
     expect(await second).toBe('b');
   });
@@ -70,7 +67,7 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
     });
     // About ten polls in 1.5 s with back-off from 10 ms to 200 ms, not one every few ms.
     expect(byCommand.evalsha).toBeLessThan(40);
-    expect(await exists(connection, guardOf(connection, 'orphan'))).toBe(0);
+    expect(await exists(connection, keysOf(connection, 'orphan').guard)).toBe(0);
     expect(await a.get('orphan')).toBe('b');
   });
 
@@ -79,7 +76,7 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
     const cache = new Cache({ connection, ttlMs: 60_000, lockTtlMs: 30_000 });
     const holder = gated('a');
     const load = cache.wrap('closing', holder.loader);
-    const guard = guardOf(connection, 'closing');
+    const guard = keysOf(connection, 'closing').guard;
     while ((await exists(connection, guard)) === 0) await sleep(10);
     await cache.close();
     holder.fail(new Error('down'));
@@ -116,7 +113,7 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
         const holder = new Cache({ connection: admin.connection, ttlMs: 60_000, lockTtlMs: 30_000 });
         const slow = gated('held');
         const held = holder.wrap('b', slow.loader);
-        while ((await exists(admin.connection, guardOf(admin.connection, 'b'))) === 0) await sleep(10);
+        while ((await exists(admin.connection, keysOf(admin.connection, 'b').guard)) === 0) await sleep(10);
         const noScripts = await cacheAs('noScripts');
         expect(await noScripts.cache.wrap('b', async () => 'loaded')).toBe('loaded');
         expect(noScripts.failures).toEqual(['claim b']);
@@ -145,7 +142,7 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
       const slow = gated('held');
       try {
         const held = holder.wrap('k', slow.loader);
-        while ((await exists(holderSide.connection, guardOf(holderSide.connection, 'k'))) === 0) await sleep(10);
+        while ((await exists(holderSide.connection, keysOf(holderSide.connection, 'k').guard)) === 0) await sleep(10);
         const polls = async () =>
           Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await holderSide.connection.send(['INFO', 'commandstats'])))?.[1] ?? 0);
         const before = await polls();

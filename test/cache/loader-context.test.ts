@@ -1,16 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Cache, CacheLoadTimeoutError, type LoaderContext } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import { type RedisConnection, ValidationError } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
+import { keysOf } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function keysOf(connection: RedisConnection, key: string) {
-  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
-}
 
 const pttl = async (connection: RedisConnection, key: string) => Number(await connection.send(['PTTL', key], key));
 const exists = async (connection: RedisConnection, key: string) => Number(await connection.send(['EXISTS', key], key));

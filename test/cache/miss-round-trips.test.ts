@@ -3,11 +3,11 @@
 // on the server while the loader runs, so a wrap that waited for its store could not resolve.
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import { deleteScript, invalidateScript, setScript } from '../../src/cache/scripts.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { defaultLayout } from './helpers.js';
 
 const PAUSE_MS = 600;
 
@@ -96,7 +96,7 @@ describe(`Cache cold miss round trips on ${target} via ${driver}`, () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
     await cache.set('warm', 1); // the connection knows by now whether it publishes sharded
-    const { entry } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of('k');
+    const { entry } = defaultLayout(connection).of('k');
     for (const node of await connection.client.primaries()) await node.send(['SCRIPT', 'FLUSH']);
     expect(await cache.wrap('k', async () => 'loaded', { tags: ['ward:3'] })).toBe('loaded');
     // Before the store's NOSCRIPT reply comes back (and its EVAL goes out), the script is loaded

@@ -2,15 +2,9 @@
 // keys themselves.
 import { describe, expect, it } from 'vitest';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
-import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { sleep } from './helpers.js';
-
-function keysOf(connection: RedisConnection, key: string) {
-  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
-}
+import { keysOf, sleep } from './helpers.js';
 
 describe(`Cache negative entries on ${target} via ${driver}`, () => {
   it('a null lives for negativeTtlMs, without the grace period of values', async () => {

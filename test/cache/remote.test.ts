@@ -5,7 +5,7 @@ import { CacheLayout } from '../../src/cache/layout.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { settlesWithin, sleep } from './helpers.js';
+import { defaultLayout, settlesWithin, sleep } from './helpers.js';
 
 describe(`Cache remote tier on ${target} via ${driver}`, () => {
   const servers: RedisServer[] = [];
@@ -18,7 +18,7 @@ describe(`Cache remote tier on ${target} via ${driver}`, () => {
     const cache = new Cache({ connection, ttlMs: 60_000, offlineBackoffMs: 60_000 });
     await cache.set('good', 'cached');
     // Not a string: GET answers WRONGTYPE, an error of the data, not of the server's availability.
-    const { entry } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of('bad');
+    const { entry } = defaultLayout(connection).of('bad');
     await connection.send(['HSET', entry, 'f', 'v'], entry);
     expect(await cache.wrap('bad', async () => 'loaded')).toBe('loaded');
     await cache.settled();
@@ -38,7 +38,7 @@ describe(`Cache remote tier on ${target} via ${driver}`, () => {
     await cache.settled();
     const reader = new Cache({ connection, ttlMs: 60_000 });
     expect(await reader.get('slow')).toBe('loaded');
-    const { guard } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of('slow');
+    const { guard } = defaultLayout(connection).of('slow');
     expect(await connection.send(['EXISTS', guard], guard)).toBe(0);
   });
 

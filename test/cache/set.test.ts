@@ -3,11 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { privateServersOfSuite } from './helpers.js';
+import { defaultLayout, privateServersOfSuite } from './helpers.js';
 
 describe(`Cache set on ${target} via ${driver}`, () => {
   const { servers } = privateServersOfSuite();
@@ -33,7 +32,7 @@ describe(`Cache set on ${target} via ${driver}`, () => {
       { key: 'm', value: 'v' },
       { key: 'm-short', value: 'v', ttlMs: 5000 },
     ]);
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     const pttl = async (key: string) => {
       const { entry } = layout.of(key);
       return Number(await connection.send(['PTTL', entry], entry));
@@ -51,7 +50,7 @@ describe(`Cache set on ${target} via ${driver}`, () => {
   it('frees the load guard of the key, whoever holds it: the value set is what waiters get', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
-    const { guard } = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of('k');
+    const { guard } = defaultLayout(connection).of('k');
     await connection.send(['SET', guard, 'another-instance', 'PX', 60_000], guard);
     await cache.set('k', 'v');
     expect(await connection.send(['EXISTS', guard], guard)).toBe(0);

@@ -3,16 +3,10 @@
 // loader chooses for a null, and the load time a traced miss measures.
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
-import { CacheLayout } from '../../src/cache/layout.js';
-import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { tracedOperations } from '../harness/traced.js';
-import { sleep } from './helpers.js';
-
-function keysOf(connection: RedisConnection, key: string) {
-  return new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).of(key);
-}
+import { keysOf, sleep } from './helpers.js';
 
 describe(`Cache store paths on ${target} via ${driver}`, () => {
   it('without the distributed guard, a miss stores with one SET and leaves a guard another instance holds', async () => {

@@ -3,6 +3,7 @@ import { Cache } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection, uniquePrefix } from '../harness/redis.js';
+import { defaultLayout } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,7 +69,7 @@ describe(`Cache tags on ${target} via ${driver}`, () => {
   it('a tag index stays bounded: the next tagged write drops members whose entries expired', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     // Keys of one bucket, so they share one index (a cluster spreads keys over 64 buckets).
     const keys = Array.from({ length: 200 }, (_, i) => `visit:${i}`);
     const bucket = layout.of('visit:0').bucket;
@@ -87,7 +88,7 @@ describe(`Cache tags on ${target} via ${driver}`, () => {
   it('invalidateTag frees the load guard a load of the old data holds: the next wrap loads at once', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000 });
-    const layout = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const layout = defaultLayout(connection);
     await cache.set('k', 'old', { tags: ['t'] });
     // Another process is loading 'k' from data read before the change, and is slow.
     const { guard } = layout.of('k');
@@ -129,7 +130,7 @@ describe(`Cache tags on ${target} via ${driver}`, () => {
     await cache.set('short', 1, { tags: ['t'], ttlMs: 100 });
     await sleep(200);
     await cache.set('long', 2, { tags: ['t'] });
-    const idx = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1);
+    const idx = defaultLayout(connection);
     const bucket = idx.of('long').bucket;
     const members = (await connection.send(['ZRANGE', idx.tagIndex(bucket, 't'), 0, -1], idx.tagIndex(bucket, 't'))) as string[];
     expect(members).toEqual([idx.of('long').entry]);
@@ -231,7 +232,7 @@ describe(`Cache L1 tier on ${target} via ${driver}`, () => {
 
   /** Publishes `message` where the pair's caches listen, as another instance would. */
   async function publish(connection: Cache['connection'], message: string): Promise<void> {
-    const channel = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).channels[0] as string;
+    const channel = defaultLayout(connection).channels[0] as string;
     const sharded = await connection.shardedPubSub();
     await connection.send([sharded ? 'SPUBLISH' : 'PUBLISH', channel, message], channel);
   }
@@ -262,7 +263,7 @@ describe(`Cache L1 tier on ${target} via ${driver}`, () => {
     const a = new Cache({ connection: await testConnection({ prefix: uniquePrefix('l1') }), ttlMs: 60_000, l1: { ttlMs: 30_000 } });
     await a.ready();
     const connection = a.connection;
-    const channel = new CacheLayout(connection.keys('cache'), connection.client.isCluster ? 64 : 1).channels[0] as string;
+    const channel = defaultLayout(connection).channels[0] as string;
     const sharded = await connection.shardedPubSub();
     const listeners = async () => {
       const reply = (await connection.send(['PUBSUB', sharded ? 'SHARDNUMSUB' : 'NUMSUB', channel], channel)) as unknown[];
