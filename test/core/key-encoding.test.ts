@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/index.js';
 import { encodeKeyPart, KeySpace } from '../../src/kit/index.js';
+import { thrownBy } from '../harness/thrown.js';
 
 describe('key part encoding', () => {
   it('escapes exactly %, {, } and : and marks the empty string', () => {
@@ -45,15 +46,7 @@ describe('KeySpace', () => {
   });
 
   it('refuses a prefix with braces or unpaired surrogates, and a module name that is not lowercase words', () => {
-    const refused = (prefix: string, module: string) => {
-      try {
-        new KeySpace(prefix, module);
-      } catch (err) {
-        expect(err).toBeInstanceOf(ValidationError);
-        return err as ValidationError;
-      }
-      throw new Error(`accepted ${JSON.stringify([prefix, module])}`);
-    };
+    const refused = (prefix: string, module: string) => thrownBy(() => new KeySpace(prefix, module), ValidationError);
     expect(refused('a}', 'lock').message).toBe('prefix: must not contain { or }');
     expect(refused('{', 'lock').field).toBe('prefix');
     expect(refused('app\uD800', 'lock').message).toBe('prefix: must not contain unpaired UTF-16 surrogates');

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { jsonSerializer, SerializationError } from '../../src/index.js';
+import { thrownBy } from '../harness/thrown.js';
 
-function failure(call: () => unknown): SerializationError {
-  try {
-    call();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SerializationError);
-    return err as SerializationError;
-  }
-  throw new Error('expected a SerializationError');
-}
+const failure = (call: () => unknown) => thrownBy(call, SerializationError);
 
 describe('jsonSerializer errors', () => {
   it('say why a value cannot be stored, keeping JSON’s own error as the cause', () => {

@@ -10,17 +10,10 @@ import {
   assertText,
   MAX_KEY_PART_BYTES,
 } from '../../src/kit/index.js';
+import { thrownBy } from '../harness/thrown.js';
 
 /** The ValidationError `call` throws (fails the test when it throws nothing or something else). */
-function thrown(call: () => void): ValidationError {
-  try {
-    call();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    return err as ValidationError;
-  }
-  throw new Error('expected a ValidationError');
-}
+const thrown = (call: () => unknown) => thrownBy(call, ValidationError);
 
 describe('validation: bounds', () => {
   it('assertPositive accepts finite numbers above zero, nothing else', () => {
