@@ -18,7 +18,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 30000,
     hookTimeout: 60000,
-    env: { RP_TARGET: 'standalone', RP_DRIVER: 'ioredis' },
+    // ioredis unless RP_DRIVER says otherwise: the node-redis adapter needs its own run.
+    env: { RP_TARGET: 'standalone', RP_DRIVER: process.env.RP_DRIVER ?? 'ioredis' },
     globalSetup: ['test/harness/global-setup.ts'],
     // A mutant that stops a test file from loading kills it (see the reporter).
     reporters: ['default', new LoadFailuresAsTests()],
