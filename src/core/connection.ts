@@ -236,6 +236,8 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
     const durability = options?.durability;
     const invalid = durability && durabilityError(durability);
     if (invalid) return Promise.reject(invalid);
+    const closed = this.refusal();
+    if (closed) return closed;
     const gate = this.evictionCheck === 'strict' ? this.gate(keys[0]) : undefined;
     if (gate) return gate.then(() => this.scripts.run(script, keys, args, ms, durability));
     return this.scripts.run(script, keys, args, ms, durability);
@@ -244,6 +246,8 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
   /** Sends one command; `routeKey` (a key of the command) selects the cluster node. Errors are typed. */
   send(args: readonly RedisArg[], routeKey?: string, options?: CallOptions): Promise<RedisReply> {
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
+    const closed = this.refusal();
+    if (closed) return closed;
     const gate = this.evictionCheck === 'strict' ? this.gate(routeKey) : undefined;
     if (gate) return gate.then(() => this.send(args, routeKey, options));
     const durability = options?.durability;
@@ -262,6 +266,8 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
    */
   pipeline(commands: readonly (readonly RedisArg[])[], options: PipelineOptions & CallOptions = {}): Promise<RedisReply[]> {
     const ms = options.timeoutMs ?? this.commandTimeoutMs;
+    const closed = this.refusal();
+    if (closed) return closed;
     const gate = this.evictionCheck === 'strict' ? this.gate(options.routeKey ?? String(commands[0]?.[1])) : undefined;
     if (gate) return gate.then(() => this.pipeline(commands, { ...options, routeKey: options.routeKey ?? String(commands[0]?.[1]) }));
     const what = options.atomic ? 'MULTI' : 'pipeline';
@@ -275,6 +281,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
 
   /** Loads every defined script (or the given ones) on every primary, for callers that use them inside `MULTI`. */
   async preload(scripts: readonly LuaScript[] = definedScripts()): Promise<void> {
+    await this.refusal();
     const nodes = await this.client.primaries();
     await Promise.all(
       nodes.flatMap((node) => scripts.map((s) => within(node.send(['SCRIPT', 'LOAD', s.source]), this.commandTimeoutMs, 'SCRIPT LOAD'))),
@@ -344,6 +351,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
    * (never `KEYS`). For admin calls only, never on a hot path.
    */
   async *scan(pattern: string, count = 500): AsyncGenerator<string[]> {
+    await this.refusal();
     for (const node of await this.client.primaries()) {
       let cursor = '0';
       do {
@@ -363,6 +371,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
    * `XREADGROUP BLOCK` that would otherwise stall every other command.
    */
   async duplicate(options?: CallOptions): Promise<RedisConnection> {
+    if (this.closed) throw new RedisUnavailableError('the connection is closed: it opens no new connection');
     const ms = options?.timeoutMs ?? this.commandTimeoutMs;
     const opening = this.client.duplicate();
     let client: RedisClient;
@@ -382,7 +391,19 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
     });
   }
 
-  /** Closes the pub/sub connection, and the client if this connection created it. */
+  // A client closed while its server was down may stay `reconnecting` (ioredis) and queue a
+  // command until its timeout; a closed connection that owned it refuses the command at once.
+  private refusal(): Promise<never> | undefined {
+    if (!this.closed || !this.owned) return undefined;
+    return Promise.reject(new RedisUnavailableError('the connection is closed'));
+  }
+
+  /**
+   * Closes the pub/sub connection, and the client if this connection created it. A closed
+   * connection opens no new connection ({@link duplicate}, {@link subscriber}), and one that
+   * created its client refuses every later command with {@link RedisUnavailableError}.
+   * Commands still waiting for a reply when the server is down end with their timeout.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.stopWatching?.();
