@@ -1,7 +1,7 @@
 import { type ReclaimContext, Reclaimer } from './reclaim.js';
 import type { MaintenanceQueue } from './worker-queue.js';
 
-// Most delayed jobs one promote call moves; when it moves this many, the next pass comes at once.
+// Most delayed jobs one promote call moves; with more due, promote.lua says the next is due now.
 const PROMOTE_LIMIT = 1000;
 
 /** What maintenance needs from its worker. */
@@ -126,9 +126,9 @@ export class Maintenance {
   // Resolves the ms until the next pass is needed: a delayed job or a schedule due.
   private async promote(): Promise<number> {
     const reading = this.context.pauseReading();
-    const { moved, nextDueMs, paused, nextScheduleMs } = await this.queue.promote(PROMOTE_LIMIT);
+    const { nextDueMs, paused, nextScheduleMs } = await this.queue.promote(PROMOTE_LIMIT);
     reading(paused);
-    let next = moved >= PROMOTE_LIMIT ? 0 : (nextDueMs ?? Number.POSITIVE_INFINITY);
+    let next = nextDueMs ?? Number.POSITIVE_INFINITY;
     if (nextScheduleMs !== undefined) {
       const schedule = nextScheduleMs > 0 ? nextScheduleMs : await this.step(() => this.queue.fireSchedules(), undefined);
       next = Math.min(next, schedule ?? Number.POSITIVE_INFINITY);
