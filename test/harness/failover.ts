@@ -97,11 +97,5 @@ export async function untilItWorks<T>(op: () => Promise<T>, errors: unknown[], t
   }
 }
 
-/** Resolves once `check()` is true (polled every 20 ms); throws naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await sleep(20);
-  }
-}
+/** How long a failover test waits for what a failover should bring about (`waitFor`). */
+export const FAILOVER_WAIT_MS = 20_000;

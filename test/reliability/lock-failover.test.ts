@@ -11,14 +11,15 @@ import { type FencedLease, FencedLock, LockNotAcquiredError } from '../../src/lo
 import {
   DURABLE,
   errorCounts,
+  FAILOVER_WAIT_MS,
   failoverKind,
   outcome,
   typedFailure,
   untilItWorks,
   useFailoverTopology,
-  waitFor,
 } from '../harness/failover.js';
 import { driver } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 
 /** One holder's critical section: from `acquire` resolving to `release` being called. */
 interface Section {
@@ -62,7 +63,7 @@ describe.skipIf(!failoverKind)(`FencedLock across a ${failoverKind} failover via
       }
     });
     const sectionsReach = (n: number, what: string) =>
-      waitFor(`${what}: ${n} sections (errors ${JSON.stringify(errorCounts(errors))})`, () => sections.length >= n);
+      waitFor(() => sections.length >= n, FAILOVER_WAIT_MS, `${what}: ${n} sections (errors ${JSON.stringify(errorCounts(errors))})`);
 
     try {
       await sectionsReach(5, 'before the failover');
@@ -79,7 +80,7 @@ describe.skipIf(!failoverKind)(`FencedLock across a ${failoverKind} failover via
       // Without durability the grant resolves: it exists on the doomed primary only.
       const lostGrant = await plain.acquire(plainResource);
       expect(lostGrant.token).toBe(plainBefore.token + 1);
-      await waitFor('the holders meet ReplicationError', () => errors.some((e) => e instanceof ReplicationError));
+      await waitFor(() => errors.some((e) => e instanceof ReplicationError), FAILOVER_WAIT_MS, 'the holders meet ReplicationError');
 
       const killedAt = performance.now();
       await topo.failover();

@@ -12,14 +12,15 @@ import { StreamQueue } from '../../src/queue/index.js';
 import {
   DURABLE,
   errorCounts,
+  FAILOVER_WAIT_MS,
   failoverKind,
   outcome,
   typedFailure,
   untilItWorks,
   useFailoverTopology,
-  waitFor,
 } from '../harness/failover.js';
 import { driver } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 
 describe.skipIf(!failoverKind)(`StreamQueue across a ${failoverKind} failover via ${driver}`, () => {
   const fixture = useFailoverTopology();
@@ -65,7 +66,7 @@ describe.skipIf(!failoverKind)(`StreamQueue across a ${failoverKind} failover vi
     })();
 
     try {
-      await waitFor('jobs flow', () => processed.size >= 10);
+      await waitFor(() => processed.size >= 10, FAILOVER_WAIT_MS, 'jobs flow');
       await plain.add('sync', -1, { jobId: 'before' });
       await topo.replicaCaughtUp();
 
@@ -79,7 +80,11 @@ describe.skipIf(!failoverKind)(`StreamQueue across a ${failoverKind} failover vi
       );
       expect(unreplicated.every((r) => r.added)).toBe(true);
       expect((await plain.counts()).waiting).toBe(11);
-      await waitFor('the producer meets ReplicationError', () => producerErrors.some((e) => e instanceof ReplicationError));
+      await waitFor(
+        () => producerErrors.some((e) => e instanceof ReplicationError),
+        FAILOVER_WAIT_MS,
+        'the producer meets ReplicationError',
+      );
 
       await topo.failover();
       // The plain adds made while the replica was cut off are gone; the one before is there.
@@ -96,12 +101,12 @@ describe.skipIf(!failoverKind)(`StreamQueue across a ${failoverKind} failover vi
       await untilItWorks(() => prober.add('sync', -2, { jobId: 'cut-off' }), []);
       resolved.push('cut-off');
       const target = resolved.length + 10;
-      await waitFor('the producer adds again', () => resolved.length >= target);
+      await waitFor(() => resolved.length >= target, FAILOVER_WAIT_MS, 'the producer adds again');
     } finally {
       producing = false;
       await producer;
     }
-    await waitFor('every job whose add resolved is processed', () => resolved.every((id) => processed.has(id)), 30_000).catch((err) => {
+    await waitFor(() => resolved.every((id) => processed.has(id)), 30_000, 'every job whose add resolved is processed').catch((err) => {
       throw new Error(`${err}: missing ${resolved.filter((id) => !processed.has(id)).join(', ')}`);
     });
     await worker.close(2000);

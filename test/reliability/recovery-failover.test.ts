@@ -9,8 +9,9 @@ import { Cache } from '../../src/cache/index.js';
 import { CircuitBreaker } from '../../src/circuit-breaker/index.js';
 import { FencedLock } from '../../src/lock/index.js';
 import { acquireScript } from '../../src/lock/scripts.js';
-import { failoverKind, typedFailure, untilItWorks, useFailoverTopology, waitFor } from '../harness/failover.js';
+import { FAILOVER_WAIT_MS, failoverKind, typedFailure, untilItWorks, useFailoverTopology } from '../harness/failover.js';
 import { driver } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 
 const RECOVERY_BOUND_MS = 15_000;
 
@@ -56,7 +57,7 @@ describe.skipIf(!failoverKind)(`cache, circuit breaker and scripts across a ${fa
     let killedAt = 0;
     let promotedAt = 0;
     try {
-      await waitFor('the cache hits', () => hits.length > 3);
+      await waitFor(() => hits.length > 3, FAILOVER_WAIT_MS, 'the cache hits');
       killedAt = performance.now();
       await topo.failover();
       promotedAt = performance.now();
@@ -80,8 +81,8 @@ describe.skipIf(!failoverKind)(`cache, circuit breaker and scripts across a ${fa
 
       // Served by Redis again: the cache hits, the breaker is back on the shared state (the
       // client may have found the new primary before every Sentinel agreed on it).
-      await waitFor('the cache hits Redis again', () => hits.some((t) => t > promotedAt), RECOVERY_BOUND_MS);
-      await waitFor('the breaker is back on the shared state', () => breaker.mode === 'shared', RECOVERY_BOUND_MS);
+      await waitFor(() => hits.some((t) => t > promotedAt), RECOVERY_BOUND_MS, 'the cache hits Redis again');
+      await waitFor(() => breaker.mode === 'shared', RECOVERY_BOUND_MS, 'the breaker is back on the shared state');
     } finally {
       running = false;
       await Promise.all(callers);
