@@ -2,7 +2,6 @@
 // the entry's lifetime in Redis, its value kept in L1, and none when the guard cannot be taken.
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
@@ -24,7 +23,7 @@ function gated<T>(value: T) {
 }
 
 describe(`Cache background refresh on ${target} via ${driver}`, () => {
-  const { servers } = privateServersOfSuite();
+  const { startServer } = privateServersOfSuite();
 
   it('a stale read while the key is still refreshing starts no second refresh', async () => {
     const connection = await testConnection();
@@ -88,8 +87,7 @@ describe(`Cache background refresh on ${target} via ${driver}`, () => {
   });
 
   it('a refresh whose guard Redis refuses loads nothing: the stale value stays, only the claim is reported', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const admin = await privateConnection(server);
     await admin.connection.send(['ACL', 'SETUSER', 'noSet', 'on', '>pw', '~*', '&*', '+@all', '-set']);
     const side = await privateConnection(`redis://noSet:pw@127.0.0.1:${server.port}`);

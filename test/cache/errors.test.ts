@@ -1,7 +1,6 @@
 // The cache's own errors as callers meet them: their code (also static, for a switch), message
 // and the fields they carry.
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, CacheInvalidationError, CacheLoadTimeoutError, writeThrough } from '../../src/cache/index.js';
 import { RedisPatternsError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
@@ -9,7 +8,7 @@ import { driver, target, testConnection } from '../harness/redis.js';
 import { privateServersOfSuite, sleep } from './helpers.js';
 
 describe(`Cache errors on ${target} via ${driver}`, () => {
-  const { servers } = privateServersOfSuite();
+  const { startServer } = privateServersOfSuite();
 
   it('a loader past loadTimeoutMs: CacheLoadTimeoutError, code CALL_TIMEOUT, with the limit', async () => {
     const connection = await testConnection();
@@ -26,8 +25,7 @@ describe(`Cache errors on ${target} via ${driver}`, () => {
   });
 
   it('a write whose invalidation failed: CacheInvalidationError, code CACHE_INVALIDATION, with the result and the cause', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200 });
     try {

@@ -1,9 +1,9 @@
 // Shared by the cache tests: the default key layout, a loader that counts its calls, a watch on the shared subscriber,
 // and the private servers of a describe block.
 import { afterAll } from 'vitest';
-import type { RedisServer } from '../../scripts/lib/redis-servers.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import type { RedisConnection } from '../../src/index.js';
+import { privateServers } from '../harness/private-server.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -51,17 +51,16 @@ export async function watchSubscriber(connection: RedisConnection): Promise<stri
 }
 
 /**
- * Call inside a describe block: the private servers its tests start (push them here; all are
- * stopped after the block) and the unhandled rejections seen meanwhile (a test expects none).
+ * Call inside a describe block: starts the private servers its tests need (all are stopped
+ * after the block, see `privateServers`) and records the unhandled rejections seen meanwhile
+ * (a test expects none).
  */
-export function privateServersOfSuite(): { servers: RedisServer[]; unhandled: unknown[] } {
-  const servers: RedisServer[] = [];
+export function privateServersOfSuite(): { startServer: ReturnType<typeof privateServers>; unhandled: unknown[] } {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
-  afterAll(async () => {
+  afterAll(() => {
     process.off('unhandledRejection', onUnhandled);
-    await Promise.all(servers.map((s) => s.stop()));
   });
-  return { servers, unhandled };
+  return { startServer: privateServers(), unhandled };
 }

@@ -2,7 +2,6 @@
 // (at most once a second), a closed tier neither serves, fills nor subscribes again, and a
 // subscriber that cannot report its losses (a user's own client adapter) is still usable.
 import { describe, expect, it, vi } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import type { RedisClient, Subscriber } from '../../src/core/client/types.js';
 import { RedisConnection } from '../../src/index.js';
@@ -22,7 +21,7 @@ async function subscribeCalls(connection: RedisConnection): Promise<number> {
 }
 
 describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
-  const { servers, unhandled } = privateServersOfSuite();
+  const { startServer, unhandled } = privateServersOfSuite();
 
   it('with a client adapter whose subscriber cannot report losses, L1 still fills, hears invalidations and closes', async () => {
     const base = await testConnection();
@@ -96,8 +95,7 @@ describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
   it.runIf(target === 'standalone')(
     'a refused subscription is retried at most once a second by later reads, and L1 starts once it is allowed',
     async () => {
-      const server = await startRedis();
-      servers.push(server);
+      const server = await startServer();
       const admin = await privateConnection(server);
       // A user that may not subscribe to any channel, until it is allowed below.
       const side = await connectionWithoutChannels(server, admin.connection);
@@ -137,8 +135,7 @@ describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
   it.runIf(target === 'standalone')(
     'a closed cache does not wait for a pub/sub connection lost after close(), whether it closed before or after subscribing',
     async () => {
-      const server = await startRedis();
-      servers.push(server);
+      const server = await startServer();
       const side = await privateConnection(server);
       const options = { connection: side.connection, ttlMs: 60_000, timeoutMs: 200, offlineBackoffMs: 0, l1: { ttlMs: 60_000 } };
       try {
@@ -163,8 +160,7 @@ describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
   it.runIf(target === 'standalone')(
     'a cache made while the pub/sub connection is lost hears it come back without an error, and fills L1 after',
     async () => {
-      const server = await startRedis();
-      servers.push(server);
+      const server = await startServer();
       const side = await privateConnection(server);
       const options = { connection: side.connection, ttlMs: 60_000, timeoutMs: 200, offlineBackoffMs: 0, l1: { ttlMs: 60_000 } };
       try {
@@ -176,8 +172,7 @@ describe(`Cache L1 subscription on ${target} via ${driver}`, () => {
         // It never saw the loss: only the recovery.
         const late = new Cache(options);
         const events = await watchSubscriber(side.connection);
-        const restarted = await startRedis({ port: server.port });
-        servers.push(restarted);
+        const _restarted = await startServer({ port: server.port });
         await vi.waitFor(() => expect(events).toContain('back'), { timeout: 10_000 });
         await late.ready();
         await vi.waitFor(async () => expect(await late.set('k', 'v')).toBe(true), { timeout: 5000 });

@@ -1,19 +1,17 @@
 // A write through an instance with L1 drops that instance's own copy first: a write Redis
 // skipped (unreachable) leaves no stale copy behind in L1 either.
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache } from '../../src/cache/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
 import { privateServersOfSuite } from './helpers.js';
 
 describe(`Cache L1 across skipped writes via ${driver}`, () => {
-  const { servers } = privateServersOfSuite();
+  const { startServer } = privateServersOfSuite();
 
   // Frozen, not stopped: the pub/sub connection stays up (a lost one would empty L1 by itself).
   it('set and mset skipped while Redis does not answer still drop the L1 copies of their keys', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200, offlineBackoffMs: 60_000, l1: {} });
     try {

@@ -1,9 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import type { RedisConnection } from '../../src/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { keysOf, settlesWithin } from './helpers.js';
 
@@ -24,11 +23,7 @@ function gated<T>(value: T) {
 }
 
 describe(`Cache load guard on ${target} via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    for (const s of servers) s.resume();
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
   it('a loader that outlived its guard does not free the guard another instance took since', async () => {
     const connection = await testConnection();
     const a = new Cache({ connection, ttlMs: 60_000, lockTtlMs: 300 });
@@ -88,8 +83,7 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
   it.runIf(target === 'standalone')(
     'a guard command Redis refuses is reported as its operation: claim (its SET NX, then its polls) and release',
     async () => {
-      const server = await startRedis();
-      servers.push(server);
+      const server = await startServer();
       const admin = await privateConnection(server);
       const users = { noSet: '-set', noScripts: '-evalsha -eval -script', noDel: '-del' };
       for (const [user, denied] of Object.entries(users)) {
@@ -133,8 +127,7 @@ describe(`Cache load guard on ${target} via ${driver}`, () => {
   it.runIf(target === 'standalone')(
     'time spent sleeping between polls is given back exactly: a poll to a frozen Redis still ends within timeoutMs',
     async () => {
-      const server = await startRedis();
-      servers.push(server);
+      const server = await startServer();
       const holderSide = await privateConnection(server);
       const waiterSide = await privateConnection(server, { commandTimeoutMs: 60_000 });
       const holder = new Cache({ connection: holderSide.connection, ttlMs: 60_000, lockTtlMs: 30_000 });

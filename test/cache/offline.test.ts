@@ -1,7 +1,6 @@
 // During the offline back-off (after Redis did not answer in time), reads and writes skip Redis:
 // they neither wait for it nor report another failure.
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver } from '../harness/redis.js';
@@ -15,11 +14,10 @@ function failures(cache: Cache): CacheEvents['redisError'][0][] {
 }
 
 describe(`Cache offline back-off via ${driver}`, () => {
-  const { servers } = privateServersOfSuite();
+  const { startServer } = privateServersOfSuite();
 
   it('after one timeout, get, mget, set, mset and wrap skip Redis at once until the back-off ends', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200, offlineBackoffMs: 60_000 });
     const events = failures(cache);

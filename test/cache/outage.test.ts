@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents, CacheInvalidationError, writeThrough } from '../../src/cache/index.js';
 import { RedisPatternsError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
@@ -9,11 +8,10 @@ import { privateServersOfSuite } from './helpers.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`Cache with Redis down via ${driver}`, () => {
-  const { servers, unhandled } = privateServersOfSuite();
+  const { startServer, unhandled } = privateServersOfSuite();
 
   it('stopped mid-test: reads return loader results, writes are skipped, invalidations reject; then it recovers', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const events: CacheEvents['redisError'][0][] = [];
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200, offlineBackoffMs: 300, l1: { ttlMs: 50 } });
@@ -47,8 +45,7 @@ describe(`Cache with Redis down via ${driver}`, () => {
       expect(events.every((e) => e.error instanceof RedisPatternsError)).toBe(true);
       expect(cache.stats().errors).toBeGreaterThan(0);
 
-      const restarted = await startRedis({ port: server.port });
-      servers.push(restarted);
+      const _restarted = await startServer({ port: server.port });
       // Recovery: the cache uses Redis again on its own (a fresh server: one load, then hits).
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && (await cache.set('probe', 1)) !== true) await sleep(100);
@@ -65,8 +62,7 @@ describe(`Cache with Redis down via ${driver}`, () => {
   });
 
   it('frozen (SIGSTOP): a read returns the loader result within about the timeout', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200 });
     try {

@@ -1,7 +1,6 @@
 // The outcome every traced cache operation publishes (what a span's result says): a wrap served
 // by another call's read, a stale wrap, an L1 hit of get, and stored or skipped writes.
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache } from '../../src/cache/index.js';
 import { setIdentifierHashKey } from '../../src/core/telemetry.js';
 import { privateConnection } from '../harness/private-server.js';
@@ -15,7 +14,7 @@ async function outcomes(run: () => Promise<unknown>): Promise<[string, string | 
 }
 
 describe(`Cache operation outcomes on ${target} via ${driver}`, () => {
-  const { servers } = privateServersOfSuite();
+  const { startServer } = privateServersOfSuite();
 
   it('a wrap served by another call’s read of the same key is a miss, like that call', async () => {
     const connection = await testConnection();
@@ -68,8 +67,7 @@ describe(`Cache operation outcomes on ${target} via ${driver}`, () => {
   });
 
   it('set and mset are stored, or skipped while Redis is down', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 200 });
     try {

@@ -2,7 +2,6 @@
 // public call, whichever of its steps failed (the sweep's script, the announcement); an mset
 // refused on one slot bucket resolves false, though the others were written.
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import { RedisCommandError } from '../../src/index.js';
@@ -11,7 +10,7 @@ import { driver } from '../harness/redis.js';
 import { privateServersOfSuite } from './helpers.js';
 
 describe(`Cache invalidations Redis refuses via ${driver}`, () => {
-  const { servers } = privateServersOfSuite();
+  const { startServer } = privateServersOfSuite();
 
   async function failures(cache: Cache): Promise<CacheEvents['redisError'][0][]> {
     const events: CacheEvents['redisError'][0][] = [];
@@ -20,8 +19,7 @@ describe(`Cache invalidations Redis refuses via ${driver}`, () => {
   }
 
   it('the sweep script refused (no DEL): invalidateTag and expireTag reject, each reported under its own name', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const admin = await privateConnection(server);
     await admin.connection.send(['ACL', 'SETUSER', 'no-del', 'on', '>secret', '~*', '&*', '+@all', '-del', '-unlink']);
     const limited = await privateConnection(`redis://no-del:secret@127.0.0.1:${server.port}`);
@@ -47,8 +45,7 @@ describe(`Cache invalidations Redis refuses via ${driver}`, () => {
   });
 
   it('the announcement refused (no channels): clear rejects after deleting, reported as clear', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const admin = await privateConnection(server);
     const limited = await connectionWithoutChannels(server, admin.connection);
     const writer = new Cache({ connection: admin.connection, ttlMs: 60_000 });
@@ -66,8 +63,7 @@ describe(`Cache invalidations Redis refuses via ${driver}`, () => {
   });
 
   it('an mset refused on one of its buckets resolves false; the other bucket is written', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const admin = await privateConnection(server);
     // Reads everywhere, writes only in bucket b1.
     await admin.connection.send(['ACL', 'SETUSER', 'b1-only', 'on', '>secret', 'resetkeys', '%R~*', '~*{b1}*', '&*', '+@all']);

@@ -1,18 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { CacheLayout } from '../../src/cache/layout.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
 import { defaultLayout, settlesWithin, sleep } from './helpers.js';
 
 describe(`Cache remote tier on ${target} via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  afterAll(async () => {
-    for (const s of servers) s.resume();
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
   it('an error reply from a reachable Redis does not start the offline back-off', async () => {
     const connection = await testConnection();
     const cache = new Cache({ connection, ttlMs: 60_000, offlineBackoffMs: 60_000 });
@@ -60,8 +55,7 @@ describe(`Cache remote tier on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('settled() waits for background writes only, not for a call in flight', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000, timeoutMs: 5000, offlineBackoffMs: 0 });
     try {

@@ -1,7 +1,6 @@
 // What one set writes: an untagged set touches the entry (and its guard) only; the entry lives
 // for its TTL plus the grace period.
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents } from '../../src/cache/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
@@ -9,7 +8,7 @@ import { driver, target, testConnection } from '../harness/redis.js';
 import { defaultLayout, privateServersOfSuite } from './helpers.js';
 
 describe(`Cache set on ${target} via ${driver}`, () => {
-  const { servers } = privateServersOfSuite();
+  const { startServer } = privateServersOfSuite();
 
   it('an untagged set is one script that writes the entry and indexes no tag', async () => {
     const connection = await testConnection();
@@ -57,8 +56,7 @@ describe(`Cache set on ${target} via ${driver}`, () => {
   });
 
   it('a set and an mset Redis refuses resolve false and report their operation (and the key of set)', async () => {
-    const server = await startRedis();
-    servers.push(server);
+    const server = await startServer();
     const { connection, close } = await privateConnection(server);
     const cache = new Cache({ connection, ttlMs: 60_000 });
     const events: CacheEvents['redisError'][0][] = [];

@@ -1,7 +1,6 @@
 // The store after a load, refused by Redis (out of memory): the caller still has its value, and
 // the failure is reported as the `store` of that key, whichever command carried it.
 import { describe, expect, it } from 'vitest';
-import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { Cache, type CacheEvents, type CacheOptions, type WrapOptions } from '../../src/cache/index.js';
 import { RedisPatternsError } from '../../src/index.js';
 import { privateConnection } from '../harness/private-server.js';
@@ -9,7 +8,7 @@ import { driver } from '../harness/redis.js';
 import { privateServersOfSuite } from './helpers.js';
 
 describe(`Cache stores Redis refuses via ${driver}`, () => {
-  const { servers, unhandled } = privateServersOfSuite();
+  const { startServer, unhandled } = privateServersOfSuite();
 
   // Each store path: the entry with the guard's release (a pipeline on node-redis, a script on
   // ioredis), a tagged entry (a script), and an entry without a guard to release (one SET).
@@ -21,8 +20,7 @@ describe(`Cache stores Redis refuses via ${driver}`, () => {
   it.each(cases)(
     '%s: the wrap resolves its value, redisError says store and the key, nothing is cached',
     async (_, options, wrapOptions) => {
-      const server = await startRedis();
-      servers.push(server);
+      const server = await startServer();
       const { connection, close } = await privateConnection(server);
       const cache = new Cache({ connection, ttlMs: 60_000, ...options });
       const events: CacheEvents['redisError'][0][] = [];

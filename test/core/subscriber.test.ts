@@ -1,33 +1,29 @@
 // The shared pub/sub connection: every handler of a channel waits for Redis's answer to its
 // subscription, a refused subscription is forgotten (the next one asks again), and a closed
 // connection opens no new pub/sub connection.
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it, vi } from 'vitest';
 import { RedisUnavailableError } from '../../src/index.js';
-import { connectionWithoutChannels, privateConnection } from '../harness/private-server.js';
-import { driver, target } from '../harness/redis.js';
+import { connectionWithoutChannels, privateConnection, privateServers } from '../harness/private-server.js';
+import { closeAfterAll, driver, target } from '../harness/redis.js';
 
 describe.runIf(target === 'standalone')(`Shared subscriber via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  const closers: (() => void)[] = [];
-  afterAll(async () => {
-    for (const close of closers) close();
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
+  // Connections on a private server, closed after the file's tests.
+  const closing = <T extends { close: () => void }>(side: T): T => {
+    closeAfterAll({ close: async () => side.close() });
+    return side;
+  };
 
   async function server() {
-    const s = await startRedis();
-    servers.push(s);
-    const admin = await privateConnection(s);
-    closers.push(admin.close);
+    const s = await startServer();
+    const admin = closing(await privateConnection(s));
     return { s, admin: admin.connection };
   }
 
   it('a refused subscription rejects every handler waiting on it, and the next subscribe asks Redis again', async () => {
     const { s, admin } = await server();
     // A user that may not use any channel yet.
-    const side = await connectionWithoutChannels(s, admin);
-    closers.push(side.close);
+    const side = closing(await connectionWithoutChannels(s, admin));
     const sub = await side.connection.subscriber();
     const got: string[] = [];
     const first = sub.subscribe('refills', (m) => got.push(`first ${m}`));
@@ -44,8 +40,7 @@ describe.runIf(target === 'standalone')(`Shared subscriber via ${driver}`, () =>
 
   it('after close(), subscriber() rejects with RedisUnavailableError and opens no connection', async () => {
     const { s, admin } = await server();
-    const side = await privateConnection(s);
-    closers.push(side.close);
+    const side = closing(await privateConnection(s));
     const clients = async () =>
       String(await admin.send(['CLIENT', 'LIST']))
         .trim()

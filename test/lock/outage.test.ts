@@ -1,22 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
+import { describe, expect, it } from 'vitest';
 import { CommandTimeoutError, RedisPatternsError, RedisUnavailableError } from '../../src/index.js';
 import { FencedLock, LockLostError, SlotHold } from '../../src/lock/index.js';
-import { privateConnection } from '../harness/private-server.js';
-import { driver } from '../harness/redis.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
+import { closeAfterAll, driver } from '../harness/redis.js';
 
 describe(`lock with Redis down via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  const closers: (() => void)[] = [];
-  afterAll(async () => {
-    for (const c of closers) c();
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
   async function server(commandTimeoutMs: number) {
-    const s = await startRedis();
-    servers.push(s);
+    const s = await startServer();
     const { connection, close } = await privateConnection(s, { commandTimeoutMs, prefix: 'p' });
-    closers.push(close);
+    closeAfterAll({ close: async () => close() });
     return { server: s, connection };
   }
 

@@ -1,10 +1,9 @@
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
-import { EvictionPolicyError, RedisConnection, ValidationError } from '../../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { EvictionPolicyError, RedisConnection, type RedisConnectionOptions, ValidationError } from '../../src/index.js';
 import { LockNotAcquiredError, Redlock } from '../../src/lock/index.js';
 import { countCommands } from '../harness/command-counter.js';
-import { privateConnection } from '../harness/private-server.js';
-import { driver, rawClient, topology, uniquePrefix } from '../harness/redis.js';
+import { privateConnection, privateServers } from '../harness/private-server.js';
+import { closeAfterAll, driver, rawClient, topology, uniquePrefix } from '../harness/redis.js';
 import { tracedOperations } from '../harness/traced.js';
 import { expectInvalid } from '../harness/validation.js';
 import { expectRejectedBeforeSending } from './expect-validation.js';
@@ -21,18 +20,13 @@ async function independentConnections() {
 }
 
 describe(`Redlock over 3 independent servers via ${driver}`, () => {
-  const servers: RedisServer[] = [];
-  const closers: (() => void)[] = [];
-  afterAll(async () => {
-    for (const c of closers) c();
-    await Promise.all(servers.map((s) => s.stop()));
-  });
+  const startServer = privateServers();
 
-  async function privateTrio(commandTimeoutMs: number) {
-    const trio = await Promise.all([startRedis(), startRedis(), startRedis()]);
-    servers.push(...trio);
-    const conns = await Promise.all(trio.map((s) => privateConnection(s, { commandTimeoutMs, prefix: 'p' })));
-    closers.push(...conns.map((c) => c.close));
+  // Three private servers started alike, each with a connection closed after the file's tests.
+  async function privateTrio(options: RedisConnectionOptions, ...start: Parameters<typeof startServer>) {
+    const trio = await Promise.all([0, 1, 2].map(() => startServer(...start)));
+    const conns = await Promise.all(trio.map((s) => privateConnection(s, options)));
+    for (const c of conns) closeAfterAll({ close: async () => c.close() });
     return { servers: trio, connections: conns.map((c) => c.connection) };
   }
 
@@ -68,7 +62,7 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
   });
 
   it('holds with one of three servers down, fails with two down', async () => {
-    const { servers: trio, connections } = await privateTrio(300);
+    const { servers: trio, connections } = await privateTrio({ commandTimeoutMs: 300, prefix: 'p' });
     const redlock = new Redlock({ connections, ttlMs: 10000, retryCount: 1, retryDelayMs: 20 });
     await trio[0]?.stop();
     const lease = await redlock.acquire('one-down');
@@ -88,7 +82,7 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
   });
 
   it('a failed attempt with frozen servers answers within one command timeout, not two', async () => {
-    const { servers: trio, connections } = await privateTrio(1000);
+    const { servers: trio, connections } = await privateTrio({ commandTimeoutMs: 1000, prefix: 'p' });
     const redlock = new Redlock({ connections, ttlMs: 10000, retryCount: 0 });
     trio[1]?.pause();
     trio[2]?.pause();
@@ -109,7 +103,7 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
   });
 
   it('does not grant a lock when acquiring took longer than the TTL', async () => {
-    const { servers: trio, connections } = await privateTrio(700);
+    const { servers: trio, connections } = await privateTrio({ commandTimeoutMs: 700, prefix: 'p' });
     const redlock = new Redlock({ connections, ttlMs: 400, retryCount: 0 });
     trio[2]?.pause(); // replies from it take until the 700 ms timeout
     try {
@@ -203,13 +197,11 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
   });
 
   it('refuses to lock on servers that may evict its keys, under strict eviction checks', async () => {
-    const trio = await Promise.all(
-      [0, 1, 2].map(() => startRedis({ extraArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] })),
+    const { connections } = await privateTrio(
+      { evictionCheck: 'strict', prefix: 'e' },
+      { extraArgs: ['--maxmemory', '64mb', '--maxmemory-policy', 'allkeys-lru'] },
     );
-    servers.push(...trio);
-    const conns = await Promise.all(trio.map((s) => privateConnection(s, { evictionCheck: 'strict', prefix: 'e' })));
-    closers.push(...conns.map((c) => c.close));
-    const redlock = new Redlock({ connections: conns.map((c) => c.connection), ttlMs: 10000, retryCount: 0 });
+    const redlock = new Redlock({ connections, ttlMs: 10000, retryCount: 0 });
     // An evicted key would free the lock while its holder still works under it.
     expect(await redlock.tryAcquire('evictable')).toBeNull();
     const err = await redlock.acquire('evictable').catch((e) => e);
