@@ -42,8 +42,6 @@ export interface QueueCounts {
 
 /** What one pass of promote.lua did. */
 export interface Promoted {
-  /** Delayed jobs moved into the stream. */
-  moved: number;
   /** Ms until the next delayed job is due; `undefined` when none is left. */
   nextDueMs: number | undefined;
   /** Whether the queue is paused. */
@@ -98,9 +96,9 @@ export const promoteScript = defineScript<[limit: number, maxLen: number, priori
   keys: ALL,
   parseReply: (reply) => {
     // Stryker disable next-line StringLiteral: equivalent, the label only names a reply shape the script never gives (it always answers an array)
-    const [moved, nextDue, paused, nextSchedule] = list(reply, 'queue/promote').map(Number);
+    const [nextDue, paused, nextSchedule] = list(reply, 'queue/promote').map(Number);
     const ms = (n: number | undefined) => (n === undefined || n < 0 ? undefined : n);
-    return { moved: moved ?? 0, nextDueMs: ms(nextDue), paused: paused === 1, nextScheduleMs: ms(nextSchedule) };
+    return { nextDueMs: ms(nextDue), paused: paused === 1, nextScheduleMs: ms(nextSchedule) };
   },
 });
 

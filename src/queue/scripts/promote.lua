@@ -6,8 +6,8 @@
 -- KEYS: the queue's keys in the order of includes/keys.lua
 -- ARGV[1] most jobs to move, ARGV[2] maxLen (0 = no trim), ARGV[3] priorities (1 or 0)
 -- Also says when the next schedule is due, so that a worker asks for due schedules only then.
--- Returns {jobs moved, ms until the next delayed job is due (-1 when none is left), paused (1 or
--- 0), ms until the next schedule is due (-1 when there is none)}.
+-- Returns {ms until the next delayed job is due (0 while more are due than one call moves, -1
+-- when none is left), paused (1 or 0), ms until the next schedule is due (-1 when there is none)}.
 --- @include "core/lua/time.lua"
 --- @include "queue/scripts/includes/keys.lua"
 --- @include "queue/scripts/includes/jobs.lua"
@@ -33,4 +33,4 @@ local function until_first(key)
   if first[2] == nil then return -1 end
   return math.max(0, tonumber(first[2]) - now)
 end
-return { #due, until_first(K.delayed), paused, until_first(K.scheduleDue) }
+return { until_first(K.delayed), paused, until_first(K.scheduleDue) }
