@@ -123,10 +123,18 @@ interface ResolvedQueueOptions {
   keepAgeMs: number;
 }
 
+// An option that is off (`false`, left out), on with its defaults (`true`) or on with some of them given.
+function switchable<T extends object>(field: string, value: boolean | T | undefined): Partial<T> | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (value === null || typeof value !== 'object') throw new ValidationError(field, 'must be a boolean or an object');
+  return value;
+}
+
 function resolveOptions(options: StreamQueueOptions): ResolvedQueueOptions {
   if (options === null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
-  const events = options.events === true ? {} : options.events || undefined;
-  const keep = options.keepCompleted === true ? {} : options.keepCompleted || undefined;
+  const events = switchable('events', options.events);
+  const keep = switchable('keepCompleted', options.keepCompleted);
   const resolved = {
     name: options.name,
     group: options.group ?? 'workers',

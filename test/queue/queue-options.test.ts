@@ -29,6 +29,22 @@ describe(`StreamQueue options on ${target} via ${driver}`, () => {
     await expectInvalid(() => new StreamQueue({ connection, name: 'q', keepCompleted: { count: 0 } }), 'keepCompleted.count');
   });
 
+  it('events and keepCompleted are a boolean or an object: anything else is a ValidationError naming them', async () => {
+    const connection = await testConnection();
+    for (const bad of [5, 'yes', null, 0]) {
+      await expectInvalid(
+        () => new StreamQueue({ connection, name: 'q', events: bad as never }),
+        'events',
+        /must be a boolean or an object/,
+      );
+      await expectInvalid(
+        () => new StreamQueue({ connection, name: 'q', keepCompleted: bad as never }),
+        'keepCompleted',
+        /must be a boolean or an object/,
+      );
+    }
+  });
+
   it('events: false and keepCompleted: false are off, as when left out: add is one XADD, a completed job is gone', async () => {
     const { connection, queue } = await freshQueue<number>({ events: false, keepCompleted: false });
     const { result, byCommand } = await countCommands(connection, () => queue.add('x', 1));
