@@ -90,6 +90,21 @@ describe('callWithin: a user function under a time limit', () => {
     expect(args).toEqual([]);
   });
 
+  it('times out a function without parameters (no signal to abort) with the timeout error', async () => {
+    const late = new Error('too slow');
+    const started = performance.now();
+    expect(
+      await outcome(
+        callWithin(
+          () => never(),
+          20,
+          () => late,
+        ),
+      ),
+    ).toEqual({ error: late });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(19);
+  });
+
   it('turns a synchronous throw into a rejection and runs without a limit at 0', async () => {
     const boom = new Error('boom');
     expect(
