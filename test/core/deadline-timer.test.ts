@@ -40,6 +40,15 @@ timeLimit(new Promise(() => {}), 300, () => new Error('late')).catch((e) => cons
     expect(stdout).toBe('late');
   });
 
+  it('holds the process for a longer limit added while the timer still waits for a settled shorter one', async () => {
+    const { stdout } = await child(
+      `${imports}
+await timeLimit(Promise.resolve(1), 300, () => new Error('first'));
+timeLimit(new Promise(() => {}), 1000, () => new Error('late')).catch((e) => console.log(e.message));`,
+    );
+    expect(stdout).toBe('late');
+  });
+
   it('lets the process exit once every limited call settled, whatever the limit', async () => {
     const { stdout, ms } = await child(
       `${imports}
