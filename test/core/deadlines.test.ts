@@ -44,6 +44,22 @@ describe('Deadlines', () => {
     expect(expired).toBe(0);
   });
 
+  it('once nothing waits, the timer stays off: no timeout without a deadline (Node would warn of one)', async () => {
+    const deadlines = new Deadlines();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      let expired = 0;
+      deadlines.add(5, () => expired++);
+      await sleep(60);
+      expect(expired).toBe(1);
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('an entry settled after it expired stays expired once', async () => {
     const deadlines = new Deadlines();
     let expired = 0;
