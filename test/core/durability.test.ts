@@ -6,11 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, startCluster } from '../../scripts/lib/redis-cluster.js';
 import { binaries, type ReplicatedPair, redisCli, startReplicated } from '../../scripts/lib/redis-servers.js';
-import { RedisConnection, RedisUnavailableError, ReplicationError, ValidationError } from '../../src/index.js';
+import { RedisCommandError, RedisConnection, RedisUnavailableError, ReplicationError, ValidationError } from '../../src/index.js';
 import { defineScript, sleep } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { driver, target, testConnection, uniquePrefix } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 
 const add = defineScript<readonly (string | number)[], number>(
   'test/durable-add',
@@ -189,6 +190,43 @@ describe.skipIf(target !== 'cluster')(`durable writes on a cluster via ${driver}
     }
     expect(await atomic()).toEqual([14]);
   });
+
+  it('a write refused with an error reply is sent once', async () => {
+    const key = connection.keys('durability-test').key('wrong', 'text');
+    await connection.send(['SET', key, 'not a number'], key);
+    const counted = await countCommands(connection, () =>
+      rejection(connection.send(['INCR', key], key, { durability: { replicas: 1, waitMs: 100 } })),
+    );
+    expect(counted.result).toBeInstanceOf(RedisCommandError);
+    const { incr, exists, wait } = counted.byCommand;
+    expect({ incr, exists, wait }).toEqual({ incr: 1, exists: undefined, wait: 1 });
+  });
+
+  // node-redis sends a plain pipeline as separate commands: the write follows the MOVED reply on
+  // its own, but the WAIT routed with it reaches the old primary, now a replica, which refuses it
+  // ("WAIT cannot be used with replica instances"): that first write fails although it ran.
+  it.skipIf(driver === 'node-redis')(
+    "a write sent to a primary that handed the key's slot to its replica is sent again to the new primary",
+    async () => {
+      const key = connection.keys('durability-test').key('moved', 'n');
+      expect(await connection.send(['INCR', key], key, { durability: once })).toBe(1);
+      const primary = await cluster.primaryOf(key);
+      const [replica] = await cluster.replicasOf(primary);
+      if (!replica) throw new Error('no replica');
+      // A manual failover: the replica takes over with every write, the old primary becomes its replica.
+      await redisCli(replica.port, 'CLUSTER', 'FAILOVER');
+      await waitFor(
+        async () => (await cluster.primaryOf(key)) === replica && (await cluster.replicasOf(replica)).includes(primary),
+        20_000,
+        'the manual failover',
+      );
+      await cluster.replicaCaughtUp(replica);
+      // The client still routes the key to the old primary, which answers MOVED.
+      expect(await connection.send(['INCR', key], key, { durability: once })).toBe(2);
+      expect(await connection.send(['GET', key], key)).toBe('2');
+    },
+    30_000,
+  );
 });
 
 describe(`durability options via ${driver}`, () => {
