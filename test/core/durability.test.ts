@@ -91,6 +91,17 @@ describe.skipIf(target === 'cluster')(`durable writes via ${driver}`, () => {
     expect(await onReplica(pair, 'd:burst')).toBe('16');
   });
 
+  it('an atomic durable pipeline is MULTI, its commands, EXEC and one WAIT: nothing else', async () => {
+    const { connection } = subject;
+    const counted = await countCommands(connection, () =>
+      connection.pipeline([['SET', 'd:atomic-count', 'v']], { atomic: true, durability: once }),
+    );
+    expect(counted.result).toEqual(['OK']);
+    // (The replica's REPLCONF acknowledgements count on the primary too: left out.)
+    const { replconf: _, ...commands } = counted.byCommand;
+    expect(commands).toEqual({ multi: 1, set: 1, exec: 1, wait: 1 });
+  });
+
   it('calls with and without durability, or with different ones, are not coalesced together', async () => {
     const { connection } = subject;
     const counted = await countCommands(connection, () =>
@@ -175,20 +186,24 @@ describe.skipIf(target !== 'cluster')(`durable writes on a cluster via ${driver}
       (durability = once) => connection.send(['INCR', key], key, { durability }),
       (durability = once) => connection.pipeline([['INCR', key]], { routeKey: key, durability }),
       atomic,
+      // Without routeKey: the first command's key routes the WAIT.
+      (durability = once) => connection.pipeline([['INCR', key]], { durability }),
     ];
     for (const write of writes) await write();
     const primary = await cluster.primaryOf(key);
     const [replica] = await cluster.replicasOf(primary);
-    expect(onClusterReplica(replica?.port as number, key)).toBe('4');
+    expect(onClusterReplica(replica?.port as number, key)).toBe('5');
     replica?.pause();
     try {
       for (const write of writes) expect(await rejection(write({ replicas: 1, waitMs: 200 }))).toBeInstanceOf(ReplicationError);
-      // A WAIT sent to any other node would confirm at once: five tries leave no luck.
-      for (let i = 0; i < 5; i++) expect(await rejection(atomic({ replicas: 1, waitMs: 50 }))).toBeInstanceOf(ReplicationError);
+      // A WAIT sent to any other node would confirm at once: five tries of each leave no luck.
+      for (const write of writes) {
+        for (let i = 0; i < 5; i++) expect(await rejection(write({ replicas: 1, waitMs: 50 }))).toBeInstanceOf(ReplicationError);
+      }
     } finally {
       replica?.resume();
     }
-    expect(await atomic()).toEqual([14]);
+    expect(await atomic()).toEqual([36]);
   });
 
   it('a write refused with an error reply is sent once', async () => {
