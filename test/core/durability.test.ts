@@ -206,6 +206,16 @@ describe.skipIf(target !== 'cluster')(`durable writes on a cluster via ${driver}
     expect(await atomic()).toEqual([36]);
   });
 
+  it('a plain durable pipeline is its commands and one WAIT on their node: no MULTI, no EXISTS', async () => {
+    const key = connection.keys('durability-test').key('plain', 'n');
+    // Connects the cluster client to every node first: a count reads every primary.
+    await connection.send(['SET', key, '0'], key);
+    const counted = await countCommands(connection, () => connection.pipeline([['INCR', key]], { routeKey: key, durability: once }));
+    expect(counted.result).toEqual([1]);
+    const { multi, exec, exists, incr, wait } = counted.byCommand;
+    expect({ multi, exec, exists, incr, wait }).toEqual({ multi: undefined, exec: undefined, exists: undefined, incr: 1, wait: 1 });
+  });
+
   it('a write refused with an error reply is sent once', async () => {
     const key = connection.keys('durability-test').key('wrong', 'text');
     await connection.send(['SET', key, 'not a number'], key);
