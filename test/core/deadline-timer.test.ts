@@ -49,6 +49,18 @@ timeLimit(new Promise(() => {}), 1000, () => new Error('late')).catch((e) => con
     expect(stdout).toBe('late');
   });
 
+  it('lets the process exit once a long limit and a shorter one added after it both settled', async () => {
+    const { stdout, ms } = await child(
+      `${imports}
+const long = timeLimit(new Promise((resolve) => setTimeout(resolve, 50)), 60_000, () => new Error('late'));
+await timeLimit(Promise.resolve(1), 10, () => new Error('late'));
+await long;
+console.log('settled');`,
+    );
+    expect(stdout).toBe('settled');
+    expect(ms).toBeLessThan(15_000);
+  });
+
   it('lets the process exit once every limited call settled, whatever the limit', async () => {
     const { stdout, ms } = await child(
       `${imports}
