@@ -43,6 +43,9 @@ async function withWait(
   durability: Durability,
 ): Promise<RedisReply[]> {
   const all = [...commands, waitCommand(durability)];
+  if (client.isCluster && client.driver === 'node-redis' && options.routeKey !== undefined) {
+    return separateWait(client, commands, options.routeKey, durability);
+  }
   try {
     return await client.pipeline(all, options);
   } catch (err) {
@@ -55,6 +58,26 @@ async function withWait(
     await client.send(['EXISTS', route], route);
     return client.pipeline(all, options);
   }
+}
+
+/**
+ * node-redis sends a cluster pipeline's commands one by one (in one write): a command refused
+ * with MOVED follows it to the slot's new primary by itself, but the `WAIT` beside it may reach
+ * the old one, now a replica, which refuses it. The commands ran: ask the new primary.
+ */
+async function separateWait(
+  client: RedisClient,
+  commands: readonly (readonly RedisArg[])[],
+  route: string,
+  durability: Durability,
+): Promise<RedisReply[]> {
+  const sent = client.pipeline(commands, { routeKey: route });
+  const wait = client.send(waitCommand(durability), route);
+  const [replies, acknowledged] = await Promise.allSettled([sent, wait]);
+  if (replies.status === 'rejected') throw replies.reason;
+  if (acknowledged.status === 'fulfilled') return [...replies.value, acknowledged.value];
+  if (!isWaitOnReplica(acknowledged.reason)) throw acknowledged.reason;
+  return [...replies.value, await client.send(waitCommand(durability), route)];
 }
 
 /**
@@ -100,6 +123,10 @@ export function durabilityError(durability: Durability): ValidationError | undef
 
 function isMoved(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('MOVED ');
+}
+
+function isWaitOnReplica(err: unknown): boolean {
+  return err instanceof Error && /WAIT cannot be used with replica/i.test(err.message);
 }
 
 function waitCommand(durability: Durability): RedisArg[] {
