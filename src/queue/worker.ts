@@ -232,6 +232,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
    */
   async pause(): Promise<void> {
     this.pausedHere = true;
+    // Stryker disable next-line OptionalChaining: equivalent, the reader is set in start() before process() hands the worker out
     await this.reader?.interrupt();
   }
 
@@ -280,6 +281,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   // A message of the queue's control channel.
   private control(message: string): void {
     if (message === 'pause' || message === 'resume') {
+      // Stryker disable next-line UpdateOperator: equivalent, the count is only compared for equality with an earlier reading: counting down changes it too
       this.controlMessages++;
       this.setQueuePaused(message === 'pause');
     } else if (message === 'due') this.maintenance.wake();
