@@ -178,6 +178,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   private waiters: (() => void)[] = [];
   // Paused by this worker's pause(), or the whole queue paused (flag, control channel).
   private pausedHere = false;
+  // Stryker disable next-line BooleanLiteral: equivalent, start() sets it from the flag (or a control message did) before anything reads it
   private queuePaused = false;
   // Pause and resume messages so far: a reading of the flag sent before the latest one is stale.
   private controlMessages = 0;
