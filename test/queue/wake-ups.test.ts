@@ -3,6 +3,7 @@
 // sent back to wait after that wait.
 import { describe, expect, it } from 'vitest';
 import type { Worker } from '../../src/queue/index.js';
+import { countCommands } from '../harness/command-counter.js';
 import { driver, target } from '../harness/redis.js';
 import { closeAfterTest, freshQueue, waitFor } from './helpers.js';
 
@@ -12,6 +13,8 @@ function closing<T>(worker: Worker<T>): Worker<T> {
 
 // No pass for a minute: neither the interval nor the heartbeat (a third of the visibility timeout).
 const noPasses = { promoteIntervalMs: 60_000, visibilityTimeoutMs: 600_000 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`Wake-ups of a worker on ${target} via ${driver}`, () => {
   it('a retry runs once its backoff is over', async () => {
@@ -43,5 +46,31 @@ describe(`Wake-ups of a worker on ${target} via ${driver}`, () => {
     const [[, first], [, second]] = ran as [[number, number], [number, number]];
     expect(second - first).toBeGreaterThanOrEqual(400);
     expect(second - first).toBeLessThan(3000);
+  });
+
+  it('a try that goes straight back to the stream or to the dead letters wakes no maintenance pass', async () => {
+    const { connection, queue } = await freshQueue<string>();
+    let tries = 0;
+    const worker = closing(
+      await queue.process(
+        () => {
+          tries++;
+          throw new Error('no');
+        },
+        { ...noPasses, backoff: { baseMs: 0 } },
+      ),
+    );
+    let dead = 0;
+    worker.on('deadLettered', () => dead++);
+    // The first pass (right after the start) is over.
+    await sleep(500);
+    const { byCommand } = await countCommands(connection, async () => {
+      await queue.add('x', 'doomed', { attempts: 2 });
+      await waitFor(() => dead === 1, 5000, 'the dead letter');
+      await sleep(200);
+    });
+    expect(tries).toBe(2);
+    // A pass is promote.lua, with its ZRANGEBYSCORE of due delayed jobs.
+    expect(byCommand.zrangebyscore ?? 0).toBe(0);
   });
 });
