@@ -1,6 +1,6 @@
 // What a user's OpenTelemetry exporter receives for the tries a worker runs: the `queue.process`
 // span's outcome for a job it could not read, one a rate limit deferred, and one whose failure
-// Redis refused to record; and the wait histogram (enqueue to start) in real time.
+// Redis refused to record; the wait histogram (enqueue to start) in real time; progress reports.
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
 import { StreamQueue, type Worker } from '../../src/queue/index.js';
@@ -76,5 +76,22 @@ describe(`Telemetry of the jobs a worker runs on ${target} via ${driver}`, () =>
     } finally {
       await server.stop();
     }
+  });
+
+  it("a handler's progress report is a queue.updateProgress span", async () => {
+    const sdk = record();
+    const { queue } = await freshQueue<string>();
+    let reported = false;
+    closing(
+      await queue.process(async (job) => {
+        await job.updateProgress(50);
+        reported = true;
+      }),
+    );
+    await queue.add('x', 'with progress');
+    await waitFor(() => reported && sdk.spans('queue.process').length === 1, 5000, 'the job');
+    const progress = sdk.spans('queue.updateProgress');
+    expect(progress).toHaveLength(1);
+    expect(progress[0]?.attributes).toMatchObject({ 'redis_patterns.operation': 'updateProgress', 'redis_patterns.queue': 'jobs' });
   });
 });
