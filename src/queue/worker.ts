@@ -313,6 +313,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     this.maintenance.stop();
     this.notify();
     // A blocking read in flight is ended now (CLIENT UNBLOCK); whatever it delivered runs too.
+    // Stryker disable next-line OptionalChaining: equivalent, a worker reaches its user only once start() set its reader
     await this.reader?.interrupt(true).catch((err: unknown) => this.report(err));
     await this.fetching;
     if (!this.idle() && timeoutMs > 0) {
@@ -328,6 +329,7 @@ export class Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
     } else {
       await this.queue.removeConsumer(this.consumer).catch((err: unknown) => this.report(err));
     }
+    // Stryker disable next-line OptionalChaining: equivalent, a worker reaches its user only once start() set its reader
     await this.reader?.close();
     return { abandoned };
   }
