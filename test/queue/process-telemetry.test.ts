@@ -94,4 +94,24 @@ describe(`Telemetry of the jobs a worker runs on ${target} via ${driver}`, () =>
     expect(progress).toHaveLength(1);
     expect(progress[0]?.attributes).toMatchObject({ 'redis_patterns.operation': 'updateProgress', 'redis_patterns.queue': 'jobs' });
   });
+
+  it('a job close() gave up on is not counted completed when its handler ends afterwards', async () => {
+    const sdk = record();
+    const { queue } = await freshQueue<string>();
+    const worker = closing(
+      await queue.process(
+        (_job, signal) =>
+          new Promise((resolve) => {
+            signal.addEventListener('abort', () => resolve('finished anyway'));
+          }),
+      ),
+    );
+    await queue.add('x', 'slow');
+    await waitFor(() => worker.running === 1, 5000, 'the job to run');
+    expect(await worker.close(50)).toEqual({ abandoned: 1 });
+    await waitFor(() => sdk.spans('queue.process').length === 1, 5000, 'the try to end');
+    expect(outcomes(sdk)).toEqual([undefined]);
+    expect(total(await sdk.metric('redis_patterns.queue.jobs'), { 'redis_patterns.event': 'completed' })).toBe(0);
+    expect(await queue.counts()).toMatchObject({ pending: 1 });
+  });
 });
