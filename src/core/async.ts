@@ -7,12 +7,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
+      // Stryker disable next-line OptionalChaining: equivalent, onAbort is only ever added to a signal
       reject(signal?.reason);
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    // Stryker disable next-line OptionalChaining: equivalent on Node, whose timers always have unref (the ?. is for runtimes whose setTimeout returns a number)
     timer.unref?.();
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, sleep } from '../../src/kit/index.js';
 
@@ -22,6 +23,19 @@ describe('sleep', () => {
     const later = new AbortController();
     await sleep(5, later.signal);
     later.abort(reason);
+  });
+
+  it('leaves no listener on the caller’s signal, whether it ended or was aborted', async () => {
+    // One long-lived signal across many sleeps (a worker's shutdown signal) must not collect
+    // listeners: Node warns of a leak past 10, and each keeps its sleep's closure alive.
+    const controller = new AbortController();
+    for (let i = 0; i < 12; i++) await sleep(1, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    const pending = sleep(10_000, controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort(new Error('stop'));
+    await expect(pending).rejects.toThrow('stop');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
 
