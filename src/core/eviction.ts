@@ -56,7 +56,7 @@ export async function readMemoryPolicies(primaries: readonly RedisClient[], time
   return Promise.all(
     primaries.map(async (node, i) => {
       const info = String(await within(node.send(['INFO', 'memory']), timeoutMs, 'INFO memory'));
-      const field = (name: string) => info.match(new RegExp(`^${name}:(.*)$`, 'm'))?.[1]?.trim();
+      const field = (name: string) => info.match(new RegExp(`^${name}:(.*)$`, 'm'))?.[1];
       const server = String(await within(node.send(['INFO', 'server']), timeoutMs, 'INFO server'));
       const port = server.match(/^tcp_port:(\d+)/m)?.[1];
       return {
