@@ -29,6 +29,11 @@ describe('jsonSerializer errors', () => {
     expect(jsonSerializer.deserialize('{"constructor":"prototype"}')).toEqual({ constructor: 'prototype' });
     expect(jsonSerializer.deserialize('{"__proto__x":1,"constructor":{"prototype":1}}')).toEqual({ __proto__x: 1 });
     expect(jsonSerializer.deserialize('"constructor"')).toBe('constructor');
+    // Only a key named constructor is guarded: another object with a prototype field is data.
+    expect(jsonSerializer.deserialize('{"constructor":1,"drug":{"prototype":"v2"}}')).toEqual({
+      constructor: 1,
+      drug: { prototype: 'v2' },
+    });
   });
 
   it('drop a guarded key when the text holds only one kind of them', () => {
