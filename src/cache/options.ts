@@ -1,7 +1,7 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
 import type { Serializer } from '../core/serializer.js';
-import { assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger, booleanOption } from '../core/validation.js';
 
 /** Options of the in-process L1 tier. */
 export interface L1Options {
@@ -190,7 +190,7 @@ export function resolveOptions(o: CacheOptions): ResolvedCacheOptions {
   assertNonNegativeInteger('staleWhileRevalidateMs', graceMs);
   const beta = o.earlyRefreshBeta ?? 0;
   assertNonNegative('earlyRefreshBeta', beta);
-  const lock = flag('distributedLock', o.distributedLock, true);
+  const lock = booleanOption('distributedLock', o.distributedLock, true);
   const lockTtlMs = o.lockTtlMs ?? 5000;
   assertPositiveInteger('lockTtlMs', lockTtlMs);
   const lockWaitMs = o.lockWaitMs ?? 2 * lockTtlMs;
@@ -227,7 +227,7 @@ export function resolveOptions(o: CacheOptions): ResolvedCacheOptions {
     timeoutMs,
     offlineBackoffMs,
     l1,
-    broadcast: flag('broadcastInvalidations', o.broadcastInvalidations, true),
+    broadcast: booleanOption('broadcastInvalidations', o.broadcastInvalidations, true),
     buckets,
     namespace: o.namespace,
     serializer,
@@ -254,10 +254,4 @@ export function resolvePolicy(defaults: EntryPolicy, o: WrapOptions | SetOptions
     beta: w.earlyRefreshBeta ?? defaults.beta,
     tags: w.tags && w.tags.length > 0 ? [...new Set(w.tags)] : undefined,
   };
-}
-
-function flag(field: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new ValidationError(field, 'must be a boolean');
-  return value;
 }

@@ -13,7 +13,7 @@ import { ScriptRunner } from './script-runner.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import { commandChannel, observeCommand } from './telemetry.js';
 import { timeLimit, within } from './time-limit.js';
-import { assertNonNegative } from './validation.js';
+import { assertNonNegative, booleanOption } from './validation.js';
 
 const BRAND = Symbol.for('redis-patterns.connection');
 
@@ -129,7 +129,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
     this.prefix = options.prefix ?? '';
     this.serializer = options.serializer ?? jsonSerializer;
     this.commandTimeoutMs = timeout;
-    this.coalesceScripts = options.coalesceScripts ?? true;
+    this.coalesceScripts = booleanOption('coalesceScripts', options.coalesceScripts, true);
     const check = options.evictionCheck ?? 'warn';
     if (check !== 'warn' && check !== 'strict' && check !== 'off') {
       throw new ValidationError('evictionCheck', `must be 'warn', 'strict' or 'off', got ${String(check)}`);

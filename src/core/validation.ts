@@ -3,6 +3,17 @@ import { ValidationError } from './errors.js';
 /** Longest user-supplied key part (resource name, identity, ...) accepted by default, in UTF-8 bytes. */
 export const MAX_KEY_PART_BYTES = 1024;
 
+/**
+ * The value of a boolean option: `fallback` when it is left out (`undefined`), else `value`
+ * itself; throws a {@link ValidationError} for anything but a boolean, so that a string such as
+ * `'false'` read from the environment is refused rather than taken as true.
+ */
+export function booleanOption(field: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ValidationError(field, `must be a boolean, got ${describe(value)}`);
+  return value;
+}
+
 /** Throws a {@link ValidationError} unless `value` is a finite number greater than zero. */
 export function assertPositive(field: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

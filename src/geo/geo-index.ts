@@ -3,7 +3,7 @@ import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
 import type { KeySpace } from '../core/keys.js';
 import type { TelemetryAttributes } from '../core/telemetry.js';
-import { assertKeyPart, assertPositive, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertPositive, assertPositiveInteger, booleanOption } from '../core/validation.js';
 import { addScript, listReply, nearbyScript, removeScript, swapScript } from './scripts.js';
 import { instrument } from './telemetry.js';
 import { assertMember, assertPoint, assertUnit, type GeoPoint, type GeoUnit } from './validate.js';
@@ -185,7 +185,11 @@ export class GeoIndex<P = unknown> {
   async nearby(center: NearbyCenter, options: NearbyOptions): Promise<NearbyResult<P>[]> {
     return instrument.trace('nearby', this.telemetry, undefined, async () => {
       if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
-      const { unit = 'm', sort = 'asc', withDistance = true, withCoordinates = false, withPayload = true } = options;
+      const { unit = 'm', sort = 'asc' } = options;
+      const withDistance = booleanOption('withDistance', options.withDistance, true);
+      const withCoordinates = booleanOption('withCoordinates', options.withCoordinates, false);
+      const withPayload = booleanOption('withPayload', options.withPayload, true);
+      const any = booleanOption('any', options.any, false);
       const args: (string | number)[] = [];
       // Coordinates win, so a stored item ({ member, lon, lat }) searches from its own position.
       if (center !== null && typeof center === 'object' && !('lon' in center) && 'member' in center) {
@@ -214,8 +218,8 @@ export class GeoIndex<P = unknown> {
       if (options.count !== undefined) {
         assertPositiveInteger('count', options.count);
         args.push('COUNT', options.count);
-        if (options.any) args.push('ANY');
-      } else if (options.any) {
+        if (any) args.push('ANY');
+      } else if (any) {
         throw new ValidationError('any', 'needs count');
       }
       if (withDistance) args.push('WITHDIST');

@@ -24,5 +24,6 @@ export {
   assertPositive,
   assertPositiveInteger,
   assertText,
+  booleanOption,
   MAX_KEY_PART_BYTES,
 } from '../core/validation.js';

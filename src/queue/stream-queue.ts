@@ -4,7 +4,14 @@ import { ValidationError } from '../core/errors.js';
 import { randomId } from '../core/ids.js';
 import { addGaugeSource, type GaugeSource, type TelemetryAttributes } from '../core/telemetry.js';
 import { timeLimit } from '../core/time-limit.js';
-import { assertInRange, assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import {
+  assertInRange,
+  assertKeyPart,
+  assertNonNegative,
+  assertNonNegativeInteger,
+  assertPositiveInteger,
+  booleanOption,
+} from '../core/validation.js';
 import { type DeadJob, fromFieldList, type Job, toFieldList } from './job.js';
 import type { JobInfo } from './job-info.js';
 import { type QueueKeys, queueKeys } from './keys.js';
@@ -141,7 +148,7 @@ function resolveOptions(options: StreamQueueOptions): ResolvedQueueOptions {
     defaultAttempts: options.defaultAttempts ?? 3,
     maxLen: options.maxLen ?? 0,
     deadLetterMaxLen: options.deadLetterMaxLen ?? 10_000,
-    priorities: options.priorities ?? false,
+    priorities: booleanOption('priorities', options.priorities, false),
     globalConcurrency: options.globalConcurrency ?? 0,
     rateLimit: options.rateLimit,
     groupRateLimit: options.groupRateLimit,
@@ -154,7 +161,6 @@ function resolveOptions(options: StreamQueueOptions): ResolvedQueueOptions {
   assertPositiveInteger('defaultAttempts', resolved.defaultAttempts);
   assertNonNegativeInteger('maxLen', resolved.maxLen);
   assertNonNegativeInteger('deadLetterMaxLen', resolved.deadLetterMaxLen);
-  if (typeof resolved.priorities !== 'boolean') throw new ValidationError('priorities', 'must be a boolean');
   assertNonNegativeInteger('globalConcurrency', resolved.globalConcurrency);
   assertInRange('globalConcurrency', resolved.globalConcurrency, 0, MAX_GLOBAL_CONCURRENCY);
   assertRateLimit('rateLimit', resolved.rateLimit);

@@ -1,4 +1,5 @@
 import { ValidationError } from '../core/errors.js';
+import { booleanOption } from '../core/validation.js';
 import { rateLimitHeaders, type StandardHeaders } from './headers.js';
 import type { CheckOptions, RateLimiter } from './limiter.js';
 import type { RateLimitResult } from './result.js';
@@ -63,7 +64,7 @@ export function httpGate<Req, L>(
   const keyOf = options.key ?? ((req: Req) => requireAddress(clientAddress(req)));
   const status = options.statusCode ?? 429;
   const bodyOf = options.body ?? ((r: RateLimitResult) => ({ error: 'Too Many Requests', retryAfterMs: r.retryAfterMs }));
-  const headersOnAllowed = options.headersOnAllowed ?? true;
+  const headersOnAllowed = booleanOption('headersOnAllowed', options.headersOnAllowed, true);
   // Stryker disable next-line StringLiteral: equivalent, rateLimitHeaders sends draft-6 headers for every value but 'draft-8'
   const standard = options.standardHeaders ?? 'draft-6';
   const headerOptions = standard === false ? undefined : { standardHeaders: standard, name: limiter.name };

@@ -2,7 +2,7 @@ import { type ConnectionLike, type RedisConnection, toConnection } from '../core
 import { type Durability, durableCalls } from '../core/durability.js';
 import { ValidationError } from '../core/errors.js';
 import type { TelemetryAttributes } from '../core/telemetry.js';
-import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { assertKeyPart, assertNonNegativeInteger, assertPositiveInteger, booleanOption } from '../core/validation.js';
 import { clientInfoFields } from './client-info.js';
 import { F, type SessionKeys } from './layout.js';
 import { SessionRecords } from './records.js';
@@ -371,11 +371,11 @@ interface ResolvedSessionStoreOptions {
 /** Defaults and validation of every option, before anything is sent. */
 function resolveOptions(options: SessionStoreOptions): ResolvedSessionStoreOptions {
   if (options == null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
-  const { idleTimeoutMs = 1_800_000, absoluteTimeoutMs = 86_400_000, maxSessionsPerUser = 0, sliding = true, tagSecret } = options;
+  const { idleTimeoutMs = 1_800_000, absoluteTimeoutMs = 86_400_000, maxSessionsPerUser = 0, tagSecret } = options;
   assertPositiveInteger('idleTimeoutMs', idleTimeoutMs);
   assertPositiveInteger('absoluteTimeoutMs', absoluteTimeoutMs);
   assertNonNegativeInteger('maxSessionsPerUser', maxSessionsPerUser);
-  if (typeof sliding !== 'boolean') throw new ValidationError('sliding', 'must be a boolean');
+  const sliding = booleanOption('sliding', options.sliding, true);
   if (tagSecret !== undefined && !(typeof tagSecret === 'string' && tagSecret) && !Buffer.isBuffer(tagSecret)) {
     throw new ValidationError('tagSecret', 'must be a non-empty string or a Buffer');
   }

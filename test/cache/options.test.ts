@@ -38,7 +38,7 @@ describe(`cache options on ${target} via ${driver}`, () => {
       [{ negativeTtlMs: -1 }, 'negativeTtlMs', 'negativeTtlMs: must be an integer >= 0, got -1'],
       [{ staleWhileRevalidateMs: 1.5 }, 'staleWhileRevalidateMs', 'staleWhileRevalidateMs: must be an integer >= 0, got 1.5'],
       [{ earlyRefreshBeta: -0.5 }, 'earlyRefreshBeta', 'earlyRefreshBeta: must be a finite number >= 0, got -0.5'],
-      [{ distributedLock: 'no' as never }, 'distributedLock', 'distributedLock: must be a boolean'],
+      [{ distributedLock: 'no' as never }, 'distributedLock', 'distributedLock: must be a boolean, got "no"'],
       [{ lockTtlMs: 0 }, 'lockTtlMs', 'lockTtlMs: must be an integer > 0, got 0'],
       [{ lockWaitMs: -1 }, 'lockWaitMs', 'lockWaitMs: must be an integer >= 0, got -1'],
       [{ timeoutMs: 0 }, 'timeoutMs', 'timeoutMs: must be an integer > 0, got 0'],
@@ -48,7 +48,7 @@ describe(`cache options on ${target} via ${driver}`, () => {
       [{ l1: true as never }, 'l1', 'l1: must be an object or false'],
       [{ l1: { maxEntries: 0 } }, 'l1.maxEntries', 'l1.maxEntries: must be an integer > 0, got 0'],
       [{ l1: { ttlMs: 0 } }, 'l1.ttlMs', 'l1.ttlMs: must be an integer > 0, got 0'],
-      [{ broadcastInvalidations: 1 as never }, 'broadcastInvalidations', 'broadcastInvalidations: must be a boolean'],
+      [{ broadcastInvalidations: 1 as never }, 'broadcastInvalidations', 'broadcastInvalidations: must be a boolean, got 1'],
       [{ loadTimeoutMs: -1 }, 'loadTimeoutMs', 'loadTimeoutMs: must be an integer >= 0, got -1'],
     ]);
   });

@@ -23,6 +23,15 @@ describe(`RedisConnection options on ${target} via ${driver}`, () => {
     }
   });
 
+  it('refuses a coalesceScripts that is not a boolean, naming the field and the value', async () => {
+    const client = await rawClient();
+    await expectInvalid(
+      () => RedisConnection.from(client, { coalesceScripts: 'false' as unknown as boolean }),
+      'coalesceScripts',
+      /^coalesceScripts: must be a boolean, got "false"$/,
+    );
+  });
+
   it('toConnection refuses a missing connection, naming the field', async () => {
     await expectInvalid(() => toConnection(undefined as never), 'connection', /is required/);
     await expectInvalid(() => toConnection(null as never), 'connection', /is required/);

@@ -8,6 +8,7 @@ import {
   assertPositive,
   assertPositiveInteger,
   assertText,
+  booleanOption,
   MAX_KEY_PART_BYTES,
 } from '../../src/kit/index.js';
 import { thrownBy } from '../harness/thrown.js';
@@ -46,6 +47,13 @@ describe('validation: bounds', () => {
       expect(thrown(() => assertNonNegative('graceMs', bad)).field).toBe('graceMs');
     }
     expect(thrown(() => assertNonNegative('graceMs', -0.5)).message).toBe('graceMs: must be a finite number >= 0, got -0.5');
+  });
+
+  it('booleanOption gives the fallback for a missing option, the boolean given, and refuses anything else', () => {
+    expect([booleanOption('sliding', undefined, true), booleanOption('sliding', undefined, false)]).toEqual([true, false]);
+    expect([booleanOption('sliding', false, true), booleanOption('sliding', true, false)]).toEqual([false, true]);
+    for (const bad of ['false', 'true', 0, 1, null, {}]) expect(thrown(() => booleanOption('sliding', bad, true)).field).toBe('sliding');
+    expect(thrown(() => booleanOption('sliding', 'false', true)).message).toBe('sliding: must be a boolean, got "false"');
   });
 
   it('assertInRange accepts both ends of the range and nothing outside it', () => {

@@ -321,6 +321,11 @@ describe(`GeoIndex on ${target} via ${driver}`, () => {
         [() => index.nearby(here, { radius: 1, sort: 'up' as 'asc' }), 'sort', /'asc', 'desc' or 'none'/],
         [() => index.nearby(here, { radius: 1, count: 0 }), 'count'],
         [() => index.nearby(here, { radius: 1, any: true }), 'any', /needs count/],
+        // A flag read from text ('false') would be true: refused, not guessed.
+        [() => index.nearby(here, { radius: 1, count: 1, any: 'false' as never }), 'any', /must be a boolean, got "false"/],
+        [() => index.nearby(here, { radius: 1, withDistance: 'false' as never }), 'withDistance', /must be a boolean/],
+        [() => index.nearby(here, { radius: 1, withCoordinates: 1 as never }), 'withCoordinates', /must be a boolean, got 1/],
+        [() => index.nearby(here, { radius: 1, withPayload: null as never }), 'withPayload', /must be a boolean, got null/],
         [() => index.nearby(null as unknown as { lon: number; lat: number }, { radius: 1 }), 'center', /lon, lat/],
         [() => index.nearby('ph-1' as unknown as { lon: number; lat: number }, { radius: 1 }), 'center', /lon, lat/],
         [() => index.nearby({ lon: 181, lat: 0 }, { radius: 1 }), 'center.lon'],

@@ -240,6 +240,16 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     await expectInvalid(() => run(''), 'identity', /no client address/);
   });
 
+  it('refuses a headersOnAllowed that is not a boolean when the middleware is made', async () => {
+    const connection = await testConnection();
+    const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    await expectInvalid(
+      () => rateLimitMiddleware(limiter, { headersOnAllowed: 'false' as never }),
+      'headersOnAllowed',
+      /must be a boolean/,
+    );
+  });
+
   it('lists every limit in a draft-6 RateLimit-Policy, and rounds a long Retry-After up', () => {
     const status = { limit: 10, remaining: 0, resetMs: 2500, retryAfterMs: 2500, windowMs: 60_000 };
     const result = {
