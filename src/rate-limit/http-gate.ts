@@ -1,5 +1,5 @@
 import { ValidationError } from '../core/errors.js';
-import { booleanOption } from '../core/validation.js';
+import { assertInRange, assertPositiveInteger, booleanOption } from '../core/validation.js';
 import { rateLimitHeaders, type StandardHeaders } from './headers.js';
 import type { CheckOptions, RateLimiter } from './limiter.js';
 import type { RateLimitResult } from './result.js';
@@ -32,7 +32,7 @@ export interface RateLimitMiddlewareOptions<Req, L = unknown> {
    * limiter. Default `'draft-6'`.
    */
   standardHeaders?: StandardHeaders | false;
-  /** Status of a rejection. Default `429`. */
+  /** Status of a rejection: an integer from 100 to 599. Default `429`. */
   statusCode?: number;
   /** Body of a rejection, sent as JSON. Default `{ error: 'Too Many Requests', retryAfterMs }`. */
   body?: (result: RateLimitResult) => unknown;
@@ -54,19 +54,28 @@ export interface Verdict {
  * The decision every HTTP adapter shares: the request's identity, cost and limits, one
  * check, and the headers and rejection to send. Resolves `undefined` for a request the `key`
  * option chose not to limit. Rejects with a `ValidationError` (nothing sent to Redis) for a
- * request with no identity, a bad cost or bad limits.
+ * request with no identity, a bad cost or bad limits; throws one at once for a bad option.
  */
 export function httpGate<Req, L>(
   limiter: RateLimiter<L>,
   options: RateLimitMiddlewareOptions<Req, L>,
   clientAddress: (req: Req) => string | undefined,
 ): (req: Req) => Promise<Verdict | undefined> {
+  if (options === null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  // Checked now: a mistake here would otherwise surface on the first request, or never.
+  for (const field of ['key', 'cost', 'limits', 'body', 'onLimited'] as const) {
+    if (options[field] !== undefined && typeof options[field] !== 'function') throw new ValidationError(field, 'must be a function');
+  }
   const keyOf = options.key ?? ((req: Req) => requireAddress(clientAddress(req)));
   const status = options.statusCode ?? 429;
+  assertPositiveInteger('statusCode', status);
+  assertInRange('statusCode', status, 100, 599);
   const bodyOf = options.body ?? ((r: RateLimitResult) => ({ error: 'Too Many Requests', retryAfterMs: r.retryAfterMs }));
   const headersOnAllowed = booleanOption('headersOnAllowed', options.headersOnAllowed, true);
-  // Stryker disable next-line StringLiteral: equivalent, rateLimitHeaders sends draft-6 headers for every value but 'draft-8'
   const standard = options.standardHeaders ?? 'draft-6';
+  if (standard !== 'draft-6' && standard !== 'draft-8' && standard !== false) {
+    throw new ValidationError('standardHeaders', `must be 'draft-6', 'draft-8' or false, got ${String(standard)}`);
+  }
   const headerOptions = standard === false ? undefined : { standardHeaders: standard, name: limiter.name };
 
   const headersOf = (result: RateLimitResult): Record<string, string> => {

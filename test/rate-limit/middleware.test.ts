@@ -240,14 +240,25 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
     await expectInvalid(() => run(''), 'identity', /no client address/);
   });
 
-  it('refuses a headersOnAllowed that is not a boolean when the middleware is made', async () => {
+  it('refuses a bad option when the middleware is made, naming it, not on the first request', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    const make = (options: unknown) => () => rateLimitMiddleware(limiter, options as never);
+    await expectInvalid(make(null), 'options', /must be an object/);
+    await expectInvalid(make({ headersOnAllowed: 'false' }), 'headersOnAllowed', /must be a boolean/);
+    for (const field of ['key', 'cost', 'limits', 'body', 'onLimited']) {
+      await expectInvalid(make({ [field]: 'x-api-key' }), field, /must be a function/);
+    }
+    // express-rate-limit's 'draft-7' is not one of ours: refused rather than sent as draft-6.
     await expectInvalid(
-      () => rateLimitMiddleware(limiter, { headersOnAllowed: 'false' as never }),
-      'headersOnAllowed',
-      /must be a boolean/,
+      make({ standardHeaders: 'draft-7' }),
+      'standardHeaders',
+      /^standardHeaders: must be 'draft-6', 'draft-8' or false, got draft-7$/,
     );
+    await expectInvalid(make({ standardHeaders: true }), 'standardHeaders');
+    for (const statusCode of [99, 600, 429.5, '429']) await expectInvalid(make({ statusCode }), 'statusCode');
+    for (const statusCode of [100, 503, 599]) expect(make({ statusCode, standardHeaders: false })).not.toThrow();
+    expect(make({ standardHeaders: 'draft-8' })).not.toThrow();
   });
 
   it('lists every limit in a draft-6 RateLimit-Policy, and rounds a long Retry-After up', () => {
