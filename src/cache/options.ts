@@ -1,6 +1,6 @@
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
-import type { Serializer } from '../core/serializer.js';
+import { assertSerializer, type Serializer } from '../core/serializer.js';
 import { assertKeyPart, assertNonNegative, assertNonNegativeInteger, assertPositiveInteger, booleanOption } from '../core/validation.js';
 
 /** Options of the in-process L1 tier. */
@@ -210,14 +210,7 @@ export function resolveOptions(o: CacheOptions): ResolvedCacheOptions {
   }
   if (o.namespace !== undefined) assertKeyPart('namespace', o.namespace);
   const serializer = o.serializer === undefined ? connection.serializer : o.serializer;
-  if (
-    serializer === null ||
-    typeof serializer !== 'object' ||
-    typeof serializer.serialize !== 'function' ||
-    typeof serializer.deserialize !== 'function'
-  ) {
-    throw new ValidationError('serializer', 'must be an object with serialize and deserialize functions');
-  }
+  assertSerializer('serializer', serializer);
   const loadTimeoutMs = o.loadTimeoutMs ?? 0;
   assertNonNegativeInteger('loadTimeoutMs', loadTimeoutMs);
   return {

@@ -10,7 +10,7 @@ import { detectShardedPubSub, publishCommand } from './pubsub.js';
 import { toTypedError } from './reply-errors.js';
 import { definedScripts, type LuaScript } from './script.js';
 import { ScriptRunner } from './script-runner.js';
-import { jsonSerializer, type Serializer } from './serializer.js';
+import { assertSerializer, jsonSerializer, type Serializer } from './serializer.js';
 import { commandChannel, observeCommand } from './telemetry.js';
 import { timeLimit, within } from './time-limit.js';
 import { assertNonNegative, booleanOption } from './validation.js';
@@ -122,6 +122,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
     if (options.prefix !== undefined && typeof options.prefix !== 'string') {
       throw new ValidationError('prefix', 'must be a string');
     }
+    if (options.serializer !== undefined) assertSerializer('serializer', options.serializer);
     // A brand rather than `instanceof`, so a CJS copy of core in one subpath bundle still recognizes another's connection.
     Object.defineProperty(this, BRAND, { value: true });
     this.client = client;

@@ -1,4 +1,4 @@
-import { SerializationError } from './errors.js';
+import { SerializationError, ValidationError } from './errors.js';
 
 /** Turns values into strings stored in Redis and back. */
 export interface Serializer {
@@ -6,6 +6,17 @@ export interface Serializer {
   serialize(value: unknown): string;
   /** Decodes what {@link Serializer.serialize} produced. */
   deserialize<T = unknown>(raw: string): T;
+}
+
+/**
+ * Throws a {@link ValidationError} naming `field` unless `value` is an object with `serialize`
+ * and `deserialize` functions (`JSON` itself, with `stringify` and `parse`, is not one).
+ */
+export function assertSerializer(field: string, value: unknown): asserts value is Serializer {
+  const s = value as Partial<Serializer> | null;
+  if (s === null || typeof s !== 'object' || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') {
+    throw new ValidationError(field, 'must be an object with serialize and deserialize functions');
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ export { randomId } from '../core/ids.js';
 export { encodeKeyPart, KeySpace } from '../core/keys.js';
 export { type ScriptErrors, toTypedError } from '../core/reply-errors.js';
 export { definedScripts, defineScript, LuaScript, type ScriptOptions } from '../core/script.js';
+export { assertSerializer } from '../core/serializer.js';
 export { Instrument, type OperationContext, type TelemetryAttributes } from '../core/telemetry.js';
 export { callWithin, timeLimit } from '../core/time-limit.js';
 export {

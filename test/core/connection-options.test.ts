@@ -32,6 +32,19 @@ describe(`RedisConnection options on ${target} via ${driver}`, () => {
     );
   });
 
+  it('refuses a serializer without serialize and deserialize functions, such as JSON itself', async () => {
+    const client = await rawClient();
+    for (const serializer of [JSON, null, 'json', Object.assign(() => '', { serialize: String, deserialize: String })]) {
+      await expectInvalid(
+        () => RedisConnection.from(client, { serializer: serializer as never }),
+        'serializer',
+        /^serializer: must be an object with serialize and deserialize functions$/,
+      );
+    }
+    const custom = { serialize: (v: unknown) => String(v), deserialize: <T>(raw: string) => raw as T };
+    expect(RedisConnection.from(client, { serializer: custom }).serializer).toBe(custom);
+  });
+
   it('toConnection refuses a missing connection, naming the field', async () => {
     await expectInvalid(() => toConnection(undefined as never), 'connection', /is required/);
     await expectInvalid(() => toConnection(null as never), 'connection', /is required/);
