@@ -14,6 +14,13 @@ export function booleanOption(field: string, value: unknown, fallback: boolean):
   return value;
 }
 
+/** Throws a {@link ValidationError} unless `value` is `undefined` (no signal) or an `AbortSignal`. */
+export function assertSignal(field: string, value: unknown): asserts value is AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw new ValidationError(field, `must be an AbortSignal, got ${describe(value)}`);
+  }
+}
+
 /** Throws a {@link ValidationError} unless `value` is a finite number greater than zero. */
 export function assertPositive(field: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

@@ -24,6 +24,7 @@ export {
   assertNonNegativeInteger,
   assertPositive,
   assertPositiveInteger,
+  assertSignal,
   assertText,
   booleanOption,
   MAX_KEY_PART_BYTES,

@@ -2,6 +2,7 @@ import { type CallOptions, type ConnectionLike, type RedisConnection, toConnecti
 import { type Durability, durableCalls } from '../core/durability.js';
 import type { KeySpace } from '../core/keys.js';
 import { publishFlag } from '../core/pubsub.js';
+import { assertSignal } from '../core/validation.js';
 import { unconfirmedReleased } from './durability.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
@@ -127,6 +128,7 @@ export class FencedLock {
   async acquire(resource: string, options: FencedAcquireOptions = {}): Promise<FencedLease> {
     const { ttlMs = this.ttlMs, waitMs = this.waitMs, signal } = options;
     checkLockInput(resource, ttlMs, waitMs);
+    assertSignal('signal', signal);
     signal?.throwIfAborted();
     return tracedAcquire('acquire', TELEMETRY, resource, () => this.wait(resource, ttlMs, waitMs, signal));
   }
@@ -184,6 +186,7 @@ export class FencedLock {
   async acquireAll(resources: readonly string[], options: FencedAcquireOptions = {}): Promise<FencedLeases> {
     const { ttlMs = this.ttlMs, waitMs = this.waitMs, signal } = options;
     checkLockSet(resources, ttlMs, waitMs);
+    assertSignal('signal', signal);
     signal?.throwIfAborted();
     return tracedAcquire('acquireAll', TELEMETRY, resources.join('\n'), async () => {
       const taken = await takeLockSet(this.setContext(), resources, ttlMs, waitMs, signal);

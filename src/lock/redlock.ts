@@ -1,7 +1,7 @@
 import { sleep } from '../core/async.js';
 import { type ConnectionLike, type RedisConnection, toConnection } from '../core/connection.js';
 import { ValidationError } from '../core/errors.js';
-import { assertNonNegativeInteger, assertPositiveInteger } from '../core/validation.js';
+import { assertNonNegativeInteger, assertPositiveInteger, assertSignal } from '../core/validation.js';
 import { LockNotAcquiredError } from './errors.js';
 import { holdWhile } from './hold-while.js';
 import { HeldLease, type Lease, type LeaseBackend, type LockContext } from './lease.js';
@@ -91,6 +91,7 @@ export class Redlock {
     const { ttlMs = this.ttlMs, retryCount = this.retryCount, signal } = options;
     checkLockInput(resource, ttlMs);
     assertNonNegativeInteger('retryCount', retryCount);
+    assertSignal('signal', signal);
     signal?.throwIfAborted();
     return tracedAcquire('acquire', TELEMETRY, resource, () => this.retry(resource, ttlMs, retryCount, signal));
   }

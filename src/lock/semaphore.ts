@@ -2,7 +2,7 @@ import { type CallOptions, type ConnectionLike, type RedisConnection, toConnecti
 import { type Durability, durableCalls } from '../core/durability.js';
 import type { KeySpace } from '../core/keys.js';
 import { publishFlag } from '../core/pubsub.js';
-import { assertPositiveInteger } from '../core/validation.js';
+import { assertPositiveInteger, assertSignal } from '../core/validation.js';
 import { unconfirmedReleased } from './durability.js';
 import { LockNotAcquiredError } from './errors.js';
 import type { FencedLockOptions } from './fenced-lock.js';
@@ -109,6 +109,7 @@ export class Semaphore {
   async acquire(name: string, options: SemaphoreAcquireOptions = {}): Promise<Lease> {
     const { ttlMs = this.ttlMs, waitMs = this.waitMs, signal } = options;
     checkLockInput(name, ttlMs, waitMs);
+    assertSignal('signal', signal);
     signal?.throwIfAborted();
     return tracedAcquire('acquire', TELEMETRY, name, () => this.wait(name, ttlMs, waitMs, signal));
   }

@@ -13,7 +13,7 @@ import {
 import { encodeKeyPart, type KeySpace } from '../core/keys.js';
 import { defineScript, type LuaScript } from '../core/script.js';
 import type { TelemetryAttributes } from '../core/telemetry.js';
-import { assertInRange, assertKeyPart, assertNonNegative, assertPositiveInteger } from '../core/validation.js';
+import { assertInRange, assertKeyPart, assertNonNegative, assertPositiveInteger, assertSignal } from '../core/validation.js';
 import { type IdentityList, identityMatcher } from './access-lists.js';
 import { BlockCache } from './block-cache.js';
 import { Insurance, type InsuranceOptions } from './insurance.js';
@@ -347,6 +347,7 @@ export abstract class RateLimiter<L = unknown> extends EventEmitter<RateLimiterE
     assertInRange('maxWaitMs', maxWaitMs, 0, MAX_WAIT_MS);
     if (!Number.isInteger(maxWaitMs)) throw new ValidationError('maxWaitMs', `must be an integer, got ${maxWaitMs}`);
     const signal = options.signal;
+    assertSignal('signal', signal);
     signal?.throwIfAborted();
     const started = performance.now();
     return instrument.trace('waitFor', this.telemetry, identity, async (context) => {

@@ -7,6 +7,7 @@ import {
   assertNonNegativeInteger,
   assertPositive,
   assertPositiveInteger,
+  assertSignal,
   assertText,
   booleanOption,
   MAX_KEY_PART_BYTES,
@@ -54,6 +55,13 @@ describe('validation: bounds', () => {
     expect([booleanOption('sliding', false, true), booleanOption('sliding', true, false)]).toEqual([false, true]);
     for (const bad of ['false', 'true', 0, 1, null, {}]) expect(thrown(() => booleanOption('sliding', bad, true)).field).toBe('sliding');
     expect(thrown(() => booleanOption('sliding', 'false', true)).message).toBe('sliding: must be a boolean, got "false"');
+  });
+
+  it('assertSignal accepts no signal and an AbortSignal, aborted or not, nothing else', () => {
+    for (const ok of [undefined, new AbortController().signal, AbortSignal.abort()]) expect(() => assertSignal('signal', ok)).not.toThrow();
+    for (const bad of [null, {}, new AbortController(), 'abort', { aborted: false }])
+      expect(thrown(() => assertSignal('signal', bad)).field).toBe('signal');
+    expect(thrown(() => assertSignal('signal', 'stop')).message).toBe('signal: must be an AbortSignal, got "stop"');
   });
 
   it('assertInRange accepts both ends of the range and nothing outside it', () => {

@@ -233,6 +233,7 @@ describe(`Redlock over 3 independent servers via ${driver}`, () => {
       ['ttlMs', () => redlock.acquire('r', { ttlMs: Number.POSITIVE_INFINITY })],
       ['retryCount', () => redlock.acquire('r', { retryCount: -1 })],
       ['resource', () => redlock.tryAcquire('x'.repeat(1025))],
+      ['signal', () => redlock.acquire('r', { signal: 'stop' as never })],
     ];
     await expectRejectedBeforeSending(connections[0] as RedisConnection, bad);
     expect(() => new Redlock({ connections, retryCount: -1 })).toThrow(ValidationError);

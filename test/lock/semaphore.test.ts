@@ -234,6 +234,8 @@ describe(`Semaphore on ${target} via ${driver}`, () => {
       ['ttlMs', () => sem.acquire('s', { ttlMs: Number.NaN })],
       ['waitMs', () => sem.acquire('s', { waitMs: -3 })],
       ['resource', () => sem.acquire('x'.repeat(1100))],
+      // A controller instead of its signal would otherwise fail only once the wait begins.
+      ['signal', () => sem.acquire('s', { signal: new AbortController() as never })],
     ];
     await expectRejectedBeforeSending(connection, bad);
     expect(() => new Semaphore({ connection, limit: 0 })).toThrow(ValidationError);

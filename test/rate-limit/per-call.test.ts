@@ -335,6 +335,11 @@ describe(`rate-limit waitFor on ${target} via ${driver}`, () => {
       await expectInvalid(() => limiter.waitFor('x', { maxWaitMs: MAX_WAIT_MS + 1 }), 'maxWaitMs');
       await expectInvalid(() => limiter.waitFor('x', { cost: -1 }), 'cost');
       await expectInvalid(() => limiter.waitFor(''), 'identity');
+      await expectInvalid(
+        () => limiter.waitFor('x', { signal: new AbortController() as never }),
+        'signal',
+        /must be an AbortSignal, got object/,
+      );
       await expect(limiter.waitFor('x', { signal: aborted })).rejects.toThrow('already');
     });
     expect(total).toBe(0);
