@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
+import { assertNonNegativeInteger } from '../core/validation.js';
 
 /** Options of {@link stableKey}. */
 export interface StableKeyOptions {
-  /** Longer encodings are replaced by a SHA-256 digest (keeping the first 32 characters readable). Default `200`. */
+  /**
+   * Longer encodings are replaced by a SHA-256 digest (keeping the first 32 characters readable);
+   * an integer >= 0. Default `200`.
+   */
   maxLength?: number;
 }
 
@@ -21,6 +25,7 @@ export interface StableKeyOptions {
  */
 export function stableKey(criteria: unknown, options: StableKeyOptions = {}): string {
   const maxLength = options.maxLength ?? 200;
+  assertNonNegativeInteger('maxLength', maxLength);
   const text = encode(criteria, new Set());
   if (text.length <= maxLength) return text;
   return `${text.slice(0, 32)}#${createHash('sha256').update(text).digest('base64url')}`;

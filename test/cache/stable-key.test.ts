@@ -83,6 +83,11 @@ describe('stableKey', () => {
     expect(exact).toBe(`"${'x'.repeat(8)}"`);
     const over = stableKey('x'.repeat(9), { maxLength: 10 });
     expect(over).toMatch(/^"x{9}"#[A-Za-z0-9_-]{43}$/);
+    // 0 hashes every key; a length that is not a whole number is refused, not compared as text.
+    expect(stableKey('', { maxLength: 0 })).toMatch(/^""#[A-Za-z0-9_-]{43}$/);
+    for (const maxLength of [-1, 1.5, Number.NaN, '200']) {
+      expect(() => stableKey('x', { maxLength: maxLength as number })).toThrow(ValidationError);
+    }
   });
 
   it('names the criteria and the cycle in its error', () => {
