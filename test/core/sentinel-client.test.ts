@@ -1,0 +1,109 @@
+// A user's Sentinel-backed client given to RedisConnection.from(), without a failover (see
+// sentinel.test.ts for that): what its pipelines send, what a copy of the client shares with
+// it, and that a pub/sub connection shared with other subscribers keeps theirs. Sentinel is a
+// deployment of its own, so the cluster projects skip it.
+import { Redis } from 'ioredis';
+import { createSentinel } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SentinelTopology, startSentinels } from '../../scripts/lib/redis-sentinel.js';
+import { settlesWithin } from '../../src/core/time-limit.js';
+import { RedisConnection } from '../../src/index.js';
+import { sleep } from '../../src/kit/index.js';
+import { countCommands } from '../harness/command-counter.js';
+import { driver, target, uniquePrefix } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
+
+async function userClient(topo: SentinelTopology): Promise<{ client: object; close(): Promise<void> }> {
+  if (driver === 'ioredis') {
+    const client = new Redis({ sentinels: topo.sentinelAddresses, name: topo.name });
+    client.on('error', () => {});
+    return { client, close: async () => client.disconnect() };
+  }
+  const client = createSentinel({ name: topo.name, sentinelRootNodes: topo.sentinelAddresses, masterPoolSize: 2 });
+  client.on('error', () => {});
+  await client.connect();
+  const close = async () => {
+    if (!(await settlesWithin(client.close(), 1000))) await client.destroy();
+  };
+  return { client, close };
+}
+
+describe.skipIf(target === 'cluster')(`a Sentinel client via ${driver}`, () => {
+  let topo: SentinelTopology;
+  let user: { client: object; close(): Promise<void> };
+  beforeAll(async () => {
+    topo = await startSentinels();
+    user = await userClient(topo);
+  }, 60_000);
+  afterAll(async () => {
+    await user?.close();
+    await topo?.stop();
+  });
+
+  it('a plain pipeline sends no MULTI; an atomic one runs in MULTI/EXEC', async () => {
+    const connection = RedisConnection.from(user.client, { prefix: uniquePrefix() });
+    const key = connection.keys('sentinel-client').key('n');
+    const commands = [
+      ['INCR', key],
+      ['INCR', key],
+    ];
+    const plain = await countCommands(connection, () => connection.pipeline(commands, { routeKey: key }));
+    expect(plain.result).toEqual([1, 2]);
+    expect(plain.byCommand).toEqual({ incr: 2 });
+    const atomic = await countCommands(connection, () => connection.pipeline(commands, { atomic: true, routeKey: key }));
+    expect(atomic.result).toEqual([3, 4]);
+    expect(atomic.byCommand).toEqual({ multi: 1, incr: 2, exec: 1 });
+  });
+
+  it("a copy of the client shares the user's sentinel: closing it refuses its own commands only", async () => {
+    const connection = RedisConnection.from(user.client, { prefix: uniquePrefix() });
+    const key = connection.keys('sentinel-client').key('copied');
+    const copy = await connection.client.duplicate();
+    expect(await copy.send(['SET', key, 'a'], key)).toBe('OK');
+    const copyOfCopy = await copy.duplicate();
+    expect(await copyOfCopy.send(['GET', key], key)).toBe('a');
+    await copy.close();
+    await expect(copy.send(['GET', key], key)).rejects.toThrow(/^(The client is closed|Connection is closed\.)$/);
+    expect(await copyOfCopy.send(['GET', key], key)).toBe('a');
+    expect(await connection.send(['GET', key], key)).toBe('a');
+    await copyOfCopy.close();
+    expect(await connection.send(['GET', key], key)).toBe('a');
+  });
+
+  it("on the sentinel's pub/sub connection a subscriber unsubscribes and closes its own channels only", async () => {
+    const first = RedisConnection.from(user.client, { prefix: uniquePrefix() });
+    const second = RedisConnection.from(user.client, { prefix: uniquePrefix() });
+    const channel = `${first.prefix}:news`;
+    const other = `${first.prefix}:other`;
+    const received: { first: string[]; second: string[] } = { first: [], second: [] };
+    const subscribers = { first: await first.subscriber(), second: await second.subscriber() };
+    await subscribers.first.subscribe(channel, (m) => received.first.push(m));
+    await subscribers.first.subscribe(other, (m) => received.first.push(m));
+    await subscribers.second.subscribe(channel, (m) => received.second.push(m));
+    const admin = RedisConnection.from(user.client);
+    const numsub = async (c: string) => ((await admin.send(['PUBSUB', 'NUMSUB', c])) as [string, number])[1];
+    // node-redis subscribes every user of a sentinel on its one pub/sub connection; ioredis
+    // opens one per subscriber.
+    expect(await numsub(channel)).toBe(driver === 'node-redis' ? 1 : 2);
+    expect(await numsub(other)).toBe(1);
+    // Unsubscribing a channel no one else listens to leaves it.
+    const solo = `${first.prefix}:solo`;
+    await subscribers.first.subscribe(solo, (m) => received.first.push(m));
+    expect(await numsub(solo)).toBe(1);
+    await subscribers.first.unsubscribe(solo);
+    expect(await numsub(solo)).toBe(0);
+
+    await first.close();
+    // The first subscriber's channel of its own is unsubscribed; the shared one still delivers to the second.
+    await waitFor(async () => (await numsub(other)) === 0, 5000, `no subscriber of ${other}`);
+    for (let i = 0; !received.second.includes('after'); i++) {
+      if (i === 50) throw new Error('the second subscriber received nothing');
+      await second.publish(channel, 'after');
+      await sleep(100);
+    }
+    expect(received.first).toEqual([]);
+
+    await second.close();
+    expect(await numsub(channel)).toBe(0);
+  });
+});
