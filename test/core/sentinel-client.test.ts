@@ -43,6 +43,7 @@ describe.skipIf(target === 'cluster')(`a Sentinel client via ${driver}`, () => {
   it('a plain pipeline sends no MULTI; an atomic one runs in MULTI/EXEC', async () => {
     const connection = RedisConnection.from(user.client, { prefix: uniquePrefix() });
     const key = connection.keys('sentinel-client').key('n');
+    expect(connection.client.isCluster).toBe(false);
     const commands = [
       ['INCR', key],
       ['INCR', key],
@@ -77,6 +78,8 @@ describe.skipIf(target === 'cluster')(`a Sentinel client via ${driver}`, () => {
     const other = `${first.prefix}:other`;
     const received: { first: string[]; second: string[] } = { first: [], second: [] };
     const subscribers = { first: await first.subscriber(), second: await second.subscriber() };
+    // A sentinel serves one primary: its channels are never sharded.
+    expect(subscribers.first.sharded).toBe(false);
     await subscribers.first.subscribe(channel, (m) => received.first.push(m));
     await subscribers.first.subscribe(other, (m) => received.first.push(m));
     await subscribers.second.subscribe(channel, (m) => received.second.push(m));
@@ -106,4 +109,41 @@ describe.skipIf(target === 'cluster')(`a Sentinel client via ${driver}`, () => {
     await second.close();
     expect(await numsub(channel)).toBe(0);
   });
+
+  it('a connection that opened its own sentinel closes every connection of it', async () => {
+    const admin = RedisConnection.from(user.client);
+    const connected = async () => Number(/^connected_clients:(\d+)/m.exec(String(await admin.send(['INFO', 'clients'])))?.[1]);
+    const before = await connected();
+    const connection = await RedisConnection.connect(
+      { sentinels: topo.sentinelAddresses, name: topo.name, driver },
+      { prefix: uniquePrefix() },
+    );
+    expect(await connection.send(['PING'])).toBe('PONG');
+    expect(await connected()).toBeGreaterThan(before);
+    await connection.close();
+    await waitFor(async () => (await connected()) === before, 5000, 'the connections closed');
+  });
+
+  // Last: it freezes the replica for the rest of the file.
+  it.runIf(driver === 'node-redis')(
+    'a sentinel that reads from replicas still sends every command, pipeline and MULTI to the primary',
+    async () => {
+      const reading = createSentinel({ name: topo.name, sentinelRootNodes: topo.sentinelAddresses, replicaPoolSize: 1 });
+      reading.on('error', () => {});
+      await reading.connect();
+      try {
+        const connection = RedisConnection.from(reading, { prefix: uniquePrefix(), commandTimeoutMs: 1000 });
+        const key = connection.keys('sentinel-client').key('read');
+        await topo.cutReplication();
+        for (let i = 1; i <= 2; i++) {
+          expect(await connection.send(['INCR', key], key)).toBe(3 * i - 2);
+          expect(await connection.send(['GET', key], key)).toBe(String(3 * i - 2));
+          expect(await connection.pipeline([['INCR', key]], { routeKey: key })).toEqual([3 * i - 1]);
+          expect(await connection.pipeline([['INCR', key]], { atomic: true, routeKey: key })).toEqual([3 * i]);
+        }
+      } finally {
+        reading.destroy();
+      }
+    },
+  );
 });
