@@ -22,7 +22,14 @@ describe(`client detection on ${target} via ${driver}`, () => {
 
   it('refuses what is no client, naming the field', async () => {
     const fn = () => undefined;
-    for (const notAClient of [{}, { send: fn, primaries: fn }, { send: fn, pipeline: fn }, { pipeline: fn }, { call: fn }]) {
+    for (const notAClient of [
+      {},
+      { send: fn, primaries: fn },
+      { send: fn, pipeline: fn },
+      { pipeline: fn },
+      { call: fn },
+      { getMasterNode: fn, acquire: fn },
+    ]) {
       await expectInvalid(() => RedisConnection.from(notAClient), 'client', NOT_A_CLIENT);
     }
   });
