@@ -86,6 +86,7 @@ class LeasedSentinelClient extends NodeRedisSentinelClient {
   override send(args: readonly RedisArg[]): Promise<RedisReply> {
     if (this.closed) return Promise.reject(new Error('The client is closed'));
     const list = stringify(args);
+    // Stryker disable next-line BooleanLiteral: equivalent, a lease is one primary client: node-redis ignores its isReadonly
     return this.client.use((lease) => lease.sendCommand(false, list));
   }
 
