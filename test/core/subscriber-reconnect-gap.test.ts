@@ -5,7 +5,8 @@ import { driver, killPubSubConnections, target, testConnection } from '../harnes
 
 describe(`subscriber reconnect gap on ${target} via ${driver}`, () => {
   it('a subscribe made while the connection is lost resolves after onReconnect, and its handler then receives', async () => {
-    // Reconnects held down for 300 ms (not on an ioredis cluster, whose subscribers come back at once).
+    // Reconnects held down for 300 ms on a standalone ioredis client; node-redis and an ioredis
+    // cluster come back at once, and the subscribe made meanwhile still waits for onReconnect.
     const connection = await testConnection({ reconnectDelayMs: 300 });
     const sub = await connection.subscriber();
     const channel = connection.keys('test').key('gap');

@@ -26,8 +26,9 @@ export function topology() {
  * A fresh raw client (ioredis or node-redis, standalone or cluster; another server's `url` or
  * `clusterNodes` than the project's) closed after the file's tests.
  * `reconnectDelayMs` makes it (and its duplicates, pub/sub connections included) wait that long
- * before each reconnect, to hold a killed connection down (not an ioredis cluster: its nodes
- * take no retry strategy, and its sharded subscribers reconnect at once).
+ * before each reconnect, to hold a killed connection down (on ioredis only: node-redis tries a
+ * dropped connection again at once and waits only after a failed attempt; an ioredis cluster's
+ * nodes take no retry strategy, and its sharded subscribers reconnect at once).
  */
 export async function rawClient(
   which: { target?: Target; driver?: Driver; url?: string; clusterNodes?: string[]; reconnectDelayMs?: number } = {},
