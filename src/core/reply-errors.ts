@@ -10,6 +10,8 @@ export type ScriptErrors = Readonly<Record<string, (detail: string) => RedisPatt
 const UNAVAILABLE_NAMES = new Set([
   'ClientClosedError',
   'ClientOfflineError',
+  // node-redis, for every command still waiting when its client is destroyed (closed at once).
+  'DisconnectsClientError',
   'SocketClosedUnexpectedlyError',
   'ConnectionTimeoutError',
   'ReconnectStrategyError',
