@@ -29,6 +29,7 @@ describe(`client detection on ${target} via ${driver}`, () => {
       { pipeline: fn },
       { call: fn },
       { getMasterNode: fn, acquire: fn },
+      { evalsha: fn },
     ]) {
       await expectInvalid(() => RedisConnection.from(notAClient), 'client', NOT_A_CLIENT);
     }
