@@ -47,6 +47,7 @@ export abstract class ChannelSubscriber implements Subscriber {
 
   /** The adapter's connection is gone: messages may be missed from now on. */
   protected connectionLost(): void {
+    // Stryker disable next-line UpdateOperator: equivalent, losses is only compared for a change (a resubscription overtaken by a newer loss), which -- makes as well as ++
     this.losses++;
     if (this.gap || this.closed) return;
     let resolve = () => {};
