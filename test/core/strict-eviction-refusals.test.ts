@@ -3,11 +3,13 @@
 // while commands of no module, or of a module that tolerates eviction, go straight through.
 // While Redis is down the check cannot be made: a durable module's command then fails typed.
 import { afterEach, describe, expect, it } from 'vitest';
+import { redisCli } from '../../scripts/lib/redis-servers.js';
 import { CommandTimeoutError, EvictionPolicyError } from '../../src/index.js';
 import { defineScript } from '../../src/kit/index.js';
 import { type FullServer, startFullServer } from '../harness/full-server.js';
 import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target } from '../harness/redis.js';
+import { waitFor } from '../harness/wait-for.js';
 
 const write = defineScript<[value: string]>('test/strict-write', "return redis.call('SET', KEYS[1], ARGV[1])", { keys: 1 });
 
@@ -74,6 +76,21 @@ describe.runIf(target === 'standalone')(`strict eviction refusals via ${driver}`
       const error = await connection.send(['SET', key, '1'], key).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CommandTimeoutError);
       expect((error as CommandTimeoutError).message).toMatch(/^Redis did not answer INFO memory within 200 ms$/);
+    } finally {
+      close();
+    }
+  });
+
+  it('a check that timed out is not kept: once Redis answers again, a durable module’s command starts a new one and runs', async () => {
+    const server = await startServer();
+    const { connection, close } = await privateConnection(server, { evictionCheck: 'strict', commandTimeoutMs: 200 });
+    try {
+      expect(await connection.send(['PING'])).toBe('PONG');
+      // Paused, not stopped: no reconnect (which would check again by itself).
+      await redisCli(server.port, 'CLIENT', 'PAUSE', '700', 'ALL');
+      const key = connection.keys('ledger', { durable: true }).key('a');
+      await waitFor(async () => (await connection.send(['PING']).catch(() => '')) === 'PONG', 10_000, 'the end of the pause');
+      expect(await connection.send(['SET', key, '1'], key)).toBe('OK');
     } finally {
       close();
     }
