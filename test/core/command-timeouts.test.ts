@@ -7,7 +7,7 @@ import { defineScript } from '../../src/kit/index.js';
 import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target } from '../harness/redis.js';
 
-const one = defineScript<[]>('test/timeouts-one', 'return 1', { keys: 0 });
+const one = defineScript('test/timeouts-one', 'return 1', { keys: 0 });
 
 // Settles at once with what the call rejected with, so that every call can be started together.
 const outcome = (call: Promise<unknown>): Promise<unknown> =>
