@@ -30,4 +30,16 @@ describe.runIf(target === 'cluster')(`a failed sharded pub/sub check on ${target
       await connection.close();
     }
   });
+
+  it('close() waiting for a subscriber() whose check fails still resolves', async () => {
+    const connection = RedisConnection.from(await rawClient(), { commandTimeoutMs: 300 });
+    await Promise.all((await connection.client.primaries()).map((node) => node.send(['PING'])));
+    const ports = topology().clusterNodes.map((n) => Number(n.split(':').pop()));
+    await Promise.all(ports.map((port) => redisCli(port, 'CLIENT', 'PAUSE', '1000', 'ALL')));
+    const opening = connection.subscriber().catch((e: unknown) => e);
+    await connection.close();
+    expect(await opening).toBeInstanceOf(CommandTimeoutError);
+    // Let the pause end before the next test file.
+    await waitFor(async () => (await connection.client.send(['PING']).catch(() => '')) === 'PONG', 10_000, 'the end of the pause');
+  });
 });
