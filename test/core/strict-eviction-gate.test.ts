@@ -16,20 +16,22 @@ describe(`strict eviction gate on ${target} via ${driver}`, () => {
     full = undefined;
   });
 
-  it("a durable module's script and pipeline sent before the first check ends run once it passes", async () => {
+  it("a durable module's script, pipeline and command sent before the first check ends run once it passes", async () => {
     const connection = await testConnection({ evictionCheck: 'strict' });
     const ks = connection.keys('gated', { durable: true });
     const key = ks.key('slot', 'a');
     // In the same tick as keys(): the check has not answered yet.
-    const [ran, piped] = await Promise.all([
+    const [ran, piped, sent] = await Promise.all([
       connection.run(echo, [key], ['x']),
       connection.pipeline([
         ['SET', key, 'v'],
         ['GET', key],
       ]),
+      connection.send(['ECHO', 'sent'], key),
     ]);
     expect(ran).toEqual([key, 'x']);
     expect(piped).toEqual(['OK', 'v']);
+    expect(sent).toBe('sent');
   });
 
   it("a durable module's pipeline held by the check keeps its options: a WAIT no replica can satisfy still rejects", async () => {
@@ -39,6 +41,20 @@ describe(`strict eviction gate on ${target} via ${driver}`, () => {
       .pipeline([['SET', key, 'v']], { atomic: true, durability: { replicas: 100, waitMs: 50 } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplicationError);
+  });
+
+  it("a durable module's pipeline held by the check still goes to its routeKey's node when its first command has no key", async () => {
+    const connection = await testConnection({ evictionCheck: 'strict' });
+    const key = connection.keys('gated-route', { durable: true }).key('slot', 'a');
+    const replies = await connection.pipeline(
+      [
+        ['ECHO', 'first'],
+        ['SET', key, 'v'],
+        ['GET', key],
+      ],
+      { routeKey: key },
+    );
+    expect(replies).toEqual(['first', 'OK', 'v']);
   });
 
   it('an empty pipeline on a strict connection with a durable module resolves no replies', async () => {
