@@ -272,6 +272,7 @@ export class RedisConnection extends EventEmitter<RedisConnectionEvents> {
     const closed = this.refusal();
     if (closed) return closed;
     const gate = this.evictionCheck === 'strict' ? this.gate(options.routeKey ?? String(commands[0]?.[1])) : undefined;
+    // Stryker disable next-line OptionalChaining: equivalent, without a routeKey only a pipeline whose first command names a durable key is held here, so commands[0] exists
     if (gate) return gate.then(() => this.pipeline(commands, { ...options, routeKey: options.routeKey ?? String(commands[0]?.[1]) }));
     const what = options.atomic ? 'MULTI' : 'pipeline';
     const durability = options.durability;
