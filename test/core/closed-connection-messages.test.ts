@@ -26,6 +26,13 @@ describe(`refusals of a closed connection on ${target} via ${driver}`, () => {
     expect((await refusal(() => owned.preload([]))).message).toBe('the connection is closed');
     expect((await refusal(() => owned.scan('*').next())).message).toBe('the connection is closed');
 
+    // A duplicate owns its client: closed, it refuses as one that created its client does.
+    const source = RedisConnection.from(await rawClient());
+    const copy = await source.duplicate();
+    await copy.close();
+    expect((await refusal(() => copy.send(['PING']))).message).toBe('the connection is closed');
+    expect(await source.send(['PING'])).toBe('PONG');
+
     const given = RedisConnection.from(await rawClient());
     await given.close();
     expect((await refusal(() => given.subscriber())).message).toBe('the connection is closed: it opens no pub/sub connection');
