@@ -10,6 +10,15 @@ describe(`RedisConnection options on ${target} via ${driver}`, () => {
     await expectInvalid(() => RedisConnection.from(client, { prefix: 42 as unknown as string }), 'prefix', /must be a string/);
   });
 
+  it('refuses a negative commandTimeoutMs, naming the field', async () => {
+    const client = await rawClient();
+    await expectInvalid(
+      () => RedisConnection.from(client, { commandTimeoutMs: -1 }),
+      'commandTimeoutMs',
+      /must be a finite number >= 0, got -1/,
+    );
+  });
+
   it('refuses an unknown evictionCheck, naming the field, the choices and the value given', async () => {
     const client = await rawClient();
     const options = { evictionCheck: 'loose' } as unknown as RedisConnectionOptions;
