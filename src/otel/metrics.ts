@@ -183,7 +183,8 @@ export class ModuleMetrics {
         break;
       case 'queue':
         if (op.operation === 'add' || op.operation === 'addBulk') {
-          if (!errorType) this.queueJobs.add(m.jobs ?? 1, { ...base, 'redis_patterns.event': 'added' });
+          // A job whose id was taken is a duplicate: nothing was added (addBulk counts only what it added).
+          if (!errorType && outcome !== 'duplicate') this.queueJobs.add(m.jobs ?? 1, { ...base, 'redis_patterns.event': 'added' });
         } else if (op.operation === 'process' && outcome) {
           this.queueJobs.add(1, { ...base, 'redis_patterns.event': outcome });
           this.queueProcessing.record(seconds, base);
