@@ -1,8 +1,34 @@
 // whenDrained counts every job not done: waiting, delayed and running (fetched, not yet
-// acknowledged) alike; while any is left it rejects after timeoutMs, naming the queue.
+// acknowledged) alike; while any is left it rejects after timeoutMs, naming the queue. Its
+// listener's connection is closed either way.
 import { describe, expect, it } from 'vitest';
+import type { RedisConnection } from '../../src/index.js';
 import { driver, target } from '../harness/redis.js';
-import { freshQueue, stalledJob } from './helpers.js';
+import { closeAfterTest, freshQueue, stalledJob, waitFor } from './helpers.js';
+
+// Connections open on every primary (each node counts its own).
+async function clientCount(connection: RedisConnection): Promise<number> {
+  let n = 0;
+  for (const node of await connection.client.primaries())
+    n += String(await node.send(['CLIENT', 'LIST']))
+      .trim()
+      .split('\n').length;
+  return n;
+}
+
+// What whenDrained(ms) rejects with (`rejects.toThrow` would also pass on a rejection with no Error).
+async function rejection(waiting: Promise<void>): Promise<unknown> {
+  return waiting.then(
+    () => 'drained',
+    (e: unknown) => e,
+  );
+}
+
+async function expectNotDrained(waiting: Promise<void>, message: string | RegExp): Promise<void> {
+  const error = await rejection(waiting);
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).message).toMatch(message);
+}
 
 describe(`whenDrained on ${target} via ${driver}`, () => {
   it('a job waiting and one delayed: not drained', async () => {
@@ -10,7 +36,7 @@ describe(`whenDrained on ${target} via ${driver}`, () => {
     await queue.add('x', 1);
     await queue.add('x', 2, { delayMs: 60_000 });
     expect(await queue.counts()).toMatchObject({ waiting: 1, pending: 0, delayed: 1 });
-    await expect(queue.whenDrained(200)).rejects.toThrow('queue jobs not drained within 200 ms');
+    await expectNotDrained(queue.whenDrained(200), 'queue jobs not drained within 200 ms');
   });
 
   it('a job running and one waiting: not drained', async () => {
@@ -18,16 +44,30 @@ describe(`whenDrained on ${target} via ${driver}`, () => {
     await stalledJob(connection, queue, 1);
     await queue.add('x', 2);
     expect(await queue.counts()).toMatchObject({ waiting: 1, pending: 1, delayed: 0 });
-    await expect(queue.whenDrained(200)).rejects.toThrow('queue jobs not drained within 200 ms');
+    await expectNotDrained(queue.whenDrained(200), 'queue jobs not drained within 200 ms');
   });
 
   it('only a delayed job, or only a running one: not drained', async () => {
     const { queue: delayed } = await freshQueue<number>({ events: true });
     await delayed.add('x', 1, { delayMs: 60_000 });
-    await expect(delayed.whenDrained(200)).rejects.toThrow(/not drained within 200 ms/);
+    await expectNotDrained(delayed.whenDrained(200), /not drained within 200 ms/);
     const { connection, queue: running } = await freshQueue<number>({ events: true });
     await stalledJob(connection, running, 1);
     expect(await running.counts()).toMatchObject({ waiting: 0, pending: 1, delayed: 0 });
-    await expect(running.whenDrained(200)).rejects.toThrow(/not drained within 200 ms/);
+    await expectNotDrained(running.whenDrained(200), /not drained within 200 ms/);
+  });
+
+  it('leaves no connection open, whether it timed out or saw the drain', async () => {
+    const { connection, queue } = await freshQueue<number>({ events: true });
+    await queue.add('x', 1);
+    const before = await clientCount(connection);
+    await expectNotDrained(queue.whenDrained(200), /not drained within 200 ms/);
+    await waitFor(async () => (await clientCount(connection)) === before, 5000, 'the listener closed after the timeout');
+    const drained = queue.whenDrained(10_000);
+    const worker = await queue.process(() => undefined);
+    closeAfterTest(worker, () => worker.close(1000));
+    await drained;
+    await worker.close(1000);
+    await waitFor(async () => (await clientCount(connection)) === before, 5000, 'the listener closed after the drain');
   });
 });
