@@ -1,39 +1,19 @@
-// A user's Sentinel-backed client given to RedisConnection.from(), without a failover (see
-// sentinel.test.ts for that): what its pipelines send, what a copy of the client shares with
-// it, and that a pub/sub connection shared with other subscribers keeps theirs. Sentinel is a
-// deployment of its own, so the cluster projects skip it.
-import { Redis } from 'ioredis';
 import { createSentinel } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SentinelTopology, startSentinels } from '../../scripts/lib/redis-sentinel.js';
-import { settlesWithin } from '../../src/core/time-limit.js';
 import { RedisConnection } from '../../src/index.js';
 import { sleep } from '../../src/kit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, uniquePrefix } from '../harness/redis.js';
+import { sentinelUserClient } from '../harness/sentinel-client.js';
 import { waitFor } from '../harness/wait-for.js';
-
-async function userClient(topo: SentinelTopology): Promise<{ client: object; close(): Promise<void> }> {
-  if (driver === 'ioredis') {
-    const client = new Redis({ sentinels: topo.sentinelAddresses, name: topo.name });
-    client.on('error', () => {});
-    return { client, close: async () => client.disconnect() };
-  }
-  const client = createSentinel({ name: topo.name, sentinelRootNodes: topo.sentinelAddresses, masterPoolSize: 2 });
-  client.on('error', () => {});
-  await client.connect();
-  const close = async () => {
-    if (!(await settlesWithin(client.close(), 1000))) await client.destroy();
-  };
-  return { client, close };
-}
 
 describe.skipIf(target === 'cluster')(`a Sentinel client via ${driver}`, () => {
   let topo: SentinelTopology;
   let user: { client: object; close(): Promise<void> };
   beforeAll(async () => {
     topo = await startSentinels();
-    user = await userClient(topo);
+    user = await sentinelUserClient(topo);
   }, 60_000);
   afterAll(async () => {
     await user?.close();

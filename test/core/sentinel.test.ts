@@ -1,15 +1,9 @@
-// RedisConnection over Sentinel-backed clients of the project's driver: a primary, its
-// replica and three Sentinels started for this file. The same operations run before and
-// after the primary is SIGKILLed and the replica promoted; in between every failure must
-// be a typed one. Sentinel is a deployment of its own, so the cluster projects skip it.
-import { Redis } from 'ioredis';
-import { createSentinel } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SentinelTopology, startSentinels } from '../../scripts/lib/redis-sentinel.js';
-import { settlesWithin } from '../../src/core/time-limit.js';
 import { CommandTimeoutError, RedisConnection, RedisUnavailableError } from '../../src/index.js';
 import { defineScript, sleep } from '../../src/kit/index.js';
 import { driver, target, uniquePrefix } from '../harness/redis.js';
+import { sentinelUserClient } from '../harness/sentinel-client.js';
 
 const incrBy = defineScript<[amount: number]>('test/sentinel-incrby', "return redis.call('INCRBY', KEYS[1], ARGV[1])", { keys: 1 });
 const TIMEOUT_MS = 500;
@@ -24,22 +18,6 @@ interface Subject {
   channel: string;
   received: string[];
   close(): Promise<void>;
-}
-
-async function userClient(topo: SentinelTopology): Promise<{ client: object; close(): Promise<void> }> {
-  if (driver === 'ioredis') {
-    const client = new Redis({ sentinels: topo.sentinelAddresses, name: topo.name });
-    client.on('error', () => {});
-    return { client, close: async () => client.disconnect() };
-  }
-  // One primary client for the shared commands, one for the blocking reads of duplicates.
-  const client = createSentinel({ name: topo.name, sentinelRootNodes: topo.sentinelAddresses, masterPoolSize: 2 });
-  client.on('error', () => {});
-  await client.connect();
-  const close = async () => {
-    if (!(await settlesWithin(client.close(), 1000))) await client.destroy();
-  };
-  return { client, close };
 }
 
 async function subject(label: string, connection: RedisConnection, closeClient: () => Promise<void>): Promise<Subject> {
@@ -125,7 +103,7 @@ describe.skipIf(target === 'cluster')(`Sentinel via ${driver}`, () => {
   });
 
   it('from(a sentinel client) and connect({ sentinels, name }) keep working across a failover, with typed errors only', async () => {
-    const user = await userClient(topo);
+    const user = await sentinelUserClient(topo);
     const subjects = [
       await subject('from', RedisConnection.from(user.client, { prefix: uniquePrefix(), commandTimeoutMs: TIMEOUT_MS }), user.close),
       await subject(

@@ -53,6 +53,16 @@ export function latch(): [opened: Promise<void>, open: () => void] {
 
 export { waitFor } from '../harness/wait-for.js';
 
+/** Connections open on every primary (each node counts its own). */
+export async function clientCount(connection: RedisConnection): Promise<number> {
+  let n = 0;
+  for (const node of await connection.client.primaries())
+    n += String(await node.send(['CLIENT', 'LIST']))
+      .trim()
+      .split('\n').length;
+  return n;
+}
+
 // Workers and child processes of one test, closed when it ends: background workers of earlier
 // tests would otherwise show up in a later test's command count.
 const perTest: (() => Promise<unknown>)[] = [];

@@ -4,12 +4,11 @@
 // behind, also when the shared connection was closed first.
 import { describe, expect, it } from 'vitest';
 import { startRedis } from '../../scripts/lib/redis-servers.js';
-import type { RedisConnection } from '../../src/index.js';
 import { StreamQueue, type StreamQueueOptions, type Worker } from '../../src/queue/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection } from '../harness/private-server.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
-import { closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
+import { clientCount, closeAfterTest, freshQueue, latch, waitFor } from './helpers.js';
 
 function closing<T>(worker: Worker<T>): Worker<T> {
   closeAfterAll({ close: () => worker.close(1000) });
@@ -17,16 +16,6 @@ function closing<T>(worker: Worker<T>): Worker<T> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// Connections open on every primary (each node counts its own).
-async function clientCount(connection: RedisConnection): Promise<number> {
-  let n = 0;
-  for (const node of await connection.client.primaries())
-    n += String(await node.send(['CLIENT', 'LIST']))
-      .trim()
-      .split('\n').length;
-  return n;
-}
 
 describe(`Worker reader on ${target} via ${driver}`, () => {
   for (const [kind, options] of [

@@ -2,19 +2,8 @@
 // acknowledged) alike; while any is left it rejects after timeoutMs, naming the queue. Its
 // listener's connection is closed either way.
 import { describe, expect, it } from 'vitest';
-import type { RedisConnection } from '../../src/index.js';
 import { driver, target } from '../harness/redis.js';
-import { closeAfterTest, freshQueue, stalledJob, waitFor } from './helpers.js';
-
-// Connections open on every primary (each node counts its own).
-async function clientCount(connection: RedisConnection): Promise<number> {
-  let n = 0;
-  for (const node of await connection.client.primaries())
-    n += String(await node.send(['CLIENT', 'LIST']))
-      .trim()
-      .split('\n').length;
-  return n;
-}
+import { clientCount, closeAfterTest, freshQueue, stalledJob, waitFor } from './helpers.js';
 
 // What whenDrained(ms) rejects with (`rejects.toThrow` would also pass on a rejection with no Error).
 async function rejection(waiting: Promise<void>): Promise<unknown> {
