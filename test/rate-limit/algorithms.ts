@@ -56,6 +56,16 @@ export async function waitForPhase(connection: RedisConnection, windowMs: number
   await new Promise((r) => setTimeout(r, wait));
 }
 
+/**
+ * Waits, when fewer than `marginMs` of the current epoch-aligned `windowMs` window are left on
+ * Redis's clock, until the next window starts: a test's checks then all count in one fixed
+ * window however the clock stands when it begins (at most `marginMs` of waiting).
+ */
+export async function clearOfBoundary(connection: RedisConnection, windowMs: number, marginMs = 3000): Promise<void> {
+  const left = windowMs - ((await serverMs(connection)) % windowMs);
+  if (left < marginMs) await new Promise((r) => setTimeout(r, left + 5));
+}
+
 /** Every key this connection's rate limiters wrote, on every primary. */
 export async function rateLimitKeys(connection: RedisConnection): Promise<string[]> {
   const keys: string[] = [];

@@ -8,7 +8,7 @@ import { FixedWindowLimiter, rateLimitHeaders, rateLimitMiddleware, TokenBucketL
 import { countCommands } from '../harness/command-counter.js';
 import { closeAfterAll, driver, target, testConnection } from '../harness/redis.js';
 import { expectInvalid } from '../harness/validation.js';
-import { waitForPhase } from './algorithms.js';
+import { clearOfBoundary, waitForPhase } from './algorithms.js';
 
 /** Serves `app` on a free loopback port until the tests end; resolves its base URL. */
 async function listen(app: express.Express): Promise<string> {
@@ -43,6 +43,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
   it('limits a real Express app over HTTP with 429, Retry-After and RateLimit-* headers', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 3, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     const app = express();
     app.use(rateLimitMiddleware(limiter, { key: (req) => req.header('x-patient') ?? req.ip }));
     app.get('/hello', (_req, res) => {
@@ -86,6 +87,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
   it('lets requests without an identity through, and sends nothing when the key is undefined', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     const app = express();
     app.use(rateLimitMiddleware(limiter, { key: (req) => req.header('x-api-key') }));
     app.get('/hello', (_req, res) => {
@@ -98,6 +100,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
   it('rejects a request without a client address with ValidationError (to next), and sends nothing', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     const errors: unknown[] = [];
     const app = express();
     // A key function that finds no identity: '' is not "skip", it is a request nobody can be limited as.
@@ -177,6 +180,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
   it('with standardHeaders false sends no RateLimit headers, but still Retry-After on a rejection', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     const app = express();
     app.use(rateLimitMiddleware(limiter, { key: () => 'k', standardHeaders: false }));
     app.get('/hello', (_req, res) => {
@@ -199,6 +203,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
   it('on a plain node:http server keys by the socket address, sets headers and answers a rejection as JSON without calling next', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 2, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     const middleware = rateLimitMiddleware(limiter);
     let handled = 0;
     const errors: unknown[] = [];
@@ -234,6 +239,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
   it('rejects a request whose client address is empty, saying the address is missing', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     const bare = rateLimitMiddleware(limiter);
     const run = (ip: string) =>
       new Promise((resolve, reject) => bare({ ip } as never, {}, (err?: unknown) => (err ? reject(err) : resolve(undefined))));
@@ -243,6 +249,7 @@ describe(`rate-limit middleware on ${target} via ${driver}`, () => {
   it('refuses a bad option when the middleware is made, naming it, not on the first request', async () => {
     const connection = await testConnection();
     const limiter = new FixedWindowLimiter({ connection, limit: 1, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     const make = (options: unknown) => () => rateLimitMiddleware(limiter, options as never);
     await expectInvalid(make(null), 'options', /must be an object/);
     await expectInvalid(make({ headersOnAllowed: 'false' }), 'headersOnAllowed', /must be a boolean/);

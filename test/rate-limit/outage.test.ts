@@ -17,6 +17,7 @@ import {
 import { countCommands } from '../harness/command-counter.js';
 import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target, testConnection } from '../harness/redis.js';
+import { clearOfBoundary } from './algorithms.js';
 
 const limiterOn = (connection: RedisConnection, outagePolicy: OutagePolicy, errors: RedisPatternsError[] = []) => {
   const limiter = new FixedWindowLimiter({
@@ -114,6 +115,7 @@ describe(`rate-limit outage policy via ${driver}`, () => {
     const { connection, close } = await privateConnection(server, { commandTimeoutMs: 300 });
     try {
       const limiter = new FixedWindowLimiter({ connection, limit: 5, windowMs: 60_000, outagePolicy: 'closed', blockCache: true });
+      await clearOfBoundary(connection, 60_000);
       expect((await limiter.check('p')).source).toBe('redis');
       server.pause();
       expect(await limiter.check('p')).toMatchObject({ allowed: false, source: 'fail-closed', retryAfterMs: 60_000 });
@@ -263,6 +265,7 @@ describe(`rate-limit block cache on ${target} via ${driver}`, () => {
   it('keeps maxEntries rejections: the one past them pushes out the oldest, which asks Redis again', async () => {
     const connection = await testConnection();
     const api = new FixedWindowLimiter({ connection, name: 'bounded', limit: 1, windowMs: 60_000, blockCache: { maxEntries: 2 } });
+    await clearOfBoundary(connection, 60_000);
     const block = async (identity: string) => {
       await api.check(identity);
       expect((await api.check(identity)).source).toBe('redis');
@@ -281,6 +284,7 @@ describe(`rate-limit block cache on ${target} via ${driver}`, () => {
   it('throws error replies that mean a bug (WRONGTYPE) whatever the policy; algorithms sharing a name never share keys', async () => {
     const connection = await testConnection();
     const fixed = new FixedWindowLimiter({ connection, name: 'shared', limit: 3, windowMs: 60_000, outagePolicy: 'open' });
+    await clearOfBoundary(connection, 60_000);
     const bucket = new TokenBucketLimiter({ connection, name: 'shared', capacity: 3, refillRate: 1 });
     await fixed.check('x');
     expect((await bucket.check('x')).remaining).toBe(2);
@@ -310,10 +314,12 @@ describe(`rate-limit block cache on ${target} via ${driver}`, () => {
   it('is off by default, and reset or reward clear the block', async () => {
     const connection = await testConnection();
     const plain = new FixedWindowLimiter({ connection, name: 'plain', limit: 1, windowMs: 60_000 });
+    await clearOfBoundary(connection, 60_000);
     await plain.check('x');
     await plain.check('x');
     expect((await countCommands(connection, () => plain.check('x'))).byCommand.evalsha).toBe(1);
     const cached = new FixedWindowLimiter({ connection, name: 'cached', limit: 1, windowMs: 60_000, blockCache: { maxEntries: 2 } });
+    await clearOfBoundary(connection, 60_000);
     await cached.check('x');
     expect((await cached.check('x')).source).toBe('redis');
     expect((await cached.check('x')).source).toBe('block-cache');
