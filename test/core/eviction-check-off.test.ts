@@ -1,20 +1,16 @@
 // evictionCheck 'off' reads no eviction policy when a durable module starts: no evictionRisk
 // however the server is configured. An explicit checkEviction() still reports what it finds.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EvictionReport } from '../../src/index.js';
-import { type FullServer, startFullServer } from '../harness/full-server.js';
+import { fullServers } from '../harness/full-server.js';
 import { driver, target } from '../harness/redis.js';
 
 // The server is private and standalone whatever the project's topology, so one topology runs it.
 describe.runIf(target === 'standalone')(`evictionCheck 'off' via ${driver}`, () => {
-  let full: FullServer | undefined;
-  afterEach(async () => {
-    await full?.close();
-    full = undefined;
-  });
+  const startFull = fullServers();
 
   it('a durable module on an allkeys-lru server emits no evictionRisk; an explicit check still reports it', async () => {
-    full = await startFullServer('allkeys-lru', { evictionCheck: 'off' });
+    const full = await startFull('allkeys-lru', { evictionCheck: 'off' });
     const { connection } = full;
     const events: EvictionReport[] = [];
     connection.on('evictionRisk', (r) => events.push(r));

@@ -2,21 +2,17 @@
 // that finds the server safe, and again when the server may evict once more after that. Each is
 // also published on the diagnostics channel `redis-patterns:eviction-risk`.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { EvictionReport } from '../../src/index.js';
-import { type FullServer, startFullServer } from '../harness/full-server.js';
+import { fullServers } from '../harness/full-server.js';
 import { driver, target } from '../harness/redis.js';
 
 // The server is private and standalone whatever the project's topology, so one topology runs it.
 describe.runIf(target === 'standalone')(`evictionRisk events via ${driver}`, () => {
-  let full: FullServer | undefined;
-  afterEach(async () => {
-    await full?.close();
-    full = undefined;
-  });
+  const startFull = fullServers();
 
   it('one per finding, none for a safe server, again once it may evict again', async () => {
-    full = await startFullServer('allkeys-lru');
+    const full = await startFull('allkeys-lru');
     const { connection } = full;
     const events: EvictionReport[] = [];
     connection.on('evictionRisk', (r) => events.push(r));

@@ -2,27 +2,23 @@
 // connection reads each primary's eviction policy when the first such module starts, reports
 // the modules at risk, and in strict mode refuses their commands. The failure it warns about is
 // real: a queue's jobs vanish when an allkeys-lru server fills up.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Cache } from '../../src/cache/index.js';
 import { EvictionPolicyError, type EvictionReport, RedisConnection } from '../../src/index.js';
 import { FencedLock } from '../../src/lock/index.js';
 import { StreamQueue } from '../../src/queue/index.js';
-import { type FullServer, startFullServer } from '../harness/full-server.js';
+import { fullServers } from '../harness/full-server.js';
 import { driver, rawClient, target, testConnection } from '../harness/redis.js';
 
 const nextEvent = (connection: RedisConnection) => new Promise<EvictionReport>((resolve) => connection.once('evictionRisk', resolve));
 
 describe(`eviction policy check on ${target} via ${driver}`, () => {
-  let full: FullServer | undefined;
-  afterEach(async () => {
-    await full?.close();
-    full = undefined;
-  });
+  const startFull = fullServers();
 
   it.runIf(target === 'standalone')(
     'reports the modules at risk once on allkeys-lru, and a queue job is really lost to eviction',
     async () => {
-      full = await startFullServer('allkeys-lru');
+      const full = await startFull('allkeys-lru');
       const { connection } = full;
       const reported = nextEvent(connection);
       const events: EvictionReport[] = [];
@@ -47,7 +43,7 @@ describe(`eviction policy check on ${target} via ${driver}`, () => {
   );
 
   it.runIf(target === 'standalone')('strict: refuses the commands of modules that need noeviction, not the cache', async () => {
-    full = await startFullServer('allkeys-lru');
+    const full = await startFull('allkeys-lru');
     const strict = RedisConnection.from(await rawClient({ url: full.server.url }), { prefix: 's', evictionCheck: 'strict' });
     const queue = new StreamQueue({ connection: strict, name: 'refills' });
     const error = await queue.add('send', {}).catch((e: unknown) => e);
@@ -60,7 +56,7 @@ describe(`eviction policy check on ${target} via ${driver}`, () => {
   });
 
   it.runIf(target === 'standalone')('checks again after a reconnect: a server that now evicts is reported', async () => {
-    full = await startFullServer('noeviction');
+    const full = await startFull('noeviction');
     const { connection } = full;
     const events: EvictionReport[] = [];
     connection.on('evictionRisk', (r) => events.push(r));

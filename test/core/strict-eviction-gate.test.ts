@@ -1,20 +1,16 @@
 // Strict eviction checks hold a durable module's commands until the first check ends: what
 // was sent meanwhile must then run as asked (same script, same pipeline options), and a
 // pipeline's keys are found without a routeKey.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EvictionPolicyError, RedisConnection, ReplicationError } from '../../src/index.js';
 import { defineScript } from '../../src/kit/index.js';
-import { type FullServer, startFullServer } from '../harness/full-server.js';
+import { fullServers } from '../harness/full-server.js';
 import { driver, rawClient, target, testConnection } from '../harness/redis.js';
 
 const echo = defineScript<[arg: string]>('test/gate-echo', 'return {KEYS[1], ARGV[1]}', { keys: 1 });
 
 describe(`strict eviction gate on ${target} via ${driver}`, () => {
-  let full: FullServer | undefined;
-  afterEach(async () => {
-    await full?.close();
-    full = undefined;
-  });
+  const startFull = fullServers();
 
   it("a durable module's script, pipeline and command sent before the first check ends run once it passes", async () => {
     const connection = await testConnection({ evictionCheck: 'strict' });
@@ -66,7 +62,7 @@ describe(`strict eviction gate on ${target} via ${driver}`, () => {
   it.runIf(target === 'standalone')(
     'strict on a server that may evict: a pipeline without routeKey is refused by its first key',
     async () => {
-      full = await startFullServer('allkeys-lru');
+      const full = await startFull('allkeys-lru');
       const strict = RedisConnection.from(await rawClient({ url: full.server.url }), { prefix: 'p', evictionCheck: 'strict' });
       const key = strict.keys('ledger', { durable: true }).key('a');
       const error = await strict.pipeline([['SET', key, '1']]).catch((e: unknown) => e);

@@ -2,11 +2,11 @@
 // before the first check has answered (a script too, which is not sent again after the wait),
 // while commands of no module, or of a module that tolerates eviction, go straight through.
 // While Redis is down the check cannot be made: a durable module's command then fails typed.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redisCli } from '../../scripts/lib/redis-servers.js';
 import { CommandTimeoutError, EvictionPolicyError } from '../../src/index.js';
 import { defineScript } from '../../src/kit/index.js';
-import { type FullServer, startFullServer } from '../harness/full-server.js';
+import { fullServers } from '../harness/full-server.js';
 import { privateConnection, privateServers } from '../harness/private-server.js';
 import { driver, target } from '../harness/redis.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -16,14 +16,10 @@ const write = defineScript<[value: string]>('test/strict-write', "return redis.c
 // The servers are private and standalone whatever the project's topology, so one topology runs it.
 describe.runIf(target === 'standalone')(`strict eviction refusals via ${driver}`, () => {
   const startServer = privateServers();
-  let full: FullServer | undefined;
-  afterEach(async () => {
-    await full?.close();
-    full = undefined;
-  });
+  const startFull = fullServers();
 
   it('refuses a script sent before the first check answered, and writes nothing', async () => {
-    full = await startFullServer('allkeys-lru', { evictionCheck: 'strict' });
+    const full = await startFull('allkeys-lru', { evictionCheck: 'strict' });
     const { connection } = full;
     const key = connection.keys('ledger', { durable: true }).key('a');
     // In the same tick as keys(): the check has not answered yet.
@@ -34,7 +30,7 @@ describe.runIf(target === 'standalone')(`strict eviction refusals via ${driver}`
   });
 
   it('lets commands without a key, and keys of modules that may be evicted, through', async () => {
-    full = await startFullServer('allkeys-lru', { evictionCheck: 'strict' });
+    const full = await startFull('allkeys-lru', { evictionCheck: 'strict' });
     const { connection } = full;
     connection.keys('ledger', { durable: true });
     const cached = connection.keys('cache').key('a');
@@ -50,7 +46,7 @@ describe.runIf(target === 'standalone')(`strict eviction refusals via ${driver}`
   });
 
   it('keeps refusing until a check finds the server safe, also while that check is under way', async () => {
-    full = await startFullServer('allkeys-lru', { evictionCheck: 'strict' });
+    const full = await startFull('allkeys-lru', { evictionCheck: 'strict' });
     const { connection } = full;
     const key = connection.keys('ledger', { durable: true }).key('a');
     expect((await connection.checkEviction()).evicting).toBe(true);

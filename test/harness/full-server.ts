@@ -1,5 +1,6 @@
 // A private redis-server with a small `maxmemory` that a test fills to the limit, to see what
 // each module does when Redis is full (`noeviction`: writes fail with OOM) or evicts keys.
+import { afterEach } from 'vitest';
 import { type RedisServer, startRedis } from '../../scripts/lib/redis-servers.js';
 import type { RedisConnection, RedisConnectionOptions } from '../../src/index.js';
 import { privateConnection } from './private-server.js';
@@ -80,4 +81,17 @@ export async function modulesAtRiskAfter(create: (connection: RedisConnection) =
   } finally {
     await full.close();
   }
+}
+
+/** Full servers of one suite: the returned function starts one (as `startFullServer`), closed after its test. */
+export function fullServers(): (...args: Parameters<typeof startFullServer>) => Promise<FullServer> {
+  const started: FullServer[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((f) => f.close()));
+  });
+  return async (...args) => {
+    const full = await startFullServer(...args);
+    started.push(full);
+    return full;
+  };
 }
