@@ -687,7 +687,7 @@ function delayOf(options: AddOptions, field: string): number {
   if (options.runAt !== undefined) {
     if (options.delayMs !== undefined) throw new ValidationError(`${field}.runAt`, 'give either delayMs or runAt, not both');
     const at = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
-    if (typeof at !== 'number' || !Number.isFinite(at)) throw new ValidationError(`${field}.runAt`, 'must be a valid Date or epoch ms');
+    if (!Number.isFinite(at)) throw new ValidationError(`${field}.runAt`, 'must be a valid Date or epoch ms');
     // The wish is a moment; the script counts from Redis TIME, so only the distance matters.
     return Math.max(0, Math.ceil(at - Date.now()));
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FixedWindowLimiter, TokenBucketLimiter } from '../../src/rate-limit/index.js';
 import { countCommands } from '../harness/command-counter.js';
 import { driver, target, testConnection } from '../harness/redis.js';
-import { algorithms, rateLimitKeys, waitForPhase } from './algorithms.js';
+import { algorithms, clearOfBoundary, rateLimitKeys, waitForPhase } from './algorithms.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -10,6 +10,8 @@ const HOUR = 3_600_000;
 describe.each(algorithms)(`$name with several limits on ${target} via ${driver}`, (algo) => {
   it('is all or nothing: a request the second limit rejects takes nothing from the first', async () => {
     const connection = await testConnection();
+    // Epoch-aligned windows (fixed, sliding counter): every check counts in the same minute.
+    await clearOfBoundary(connection, MINUTE);
     const both = algo.make(connection, [
       [5, MINUTE],
       [3, HOUR],
@@ -33,6 +35,7 @@ describe.each(algorithms)(`$name with several limits on ${target} via ${driver}`
 
   it('a limit added to a running limiter starts empty: a check the old count rejects leaves no key for it', async () => {
     const connection = await testConnection();
+    await clearOfBoundary(connection, MINUTE);
     // Before the deploy: one limit, used up.
     const before = algo.make(connection, [[2, HOUR]]);
     await before.check('patient', { cost: 2 });
@@ -63,6 +66,7 @@ describe.each(algorithms)(`$name with several limits on ${target} via ${driver}`
 
   it('counts 1000 concurrent requests exactly against two limits', async () => {
     const connection = await testConnection();
+    await clearOfBoundary(connection, HOUR);
     const both = algo.make(connection, [
       [100, HOUR],
       [150, 2 * HOUR],
