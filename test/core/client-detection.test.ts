@@ -23,15 +23,18 @@ describe(`client detection on ${target} via ${driver}`, () => {
   it('refuses what is no client, naming the field', async () => {
     const fn = () => undefined;
     for (const notAClient of [
+      null,
+      undefined,
       {},
       { send: fn, primaries: fn },
+      { pipeline: fn, primaries: fn },
       { send: fn, pipeline: fn },
       { pipeline: fn },
       { call: fn },
       { getMasterNode: fn, acquire: fn },
       { evalsha: fn },
     ]) {
-      await expectInvalid(() => RedisConnection.from(notAClient), 'client', NOT_A_CLIENT);
+      await expectInvalid(() => RedisConnection.from(notAClient as object), 'client', NOT_A_CLIENT);
     }
   });
 });

@@ -49,7 +49,9 @@ describe.skipIf(driver !== 'ioredis')(`RESP3 replies of ioredis 6 on ${target}`,
       ).toEqual([['a', '1.5', 'b', '2', 'c', '3'], []]);
     }
     expect(await resp3.send(['ZPOPMIN', zset, 2], zset)).toEqual(['a', '1.5', 'b', '2']);
-    expect(await resp2.send(['ZPOPMAX', zset, 1], zset)).toEqual(['c', '3']);
+    expect(await resp3.send(['ZPOPMAX', zset, 1], zset)).toEqual(['c', '3']);
+    await resp3.send(['ZADD', zset, 4, 'd'], zset);
+    expect(await resp2.send(['ZPOPMAX', zset, 1], zset)).toEqual(['d', '4']);
     expect(await resp3.send(['ZPOPMIN', zset, 1], zset)).toEqual([]);
     const hash = ks.key('t', 'hash');
     await resp3.send(['HSET', hash, 'f', 'v'], hash);
