@@ -67,8 +67,8 @@ export class Deadlines {
   private arm(at: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
+    // Ref'd, as it should be: arm() runs only while a command waits (add, or a sweep that left one).
     this.timer = setTimeout(() => this.sweep(), Math.max(0, Math.ceil(at - performance.now())));
-    if (this.live === 0) this.timer.unref();
   }
 
   private sweep(): void {
